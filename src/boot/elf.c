@@ -1,0 +1,1 @@
+#include "boot/loader.h"

@@ -1,0 +1,55 @@
+#include "common/file.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int file_read_all(const char *path, size_t max, uint8_t **data, size_t *len,
+                  char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        close(fd);
+        return -EINVAL;
+    }
+    if ((uint64_t)st.st_size > max) {
+        snprintf(err, errlen, "%s: %lld bytes is larger than the %zu allowed",
+                 path, (long long)st.st_size, max);
+        close(fd);
+        return -EFBIG;
+    }
+    uint8_t *buf = malloc(st.st_size ? st.st_size : 1);
+    if (!buf) {
+        close(fd);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -ENOMEM;
+    }
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            snprintf(err, errlen, "%s: read: %s", path, strerror(e));
+            free(buf);
+            close(fd);
+            return -e;
+        }
+        got += n;
+    }
+    close(fd);
+    *data = buf;
+    *len = got;
+    return 0;
+}
