@@ -1,0 +1,2 @@
+#include "xtest.h"
+void prog_evtchn(int argc, char **argv) { (void)argc; (void)argv; }

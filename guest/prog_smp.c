@@ -1,0 +1,2 @@
+#include "xtest.h"
+void prog_smp(int argc, char **argv) { (void)argc; (void)argv; }
