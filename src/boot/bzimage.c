@@ -1,1 +1,362 @@
+/* Linux bzImage unwrapping: find the compressed vmlinux inside a bzImage
+ * (boot protocol >= 2.08 payload fields) and decompress it. The image is
+ * hostile input: every offset and length is checked before use, and the
+ * decompressed size is capped at LOADER_MAX_VMLINUX. */
 #include "boot/loader.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lz4.h>
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+
+/* Boot protocol header fields (Documentation/arch/x86/boot.rst). */
+#define BZ_SETUP_SECTS   0x1f1
+#define BZ_HEADER_MAGIC  0x202   /* "HdrS" */
+#define BZ_VERSION       0x206
+#define BZ_PAYLOAD_OFF   0x248
+#define BZ_PAYLOAD_LEN   0x24c
+#define BZ_HEADER_END    0x250
+
+/* LZ4 legacy frame: magic, then chunks of (u32 compressed size, data), each
+ * decompressing to at most 8 MiB. */
+#define LZ4_LEGACY_MAGIC 0x184c2102u
+#define LZ4_LEGACY_CHUNK (8u << 20)
+
+/* liblzma's decoder memory cap: far above what a kernel's xz dictionary needs. */
+#define XZ_MEMLIMIT (256ull << 20)
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* A growable output buffer capped at LOADER_MAX_VMLINUX. */
+struct outbuf {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+/* Makes room for at least `more` bytes past len (more may be 0 to get any
+ * room). Returns false when the cap is reached or memory runs out. */
+static bool out_reserve(struct outbuf *o, size_t more)
+{
+    if (more == 0)
+        more = 1;
+    if (more > LOADER_MAX_VMLINUX - o->len)
+        return false;
+    if (o->cap - o->len >= more)
+        return true;
+    size_t want = o->cap ? o->cap : (4u << 20);
+    while (want - o->len < more)
+        want *= 2;
+    if (want > LOADER_MAX_VMLINUX)
+        want = LOADER_MAX_VMLINUX;
+    uint8_t *np = realloc(o->p, want);
+    if (!np)
+        return false;
+    o->p = np;
+    o->cap = want;
+    return true;
+}
+
+static int out_full(const char *comp, char *err, size_t errlen)
+{
+    seterr(err, errlen, "%s: decompressed vmlinux exceeds the %u MiB limit (or out of memory)",
+           comp, LOADER_MAX_VMLINUX >> 20);
+    return -1;
+}
+
+static int gunzip(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, size_t errlen)
+{
+    z_stream s;
+    memset(&s, 0, sizeof(s));
+    if (inflateInit2(&s, 16 + MAX_WBITS) != Z_OK) {  /* 16+: gzip header only */
+        seterr(err, errlen, "gzip: inflateInit2 failed");
+        return -1;
+    }
+    s.next_in = (Bytef *)in;
+    s.avail_in = (uInt)inlen;  /* inlen <= LOADER_MAX_IMAGE */
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+        if (!out_reserve(o, 0)) {
+            inflateEnd(&s);
+            return out_full("gzip", err, errlen);
+        }
+        size_t room = o->cap - o->len;
+        uInt chunk = room > (1u << 30) ? (1u << 30) : (uInt)room;
+        s.next_out = o->p + o->len;
+        s.avail_out = chunk;
+        rc = inflate(&s, Z_NO_FLUSH);
+        o->len += chunk - s.avail_out;
+        if (rc == Z_STREAM_END)
+            break;
+        if (rc == Z_BUF_ERROR && s.avail_in == 0) {
+            inflateEnd(&s);
+            seterr(err, errlen, "gzip: payload truncated (stream ends before the gzip trailer)");
+            return -1;
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            seterr(err, errlen, "gzip: corrupt data: %s", s.msg ? s.msg : zError(rc));
+            inflateEnd(&s);
+            return -1;
+        }
+    }
+    inflateEnd(&s);
+    return 0;
+}
+
+static const char *lzma_what(lzma_ret rc)
+{
+    switch (rc) {
+    case LZMA_FORMAT_ERROR: return "not an xz stream";
+    case LZMA_OPTIONS_ERROR: return "unsupported options";
+    case LZMA_DATA_ERROR: return "corrupt data";
+    case LZMA_BUF_ERROR: return "payload truncated";
+    case LZMA_MEMLIMIT_ERROR: return "dictionary exceeds memory limit";
+    case LZMA_MEM_ERROR: return "out of memory";
+    default: return "decoder error";
+    }
+}
+
+static int unxz(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, size_t errlen)
+{
+    lzma_stream s = LZMA_STREAM_INIT;
+    /* Single stream: Linux appends a 4-byte size after it, which we ignore. */
+    lzma_ret rc = lzma_stream_decoder(&s, XZ_MEMLIMIT, 0);
+    if (rc != LZMA_OK) {
+        seterr(err, errlen, "xz: decoder init failed (%d)", (int)rc);
+        return -1;
+    }
+    s.next_in = in;
+    s.avail_in = inlen;
+    for (;;) {
+        if (!out_reserve(o, 0)) {
+            lzma_end(&s);
+            return out_full("xz", err, errlen);
+        }
+        size_t room = o->cap - o->len;
+        s.next_out = o->p + o->len;
+        s.avail_out = room;
+        rc = lzma_code(&s, LZMA_FINISH);
+        o->len += room - s.avail_out;
+        if (rc == LZMA_STREAM_END)
+            break;
+        if (rc == LZMA_OK)  /* liblzma says LZMA_BUF_ERROR once it cannot progress */
+            continue;
+        lzma_end(&s);
+        seterr(err, errlen, "xz: %s", lzma_what(rc));
+        return -1;
+    }
+    lzma_end(&s);
+    return 0;
+}
+
+static int unzstd(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, size_t errlen)
+{
+    ZSTD_DStream *ds = ZSTD_createDStream();
+    if (!ds) {
+        seterr(err, errlen, "zstd: out of memory");
+        return -1;
+    }
+    ZSTD_inBuffer ib = { in, inlen, 0 };
+    size_t rc = 1;
+    int ret = 0;
+    /* One frame only: stop at its end (rc == 0), ignoring Linux's size trailer. */
+    while (rc != 0) {
+        if (!out_reserve(o, 0)) {
+            ret = out_full("zstd", err, errlen);
+            break;
+        }
+        ZSTD_outBuffer ob = { o->p + o->len, o->cap - o->len, 0 };
+        rc = ZSTD_decompressStream(ds, &ob, &ib);
+        o->len += ob.pos;
+        if (ZSTD_isError(rc)) {
+            seterr(err, errlen, "zstd: corrupt data: %s", ZSTD_getErrorName(rc));
+            ret = -1;
+            break;
+        }
+        /* All input used and output not full, yet the frame is unfinished:
+         * the decoder needs input that is not there. */
+        if (rc != 0 && ib.pos == ib.size && ob.pos < ob.size) {
+            seterr(err, errlen, "zstd: payload truncated (frame incomplete)");
+            ret = -1;
+            break;
+        }
+    }
+    ZSTD_freeDStream(ds);
+    return ret;
+}
+
+static int unlz4(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, size_t errlen)
+{
+    size_t pos = 4;  /* past the magic */
+    const size_t max_chunk_in = (size_t)LZ4_compressBound(LZ4_LEGACY_CHUNK);
+    while (inlen - pos >= 4) {
+        uint32_t csize = rd32(in + pos);
+        if (csize == LZ4_LEGACY_MAGIC) {  /* concatenated legacy frames */
+            pos += 4;
+            continue;
+        }
+        if (inlen - pos == 4) {
+            /* Linux appends the uncompressed size: use it to catch a payload
+             * cut exactly at a chunk boundary. */
+            if (csize != (uint32_t)o->len) {
+                seterr(err, errlen, "lz4: decompressed %zu bytes but the size trailer says %u "
+                       "(payload truncated?)", o->len, csize);
+                return -1;
+            }
+            return 0;
+        }
+        if (csize == 0)
+            return 0;
+        pos += 4;
+        if (csize > max_chunk_in) {
+            seterr(err, errlen, "lz4: chunk at payload offset %zu has invalid size %u", pos - 4, csize);
+            return -1;
+        }
+        if (csize > inlen - pos) {
+            seterr(err, errlen, "lz4: payload truncated (chunk at offset %zu needs %u bytes, %zu left)",
+                   pos - 4, csize, inlen - pos);
+            return -1;
+        }
+        if (!out_reserve(o, 0))
+            return out_full("lz4", err, errlen);
+        size_t room = LOADER_MAX_VMLINUX - o->len;
+        if (room > LZ4_LEGACY_CHUNK)
+            room = LZ4_LEGACY_CHUNK;
+        if (!out_reserve(o, room))
+            return out_full("lz4", err, errlen);
+        int n = LZ4_decompress_safe((const char *)in + pos, (char *)o->p + o->len, (int)csize, (int)room);
+        if (n < 0) {
+            seterr(err, errlen, "lz4: corrupt chunk at payload offset %zu", pos - 4);
+            return -1;
+        }
+        o->len += (size_t)n;
+        pos += csize;
+    }
+    return 0;
+}
+
+/* The payload's format, by magic. Returns the name, or NULL if unknown. */
+static const char *payload_format(const uint8_t *p, size_t n)
+{
+    static const struct { const char *name; uint8_t len; uint8_t magic[6]; } fmts[] = {
+        { "gzip",  2, { 0x1f, 0x8b } },
+        { "xz",    6, { 0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00 } },
+        { "lz4",   4, { 0x02, 0x21, 0x4c, 0x18 } },
+        { "zstd",  4, { 0x28, 0xb5, 0x2f, 0xfd } },
+        { "bzip2", 3, { 'B', 'Z', 'h' } },
+        { "lzo",   4, { 0x89, 'L', 'Z', 'O' } },
+        { "lzma",  3, { 0x5d, 0x00, 0x00 } },  /* properties byte, then dict size */
+    };
+    for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++)
+        if (n >= fmts[i].len && !memcmp(p, fmts[i].magic, fmts[i].len))
+            return fmts[i].name;
+    return NULL;
+}
+
+/* Locates the payload. Returns 1 with *pl and *pllen set, 0 if not a bzImage, -1. */
+static int find_payload(const uint8_t *image, size_t len, const uint8_t **pl, size_t *pllen,
+                        char *err, size_t errlen)
+{
+    if (len < BZ_VERSION + 2 || memcmp(image + BZ_HEADER_MAGIC, "HdrS", 4))
+        return 0;
+    uint16_t version = rd16(image + BZ_VERSION);
+    if (version < 0x208) {
+        seterr(err, errlen, "bzImage boot protocol %u.%02u is older than 2.08 (no payload fields)",
+               version >> 8, version & 0xff);
+        return -1;
+    }
+    if (len < BZ_HEADER_END) {
+        seterr(err, errlen, "bzImage truncated inside its setup header (%zu bytes)", len);
+        return -1;
+    }
+    uint64_t setup_sects = image[BZ_SETUP_SECTS] ? image[BZ_SETUP_SECTS] : 4;
+    uint64_t start = (setup_sects + 1) * 512;  /* protected-mode code starts here */
+    uint64_t off = rd32(image + BZ_PAYLOAD_OFF), plen = rd32(image + BZ_PAYLOAD_LEN);
+    if (plen == 0) {
+        seterr(err, errlen, "bzImage header: payload_length is 0");
+        return -1;
+    }
+    if (start > len || off > len - start || plen > len - start - off) {
+        seterr(err, errlen, "bzImage header: payload (offset %#" PRIx64 ", length %#" PRIx64
+               ") extends past the end of the %zu-byte image",
+               start + off, plen, len);
+        return -1;
+    }
+    *pl = image + start + off;
+    *pllen = (size_t)plen;
+    return 1;
+}
+
+int bzimage_extract(const uint8_t *image, size_t len, uint8_t **out, size_t *outlen,
+                    char comp[8], char *err, size_t errlen)
+{
+    const uint8_t *pl;
+    size_t pllen;
+    if (len > LOADER_MAX_IMAGE) {
+        seterr(err, errlen, "image is %zu bytes, larger than the %u MiB limit", len, LOADER_MAX_IMAGE >> 20);
+        return -1;
+    }
+    int found = find_payload(image, len, &pl, &pllen, err, errlen);
+    if (found <= 0)
+        return found;
+
+    const char *fmt = payload_format(pl, pllen);
+    if (!fmt) {
+        seterr(err, errlen, "bzImage payload: unknown compression (magic %02x %02x %02x %02x)",
+               pl[0], pllen > 1 ? pl[1] : 0, pllen > 2 ? pl[2] : 0, pllen > 3 ? pl[3] : 0);
+        return -1;
+    }
+    snprintf(comp, 8, "%s", fmt);
+
+    struct outbuf o = { 0 };
+    int rc;
+    if (!strcmp(fmt, "gzip"))
+        rc = gunzip(pl, pllen, &o, err, errlen);
+    else if (!strcmp(fmt, "xz"))
+        rc = unxz(pl, pllen, &o, err, errlen);
+    else if (!strcmp(fmt, "lz4"))
+        rc = unlz4(pl, pllen, &o, err, errlen);
+    else if (!strcmp(fmt, "zstd"))
+        rc = unzstd(pl, pllen, &o, err, errlen);
+    else {
+        seterr(err, errlen, "bzImage payload: unsupported compression %s "
+               "(xenkvm supports gzip, xz, lz4, zstd)", fmt);
+        rc = -1;
+    }
+    if (rc == 0 && o.len == 0) {
+        seterr(err, errlen, "%s: payload decompresses to nothing", fmt);
+        rc = -1;
+    }
+    if (rc < 0) {
+        free(o.p);
+        return -1;
+    }
+    *out = o.p;
+    *outlen = o.len;
+    return 1;
+}

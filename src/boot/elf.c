@@ -1,1 +1,514 @@
+/* ELF kernel loading: header validation, Xen ELF notes, PT_LOAD placement at
+ * physical addresses, then hypercall-site rewriting. The file is hostile:
+ * every header field is checked against the file size (without overflow)
+ * before it is used. */
 #include "boot/loader.h"
+
+#include <elf.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/elfnote.h>
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* [off, off+size) lies inside [0, len), computed without overflow. */
+static bool in_file(uint64_t off, uint64_t size, uint64_t len)
+{
+    return off <= len && size <= len - off;
+}
+
+static uint64_t rd_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = n; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* The ELF header fields we use, class-independent. */
+struct elf {
+    const uint8_t *img;
+    size_t len;
+    bool is64;
+    uint64_t phoff, shoff;
+    unsigned phnum, phentsize, shnum, shentsize;
+};
+
+/* A program or section header, class-independent. */
+struct hdr {
+    uint32_t type, flags;
+    uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+static int parse_ehdr(struct elf *e, const uint8_t *img, size_t len, char *err, size_t errlen)
+{
+    memset(e, 0, sizeof(*e));
+    e->img = img;
+    e->len = len;
+    if (len < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG)) {
+        seterr(err, errlen, "not an ELF file or bzImage (bad magic)");
+        return -1;
+    }
+    if (img[EI_CLASS] != ELFCLASS32 && img[EI_CLASS] != ELFCLASS64) {
+        seterr(err, errlen, "ELF header: e_ident[EI_CLASS] = %u is neither ELFCLASS32 nor ELFCLASS64",
+               img[EI_CLASS]);
+        return -1;
+    }
+    if (img[EI_DATA] != ELFDATA2LSB) {
+        seterr(err, errlen, "ELF header: e_ident[EI_DATA] = %u, only little-endian is supported",
+               img[EI_DATA]);
+        return -1;
+    }
+    if (img[EI_VERSION] != EV_CURRENT) {
+        seterr(err, errlen, "ELF header: e_ident[EI_VERSION] = %u, expected 1", img[EI_VERSION]);
+        return -1;
+    }
+    e->is64 = img[EI_CLASS] == ELFCLASS64;
+    size_t ehsize = e->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+    if (len < ehsize) {
+        seterr(err, errlen, "ELF header: file truncated (%zu bytes, header needs %zu)", len, ehsize);
+        return -1;
+    }
+    uint16_t type, machine, ph_entsize, ph_num, sh_entsize, sh_num;
+    if (e->is64) {
+        Elf64_Ehdr h;
+        memcpy(&h, img, sizeof(h));
+        type = h.e_type, machine = h.e_machine, e->phoff = h.e_phoff, e->shoff = h.e_shoff;
+        ph_entsize = h.e_phentsize, ph_num = h.e_phnum, sh_entsize = h.e_shentsize, sh_num = h.e_shnum;
+    } else {
+        Elf32_Ehdr h;
+        memcpy(&h, img, sizeof(h));
+        type = h.e_type, machine = h.e_machine, e->phoff = h.e_phoff, e->shoff = h.e_shoff;
+        ph_entsize = h.e_phentsize, ph_num = h.e_phnum, sh_entsize = h.e_shentsize, sh_num = h.e_shnum;
+    }
+    uint16_t want_machine = e->is64 ? EM_X86_64 : EM_386;
+    if (machine != want_machine) {
+        seterr(err, errlen, "ELF header: e_machine = %u, expected %s for ELF%d", machine,
+               e->is64 ? "EM_X86_64 (62)" : "EM_386 (3)", e->is64 ? 64 : 32);
+        return -1;
+    }
+    if (type != ET_EXEC && type != ET_DYN) {
+        seterr(err, errlen, "ELF header: e_type = %u, expected ET_EXEC or ET_DYN", type);
+        return -1;
+    }
+    size_t phsize = e->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+    if (ph_num == 0) {
+        seterr(err, errlen, "ELF header: e_phnum = 0, no program headers");
+        return -1;
+    }
+    if (ph_num == PN_XNUM) {
+        seterr(err, errlen, "ELF header: e_phnum = PN_XNUM (extended numbering) is not supported");
+        return -1;
+    }
+    if (ph_entsize < phsize) {
+        seterr(err, errlen, "ELF header: e_phentsize = %u, smaller than a program header (%zu)",
+               ph_entsize, phsize);
+        return -1;
+    }
+    if (!in_file(e->phoff, (uint64_t)ph_num * ph_entsize, len)) {
+        seterr(err, errlen, "ELF header: program header table (e_phoff %#" PRIx64 ", %u x %u bytes) "
+               "extends past the end of the %zu-byte file", e->phoff, ph_num, ph_entsize, len);
+        return -1;
+    }
+    e->phnum = ph_num;
+    e->phentsize = ph_entsize;
+    /* Section headers are optional: checked here, used only to find notes. */
+    size_t shsize = e->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+    if (e->shoff != 0 && sh_num != 0) {
+        if (sh_entsize < shsize) {
+            seterr(err, errlen, "ELF header: e_shentsize = %u, smaller than a section header (%zu)",
+                   sh_entsize, shsize);
+            return -1;
+        }
+        if (!in_file(e->shoff, (uint64_t)sh_num * sh_entsize, len)) {
+            seterr(err, errlen, "ELF header: section header table (e_shoff %#" PRIx64 ", %u x %u bytes) "
+                   "extends past the end of the %zu-byte file", e->shoff, sh_num, sh_entsize, len);
+            return -1;
+        }
+        e->shnum = sh_num;
+        e->shentsize = sh_entsize;
+    }
+    return 0;
+}
+
+static void get_phdr(const struct elf *e, unsigned i, struct hdr *h)
+{
+    const uint8_t *p = e->img + e->phoff + (uint64_t)i * e->phentsize;
+    if (e->is64) {
+        Elf64_Phdr ph;
+        memcpy(&ph, p, sizeof(ph));
+        *h = (struct hdr){ ph.p_type, ph.p_flags, ph.p_offset, ph.p_vaddr, ph.p_paddr,
+                           ph.p_filesz, ph.p_memsz, ph.p_align };
+    } else {
+        Elf32_Phdr ph;
+        memcpy(&ph, p, sizeof(ph));
+        *h = (struct hdr){ ph.p_type, ph.p_flags, ph.p_offset, ph.p_vaddr, ph.p_paddr,
+                           ph.p_filesz, ph.p_memsz, ph.p_align };
+    }
+}
+
+/* Section header, mapped onto struct hdr: type, offset, size (as filesz), addralign. */
+static void get_shdr(const struct elf *e, unsigned i, struct hdr *h)
+{
+    const uint8_t *p = e->img + e->shoff + (uint64_t)i * e->shentsize;
+    if (e->is64) {
+        Elf64_Shdr sh;
+        memcpy(&sh, p, sizeof(sh));
+        *h = (struct hdr){ sh.sh_type, 0, sh.sh_offset, sh.sh_addr, sh.sh_addr, sh.sh_size,
+                           sh.sh_size, sh.sh_addralign };
+    } else {
+        Elf32_Shdr sh;
+        memcpy(&sh, p, sizeof(sh));
+        *h = (struct hdr){ sh.sh_type, 0, sh.sh_offset, sh.sh_addr, sh.sh_addr, sh.sh_size,
+                           sh.sh_size, sh.sh_addralign };
+    }
+}
+
+/* Checks one program header; PT_LOAD and PT_NOTE must lie inside the file. */
+static int check_phdr(const struct elf *e, unsigned i, const struct hdr *h, char *err, size_t errlen)
+{
+    if (h->type != PT_LOAD && h->type != PT_NOTE)
+        return 0;
+    const char *what = h->type == PT_LOAD ? "PT_LOAD" : "PT_NOTE";
+    if (h->type == PT_LOAD && h->filesz > h->memsz) {
+        seterr(err, errlen, "ELF program header %u (%s): p_filesz %#" PRIx64 " exceeds p_memsz %#" PRIx64,
+               i, what, h->filesz, h->memsz);
+        return -1;
+    }
+    if (!in_file(h->offset, h->filesz, e->len)) {
+        seterr(err, errlen, "ELF program header %u (%s): p_offset %#" PRIx64 " + p_filesz %#" PRIx64
+               " exceeds file size %#zx", i, what, h->offset, h->filesz, e->len);
+        return -1;
+    }
+    if (h->type == PT_LOAD && h->paddr + h->memsz < h->paddr) {
+        seterr(err, errlen, "ELF program header %u (PT_LOAD): p_paddr %#" PRIx64 " + p_memsz %#" PRIx64
+               " overflows", i, h->paddr, h->memsz);
+        return -1;
+    }
+    return 0;
+}
+
+/* Rejects PT_LOAD segments whose physical ranges overlap: loading one would
+ * overwrite another, and rewritten sites could be counted twice. */
+static int check_overlap(const struct elf *e, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < e->phnum; i++) {
+        struct hdr a;
+        get_phdr(e, i, &a);
+        if (a.type != PT_LOAD || a.memsz == 0)
+            continue;
+        for (unsigned j = 0; j < i; j++) {
+            struct hdr b;
+            get_phdr(e, j, &b);
+            if (b.type != PT_LOAD || b.memsz == 0)
+                continue;
+            if (a.paddr < b.paddr + b.memsz && b.paddr < a.paddr + a.memsz) {
+                seterr(err, errlen, "ELF program header %u (PT_LOAD): physical range [%#" PRIx64 ", %#" PRIx64
+                       ") overlaps program header %u", i, a.paddr, a.paddr + a.memsz, j);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int validate(struct elf *e, const uint8_t *img, size_t len, char *err, size_t errlen)
+{
+    if (parse_ehdr(e, img, len, err, errlen))
+        return -1;
+    for (unsigned i = 0; i < e->phnum; i++) {
+        struct hdr h;
+        get_phdr(e, i, &h);
+        if (check_phdr(e, i, &h, err, errlen))
+            return -1;
+    }
+    return check_overlap(e, err, errlen);
+}
+
+int elf_load_segments(const uint8_t *img, size_t len, struct elf_segment *segs, unsigned max,
+                      char *err, size_t errlen)
+{
+    struct elf e;
+    if (validate(&e, img, len, err, errlen))
+        return -1;
+    int n = 0;
+    for (unsigned i = 0; i < e.phnum; i++) {
+        struct hdr h;
+        get_phdr(&e, i, &h);
+        if (h.type != PT_LOAD || h.memsz == 0)
+            continue;
+        if ((unsigned)n < max)
+            segs[n] = (struct elf_segment){ h.offset, h.vaddr, h.paddr, h.filesz, h.memsz, h.flags };
+        n++;
+    }
+    return n;
+}
+
+/* ---- Xen ELF notes ---- */
+
+struct xen_notes {
+    bool any;                 /* some "Xen" note seen */
+    bool has_entry;
+    uint32_t entry;
+    bool has_hpage;
+    uint64_t hpage;
+    char guest_os[32];
+};
+
+/* A numeric note value: 4 or 8 bytes, little-endian. */
+static int note_number(const uint8_t *desc, uint32_t descsz, const char *name, const char *where,
+                       uint64_t *v, char *err, size_t errlen)
+{
+    if (descsz != 4 && descsz != 8) {
+        seterr(err, errlen, "%s: %s note has %u-byte value (expected 4 or 8)", where, name, descsz);
+        return -1;
+    }
+    *v = rd_le(desc, descsz);
+    return 0;
+}
+
+static int xen_note(uint32_t type, const uint8_t *desc, uint32_t descsz, const char *where,
+                    struct xen_notes *xn, char *err, size_t errlen)
+{
+    uint64_t v;
+    xn->any = true;
+    switch (type) {
+    case XEN_ELFNOTE_PHYS32_ENTRY:
+        if (note_number(desc, descsz, "XEN_ELFNOTE_PHYS32_ENTRY", where, &v, err, errlen))
+            return -1;
+        if (v > UINT32_MAX) {
+            seterr(err, errlen, "%s: XEN_ELFNOTE_PHYS32_ENTRY %#" PRIx64 " is above 4 GiB", where, v);
+            return -1;
+        }
+        xn->has_entry = true;
+        xn->entry = (uint32_t)v;
+        break;
+    case XEN_ELFNOTE_HYPERCALL_PAGE:
+        if (note_number(desc, descsz, "XEN_ELFNOTE_HYPERCALL_PAGE", where, &v, err, errlen))
+            return -1;
+        xn->has_hpage = true;
+        xn->hpage = v;
+        break;
+    case XEN_ELFNOTE_GUEST_OS: {
+        /* A string; keep its printable prefix only. */
+        size_t n = 0;
+        while (n < descsz && n < sizeof(xn->guest_os) - 1 && desc[n] >= 0x20 && desc[n] < 0x7f) {
+            xn->guest_os[n] = (char)desc[n];
+            n++;
+        }
+        xn->guest_os[n] = 0;
+        break;
+    }
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* Walks the notes in [off, off+size) of the file (already bounds-checked). */
+static int parse_notes(const struct elf *e, uint64_t off, uint64_t size, uint64_t align,
+                       const char *where, struct xen_notes *xn, char *err, size_t errlen)
+{
+    const uint8_t *p = e->img + off;
+    uint64_t a = align == 8 ? 8 : 4;  /* Xen notes use 4; 8 only for 8-aligned note segments */
+    uint64_t pos = 0;
+    while (size - pos >= 12) {
+        uint32_t namesz = (uint32_t)rd_le(p + pos, 4);
+        uint32_t descsz = (uint32_t)rd_le(p + pos + 4, 4);
+        uint32_t type = (uint32_t)rd_le(p + pos + 8, 4);
+        uint64_t name_off = pos + 12;
+        uint64_t desc_off = name_off + ((namesz + a - 1) & ~(a - 1));
+        uint64_t next = desc_off + ((descsz + a - 1) & ~(a - 1));
+        if (desc_off > size || descsz > size - desc_off || namesz > size - name_off) {
+            seterr(err, errlen, "%s: malformed note at offset %#" PRIx64 " (name %u + desc %u bytes "
+                   "run past the end)", where, pos, namesz, descsz);
+            return -1;
+        }
+        if (namesz == 4 && !memcmp(p + name_off, "Xen", 4) &&
+            xen_note(type, p + desc_off, descsz, where, xn, err, errlen))
+            return -1;
+        if (next > size)
+            break;  /* last note's padding may be cut off */
+        pos = next;
+    }
+    return 0;
+}
+
+static int notes_from_phdrs(const struct elf *e, struct xen_notes *xn, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < e->phnum; i++) {
+        struct hdr h;
+        get_phdr(e, i, &h);
+        if (h.type != PT_NOTE)
+            continue;
+        char where[48];
+        snprintf(where, sizeof(where), "ELF program header %u (PT_NOTE)", i);
+        if (parse_notes(e, h.offset, h.filesz, h.align, where, xn, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+static int notes_from_shdrs(const struct elf *e, struct xen_notes *xn, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < e->shnum; i++) {
+        struct hdr h;
+        get_shdr(e, i, &h);
+        if (h.type != SHT_NOTE)
+            continue;
+        char where[48];
+        snprintf(where, sizeof(where), "ELF section header %u (SHT_NOTE)", i);
+        if (!in_file(h.offset, h.filesz, e->len)) {
+            seterr(err, errlen, "%s: sh_offset %#" PRIx64 " + sh_size %#" PRIx64 " exceeds file size %#zx",
+                   where, h.offset, h.filesz, e->len);
+            return -1;
+        }
+        if (parse_notes(e, h.offset, h.filesz, h.align, where, xn, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- loading ---- */
+
+static bool entry_in_segment(const struct elf *e, uint32_t entry)
+{
+    for (unsigned i = 0; i < e->phnum; i++) {
+        struct hdr h;
+        get_phdr(e, i, &h);
+        if (h.type == PT_LOAD && entry >= h.paddr && entry - h.paddr < h.filesz)
+            return true;
+    }
+    return false;
+}
+
+static int load_segments(const struct elf *e, const struct guest_mem *mem, struct kernel_info *info,
+                         char *err, size_t errlen)
+{
+    bool first = true;
+    for (unsigned i = 0; i < e->phnum; i++) {
+        struct hdr h;
+        get_phdr(e, i, &h);
+        if (h.type != PT_LOAD || h.memsz == 0)
+            continue;
+        uint8_t *dst = mem->at(mem->opaque, h.paddr, h.memsz);
+        if (!dst) {
+            seterr(err, errlen, "ELF program header %u (PT_LOAD): physical range [%#" PRIx64 ", %#" PRIx64
+                   ") does not fit in guest RAM", i, h.paddr, h.paddr + h.memsz);
+            return -1;
+        }
+        memcpy(dst, e->img + h.offset, h.filesz);
+        memset(dst + h.filesz, 0, h.memsz - h.filesz);
+        if (first || h.paddr < info->paddr_lo)
+            info->paddr_lo = h.paddr;
+        if (first || h.paddr + h.memsz > info->paddr_hi)
+            info->paddr_hi = h.paddr + h.memsz;
+        first = false;
+    }
+    return 0;
+}
+
+/* Rewrites hypercall sites in the loaded bytes of every executable segment. */
+static void rewrite_segments(const struct elf *e, const struct guest_mem *mem, struct kernel_info *info)
+{
+    size_t sites[KERNEL_INFO_MAX_SITES];
+    for (unsigned i = 0; i < e->phnum; i++) {
+        struct hdr h;
+        get_phdr(e, i, &h);
+        if (h.type != PT_LOAD || !(h.flags & PF_X) || h.filesz == 0)
+            continue;
+        uint8_t *code = mem->at(mem->opaque, h.paddr, h.filesz);
+        if (!code)
+            continue;  /* cannot happen: loaded above */
+        unsigned room = KERNEL_INFO_MAX_SITES - (info->rewritten_sites < KERNEL_INFO_MAX_SITES
+                                                 ? info->rewritten_sites : KERNEL_INFO_MAX_SITES);
+        unsigned n = hcall_rewrite_at(code, h.filesz, h.paddr, sites, room);
+        for (unsigned k = 0; k < n && k < room; k++)
+            info->site_paddr[info->rewritten_sites + k] = h.paddr + sites[k];
+        info->rewritten_sites += n;
+    }
+}
+
+static int load_elf(const uint8_t *img, size_t len, const struct guest_mem *mem,
+                    struct kernel_info *info, char *err, size_t errlen)
+{
+    struct elf e;
+    if (validate(&e, img, len, err, errlen))
+        return -1;
+    info->elf64 = e.is64;
+
+    struct xen_notes xn = { 0 };
+    if (notes_from_phdrs(&e, &xn, err, errlen))
+        return -1;
+    if (!xn.any && notes_from_shdrs(&e, &xn, err, errlen))
+        return -1;
+    if (!xn.has_entry) {
+        seterr(err, errlen, "no XEN_ELFNOTE_PHYS32_ENTRY note: not a PVH kernel");
+        return -1;
+    }
+    if (!entry_in_segment(&e, xn.entry)) {
+        seterr(err, errlen, "XEN_ELFNOTE_PHYS32_ENTRY %#x is not inside any PT_LOAD segment's file bytes",
+               xn.entry);
+        return -1;
+    }
+    info->pvh_entry = xn.entry;
+    info->has_hypercall_page_note = xn.has_hpage;
+    info->hypercall_page = xn.hpage;
+    memcpy(info->guest_os, xn.guest_os, sizeof(info->guest_os));
+
+    if (load_segments(&e, mem, info, err, errlen))
+        return -1;
+    rewrite_segments(&e, mem, info);
+    if (info->rewritten_sites == 0 && !info->has_hypercall_page_note) {
+        seterr(err, errlen, "no vmcall/vmmcall hypercall sites found and no XEN_ELFNOTE_HYPERCALL_PAGE "
+               "note: xenkvm cannot route this kernel's hypercalls");
+        return -1;
+    }
+    return 0;
+}
+
+int kernel_load(const uint8_t *image, size_t len, const struct guest_mem *mem,
+                struct kernel_info *info, char *err, size_t errlen)
+{
+    memset(info, 0, sizeof(*info));
+    if (!image || !mem || !mem->at) {
+        seterr(err, errlen, "kernel_load: no image or no guest memory");
+        return -1;
+    }
+    if (len > LOADER_MAX_IMAGE) {
+        seterr(err, errlen, "image is %zu bytes, larger than the %u MiB limit", len, LOADER_MAX_IMAGE >> 20);
+        return -1;
+    }
+    uint8_t *vmlinux = NULL;
+    size_t vlen = 0;
+    int bz = bzimage_extract(image, len, &vmlinux, &vlen, info->compression, err, errlen);
+    if (bz < 0)
+        return -1;
+    if (bz == 0) {
+        snprintf(info->compression, sizeof(info->compression), "none");
+        return load_elf(image, len, mem, info, err, errlen);
+    }
+    info->from_bzimage = true;
+    int rc = load_elf(vmlinux, vlen, mem, info, err, errlen);
+    free(vmlinux);
+    if (rc < 0 && err && errlen) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s", err);
+        seterr(err, errlen, "bzImage's %s-compressed vmlinux: %s", info->compression, why);
+    }
+    return rc;
+}

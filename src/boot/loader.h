@@ -22,6 +22,8 @@ struct guest_mem {
 #define LOADER_MAX_IMAGE   (256u << 20)
 #define LOADER_MAX_VMLINUX (512u << 20)
 
+#define KERNEL_INFO_MAX_SITES 512
+
 struct kernel_info {
     bool elf64;
     bool from_bzimage;
@@ -32,6 +34,9 @@ struct kernel_info {
     char guest_os[32];             /* XEN_ELFNOTE_GUEST_OS, "" if absent */
     uint64_t paddr_lo, paddr_hi;   /* guest-physical extent loaded [lo, hi) */
     unsigned rewritten_sites;      /* vmcall/vmmcall sites rewritten */
+    /* Guest-physical addresses of the first KERNEL_INFO_MAX_SITES rewritten
+     * sites, in load order (rewritten_sites may be larger). */
+    uint64_t site_paddr[KERNEL_INFO_MAX_SITES];
 };
 
 /* Loads a kernel file image (ELF32/ELF64 vmlinux or bzImage wrapping one) into
@@ -44,7 +49,7 @@ int kernel_load(const uint8_t *image, size_t len, const struct guest_mem *mem,
                 struct kernel_info *info, char *err, size_t errlen);
 
 /* If image is a bzImage, decompresses its payload into a new malloc'd buffer.
- * Returns 1 (found; *out/*outlen set; compression named in comp), 0 (not a
+ * Returns 1 (found; *out and *outlen set; compression named in comp), 0 (not a
  * bzImage), or -1 with err set. */
 int bzimage_extract(const uint8_t *image, size_t len, uint8_t **out, size_t *outlen,
                     char comp[8], char *err, size_t errlen);
@@ -55,3 +60,21 @@ int bzimage_extract(const uint8_t *image, size_t len, uint8_t **out, size_t *out
  * instruction (inside other instructions, data) are left alone. Returns the
  * number of sites rewritten; if sites != NULL, stores up to max_sites offsets. */
 unsigned hcall_rewrite(uint8_t *code, size_t len, size_t *sites, unsigned max_sites);
+
+/* hcall_rewrite for a region whose first byte is at guest address base: the
+ * acceptance rule looks at 16-byte alignment of addresses, which kernel_load
+ * takes from the segment's p_paddr. hcall_rewrite is this with base 0. */
+unsigned hcall_rewrite_at(uint8_t *code, size_t len, uint64_t base, size_t *sites, unsigned max_sites);
+
+/* One PT_LOAD program header of a validated ELF image. */
+struct elf_segment {
+    uint64_t offset, vaddr, paddr, filesz, memsz;
+    uint32_t flags;  /* PF_X, PF_W, PF_R */
+};
+
+/* Validates an ELF32/ELF64 x86 image's headers and lists its non-empty
+ * PT_LOAD segments (at most max). Returns the number of segments (which may
+ * exceed max), or -1 with err set. Used by kernel_load and by tools that
+ * compare loaded memory against the file. */
+int elf_load_segments(const uint8_t *elf, size_t len, struct elf_segment *segs, unsigned max,
+                      char *err, size_t errlen);
