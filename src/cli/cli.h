@@ -1,0 +1,2 @@
+#pragma once
+int cmd_run(int argc, char **argv);

@@ -1,0 +1,243 @@
+/* vCPUs: creation, the KVM_RUN exit loop (one thread each), kicks and register access. */
+#include "kvm/vm.h"
+#include "kvm/cpuid.h"
+#include "common/log.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#define KICK_SIGNAL SIGUSR1
+#define MSR_IA32_TSC 0x10
+
+static void kick_handler(int sig) { (void)sig; }
+
+static int vcpu_create(struct vm *vm, int id, char *err, size_t errlen)
+{
+    struct vcpu *v = &vm->vcpus[id];
+    v->vm = vm;
+    v->id = id;
+    v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+    if (v->fd < 0) {
+        snprintf(err, errlen, "KVM_CREATE_VCPU %d: %s", id, strerror(errno));
+        return -1;
+    }
+    int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (sz <= 0) {
+        snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+        return -1;
+    }
+    v->run_size = sz;
+    v->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+    if (v->run == MAP_FAILED) {
+        v->run = NULL;
+        snprintf(err, errlen, "mmap kvm_run: %s", strerror(errno));
+        return -1;
+    }
+    struct kvm_cpuid2 *c = cpuid_for_vcpu(vm, id);
+    int rc = c ? ioctl(v->fd, KVM_SET_CPUID2, c) : -1;
+    free(c);
+    if (rc < 0) {
+        snprintf(err, errlen, "KVM_SET_CPUID2: %s", strerror(errno));
+        return -1;
+    }
+    if (id == 0) {
+        /* Learn this VM's TSC offset once: all vCPUs share it. */
+        struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
+            .h.nmsrs = 1, .e.index = MSR_IA32_TSC };
+        uint64_t before = __rdtsc();
+        if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1) {
+            snprintf(err, errlen, "KVM_GET_MSRS(TSC): %s", strerror(errno));
+            return -1;
+        }
+        uint64_t after = __rdtsc();
+        vm->tsc_offset = (int64_t)(m.e.data - (before + (after - before) / 2));
+    }
+    return 0;
+}
+
+int vm_create_vcpus(struct vm *vm, char *err, size_t errlen)
+{
+    for (int i = 0; i < vm->nr_vcpus; i++)
+        if (vcpu_create(vm, i, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+uint64_t vm_guest_tsc(struct vm *vm)
+{
+    return __rdtsc() + (uint64_t)vm->tsc_offset;
+}
+
+int vcpu_get_regs(struct vcpu *v, struct kvm_regs *r) { return ioctl(v->fd, KVM_GET_REGS, r); }
+int vcpu_set_regs(struct vcpu *v, const struct kvm_regs *r) { return ioctl(v->fd, KVM_SET_REGS, r); }
+int vcpu_get_sregs(struct vcpu *v, struct kvm_sregs *s) { return ioctl(v->fd, KVM_GET_SREGS, s); }
+int vcpu_set_sregs(struct vcpu *v, const struct kvm_sregs *s) { return ioctl(v->fd, KVM_SET_SREGS, s); }
+
+int vcpu_reset_flat32(struct vcpu *v, uint32_t eip, uint32_t ebx)
+{
+    struct kvm_sregs s;
+    if (vcpu_get_sregs(v, &s) < 0)
+        return -1;
+    struct kvm_segment code = { .base = 0, .limit = 0xffffffff, .selector = 0x10,
+        .type = 0xb, .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1 };
+    struct kvm_segment data = code;
+    data.type = 0x3;
+    data.selector = 0x18;
+    s.cs = code;
+    s.ds = s.es = s.fs = s.gs = s.ss = data;
+    s.tr = (struct kvm_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
+    s.ldt = (struct kvm_segment){ .type = 0x2, .present = 1, .unusable = 1 };
+    s.cr0 = 0x11;   /* PE | ET */
+    s.cr3 = 0;
+    s.cr4 = 0;
+    s.efer = 0;
+    if (vcpu_set_sregs(v, &s) < 0)
+        return -1;
+    struct kvm_regs r = { .rip = eip, .rbx = ebx, .rflags = 0x2 };
+    return vcpu_set_regs(v, &r);
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+    atomic_store(&v->kicked, true);
+    if (v->run)
+        v->run->immediate_exit = 1;
+    if (v->thread)
+        pthread_kill(v->thread, KICK_SIGNAL);
+}
+
+void vm_stop(struct vm *vm)
+{
+    atomic_store(&vm->stopping, true);
+    for (int i = 0; i < vm->nr_vcpus; i++)
+        vcpu_kick(&vm->vcpus[i]);
+}
+
+static void fatal(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fatal(struct vcpu *v, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    struct kvm_regs r;
+    if (vcpu_get_regs(v, &r) == 0)
+        log_err("vcpu %d: %s (rip %#llx rsp %#llx rax %#llx)", v->id, why,
+                (unsigned long long)r.rip, (unsigned long long)r.rsp, (unsigned long long)r.rax);
+    else
+        log_err("vcpu %d: %s", v->id, why);
+    if (v->vm->ops->fatal)
+        v->vm->ops->fatal(v, why);
+    vm_stop(v->vm);
+}
+
+/* Handles one exit; returns false when the vCPU must stop. */
+static bool handle_exit(struct vcpu *v)
+{
+    struct kvm_run *run = v->run;
+    const struct vm_ops *ops = v->vm->ops;
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO: {
+        /* String I/O (rep outs) is not something our traps use; each element is
+         * handed over as its own access. */
+        uint8_t *data = (uint8_t *)run + run->io.data_offset;
+        for (uint32_t i = 0; i < run->io.count; i++) {
+            if (ops->pio(v, run->io.port, run->io.direction == KVM_EXIT_IO_OUT,
+                         data + i * run->io.size, run->io.size) < 0)
+                return false;
+        }
+        return true;
+    }
+    case KVM_EXIT_MMIO:
+        if (ops->mmio(v, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data,
+                      run->mmio.len) < 0)
+            return false;
+        return true;
+    case KVM_EXIT_X86_WRMSR:
+        run->msr.error = ops->wrmsr(v, run->msr.index, run->msr.data) < 0;
+        return true;
+    case KVM_EXIT_X86_RDMSR: {
+        uint64_t val = 0;
+        run->msr.error = ops->rdmsr(v, run->msr.index, &val) < 0;
+        run->msr.data = val;
+        return true;
+    }
+    case KVM_EXIT_HLT:
+        return true;   /* the in-kernel LAPIC normally handles HLT */
+    case KVM_EXIT_SHUTDOWN:
+        fatal(v, "triple fault");
+        return false;
+    case KVM_EXIT_FAIL_ENTRY:
+        fatal(v, "VM entry failed (reason %#llx)",
+              (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        return false;
+    case KVM_EXIT_INTERNAL_ERROR:
+        fatal(v, "KVM internal error %u (an instruction this KVM cannot emulate?)",
+              run->internal.suberror);
+        return false;
+    case KVM_EXIT_SYSTEM_EVENT:
+        fatal(v, "system event %u", run->system_event.type);
+        return false;
+    default:
+        fatal(v, "unhandled KVM exit reason %u", run->exit_reason);
+        return false;
+    }
+}
+
+void *vcpu_thread(void *arg)
+{
+    struct vcpu *v = arg;
+    struct vm *vm = v->vm;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, KICK_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    if (vm->ops->before_run && !vm->ops->before_run(v))
+        return NULL;
+    while (!atomic_load(&vm->stopping)) {
+        if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+            if (errno != EINTR && errno != EAGAIN) {
+                fatal(v, "KVM_RUN: %s", strerror(errno));
+                break;
+            }
+            v->run->immediate_exit = 0;
+            if (atomic_exchange(&v->kicked, false) && vm->ops->before_run &&
+                !vm->ops->before_run(v))
+                break;
+            continue;
+        }
+        if (!handle_exit(v))
+            break;
+    }
+    return NULL;
+}
+
+int vm_start(struct vm *vm)
+{
+    struct sigaction sa = { .sa_handler = kick_handler };   /* no SA_RESTART */
+    sigemptyset(&sa.sa_mask);
+    sigaction(KICK_SIGNAL, &sa, NULL);
+    /* Threads start with the kick signal blocked except in vcpu_thread. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, KICK_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    int rc = 0;
+    for (int i = 0; i < vm->nr_vcpus && !rc; i++)
+        rc = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+    return rc ? -rc : 0;
+}
+
+void vm_join(struct vm *vm)
+{
+    for (int i = 0; i < vm->nr_vcpus; i++)
+        if (vm->vcpus[i].thread)
+            pthread_join(vm->vcpus[i].thread, NULL);
+}

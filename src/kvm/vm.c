@@ -1,0 +1,215 @@
+/* VM creation, guest memory (a memfd sliced into KVM memory slots), teardown. */
+#include "kvm/vm.h"
+#include "common/log.h"
+#include "kvm/cpuid.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static int add_region(struct vm *vm, uint64_t gpa, uint64_t size, bool ram, uint8_t **host)
+{
+    if (vm->nr_regions == VM_MAX_REGIONS)
+        return -ENOSPC;
+    uint64_t off = vm->mem_fd_size;
+    if (ftruncate(vm->mem_fd, off + size) < 0)
+        return -errno;
+    uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+                      vm->mem_fd, off);
+    if (p == MAP_FAILED)
+        return -errno;
+    /* Slot numbers are never reused while mapped; pick the lowest free. */
+    uint32_t slot = 0;
+    for (bool clash = true; clash; ) {
+        clash = false;
+        for (int i = 0; i < vm->nr_regions; i++)
+            if (vm->regions[i].slot == slot) {
+                slot++;
+                clash = true;
+            }
+    }
+    struct kvm_userspace_memory_region r = {
+        .slot = slot, .guest_phys_addr = gpa, .memory_size = size,
+        .userspace_addr = (uintptr_t)p,
+    };
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+        int e = errno;
+        munmap(p, size);
+        return -e;
+    }
+    vm->mem_fd_size = off + size;
+    vm->regions[vm->nr_regions++] = (struct mem_region){
+        .gpa = gpa, .size = size, .fd_offset = off, .host = p, .slot = slot, .ram = ram };
+    if (host)
+        *host = p;
+    return 0;
+}
+
+int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, char *err, size_t errlen)
+{
+    memset(vm, 0, sizeof(*vm));
+    vm->kvm_fd = vm->vm_fd = vm->mem_fd = -1;
+    pthread_mutex_init(&vm->mem_lock, NULL);
+    if (nr_vcpus < 1 || nr_vcpus > VM_MAX_VCPUS) {
+        snprintf(err, errlen, "vcpus: %d is out of range 1..%d", nr_vcpus, VM_MAX_VCPUS);
+        return -1;
+    }
+    if (ram_mib < 2 || ram_mib > (1ull << 20)) {
+        snprintf(err, errlen, "memory: %llu MiB is out of range 2..1048576",
+                 (unsigned long long)ram_mib);
+        return -1;
+    }
+    vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (vm->kvm_fd < 0) {
+        snprintf(err, errlen, "/dev/kvm: %s", strerror(errno));
+        return -1;
+    }
+    if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+        snprintf(err, errlen, "/dev/kvm: unexpected KVM API version");
+        return -1;
+    }
+    vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+    if (vm->vm_fd < 0) {
+        snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+        return -1;
+    }
+    /* Only the LAPIC in the kernel: PVH guests have no PIC or IOAPIC. */
+    struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 0 } };
+    if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+        snprintf(err, errlen, "KVM_CAP_SPLIT_IRQCHIP: %s", strerror(errno));
+        return -1;
+    }
+    /* MSRs denied by the filter exit to userspace instead of raising #GP. */
+    cap = (struct kvm_enable_cap){ .cap = KVM_CAP_X86_USER_SPACE_MSR,
+                                   .args = { KVM_MSR_EXIT_REASON_FILTER } };
+    if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+        snprintf(err, errlen, "KVM_CAP_X86_USER_SPACE_MSR: %s", strerror(errno));
+        return -1;
+    }
+    vm->mem_fd = memfd_create("xenkvm-guest", MFD_CLOEXEC);
+    if (vm->mem_fd < 0) {
+        snprintf(err, errlen, "memfd_create: %s", strerror(errno));
+        return -1;
+    }
+    vm->ram_size = ram_mib << 20;
+    uint64_t low = vm->ram_size < VM_LOWMEM_END ? vm->ram_size : VM_LOWMEM_END;
+    int rc = add_region(vm, 0, low, true, NULL);
+    if (!rc && vm->ram_size > low)
+        rc = add_region(vm, VM_HIGHMEM_BASE, vm->ram_size - low, true, NULL);
+    if (rc) {
+        snprintf(err, errlen, "guest RAM of %llu MiB: %s", (unsigned long long)ram_mib,
+                 strerror(-rc));
+        return -1;
+    }
+    int khz = ioctl(vm->vm_fd, KVM_GET_TSC_KHZ, 0);
+    vm->tsc_khz = khz > 0 ? (uint32_t)khz : 0;
+    vm->nr_vcpus = nr_vcpus;
+    for (int i = 0; i < VM_MAX_VCPUS; i++)
+        vm->vcpus[i].fd = -1;
+    if (cpuid_init(vm) < 0) {
+        snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+uint8_t *vm_map_extra(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+    uint8_t *p = NULL;
+    if ((gpa | size) & (PAGE_SIZE - 1) || !size)
+        return NULL;
+    pthread_mutex_lock(&vm->mem_lock);
+    for (int i = 0; i < vm->nr_regions; i++) {
+        struct mem_region *r = &vm->regions[i];
+        if (gpa < r->gpa + r->size && r->gpa < gpa + size)
+            goto out;   /* overlaps */
+    }
+    if (add_region(vm, gpa, size, false, &p) < 0)
+        p = NULL;
+out:
+    pthread_mutex_unlock(&vm->mem_lock);
+    return p;
+}
+
+void vm_unmap_extra(struct vm *vm, uint64_t gpa)
+{
+    pthread_mutex_lock(&vm->mem_lock);
+    for (int i = 0; i < vm->nr_regions; i++) {
+        struct mem_region *r = &vm->regions[i];
+        if (r->gpa != gpa || r->ram)
+            continue;
+        struct kvm_userspace_memory_region kr = { .slot = r->slot, .guest_phys_addr = r->gpa };
+        ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &kr);   /* size 0 deletes */
+        /* The memfd slice is left allocated: pointers handed out earlier stay valid. */
+        vm->regions[i] = vm->regions[--vm->nr_regions];
+        break;
+    }
+    pthread_mutex_unlock(&vm->mem_lock);
+}
+
+uint8_t *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    for (int i = 0; i < vm->nr_regions; i++) {
+        const struct mem_region *r = &vm->regions[i];
+        if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
+            return r->host + (gpa - r->gpa);
+    }
+    return NULL;
+}
+
+bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa)
+{
+    for (int i = 0; i < vm->nr_regions; i++) {
+        const struct mem_region *r = &vm->regions[i];
+        if (r->ram && gpa >= r->gpa && gpa - r->gpa < r->size)
+            return true;
+    }
+    return false;
+}
+
+int vm_filter_msrs(struct vm *vm, const uint32_t *msrs, int n)
+{
+    struct kvm_msr_filter f = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
+    static uint8_t deny[KVM_MSR_FILTER_MAX_RANGES];   /* bitmap bit 0 clear = deny */
+    if (n > KVM_MSR_FILTER_MAX_RANGES)
+        return -EINVAL;
+    for (int i = 0; i < n; i++)
+        f.ranges[i] = (struct kvm_msr_filter_range){
+            .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+            .nmsrs = 1, .base = msrs[i], .bitmap = &deny[i] };
+    return ioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0 ? -errno : 0;
+}
+
+int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector)
+{
+    struct kvm_msi msi = {
+        .address_lo = 0xfee00000u | ((uint32_t)apic_id << 12),
+        .data = vector,   /* fixed delivery, edge */
+    };
+    return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+    for (int i = 0; i < vm->nr_vcpus; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        if (v->run)
+            munmap(v->run, v->run_size);
+        if (v->fd >= 0)
+            close(v->fd);
+    }
+    for (int i = 0; i < vm->nr_regions; i++)
+        munmap(vm->regions[i].host, vm->regions[i].size);
+    free(vm->cpuid);
+    if (vm->mem_fd >= 0)
+        close(vm->mem_fd);
+    if (vm->vm_fd >= 0)
+        close(vm->vm_fd);
+    if (vm->kvm_fd >= 0)
+        close(vm->kvm_fd);
+    vm->nr_regions = vm->nr_vcpus = 0;
+}

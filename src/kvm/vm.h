@@ -1,0 +1,120 @@
+/* KVM core: a VM with memfd-backed guest memory, vCPU threads and their exit loop.
+ * Knows nothing of Xen; the layer above registers exit handlers. */
+#pragma once
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VM_MAX_VCPUS   32
+#define VM_MAX_REGIONS 64
+#define PAGE_SIZE      4096ull
+#define PAGE_SHIFT     12
+
+/* Guest-physical layout: RAM below the hole, the rest above 4 GiB. */
+#define VM_LOWMEM_END  0xc0000000ull   /* RAM below 4 GiB ends here at most */
+#define VM_HIGHMEM_BASE 0x100000000ull
+
+struct vm;
+struct vcpu;
+
+/* A guest-physical range backed by a slice of the memfd. */
+struct mem_region {
+    uint64_t gpa, size, fd_offset;
+    uint8_t *host;
+    uint32_t slot;
+    bool ram;            /* part of the guest's RAM (vs. a special page) */
+};
+
+/* Exit handlers (set by the layer above). Return 0 to resume the vCPU. */
+struct vm_ops {
+    /* Port I/O: data points into kvm_run's buffer. */
+    int (*pio)(struct vcpu *v, uint16_t port, bool out, uint8_t *data, int size);
+    /* MMIO outside any memory region. */
+    int (*mmio)(struct vcpu *v, uint64_t gpa, bool write, uint8_t *data, int size);
+    /* MSRs caught by the filter; return 0, or -1 to inject #GP. */
+    int (*wrmsr)(struct vcpu *v, uint32_t index, uint64_t value);
+    int (*rdmsr)(struct vcpu *v, uint32_t index, uint64_t *value);
+    /* The vCPU is stopping for good (triple fault, internal error); why is a message. */
+    void (*fatal)(struct vcpu *v, const char *why);
+    /* Called on the vCPU's thread before its first KVM_RUN (may block until the
+     * vCPU is brought up) and after every kick; return false to stop the thread. */
+    bool (*before_run)(struct vcpu *v);
+};
+
+struct vcpu {
+    struct vm *vm;
+    int id;
+    int fd;
+    struct kvm_run *run;
+    size_t run_size;
+    pthread_t thread;
+    atomic_bool kicked;
+    void *priv;           /* the Xen layer's per-vCPU state */
+};
+
+struct vm {
+    int kvm_fd, vm_fd, mem_fd;
+    uint64_t ram_size;        /* bytes of RAM */
+    uint64_t mem_fd_size;     /* bytes allocated in the memfd so far */
+    uint32_t tsc_khz;
+    int nr_vcpus;
+    struct vcpu vcpus[VM_MAX_VCPUS];
+    int nr_regions;
+    struct mem_region regions[VM_MAX_REGIONS];
+    pthread_mutex_t mem_lock;  /* region table changes */
+    struct kvm_cpuid2 *cpuid;  /* base CPUID, filtered; per-vCPU copies are patched */
+    const struct vm_ops *ops;
+    void *priv;               /* the Xen layer's domain */
+    atomic_bool stopping;
+    int64_t tsc_offset;       /* guest TSC - host TSC */
+};
+
+/* Creates the VM, its memfd, RAM regions, the in-kernel LAPIC (split irqchip:
+ * no PIC/IOAPIC) and the base CPUID. vCPUs come later (vm_create_vcpus), after
+ * the layer above has added its CPUID leaves. Returns 0 or -1 with err set. */
+int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, char *err, size_t errlen);
+int vm_create_vcpus(struct vm *vm, char *err, size_t errlen);
+/* Starts one thread per vCPU running vcpu_thread; vm_join waits for them. */
+int vm_start(struct vm *vm);
+void vm_join(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* Maps size bytes (page multiple) of fresh memfd at gpa, outside RAM. Returns
+ * the host pointer, or NULL. */
+uint8_t *vm_map_extra(struct vm *vm, uint64_t gpa, uint64_t size);
+/* Removes an extra mapping made by vm_map_extra at gpa (RAM is never unmapped). */
+void vm_unmap_extra(struct vm *vm, uint64_t gpa);
+
+/* Host pointer for guest-physical [gpa, gpa+len) if it lies wholly in one
+ * region, else NULL. The one gate through which guest addresses become host ones. */
+uint8_t *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa);
+
+/* CPUID: the host-supported set with the hypervisor leaves removed; the layer
+ * above adds its own leaves with vm_cpuid_set before the vCPUs start. */
+void vm_cpuid_set(struct vm *vm, uint32_t fn, uint32_t idx, uint32_t eax, uint32_t ebx,
+                  uint32_t ecx, uint32_t edx);
+
+/* Routes guest writes and reads of these MSRs to ops->wrmsr/rdmsr. */
+int vm_filter_msrs(struct vm *vm, const uint32_t *msrs, int n);
+
+/* vCPUs */
+void *vcpu_thread(void *arg);           /* runs KVM_RUN until vm->stopping */
+void vcpu_kick(struct vcpu *v);          /* force the vCPU out of KVM_RUN */
+void vm_stop(struct vm *vm);             /* set stopping and kick every vCPU */
+/* Injects a fixed, edge-triggered interrupt vector into the vCPU's LAPIC. */
+int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector);
+
+/* Register state; only the thread that runs the vCPU may call these. */
+int vcpu_get_regs(struct vcpu *v, struct kvm_regs *r);
+int vcpu_set_regs(struct vcpu *v, const struct kvm_regs *r);
+int vcpu_get_sregs(struct vcpu *v, struct kvm_sregs *s);
+int vcpu_set_sregs(struct vcpu *v, const struct kvm_sregs *s);
+/* Puts the vCPU in flat 32-bit protected mode, paging off, at eip with ebx set
+ * (the PVH entry state). */
+int vcpu_reset_flat32(struct vcpu *v, uint32_t eip, uint32_t ebx);
+/* Guest TSC now (host TSC plus this VM's offset). */
+uint64_t vm_guest_tsc(struct vm *vm);

@@ -1,0 +1,42 @@
+/* __HYPERVISOR_console_io: Xen's own console. A release Xen gives it to the
+ * console domain only; xenkvm gives it to every guest, as a debug Xen does,
+ * because early-boot kernels and test guests print through it. */
+#include "xen/domain.h"
+#include <errno.h>
+#include <xen/xen.h>
+
+#define CONIO_CHUNK 1024
+
+long do_console_io(struct hcall *h)
+{
+    struct domain *d = h->d;
+    uint64_t count = h->arg[1], va = h->arg[2];
+    uint8_t buf[CONIO_CHUNK];
+    switch (h->arg[0]) {
+    case CONSOLEIO_write:
+        if (count > INT32_MAX)
+            return -EINVAL;
+        for (uint64_t done = 0; done < count; ) {
+            size_t n = count - done < CONIO_CHUNK ? count - done : CONIO_CHUNK;
+            if (guest_copy_from(&h->va, buf, va + done, n))
+                return -EFAULT;
+            if (d->conio_write)
+                d->conio_write(d->conio, buf, n);
+            done += n;
+        }
+        return 0;
+    case CONSOLEIO_read: {
+        if (count > INT32_MAX)
+            return -EINVAL;
+        size_t want = count < CONIO_CHUNK ? count : CONIO_CHUNK;
+        pthread_mutex_lock(&d->lock);
+        size_t n = d->conio_read ? d->conio_read(d->conio, buf, want) : 0;
+        pthread_mutex_unlock(&d->lock);
+        if (n && guest_copy_to(&h->va, va, buf, n))
+            return -EFAULT;
+        return n;
+    }
+    default:
+        return -ENOSYS;
+    }
+}

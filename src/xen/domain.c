@@ -1,0 +1,425 @@
+/* Domain construction and life: Xen's CPUID leaves, the hypercall MSR, shared
+ * info, vCPU bring-up, the I/O thread, shutdown. */
+#include "xen/domain.h"
+#include "boot/loader.h"
+#include "common/log.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <xen/arch-x86/cpuid.h>
+#include <xen/sched.h>
+
+struct fd_watch {
+    int fd;
+    void (*fn)(void *opaque);
+    void *opaque;
+};
+
+/* ---- event-channel callbacks ---- */
+
+static struct shared_info *cb_shared_info(void *opaque)
+{
+    return ((struct domain *)opaque)->shinfo;
+}
+
+static struct vcpu_info *cb_vcpu_info(void *opaque, unsigned vcpu)
+{
+    struct domain *d = opaque;
+    return vcpu < (unsigned)d->vm.nr_vcpus ? d->xv[vcpu].vi : NULL;
+}
+
+static void cb_kick(void *opaque, unsigned vcpu)
+{
+    domain_kick_vcpu(opaque, vcpu);
+}
+
+void domain_kick_vcpu(struct domain *d, unsigned vcpu)
+{
+    struct xvcpu *xv = &d->xv[vcpu];
+    if (xv->upcall_vector)
+        vm_inject_vector(&d->vm, vcpu, xv->upcall_vector);
+    uint64_t one = 1;
+    if (write(xv->wake_fd, &one, sizeof(one)) < 0) { /* counter full: already awake */ }
+}
+
+static uint8_t *cb_gfn_page(void *opaque, uint64_t gfn)
+{
+    struct domain *d = opaque;
+    if (gfn >= (1ull << 40) || !vm_gpa_is_ram(&d->vm, gfn << PAGE_SHIFT))
+        return NULL;
+    return vm_gpa(&d->vm, gfn << PAGE_SHIFT, PAGE_SIZE);
+}
+
+/* ---- shared_info ---- */
+
+static void point_vcpu_infos(struct domain *d)
+{
+    for (int i = 0; i < d->vm.nr_vcpus; i++) {
+        struct xvcpu *xv = &d->xv[i];
+        if (xv->vi_gpa == ~0ull && i < XEN_LEGACY_MAX_VCPUS)
+            xv->vi = &d->shinfo->vcpu_info[i];
+    }
+}
+
+int domain_map_shared_info(struct domain *d, uint64_t gfn)
+{
+    uint64_t gpa = gfn << PAGE_SHIFT;
+    uint8_t *p = vm_gpa(&d->vm, gpa, PAGE_SIZE);
+    if (!p)
+        p = vm_map_extra(&d->vm, gpa, PAGE_SIZE);
+    if (!p)
+        return -ENOMEM;
+    pthread_mutex_lock(&d->lock);
+    /* The page's contents move with it: pending events, vcpu_info, time. */
+    if (p != (uint8_t *)d->shinfo)
+        memcpy(p, d->shinfo, PAGE_SIZE);
+    uint64_t old = d->shinfo_gfn;
+    d->shinfo = (struct shared_info *)p;
+    d->shinfo_gfn = gfn;
+    point_vcpu_infos(d);
+    for (int i = 0; i < d->vm.nr_vcpus && i < XEN_LEGACY_MAX_VCPUS; i++)
+        if (d->xv[i].vi_gpa == ~0ull)
+            domain_update_vcpu_time(d, &d->xv[i]);
+    domain_update_wallclock(d);
+    pthread_mutex_unlock(&d->lock);
+    if (old != ~0ull && old != gfn && !vm_gpa_is_ram(&d->vm, old << PAGE_SHIFT))
+        vm_unmap_extra(&d->vm, old << PAGE_SHIFT);
+    return 0;
+}
+
+/* ---- KVM exits ---- */
+
+static int xen_pio(struct vcpu *v, uint16_t port, bool out, uint8_t *data, int size)
+{
+    if (port == XENKVM_HCALL_PORT && out && size == 4)
+        return hypercall_trap(v);
+    if (!out)
+        memset(data, 0xff, size);   /* nothing decodes other ports: floating bus */
+    return 0;
+}
+
+static int xen_mmio(struct vcpu *v, uint64_t gpa, bool write, uint8_t *data, int size)
+{
+    (void)v;
+    log_debug("unclaimed MMIO %s at %#llx", write ? "write" : "read", (unsigned long long)gpa);
+    if (!write)
+        memset(data, 0xff, size);
+    return 0;
+}
+
+static int xen_wrmsr(struct vcpu *v, uint32_t index, uint64_t value)
+{
+    struct domain *d = v->vm->priv;
+    if (index != XEN_HYPERCALL_MSR)
+        return -1;
+    uint64_t page_idx = value & (PAGE_SIZE - 1), gpa = value & ~(PAGE_SIZE - 1);
+    if (page_idx != 0 || !vm_gpa_is_ram(&d->vm, gpa))
+        return -1;      /* one page only, into RAM: else #GP as on Xen */
+    uint8_t *p = vm_gpa(&d->vm, gpa, PAGE_SIZE);
+    if (!p)
+        return -1;
+    hypercall_page_fill(p);
+    return 0;
+}
+
+static int xen_rdmsr(struct vcpu *v, uint32_t index, uint64_t *value)
+{
+    (void)v; (void)index; (void)value;
+    return -1;     /* the hypercall MSR is write-only */
+}
+
+static void xen_fatal(struct vcpu *v, const char *why)
+{
+    (void)why;
+    domain_shutdown(v->vm->priv, SHUTDOWN_crash);
+}
+
+/* Segment attributes in Xen's vcpu_hvm_context "ar" layout -> KVM's. */
+static struct kvm_segment seg_from_ctx(uint32_t base, uint32_t limit, uint16_t ar, uint16_t sel)
+{
+    return (struct kvm_segment){
+        .base = base, .limit = limit, .selector = sel,
+        .type = ar & 0xf, .s = (ar >> 4) & 1, .dpl = (ar >> 5) & 3, .present = (ar >> 7) & 1,
+        .avl = (ar >> 8) & 1, .l = (ar >> 9) & 1, .db = (ar >> 10) & 1, .g = (ar >> 11) & 1,
+        .unusable = !((ar >> 7) & 1),
+    };
+}
+
+static int apply_hvm_context(struct xvcpu *xv)
+{
+    struct vcpu *v = xv->v;
+    const struct vcpu_hvm_context *c = &xv->ctx;
+    struct kvm_sregs s;
+    struct kvm_regs r = { .rflags = 0x2 };
+    if (vcpu_get_sregs(v, &s) < 0)
+        return -1;
+    if (c->mode == VCPU_HVM_MODE_64B) {
+        const struct vcpu_hvm_x86_64 *x = &c->cpu_regs.x86_64;
+        r = (struct kvm_regs){ .rax = x->rax, .rcx = x->rcx, .rdx = x->rdx, .rbx = x->rbx,
+            .rsp = x->rsp, .rbp = x->rbp, .rsi = x->rsi, .rdi = x->rdi, .rip = x->rip,
+            .rflags = x->rflags | 2 };
+        s.cr0 = x->cr0; s.cr3 = x->cr3; s.cr4 = x->cr4; s.efer = x->efer;
+        /* 64-bit mode: flat segments, long-mode code segment. */
+        s.cs = seg_from_ctx(0, 0xffffffff, 0xa9b, 0x08);
+        s.ds = s.es = s.ss = s.fs = s.gs = seg_from_ctx(0, 0xffffffff, 0xc93, 0x10);
+    } else {
+        const struct vcpu_hvm_x86_32 *x = &c->cpu_regs.x86_32;
+        r = (struct kvm_regs){ .rax = x->eax, .rcx = x->ecx, .rdx = x->edx, .rbx = x->ebx,
+            .rsp = x->esp, .rbp = x->ebp, .rsi = x->esi, .rdi = x->edi, .rip = x->eip,
+            .rflags = x->eflags | 2 };
+        s.cr0 = x->cr0; s.cr3 = x->cr3; s.cr4 = x->cr4; s.efer = x->efer;
+        s.cs = seg_from_ctx(x->cs_base, x->cs_limit, x->cs_ar, 0x08);
+        s.ds = s.es = s.fs = s.gs = seg_from_ctx(x->ds_base, x->ds_limit, x->ds_ar, 0x10);
+        s.ss = seg_from_ctx(x->ss_base, x->ss_limit, x->ss_ar, 0x10);
+        if (x->tr_ar)
+            s.tr = seg_from_ctx(x->tr_base, x->tr_limit, x->tr_ar, 0);
+    }
+    if (!s.tr.present)
+        s.tr = (struct kvm_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
+    if (vcpu_set_sregs(v, &s) < 0 || vcpu_set_regs(v, &r) < 0)
+        return -1;
+    return 0;
+}
+
+/* Before the first run and after each kick: hold secondary vCPUs until
+ * VCPUOP_up, and load a context given by VCPUOP_initialise. */
+static bool xen_before_run(struct vcpu *v)
+{
+    struct domain *d = v->vm->priv;
+    struct xvcpu *xv = &d->xv[v->id];
+    pthread_mutex_lock(&d->lock);
+    while (!xv->up && !atomic_load(&d->vm.stopping))
+        pthread_cond_wait(&xv->up_cond, &d->lock);
+    bool reset = xv->reset_pending;
+    xv->reset_pending = false;
+    pthread_mutex_unlock(&d->lock);
+    if (atomic_load(&d->vm.stopping))
+        return false;
+    if (reset && apply_hvm_context(xv) < 0) {
+        log_err("vcpu %d: cannot load the VCPUOP_initialise context", v->id);
+        domain_shutdown(d, SHUTDOWN_crash);
+        return false;
+    }
+    return true;
+}
+
+static const struct vm_ops xen_vm_ops = {
+    .pio = xen_pio, .mmio = xen_mmio, .wrmsr = xen_wrmsr, .rdmsr = xen_rdmsr,
+    .fatal = xen_fatal, .before_run = xen_before_run,
+};
+
+/* ---- CPUID ---- */
+
+static void xen_cpuid_leaves(struct domain *d)
+{
+    struct vm *vm = &d->vm;
+    uint32_t sig[3];
+    memcpy(sig, "XenVMMXenVMM", 12);
+    vm_cpuid_set(vm, XEN_CPUID_BASE, 0, XEN_CPUID_BASE + 5, sig[0], sig[1], sig[2]);
+    vm_cpuid_set(vm, XEN_CPUID_BASE + 1, 0, (XEN_MAJOR << 16) | XEN_MINOR, 0, 0, 0);
+    vm_cpuid_set(vm, XEN_CPUID_BASE + 2, 0, 1, XEN_HYPERCALL_MSR, 0, 0);
+    /* Time leaf: TSC frequency in kHz (sub-leaves 0 and 2). */
+    vm_cpuid_set(vm, XEN_CPUID_BASE + 3, 0, 0, 0, vm->tsc_khz, 0);
+    vm_cpuid_set(vm, XEN_CPUID_BASE + 3, 2, vm->tsc_khz, 0, 0, 0);
+    /* HVM leaf: ebx = vCPU id (patched per vCPU), ecx = domid. */
+    vm_cpuid_set(vm, XEN_CPUID_BASE + 4, 0,
+                 XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT |
+                 XEN_HVM_CPUID_UPCALL_VECTOR, 0, d->domid, 0);
+    vm_cpuid_set(vm, XEN_CPUID_BASE + 5, 0, 0, 0, 0, 0);
+    /* The hypervisor-present bit, for guests that look before scanning. */
+    for (uint32_t i = 0; i < vm->cpuid->nent; i++)
+        if (vm->cpuid->entries[i].function == 1)
+            vm->cpuid->entries[i].ecx |= 1u << 31;
+}
+
+/* ---- I/O thread ---- */
+
+int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque)
+{
+    struct fd_watch *w = malloc(sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    *w = (struct fd_watch){ fd, fn, opaque };
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        free(w);
+        return -errno;
+    }
+    return 0;
+}
+
+void domain_unwatch_fd(struct domain *d, int fd)
+{
+    /* The watch record is leaked on purpose: the I/O thread may hold it now. */
+    epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void *io_thread(void *arg)
+{
+    struct domain *d = arg;
+    struct epoll_event evs[16];
+    for (;;) {
+        int n = epoll_wait(d->epfd, evs, 16, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            struct fd_watch *w = evs[i].data.ptr;
+            if (!w)
+                return NULL;     /* stop_fd */
+            w->fn(w->opaque);
+        }
+    }
+    return NULL;
+}
+
+/* ---- life ---- */
+
+void domain_shutdown(struct domain *d, int reason)
+{
+    pthread_mutex_lock(&d->lock);
+    if (d->shutdown_reason < 0)
+        d->shutdown_reason = reason;
+    pthread_mutex_unlock(&d->lock);
+    vm_stop(&d->vm);
+    pthread_mutex_lock(&d->lock);
+    for (int i = 0; i < d->vm.nr_vcpus; i++) {
+        pthread_cond_broadcast(&d->xv[i].up_cond);
+        uint64_t one = 1;
+        if (write(d->xv[i].wake_fd, &one, sizeof(one)) < 0) { /* already awake */ }
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+int domain_create(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen)
+{
+    memset(d, 0, sizeof(*d));
+    d->epfd = d->stop_fd = -1;
+    d->domid = cfg->domid;
+    snprintf(d->name, sizeof(d->name), "%s", cfg->name ? cfg->name : "xenkvm");
+    d->shutdown_reason = -1;
+    d->shutdown_code = ~0u;
+    d->shinfo_gfn = ~0ull;
+    pthread_mutex_init(&d->lock, NULL);
+    if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, err, errlen) < 0)
+        return -1;
+    d->vm.ops = &xen_vm_ops;
+    d->vm.priv = d;
+    xen_cpuid_leaves(d);
+    uint32_t msr = XEN_HYPERCALL_MSR;
+    if (vm_filter_msrs(&d->vm, &msr, 1) < 0) {
+        snprintf(err, errlen, "KVM_X86_SET_MSR_FILTER: %s", strerror(errno));
+        return -1;
+    }
+    if (vm_create_vcpus(&d->vm, err, errlen) < 0)
+        return -1;
+    d->epfd = epoll_create1(EPOLL_CLOEXEC);
+    d->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event sev = { .events = EPOLLIN, .data.ptr = NULL };
+    if (d->epfd < 0 || d->stop_fd < 0 || epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->stop_fd, &sev) < 0) {
+        snprintf(err, errlen, "epoll: %s", strerror(errno));
+        return -1;
+    }
+    if (posix_memalign((void **)&d->shinfo_own, PAGE_SIZE, PAGE_SIZE)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memset(d->shinfo_own, 0, PAGE_SIZE);
+    d->shinfo = (struct shared_info *)d->shinfo_own;
+    domain_time_init(d);
+    for (int i = 0; i < d->vm.nr_vcpus; i++) {
+        struct xvcpu *xv = &d->xv[i];
+        xv->d = d;
+        xv->v = &d->vm.vcpus[i];
+        xv->id = i;
+        xv->vi_gpa = ~0ull;
+        xv->up = i == 0;
+        xv->initialised = i == 0;
+        pthread_cond_init(&xv->up_cond, NULL);
+        xv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (xv->wake_fd < 0 || vcpu_timers_init(xv) < 0) {
+            snprintf(err, errlen, "vcpu %d timers: %s", i, strerror(errno));
+            return -1;
+        }
+    }
+    point_vcpu_infos(d);
+    for (int i = 0; i < d->vm.nr_vcpus && i < XEN_LEGACY_MAX_VCPUS; i++)
+        domain_update_vcpu_time(d, &d->xv[i]);
+    domain_update_wallclock(d);
+    evtchn_init(&d->ev, d->domid, d->vm.nr_vcpus);
+    d->ev.shared_info = cb_shared_info;
+    d->ev.vcpu_info = cb_vcpu_info;
+    d->ev.kick = cb_kick;
+    d->ev.opaque = d;
+    if (gnttab_init(&d->gt, d->domid) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    d->gt.gfn_page = cb_gfn_page;
+    d->gt.opaque = d;
+    d->special = vm_map_extra(&d->vm, SPECIAL_PAGES_BASE, SPECIAL_NR_PAGES * PAGE_SIZE);
+    if (!d->special) {
+        snprintf(err, errlen, "cannot map the special pages at %#llx", SPECIAL_PAGES_BASE);
+        return -1;
+    }
+    d->params[HVM_PARAM_STORE_PFN] = (SPECIAL_PAGES_BASE >> PAGE_SHIFT) + SPECIAL_XENSTORE;
+    d->params[HVM_PARAM_CONSOLE_PFN] = (SPECIAL_PAGES_BASE >> PAGE_SHIFT) + SPECIAL_CONSOLE;
+    return 0;
+}
+
+uint8_t *domain_special_page(struct domain *d, unsigned idx)
+{
+    return idx < SPECIAL_NR_PAGES ? d->special + idx * PAGE_SIZE : NULL;
+}
+
+static int status_of(int reason)
+{
+    switch (reason) {
+    case SHUTDOWN_poweroff:   return EXIT_POWEROFF;
+    case SHUTDOWN_reboot:     return EXIT_REBOOT;
+    case SHUTDOWN_suspend:    return EXIT_SUSPEND;
+    case SHUTDOWN_watchdog:   return EXIT_WATCHDOG;
+    case SHUTDOWN_soft_reset: return EXIT_SOFT_RESET;
+    default:                  return EXIT_CRASH;
+    }
+}
+
+int domain_run(struct domain *d)
+{
+    if (pthread_create(&d->io_thread, NULL, io_thread, d)) {
+        log_err("cannot start the I/O thread");
+        return EXIT_ERROR;
+    }
+    if (vm_start(&d->vm) < 0) {
+        log_err("cannot start vCPU threads");
+        domain_shutdown(d, SHUTDOWN_crash);
+    }
+    vm_join(&d->vm);
+    uint64_t one = 1;
+    if (write(d->stop_fd, &one, sizeof(one)) < 0) { /* the thread sees EPOLLIN anyway */ }
+    pthread_join(d->io_thread, NULL);
+    if (d->shutdown_reason < 0)
+        d->shutdown_reason = SHUTDOWN_crash;   /* every vCPU stopped without a shutdown */
+    return status_of(d->shutdown_reason);
+}
+
+void domain_destroy(struct domain *d)
+{
+    for (int i = 0; i < d->vm.nr_vcpus; i++) {
+        close(d->xv[i].wake_fd);
+        close(d->xv[i].timer_fd);
+        close(d->xv[i].periodic_fd);
+    }
+    gnttab_fini(&d->gt);
+    free(d->shinfo_own);
+    if (d->epfd >= 0)
+        close(d->epfd);
+    if (d->stop_fd >= 0)
+        close(d->stop_fd);
+    vm_destroy(&d->vm);
+}

@@ -1,0 +1,164 @@
+/* A Xen domain on a KVM VM: the hypervisor state xenkvm keeps for one guest. */
+#pragma once
+#include "kvm/vm.h"
+#include "kvm/guest_va.h"
+#include "xen/evtchn.h"
+#include "xen/gnttab.h"
+#include <xen/xen.h>
+#include <xen/hvm/params.h>
+#include <xen/hvm/hvm_vcpu.h>
+#include <xen/vcpu.h>
+
+#define XEN_MAJOR 4
+#define XEN_MINOR 17
+#define XEN_CPUID_BASE 0x40000000u
+#define XEN_HYPERCALL_MSR 0x40000000u
+
+/* Special pages the toolstack provides, just below the 4 GiB hole's top, as
+ * Xen's HVM special-page region does. */
+#define SPECIAL_PAGES_BASE 0xfeff0000ull
+#define SPECIAL_CONSOLE    0
+#define SPECIAL_XENSTORE   1
+#define SPECIAL_START_INFO 2    /* hvm_start_info, command line, memory map */
+#define SPECIAL_NR_PAGES   4
+
+#define E820_MAX 8
+#define E820_RAM 1
+#define E820_RESERVED 2
+/* The memory map entry of XENMEM_memory_map: Xen's ABI is the BIOS e820
+ * record, which the public headers do not define. */
+struct e820entry {
+    uint64_t addr, size;
+    uint32_t type;
+} __attribute__((packed));
+
+/* A guest handle's address as the integer guest_copy_* take. */
+#define GUEST_ADDR(h) ((uint64_t)(uintptr_t)(h).p)
+
+/* Exit statuses of `xenkvm run`, one per shutdown reason. */
+enum {
+    EXIT_POWEROFF = 0, EXIT_ERROR = 1, EXIT_CRASH = 2, EXIT_REBOOT = 3,
+    EXIT_SUSPEND = 4, EXIT_WATCHDOG = 5, EXIT_SOFT_RESET = 6,
+};
+
+struct domain;
+
+struct xvcpu {
+    struct domain *d;
+    struct vcpu *v;
+    unsigned id;
+    struct vcpu_info *vi;          /* current vcpu_info (shared_info slot or registered) */
+    uint64_t vi_gpa;               /* ~0 while in shared_info */
+    uint8_t upcall_vector;         /* HVMOP_set_evtchn_upcall_vector, 0 = none */
+    int timer_fd, periodic_fd;     /* singleshot and periodic VIRQ_TIMER */
+    uint64_t periodic_ns;
+    int wake_fd;                   /* eventfd: an event for a blocked vCPU */
+    /* Bring-up (VCPUOP_initialise / VCPUOP_up): guarded by d->lock. */
+    bool up, initialised, reset_pending;
+    struct vcpu_hvm_context ctx;
+    pthread_cond_t up_cond;
+};
+
+struct domain_config {
+    const char *name;
+    domid_t domid;
+    uint64_t memory_mib;
+    int vcpus;
+    const char *kernel, *ramdisk, *cmdline;
+    const char *xenstore_socket;    /* NULL: no xenstore connection */
+    bool console_stdin;             /* feed stdin to the PV console */
+};
+
+struct domain {
+    struct vm vm;
+    domid_t domid;
+    char name[64];
+    uint8_t uuid[16];
+    pthread_mutex_t lock;          /* event channels, grant table, params, vCPU bring-up */
+    struct xvcpu xv[VM_MAX_VCPUS];
+
+    struct shared_info *shinfo;    /* current location (own page until the guest maps it) */
+    uint8_t *shinfo_own;
+    uint64_t shinfo_gfn;           /* ~0 while unmapped */
+
+    uint64_t params[HVM_NR_PARAMS];
+    struct evtchn_domain ev;
+    struct gnttab gt;
+
+    struct e820entry e820[E820_MAX];
+    int nr_e820;
+    uint8_t *special;              /* SPECIAL_NR_PAGES pages at SPECIAL_PAGES_BASE */
+
+    uint64_t tsc0;                 /* guest TSC at system time 0 */
+    struct timespec wall0;         /* wall clock at system time 0 */
+    uint32_t tsc_mul; int8_t tsc_shift;
+
+    /* shutdown */
+    int shutdown_reason;           /* SHUTDOWN_*, or -1 while running */
+    uint32_t shutdown_code;        /* SCHEDOP_shutdown_code, or ~0 */
+
+    /* I/O thread: timers, console, xenstore relay */
+    int epfd, stop_fd;
+    pthread_t io_thread;
+    /* console_io's sink and source, provided by the console backend */
+    void (*conio_write)(void *opaque, const void *buf, size_t len);
+    size_t (*conio_read)(void *opaque, void *buf, size_t max);
+    void *conio;
+};
+
+int domain_create(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen);
+/* Runs the guest until it shuts down; returns the exit status for its reason. */
+int domain_run(struct domain *d);
+void domain_destroy(struct domain *d);
+
+/* Page idx of the special-page region (SPECIAL_*). */
+uint8_t *domain_special_page(struct domain *d, unsigned idx);
+/* Loads kernel and ramdisk, builds hvm_start_info and the memory map, and puts
+ * vCPU 0 at the PVH entry. */
+int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen);
+
+/* Ends the domain with a SHUTDOWN_* reason (first reason wins). */
+void domain_shutdown(struct domain *d, int reason);
+
+/* System time: ns since the domain started, from the guest TSC. */
+uint64_t domain_system_time(struct domain *d);
+void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv);
+
+void domain_time_init(struct domain *d);
+void domain_update_wallclock(struct domain *d);
+int vcpu_timers_init(struct xvcpu *xv);
+int vcpu_set_periodic(struct xvcpu *xv, uint64_t period_ns);
+
+/* Event delivery plumbing used by evtchn.c's callbacks. */
+void domain_kick_vcpu(struct domain *d, unsigned vcpu);
+
+/* Epoll registration on the I/O thread: fn(opaque) runs when fd is readable. */
+int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque);
+void domain_unwatch_fd(struct domain *d, int fd);
+
+/* Hypercalls */
+struct hcall {
+    struct domain *d;
+    struct xvcpu *xv;
+    struct guest_va va;
+    bool long_mode;
+    uint64_t arg[5];
+};
+long hypercall_dispatch(struct hcall *h, unsigned nr);
+void hypercall_page_fill(uint8_t *page);
+int hypercall_trap(struct vcpu *v);
+
+long do_xen_version(struct hcall *h);
+long do_memory_op(struct hcall *h);
+long do_hvm_op(struct hcall *h);
+long do_vcpu_op(struct hcall *h);
+long do_set_timer_op(struct hcall *h);
+long do_sched_op(struct hcall *h);
+long do_event_channel_op(struct hcall *h);
+long do_grant_table_op(struct hcall *h);
+long do_console_io(struct hcall *h);
+
+/* Pieces shared between hypercalls */
+int domain_map_shared_info(struct domain *d, uint64_t gfn);
+int vcpu_set_singleshot(struct xvcpu *xv, uint64_t abs_ns);
+void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const evtchn_port_t *ports, unsigned nports);

@@ -1,0 +1,191 @@
+/* Grant tables v1. */
+#include "xen/gnttab.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int gnttab_init(struct gnttab *gt, domid_t domid)
+{
+    memset(gt, 0, sizeof(*gt));
+    gt->domid = domid;
+    if (posix_memalign((void **)&gt->own, 4096, GNTTAB_MAX_FRAMES * 4096))
+        return -ENOMEM;
+    memset(gt->own, 0, GNTTAB_MAX_FRAMES * 4096);
+    for (unsigned i = 0; i < GNTTAB_MAX_FRAMES; i++) {
+        gt->frame[i] = gt->own + i * 4096;
+        gt->gfn[i] = ~0ull;
+    }
+    gt->nr_frames = 1;
+    return 0;
+}
+
+void gnttab_fini(struct gnttab *gt)
+{
+    free(gt->own);
+    gt->own = NULL;
+}
+
+uint64_t gnttab_frame_gfn(struct gnttab *gt, unsigned idx)
+{
+    return idx < GNTTAB_MAX_FRAMES ? gt->gfn[idx] : ~0ull;
+}
+
+int gnttab_place_frame(struct gnttab *gt, unsigned idx, uint64_t gfn, uint8_t *p)
+{
+    if (idx >= GNTTAB_MAX_FRAMES || !p)
+        return -EINVAL;
+    if (p != gt->frame[idx])
+        memcpy(p, gt->frame[idx], 4096);   /* the entries move with the frame */
+    gt->frame[idx] = p;
+    gt->gfn[idx] = gfn;
+    if (idx >= gt->nr_frames)
+        gt->nr_frames = idx + 1;
+    return 0;
+}
+
+static bool self(const struct gnttab *gt, domid_t d)
+{
+    return d == DOMID_SELF || d == gt->domid;
+}
+
+static long setup_table(struct gnttab *gt, struct gnttab_setup_table *op)
+{
+    if (!self(gt, op->dom)) {
+        op->status = GNTST_permission_denied;
+        return 0;
+    }
+    if (op->nr_frames > GNTTAB_MAX_FRAMES) {
+        op->status = GNTST_general_error;
+        return 0;
+    }
+    if (op->nr_frames > gt->nr_frames)
+        gt->nr_frames = op->nr_frames;
+    op->status = GNTST_okay;
+    return 0;
+}
+
+static long query_size(struct gnttab *gt, struct gnttab_query_size *op)
+{
+    if (!self(gt, op->dom)) {
+        op->status = GNTST_permission_denied;
+        return 0;
+    }
+    op->nr_frames = gt->nr_frames;
+    op->max_nr_frames = GNTTAB_MAX_FRAMES;
+    op->status = GNTST_okay;
+    return 0;
+}
+
+static long set_version(struct gnttab_set_version *op)
+{
+    /* Only v1 is offered: as a Xen with grant v2 disabled. */
+    long rc = op->version == 1 ? 0 : op->version == 2 ? -ENOSYS : -EINVAL;
+    op->version = 1;
+    return rc;
+}
+
+static long get_version(struct gnttab *gt, struct gnttab_get_version *op)
+{
+    if (!self(gt, op->dom))
+        return -EPERM;
+    op->version = 1;
+    return 0;
+}
+
+unsigned gnttab_op_size(unsigned cmd)
+{
+    switch (cmd) {
+    case GNTTABOP_setup_table: return sizeof(struct gnttab_setup_table);
+    case GNTTABOP_query_size:  return sizeof(struct gnttab_query_size);
+    case GNTTABOP_set_version: return sizeof(struct gnttab_set_version);
+    case GNTTABOP_get_version: return sizeof(struct gnttab_get_version);
+    default:                   return 0;
+    }
+}
+
+long gnttab_op(struct gnttab *gt, unsigned cmd, void *arg, unsigned count)
+{
+    switch (cmd) {
+    case GNTTABOP_setup_table:
+    case GNTTABOP_query_size:
+    case GNTTABOP_set_version:
+    case GNTTABOP_get_version:
+        if (count != 1)
+            return -EINVAL;
+        break;
+    default:
+        /* map/unmap/copy/transfer are for a domain that maps other domains'
+         * grants; a domU here has none to map. */
+        return -ENOSYS;
+    }
+    switch (cmd) {
+    case GNTTABOP_setup_table: return setup_table(gt, arg);
+    case GNTTABOP_query_size:  return query_size(gt, arg);
+    case GNTTABOP_set_version: return set_version(arg);
+    default:                   return get_version(gt, arg);
+    }
+}
+
+static grant_entry_v1_t *entry(struct gnttab *gt, grant_ref_t ref)
+{
+    if (ref >= gt->nr_frames * GNTTAB_ENTRIES_PER_FRAME)
+        return NULL;
+    return (grant_entry_v1_t *)gt->frame[ref / GNTTAB_ENTRIES_PER_FRAME] +
+           ref % GNTTAB_ENTRIES_PER_FRAME;
+}
+
+uint8_t *gnttab_host_map(struct gnttab *gt, grant_ref_t ref, bool readonly, int16_t *err)
+{
+    grant_entry_v1_t *e = entry(gt, ref);
+    if (!e) {
+        *err = GNTST_bad_gntref;
+        return NULL;
+    }
+    /* flags and domid form one 32-bit word that the guest may change under us:
+     * check and set the in-use bits with one compare-and-swap, as Xen does. */
+    uint32_t *word = (uint32_t *)e;
+    uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+    for (;;) {
+        uint16_t flags = old & 0xffff, domid = old >> 16;
+        if ((flags & GTF_type_mask) != GTF_permit_access || domid != 0) {
+            *err = GNTST_permission_denied;
+            return NULL;
+        }
+        if (!readonly && (flags & GTF_readonly)) {
+            *err = GNTST_permission_denied;
+            return NULL;
+        }
+        uint32_t nw = old | GTF_reading | (readonly ? 0 : GTF_writing);
+        if (__atomic_compare_exchange_n(word, &old, nw, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            break;
+    }
+    uint32_t frame = __atomic_load_n(&e->frame, __ATOMIC_ACQUIRE);
+    uint8_t *p = gt->gfn_page(gt->opaque, frame);
+    if (!p) {
+        gnttab_host_unmap(gt, ref, readonly);   /* drop the bits just set */
+        *err = GNTST_bad_page;
+        return NULL;
+    }
+    if (readonly)
+        gt->pin_ro[ref]++;
+    else
+        gt->pin_rw[ref]++;
+    *err = GNTST_okay;
+    return p;
+}
+
+void gnttab_host_unmap(struct gnttab *gt, grant_ref_t ref, bool readonly)
+{
+    grant_entry_v1_t *e = entry(gt, ref);
+    if (!e)
+        return;
+    uint16_t *pin = readonly ? &gt->pin_ro[ref] : &gt->pin_rw[ref];
+    if (*pin)
+        (*pin)--;
+    uint16_t clear = 0;
+    if (!gt->pin_rw[ref])
+        clear |= GTF_writing;
+    if (!gt->pin_rw[ref] && !gt->pin_ro[ref])
+        clear |= GTF_reading;
+    __atomic_fetch_and(&e->flags, (uint16_t)~clear, __ATOMIC_RELEASE);
+}

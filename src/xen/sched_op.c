@@ -1,0 +1,101 @@
+/* __HYPERVISOR_sched_op: yield, block, poll, shutdown. */
+#include "xen/domain.h"
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <unistd.h>
+#include <xen/sched.h>
+
+#define POLL_MAX_PORTS 128     /* Xen's limit */
+
+static bool events_pending(struct xvcpu *xv, const evtchn_port_t *ports, unsigned n)
+{
+    if (n == 0)
+        return __atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) &&
+               !__atomic_load_n(&xv->vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST);
+    for (unsigned i = 0; i < n; i++)
+        if (evtchn_port_pending(&xv->d->ev, ports[i]))
+            return true;
+    return false;
+}
+
+/* Waits on the vCPU's thread until an event is pending (or one of ports is),
+ * the deadline (system time ns, 0 = none) passes, or the domain stops. */
+void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const evtchn_port_t *ports, unsigned nports)
+{
+    struct domain *d = xv->d;
+    for (;;) {
+        if (atomic_load(&d->vm.stopping))
+            return;
+        pthread_mutex_lock(&d->lock);
+        bool pend = events_pending(xv, ports, nports);
+        pthread_mutex_unlock(&d->lock);
+        if (pend)
+            return;
+        int timeout = -1;
+        if (deadline_ns) {
+            uint64_t now = domain_system_time(d);
+            if (now >= deadline_ns)
+                return;
+            timeout = (int)((deadline_ns - now + 999999) / 1000000);
+        }
+        struct pollfd p = { .fd = xv->wake_fd, .events = POLLIN };
+        if (poll(&p, 1, timeout) > 0) {
+            uint64_t n;
+            if (read(xv->wake_fd, &n, sizeof(n)) < 0) { /* drained */ }
+        }
+    }
+}
+
+static long do_poll(struct hcall *h)
+{
+    struct sched_poll sp;
+    if (guest_copy_from(&h->va, &sp, h->arg[1], sizeof(sp)))
+        return -EFAULT;
+    if (sp.nr_ports > POLL_MAX_PORTS)
+        return -EINVAL;
+    evtchn_port_t ports[POLL_MAX_PORTS];
+    if (guest_copy_from(&h->va, ports, GUEST_ADDR(sp.ports), sp.nr_ports * sizeof(ports[0])))
+        return -EFAULT;
+    for (unsigned i = 0; i < sp.nr_ports; i++)
+        if (ports[i] >= EVTCHN_NR_PORTS)
+            return -EINVAL;
+    vcpu_block(h->xv, sp.timeout, ports, sp.nr_ports);
+    return 0;
+}
+
+long do_sched_op(struct hcall *h)
+{
+    struct domain *d = h->d;
+    switch (h->arg[0]) {
+    case SCHEDOP_yield:
+        sched_yield();
+        return 0;
+    case SCHEDOP_block:
+        /* Re-enable event delivery, then sleep until an event is pending. */
+        __atomic_store_n(&h->xv->vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
+        vcpu_block(h->xv, 0, NULL, 0);
+        return 0;
+    case SCHEDOP_poll:
+        return do_poll(h);
+    case SCHEDOP_shutdown:
+    case SCHEDOP_shutdown_code: {
+        struct sched_shutdown s;
+        if (guest_copy_from(&h->va, &s, h->arg[1], sizeof(s)))
+            return -EFAULT;
+        if (s.reason > SHUTDOWN_MAX)
+            return -EINVAL;
+        if (h->arg[0] == SCHEDOP_shutdown_code) {
+            d->shutdown_code = s.reason;
+            return 0;
+        }
+        domain_shutdown(d, s.reason);
+        return 0;
+    }
+    case SCHEDOP_remote_shutdown:
+    case SCHEDOP_pin_override:
+        return -EPERM;    /* the control domain's only */
+    default:
+        return -ENOSYS;
+    }
+}

@@ -1,0 +1,138 @@
+/* __HYPERVISOR_vcpu_op: vcpu_info and runstate areas, bring-up, timers. */
+#include "xen/domain.h"
+#include <errno.h>
+#include <string.h>
+
+static long register_vcpu_info(struct hcall *h, struct xvcpu *xv)
+{
+    struct vcpu_register_vcpu_info r;
+    if (guest_copy_from(&h->va, &r, h->arg[2], sizeof(r)))
+        return -EFAULT;
+    if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info) || r.mfn >= (1ull << 40))
+        return -EINVAL;
+    uint64_t gpa = (r.mfn << PAGE_SHIFT) + r.offset;
+    struct domain *d = h->d;
+    pthread_mutex_lock(&d->lock);
+    long rc = -EINVAL;
+    if (xv->vi_gpa != ~0ull || !vm_gpa_is_ram(&d->vm, gpa))
+        goto out;    /* Xen allows it once per vCPU, into RAM */
+    struct vcpu_info *nvi = (struct vcpu_info *)vm_gpa(&d->vm, gpa, sizeof(*nvi));
+    if (!nvi)
+        goto out;
+    memcpy(nvi, xv->vi, sizeof(*nvi));
+    /* Everything is marked pending so that no event is lost in the move; the
+     * guest sees a spurious upcall at worst (as on Xen). */
+    nvi->evtchn_upcall_pending = 1;
+    nvi->evtchn_pending_sel = ~(xen_ulong_t)0;
+    xv->vi = nvi;
+    xv->vi_gpa = gpa;
+    domain_update_vcpu_time(d, xv);
+    rc = 0;
+out:
+    pthread_mutex_unlock(&d->lock);
+    if (!rc)
+        domain_kick_vcpu(d, xv->id);
+    return rc;
+}
+
+static long register_runstate(struct hcall *h, struct xvcpu *xv)
+{
+    struct vcpu_register_runstate_memory_area r;
+    if (guest_copy_from(&h->va, &r, h->arg[2], sizeof(r)))
+        return -EFAULT;
+    /* Xen writes the area on every context switch; here a vCPU runs on its own
+     * thread without being descheduled by the "hypervisor", so it is written
+     * once: running since now. */
+    struct vcpu_runstate_info info = { .state = RUNSTATE_running,
+                                       .state_entry_time = domain_system_time(h->d) };
+    info.time[RUNSTATE_running] = info.state_entry_time;
+    if (GUEST_ADDR(r.addr.h) && guest_copy_to(&h->va, GUEST_ADDR(r.addr.h), &info, sizeof(info)))
+        return -EFAULT;
+    (void)xv;
+    return 0;
+}
+
+static long initialise(struct hcall *h, struct xvcpu *xv)
+{
+    struct vcpu_hvm_context ctx;
+    if (guest_copy_from(&h->va, &ctx, h->arg[2], sizeof(ctx)))
+        return -EFAULT;
+    if (ctx.mode != VCPU_HVM_MODE_32B && ctx.mode != VCPU_HVM_MODE_64B)
+        return -EINVAL;
+    struct domain *d = h->d;
+    pthread_mutex_lock(&d->lock);
+    long rc = -EEXIST;
+    if (!xv->initialised) {
+        xv->ctx = ctx;
+        xv->initialised = true;
+        xv->reset_pending = true;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+static long up(struct hcall *h, struct xvcpu *xv)
+{
+    struct domain *d = h->d;
+    pthread_mutex_lock(&d->lock);
+    long rc = xv->initialised ? 0 : -EINVAL;
+    if (!rc && !xv->up) {
+        xv->up = true;
+        pthread_cond_broadcast(&xv->up_cond);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+long do_vcpu_op(struct hcall *h)
+{
+    unsigned cmd = h->arg[0];
+    unsigned id = h->arg[1];
+    if (id >= (unsigned)h->d->vm.nr_vcpus)
+        return -ENOENT;
+    struct xvcpu *xv = &h->d->xv[id];
+    switch (cmd) {
+    case VCPUOP_register_vcpu_info:
+        return register_vcpu_info(h, xv);
+    case VCPUOP_register_runstate_memory_area:
+        return register_runstate(h, xv);
+    case VCPUOP_initialise:
+        return initialise(h, xv);
+    case VCPUOP_up:
+        return up(h, xv);
+    case VCPUOP_is_up:
+        return xv->up;
+    case VCPUOP_get_runstate_info: {
+        struct vcpu_runstate_info info = { .state = xv->up ? RUNSTATE_running : RUNSTATE_offline,
+                                           .state_entry_time = domain_system_time(h->d) };
+        return guest_copy_to(&h->va, h->arg[2], &info, sizeof(info)) ? -EFAULT : 0;
+    }
+    case VCPUOP_set_periodic_timer: {
+        struct vcpu_set_periodic_timer t;
+        if (guest_copy_from(&h->va, &t, h->arg[2], sizeof(t)))
+            return -EFAULT;
+        if (t.period_ns < 1000000ull || t.period_ns > (1ull << 62))
+            return -EINVAL;     /* Xen's bounds: at least 1 ms */
+        return vcpu_set_periodic(xv, t.period_ns);
+    }
+    case VCPUOP_stop_periodic_timer:
+        return vcpu_set_periodic(xv, 0);
+    case VCPUOP_set_singleshot_timer: {
+        struct vcpu_set_singleshot_timer t;
+        if (xv != h->xv)
+            return -EINVAL;     /* only on the calling vCPU */
+        if (guest_copy_from(&h->va, &t, h->arg[2], sizeof(t)))
+            return -EFAULT;
+        if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < domain_system_time(h->d))
+            return -ETIME;
+        return vcpu_set_singleshot(xv, t.timeout_abs_ns);
+    }
+    case VCPUOP_stop_singleshot_timer:
+        if (xv != h->xv)
+            return -EINVAL;
+        return vcpu_set_singleshot(xv, 0);
+    default:
+        return -ENOSYS;
+    }
+}
