@@ -1,0 +1,10 @@
+/* The daemon's event loop: a listening unix socket and its connections. */
+#pragma once
+#include "xenstore/quota.h"
+
+#define XS_DEFAULT_SOCKET "/run/xenkvm/xenstored.sock"
+
+/* Creates the socket (mode 0600; its directory 0700 if missing), then writes
+ * one byte to ready_fd (if >= 0) and serves until SIGTERM/SIGINT.
+ * Returns a process exit status. */
+int xs_daemon_run(const char *socket_path, const struct xs_quota *q, int ready_fd);
