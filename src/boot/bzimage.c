@@ -250,6 +250,8 @@ static int unlz4(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, s
         if (!out_reserve(o, room))
             return out_full("lz4", err, errlen);
         int n = LZ4_decompress_safe((const char *)in + pos, (char *)o->p + o->len, (int)csize, (int)room);
+        if (n < 0 && room < LZ4_LEGACY_CHUNK)
+            return out_full("lz4", err, errlen);  /* may just not fit under the cap */
         if (n < 0) {
             seterr(err, errlen, "lz4: corrupt chunk at payload offset %zu", pos - 4);
             return -1;

@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include <lz4.h>
+
 static char err[512];
 
 static int load_bz(const uint8_t *img, size_t len, struct kernel_info *ki, uint64_t ramsize)
@@ -239,4 +241,68 @@ TEST(bz_payload_not_elf)
     CHECK_EQ(load_bz(bz, len, &ki, 4u << 20), -1);
     CHECK(strstr(err, "bzImage's gzip-compressed vmlinux: not an ELF file"));
     free(bz);
+}
+
+TEST(bz_lz4_size_limit)
+{
+    /* 65 legacy chunks of 8 MiB of zeros: 520 MiB, over LOADER_MAX_VMLINUX. */
+    const int zchunk = 8 << 20;
+    char *zeros = calloc(1, (size_t)zchunk);
+    int bound = LZ4_compressBound(zchunk);
+    char *c = malloc((size_t)bound);
+    int clen = LZ4_compress_default(zeros, c, zchunk, bound);
+    CHECK(clen > 0);
+    const int nchunks = 65;
+    size_t rawlen = 4 + (size_t)nchunks * (4 + (size_t)clen);
+    uint8_t *raw = malloc(rawlen);
+    uint32_t magic = 0x184c2102, c32 = (uint32_t)clen;
+    memcpy(raw, &magic, 4);
+    for (int i = 0; i < nchunks; i++) {
+        memcpy(raw + 4 + (size_t)i * (4 + (size_t)clen), &c32, 4);
+        memcpy(raw + 8 + (size_t)i * (4 + (size_t)clen), c, (size_t)clen);
+    }
+    size_t len;
+    uint8_t *bz = bzimage_wrap(raw, rawlen, &len);
+    uint8_t *out = NULL;
+    size_t outlen;
+    char comp[8];
+    CHECK_EQ(bzimage_extract(bz, len, &out, &outlen, comp, err, sizeof(err)), -1);
+    CHECK(strstr(err, "lz4: decompressed vmlinux exceeds the 512 MiB limit"));
+    free(bz);
+    free(raw);
+    free(c);
+    free(zeros);
+}
+
+TEST(bz_garbage_never_crashes)
+{
+    /* Random damage to each format's stream: an error or a result, never a
+     * crash or an out-of-bounds access (run under ASan). */
+    static const char *comps[] = { "gzip", "xz", "lz4", "zstd" };
+    struct elf_spec s = elf_spec_default(true);
+    uint8_t *elf = elf_build(&s);
+    uint32_t x = 99;
+    for (size_t k = 0; k < 4; k++) {
+        size_t len;
+        uint8_t *orig = bzimage_build(comps[k], elf, T_FILE_LEN, &len);
+        uint8_t *bz = malloc(len);
+        uint32_t plen;
+        memcpy(&plen, orig + 0x24c, 4);
+        for (int round = 0; round < 300; round++) {
+            memcpy(bz, orig, len);
+            for (int j = 0; j < 3; j++) {
+                x = x * 1103515245 + 12345;
+                bz[T_BZ_PAYLOAD + (x >> 8) % plen] = (uint8_t)(x >> 24);
+            }
+            uint8_t *out = NULL;
+            size_t outlen;
+            char comp[8];
+            if (bzimage_extract(bz, len, &out, &outlen, comp, err, sizeof(err)) == 1)
+                free(out);
+        }
+        free(bz);
+        free(orig);
+    }
+    free(elf);
+    CHECK(1);
 }
