@@ -369,6 +369,10 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     }
     d->params[HVM_PARAM_STORE_PFN] = (SPECIAL_PAGES_BASE >> PAGE_SHIFT) + SPECIAL_XENSTORE;
     d->params[HVM_PARAM_CONSOLE_PFN] = (SPECIAL_PAGES_BASE >> PAGE_SHIFT) + SPECIAL_CONSOLE;
+    /* As Xen's toolstack does: the reserved grant entries give dom 0 the
+     * console and xenstore rings. */
+    gnttab_reserve(&d->gt, GNTTAB_RESERVED_CONSOLE, d->params[HVM_PARAM_CONSOLE_PFN]);
+    gnttab_reserve(&d->gt, GNTTAB_RESERVED_XENSTORE, d->params[HVM_PARAM_STORE_PFN]);
     return 0;
 }
 

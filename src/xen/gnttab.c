@@ -48,10 +48,16 @@ static bool self(const struct gnttab *gt, domid_t d)
     return d == DOMID_SELF || d == gt->domid;
 }
 
+/* Status for a domid that is neither this domain nor the host. */
+static int16_t other_domain(domid_t d)
+{
+    return d == 0 ? GNTST_permission_denied : GNTST_bad_domain;
+}
+
 static long setup_table(struct gnttab *gt, struct gnttab_setup_table *op)
 {
     if (!self(gt, op->dom)) {
-        op->status = GNTST_permission_denied;
+        op->status = other_domain(op->dom);
         return 0;
     }
     if (op->nr_frames > GNTTAB_MAX_FRAMES) {
@@ -67,7 +73,7 @@ static long setup_table(struct gnttab *gt, struct gnttab_setup_table *op)
 static long query_size(struct gnttab *gt, struct gnttab_query_size *op)
 {
     if (!self(gt, op->dom)) {
-        op->status = GNTST_permission_denied;
+        op->status = other_domain(op->dom);
         return 0;
     }
     op->nr_frames = gt->nr_frames;
@@ -99,6 +105,7 @@ unsigned gnttab_op_size(unsigned cmd)
     case GNTTABOP_query_size:  return sizeof(struct gnttab_query_size);
     case GNTTABOP_set_version: return sizeof(struct gnttab_set_version);
     case GNTTABOP_get_version: return sizeof(struct gnttab_get_version);
+    case GNTTABOP_copy:        return sizeof(struct gnttab_copy);
     default:                   return 0;
     }
 }
@@ -113,8 +120,14 @@ long gnttab_op(struct gnttab *gt, unsigned cmd, void *arg, unsigned count)
         if (count != 1)
             return -EINVAL;
         break;
+    case GNTTABOP_copy: {
+        struct gnttab_copy *c = arg;
+        for (unsigned i = 0; i < count; i++)
+            gnttab_copy_one(gt, &c[i]);
+        return 0;
+    }
     default:
-        /* map/unmap/copy/transfer are for a domain that maps other domains'
+        /* map/unmap/transfer are for a domain that maps other domains'
          * grants; a domU here has none to map. */
         return -ENOSYS;
     }
@@ -188,4 +201,60 @@ void gnttab_host_unmap(struct gnttab *gt, grant_ref_t ref, bool readonly)
     if (!gt->pin_rw[ref] && !gt->pin_ro[ref])
         clear |= GTF_reading;
     __atomic_fetch_and(&e->flags, (uint16_t)~clear, __ATOMIC_RELEASE);
+}
+
+void gnttab_reserve(struct gnttab *gt, grant_ref_t ref, uint64_t gfn)
+{
+    grant_entry_v1_t *e = entry(gt, ref);
+    if (!e)
+        return;
+    e->frame = (uint32_t)gfn;
+    e->domid = 0;
+    __atomic_store_n(&e->flags, (uint16_t)GTF_permit_access, __ATOMIC_RELEASE);
+}
+
+/* One side of a copy: a page of this domain, by gmfn or through a grant it
+ * made to itself. Returns the page or NULL with *st set. */
+static uint8_t *copy_side(struct gnttab *gt, const void *side_ptr, bool gref, bool write,
+                          int16_t *st)
+{
+    const struct { union { grant_ref_t ref; xen_pfn_t gmfn; } u; domid_t domid; uint16_t offset; }
+        *side = side_ptr;
+    if (!self(gt, side->domid)) {
+        *st = gref ? GNTST_bad_domain : GNTST_permission_denied;
+        return NULL;
+    }
+    uint64_t gfn = side->u.gmfn;
+    if (gref) {
+        grant_entry_v1_t *e = entry(gt, side->u.ref);
+        if (!e) {
+            *st = GNTST_bad_gntref;
+            return NULL;
+        }
+        uint16_t flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+        if ((flags & GTF_type_mask) != GTF_permit_access || e->domid != gt->domid ||
+            (write && (flags & GTF_readonly))) {
+            *st = GNTST_general_error;
+            return NULL;
+        }
+        gfn = e->frame;
+    }
+    uint8_t *p = gt->gfn_page(gt->opaque, gfn);
+    if (!p)
+        *st = GNTST_bad_page;
+    return p;
+}
+
+void gnttab_copy_one(struct gnttab *gt, struct gnttab_copy *c)
+{
+    if ((uint32_t)c->source.offset + c->len > 4096 || (uint32_t)c->dest.offset + c->len > 4096) {
+        c->status = GNTST_bad_copy_arg;
+        return;
+    }
+    int16_t st = GNTST_okay;
+    uint8_t *src = copy_side(gt, &c->source, c->flags & GNTCOPY_source_gref, false, &st);
+    uint8_t *dst = src ? copy_side(gt, &c->dest, c->flags & GNTCOPY_dest_gref, true, &st) : NULL;
+    if (src && dst)
+        memmove(dst + c->dest.offset, src + c->source.offset, c->len);
+    c->status = st;
 }

@@ -37,6 +37,12 @@ uint64_t gnttab_frame_gfn(struct gnttab *gt, unsigned idx);
  * frame idx at gfn (page pointer p). Returns 0 or -EINVAL. */
 int gnttab_place_frame(struct gnttab *gt, unsigned idx, uint64_t gfn, uint8_t *p);
 
+/* GNTTABOP_copy, one element: copies within this domain between its own frames
+ * (gmfn) and frames it granted to itself (gref). Sets c->status. */
+void gnttab_copy_one(struct gnttab *gt, struct gnttab_copy *c);
+/* The toolstack's reserved entries (console, xenstore) granting dom 0 access. */
+void gnttab_reserve(struct gnttab *gt, grant_ref_t ref, uint64_t gfn);
+
 /* Host side: a backend in dom 0 maps grant ref of this guest. Checks that the
  * entry grants access to dom 0 (and write if !readonly), pins it and returns the
  * host pointer of the granted page, or NULL with *err a GNTST_* code. */

@@ -13,8 +13,23 @@ long do_grant_table_op(struct hcall *h)
         uint8_t raw[64];
         struct gnttab_setup_table setup;
     } arg;
+    if (cmd == GNTTABOP_copy) {
+        /* An array: each element copied in, done and its status copied out. */
+        for (unsigned i = 0; i < count; i++) {
+            struct gnttab_copy c;
+            uint64_t va = h->arg[1] + (uint64_t)i * sizeof(c);
+            if (guest_copy_from(&h->va, &c, va, sizeof(c)))
+                return -EFAULT;
+            pthread_mutex_lock(&h->d->lock);
+            gnttab_copy_one(&h->d->gt, &c);
+            pthread_mutex_unlock(&h->d->lock);
+            if (guest_copy_to(&h->va, va, &c, sizeof(c)))
+                return -EFAULT;
+        }
+        return 0;
+    }
     if (count != 1)
-        return -EINVAL;     /* the ops offered here all take exactly one */
+        return -EINVAL;     /* the other ops offered here take exactly one */
     if (guest_copy_from(&h->va, &arg, h->arg[1], size))
         return -EFAULT;
     pthread_mutex_lock(&h->d->lock);

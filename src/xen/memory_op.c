@@ -155,6 +155,8 @@ long do_memory_op(struct hcall *h)
     case XENMEM_increase_reservation:
     case XENMEM_populate_physmap:
         return reservation(h, cmd);
+    case XENMEM_get_vnumainfo:
+        return -EOPNOTSUPP;   /* no vNUMA topology is given to the domain */
     case XENMEM_exchange:
         return -EOPNOTSUPP;   /* needs a non-translated (PV) guest on Xen */
     default:

@@ -17,9 +17,9 @@ static uint32_t features_submap0(void)
 {
     return (1u << XENFEAT_writable_page_tables) |
            (1u << XENFEAT_auto_translated_physmap) |
-           (1u << XENFEAT_supervisor_mode_kernel) |
            (1u << XENFEAT_hvm_callback_vector) |
            (1u << XENFEAT_hvm_safe_pvclock) |
+           (1u << XENFEAT_memory_op_vnode_supported) |
            (1u << XENFEAT_linux_rsdp_unrestricted);
 }
 
@@ -71,13 +71,14 @@ long do_xen_version(struct hcall *h)
         return put(h, &fi, sizeof(fi));
     }
     case XENVER_pagesize:
-        return PAGE_SIZE;
+        return h->arg[1] ? -EINVAL : (long)PAGE_SIZE;
     case XENVER_guest_handle:    /* the domain's UUID */
         return put(h, h->d->uuid, sizeof(xen_domain_handle_t));
     case XENVER_commandline:
+        /* Denied to a domU by Xen's XSM policy: it reads Xen's denial string. */
+        return put(h, "<denied>", sizeof("<denied>"));
     case XENVER_build_id:
-        /* Xen's XSM policy gives these to the control domain only. */
-        return -EPERM;
+        return -EPERM;   /* the control domain's only */
     default:
         return -ENOSYS;
     }
