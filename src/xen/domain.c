@@ -212,30 +212,6 @@ static const struct vm_ops xen_vm_ops = {
     .fatal = xen_fatal, .before_run = xen_before_run,
 };
 
-/* ---- CPUID ---- */
-
-static void xen_cpuid_leaves(struct domain *d)
-{
-    struct vm *vm = &d->vm;
-    uint32_t sig[3];
-    memcpy(sig, "XenVMMXenVMM", 12);
-    vm_cpuid_set(vm, XEN_CPUID_BASE, 0, XEN_CPUID_BASE + 5, sig[0], sig[1], sig[2]);
-    vm_cpuid_set(vm, XEN_CPUID_BASE + 1, 0, (XEN_MAJOR << 16) | XEN_MINOR, 0, 0, 0);
-    vm_cpuid_set(vm, XEN_CPUID_BASE + 2, 0, 1, XEN_HYPERCALL_MSR, 0, 0);
-    /* Time leaf: TSC frequency in kHz (sub-leaves 0 and 2). */
-    vm_cpuid_set(vm, XEN_CPUID_BASE + 3, 0, 0, 0, vm->tsc_khz, 0);
-    vm_cpuid_set(vm, XEN_CPUID_BASE + 3, 2, vm->tsc_khz, 0, 0, 0);
-    /* HVM leaf: ebx = vCPU id (patched per vCPU), ecx = domid. */
-    vm_cpuid_set(vm, XEN_CPUID_BASE + 4, 0,
-                 XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT |
-                 XEN_HVM_CPUID_UPCALL_VECTOR, 0, d->domid, 0);
-    vm_cpuid_set(vm, XEN_CPUID_BASE + 5, 0, 0, 0, 0, 0);
-    /* The hypervisor-present bit, for guests that look before scanning. */
-    for (uint32_t i = 0; i < vm->cpuid->nent; i++)
-        if (vm->cpuid->entries[i].function == 1)
-            vm->cpuid->entries[i].ecx |= 1u << 31;
-}
-
 /* ---- I/O thread ---- */
 
 int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque)
@@ -310,7 +286,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
         return -1;
     d->vm.ops = &xen_vm_ops;
     d->vm.priv = d;
-    xen_cpuid_leaves(d);
+    xen_cpuid_leaves(&d->vm, d->domid);
     uint32_t msr = XEN_HYPERCALL_MSR;
     if (vm_filter_msrs(&d->vm, &msr, 1) < 0) {
         snprintf(err, errlen, "KVM_X86_SET_MSR_FILTER: %s", strerror(errno));

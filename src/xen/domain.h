@@ -111,6 +111,10 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
 int domain_run(struct domain *d);
 void domain_destroy(struct domain *d);
 
+/* Adds Xen's leaves (signature, version, hypercall MSR, time, HVM features with
+ * the domid) to vm's CPUID table; the vCPU id is patched per vCPU by the KVM core. */
+void xen_cpuid_leaves(struct vm *vm, domid_t domid);
+
 /* Page idx of the special-page region (SPECIAL_*). */
 uint8_t *domain_special_page(struct domain *d, unsigned idx);
 /* Loads kernel and ramdisk, builds hvm_start_info and the memory map, and puts
