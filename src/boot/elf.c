@@ -434,11 +434,11 @@ static void rewrite_segments(const struct elf *e, const struct guest_mem *mem, s
         uint8_t *code = mem->at(mem->opaque, h.paddr, h.filesz);
         if (!code)
             continue;  /* cannot happen: loaded above */
-        unsigned room = KERNEL_INFO_MAX_SITES - (info->rewritten_sites < KERNEL_INFO_MAX_SITES
-                                                 ? info->rewritten_sites : KERNEL_INFO_MAX_SITES);
+        unsigned done = info->rewritten_sites;
+        unsigned room = done < KERNEL_INFO_MAX_SITES ? KERNEL_INFO_MAX_SITES - done : 0;
         unsigned n = hcall_rewrite_at(code, h.filesz, h.paddr, sites, room);
         for (unsigned k = 0; k < n && k < room; k++)
-            info->site_paddr[info->rewritten_sites + k] = h.paddr + sites[k];
+            info->site_paddr[done + k] = h.paddr + sites[k];
         info->rewritten_sites += n;
     }
 }

@@ -57,7 +57,9 @@ int bzimage_extract(const uint8_t *image, size_t len, uint8_t **out, size_t *out
 /* Rewrites hypercall instruction sites in one executable region in place:
  * each accepted `vmcall` (0F 01 C1) or `vmmcall` (0F 01 D9) becomes
  * `out %eax, $XENKVM_HCALL_PORT; nop` (E7 5E 90). Bytes that only look like the
- * instruction (inside other instructions, data) are left alone. Returns the
+ * instruction (inside other instructions, data) are left alone, and so are
+ * other hypervisors' (KVM, VMware, SEV) calls; the acceptance rule and the
+ * real images it was derived from are described in rewrite.c. Returns the
  * number of sites rewritten; if sites != NULL, stores up to max_sites offsets. */
 unsigned hcall_rewrite(uint8_t *code, size_t len, size_t *sites, unsigned max_sites);
 

@@ -37,8 +37,11 @@
  * VMware's `or $-1,%ebx; vmcall; jmp`, VMGEXIT, isolated replacements of KVM's
  * ALTERNATIVE("vmcall", "vmmcall"), and data. On the real Debian kernel this
  * selects exactly the two sites in xen_hypercall_amd/intel out of 37 byte
- * matches; a linear-sweep disassembly confirms each accepted site is an
- * instruction start.
+ * matches in its executable segments (objdump's linear sweep decodes 20 of
+ * them as vmcall/vmmcall: those 2 and 18 KVM/VMware ones; most others are
+ * SEV's VMGEXIT). In the shim it selects all 104 matches: early_hypercall's 2
+ * and 51 replacement pairs (the shim has 51 `call early_hypercall` sites),
+ * each an instruction start in a linear sweep.
  */
 #include "boot/loader.h"
 
