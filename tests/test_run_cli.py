@@ -1,0 +1,117 @@
+"""`xenkvm run`: arguments and malformed kernel images get a clear one-line error
+and exit status 1, never a crash; good images boot."""
+import os
+import struct
+import subprocess
+import pytest
+from conftest import BUILD
+
+
+def xenkvm(*args, timeout=60, stdin=subprocess.DEVNULL):
+    return subprocess.run([str(BUILD / "src/cli/xenkvm"), *args], capture_output=True,
+                          text=True, timeout=timeout, stdin=stdin)
+
+
+def xtest():
+    return str(BUILD / "guest/xtest")
+
+
+def test_help_lists_exit_statuses(build):
+    r = xenkvm("run", "--help")
+    assert r.returncode == 0
+    assert "0 poweroff" in r.stdout and "2 crash" in r.stdout
+
+
+def test_unknown_command(build):
+    r = xenkvm("frobnicate")
+    assert r.returncode == 1
+    assert "unknown command 'frobnicate'" in r.stderr
+
+
+@pytest.mark.parametrize("args,msg", [
+    ([], "--kernel is required"),
+    (["--kernel", "x", "--memory", "lots"], "--memory: 'lots' is not a number"),
+    (["--kernel", "x", "--memory", "1"], "--memory: '1' is not a number in 2.."),
+    (["--kernel", "x", "--vcpus", "0"], "--vcpus: '0' is not a number in 1..32"),
+    (["--kernel", "x", "--vcpus", "33"], "--vcpus: '33'"),
+    (["--kernel", "x", "extra"], "unexpected argument 'extra'"),
+])
+def test_bad_arguments(build, args, msg):
+    r = xenkvm("run", *args)
+    assert r.returncode == 1, r.stderr
+    assert msg in r.stderr
+    assert "AddressSanitizer" not in r.stderr
+
+
+def elf64(notes=True, phoff=64, phnum=2, seg_size=16, paddr=0x100000, truncate=None):
+    """A minimal ELF64 executable: one PT_LOAD and (optionally) a PT_NOTE with the PVH entry."""
+    seg = b"\xf4" * seg_size
+    desc = struct.pack("<I", paddr)
+    note = struct.pack("<III", 4, len(desc), 18) + b"Xen\0" + desc          # XEN_ELFNOTE_PHYS32_ENTRY
+    note += struct.pack("<III", 4, 8, 2) + b"Xen\0" + struct.pack("<Q", paddr)  # HYPERCALL_PAGE
+    data_off = 64 + 56 * 2
+    ph_load = struct.pack("<IIQQQQQQ", 1, 5, data_off, paddr, paddr, len(seg), len(seg), 0x1000)
+    ph_note = struct.pack("<IIQQQQQQ", 4, 4, data_off + len(seg), 0, 0, len(note), len(note), 4)
+    hdr = b"\x7fELF" + bytes([2, 1, 1]) + b"\0" * 9
+    hdr += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, paddr, phoff, 0, 0, 64, 56, phnum, 64, 0, 0)
+    img = hdr + ph_load + (ph_note if notes else b"\0" * 56) + seg + (note if notes else b"")
+    return img[:truncate] if truncate else img
+
+
+@pytest.mark.parametrize("name,content,msg", [
+    ("empty", b"", "kernel"),
+    ("garbage", os.urandom(4096), "kernel"),
+    ("truncated-header", elf64()[:40], "kernel"),
+    ("truncated-segments", elf64(truncate=64 + 56 * 2 + 4), "kernel"),
+    ("no-pvh-note", elf64(notes=False, phnum=1), "PHYS32_ENTRY"),
+    ("phoff-beyond-file", elf64(phoff=1 << 40), "kernel"),
+    ("huge-phnum", elf64(phnum=0xffff), "kernel"),
+    ("segment-outside-ram", elf64(paddr=0xf0000000), "kernel"),
+    ("bad-bzimage", b"\0" * 0x1f1 + b"\x10" + b"\0" * 0x10 + b"HdrS" + struct.pack("<H", 0x20f)
+     + b"\0" * 0x1000, "kernel"),
+])
+def test_malformed_images(build, need_kvm, tmp_path, name, content, msg):
+    k = tmp_path / name
+    k.write_bytes(content)
+    r = xenkvm("run", "--kernel", str(k))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert msg in r.stderr
+    assert str(k) in r.stderr        # the message names the file
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "Sanitizer" not in r.stderr
+
+
+def test_missing_kernel_file(build, need_kvm, tmp_path):
+    r = xenkvm("run", "--kernel", str(tmp_path / "nope"))
+    assert r.returncode == 1
+    assert "No such file" in r.stderr
+
+
+def test_kernel_is_a_directory(build, need_kvm, tmp_path):
+    r = xenkvm("run", "--kernel", str(tmp_path))
+    assert r.returncode == 1
+    assert "not a regular file" in r.stderr
+
+
+def test_command_line_too_long(build, need_kvm):
+    r = xenkvm("run", "--kernel", xtest(), "--cmdline", "x" * 5000)
+    assert r.returncode == 1
+    assert "command line: 5000 bytes is longer than" in r.stderr
+
+
+def test_ramdisk_too_big_for_memory(build, need_kvm, tmp_path):
+    rd = tmp_path / "rd"
+    rd.write_bytes(b"\0" * (40 << 20))
+    r = xenkvm("run", "--kernel", xtest(), "--memory", "16", "--ramdisk", str(rd))
+    assert r.returncode == 1
+    assert "do not fit in guest RAM" in r.stderr
+
+
+def test_hello_boots_with_ramdisk_and_more_memory(build, need_kvm, tmp_path):
+    rd = tmp_path / "rd"
+    rd.write_bytes(b"RAMDISK!" * 512)
+    r = xenkvm("run", "--kernel", xtest(), "--memory", "256", "--ramdisk", str(rd),
+               "--cmdline", "hello")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Hello from xtest" in r.stdout
+    assert "nr_modules 1" in r.stdout
