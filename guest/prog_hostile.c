@@ -127,9 +127,16 @@ static void console(void)
                -XEN_EFAULT);
     else
         printf("  (skipped the end-of-RAM console check: RAM top 0x%lx)\n", (unsigned long)top);
-    EXPECT("console_io write, huge count from a non-RAM gpa -> -EFAULT",
+    /* do_console_io takes count as unsigned int and CONSOLEIO_write has no
+     * size limit: the first unreadable chunk ends it. */
+    EXPECT("console_io write, count 0xffffffff from a non-RAM gpa -> -EFAULT",
            HYPERVISOR_console_io(CONSOLEIO_write, 0xffffffffUL, (void *)0xf0000000UL),
            -XEN_EFAULT);
+    /* CONSOLEIO_read: "count > INT_MAX" -> -E2BIG, so that a byte count and
+     * an error cannot overlap. */
+    static char rbuf[16];
+    EXPECT("console_io read, count 0x80000000 -> -E2BIG",
+           HYPERVISOR_console_io(CONSOLEIO_read, 0x80000000UL, rbuf), -XEN_E2BIG);
 }
 
 static void event_channels(void)
