@@ -43,11 +43,14 @@ class Daemon:
         return r
 
     def stop(self):
+        """True if the daemon was still running and exits cleanly on SIGTERM
+        (in a sanitizer build: without reports)."""
         alive = self.proc.poll() is None
         self.proc.terminate()
-        self.proc.wait(timeout=10)
+        rc = self.proc.wait(timeout=10)
+        clean = rc == 0 and "Sanitizer" not in self.logtext()
         shutil.rmtree(self.dir, ignore_errors=True)
-        return alive
+        return alive and clean
 
 
 @pytest.fixture

@@ -213,6 +213,8 @@ int main(int argc, char **argv)
     EXPECT(!strcmp(gwrite("device/suspend", "x"), "EACCES"));   /* device: the toolstack's */
     if (keep) {
         printf("relay: domains 5 and 6 left in place\n");
+        xs_close(c);
+        close(relay);
         return failed ? 1 : 0;
     }
 
