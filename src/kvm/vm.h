@@ -52,6 +52,7 @@ struct vcpu {
     size_t run_size;
     pthread_t thread;
     atomic_bool kicked;
+    bool sync_regs;       /* run->s.regs holds regs/sregs after each exit */
     void *priv;           /* the Xen layer's per-vCPU state */
 };
 
@@ -113,8 +114,16 @@ int vcpu_get_regs(struct vcpu *v, struct kvm_regs *r);
 int vcpu_set_regs(struct vcpu *v, const struct kvm_regs *r);
 int vcpu_get_sregs(struct vcpu *v, struct kvm_sregs *s);
 int vcpu_set_sregs(struct vcpu *v, const struct kvm_sregs *s);
+/* On the vCPU's thread while it handles an exit: its registers without an
+ * ioctl when KVM syncs them (else fetched); vcpu_exit_regs_dirty() after
+ * changing them. */
+struct kvm_regs *vcpu_exit_regs(struct vcpu *v, struct kvm_regs *buf);
+const struct kvm_sregs *vcpu_exit_sregs(struct vcpu *v, struct kvm_sregs *buf);
+int vcpu_exit_regs_dirty(struct vcpu *v, struct kvm_regs *r);
 /* Puts the vCPU in flat 32-bit protected mode, paging off, at eip with ebx set
  * (the PVH entry state). */
 int vcpu_reset_flat32(struct vcpu *v, uint32_t eip, uint32_t ebx);
+/* Marks an application processor runnable (it starts waiting for INIT/SIPI). */
+int vcpu_set_runnable(struct vcpu *v);
 /* Guest TSC now (host TSC plus this VM's offset). */
 uint64_t vm_guest_tsc(struct vm *vm);

@@ -10,12 +10,10 @@
 long do_console_io(struct hcall *h)
 {
     struct domain *d = h->d;
-    uint64_t count = h->arg[1], va = h->arg[2];
+    uint64_t count = (uint32_t)h->arg[1], va = h->arg[2];   /* Xen's count is an unsigned int */
     uint8_t buf[CONIO_CHUNK];
     switch (h->arg[0]) {
     case CONSOLEIO_write:
-        if (count > INT32_MAX)
-            return -EINVAL;
         for (uint64_t done = 0; done < count; ) {
             size_t n = count - done < CONIO_CHUNK ? count - done : CONIO_CHUNK;
             if (guest_copy_from(&h->va, buf, va + done, n))
@@ -27,7 +25,7 @@ long do_console_io(struct hcall *h)
         return 0;
     case CONSOLEIO_read: {
         if (count > INT32_MAX)
-            return -EINVAL;
+            return -E2BIG;
         size_t want = count < CONIO_CHUNK ? count : CONIO_CHUNK;
         pthread_mutex_lock(&d->lock);
         size_t n = d->conio_read ? d->conio_read(d->conio, buf, want) : 0;

@@ -180,7 +180,7 @@ static int apply_hvm_context(struct xvcpu *xv)
     }
     if (!s.tr.present)
         s.tr = (struct kvm_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
-    if (vcpu_set_sregs(v, &s) < 0 || vcpu_set_regs(v, &r) < 0)
+    if (vcpu_set_sregs(v, &s) < 0 || vcpu_set_regs(v, &r) < 0 || vcpu_set_runnable(v) < 0)
         return -1;
     return 0;
 }

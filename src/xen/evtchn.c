@@ -21,6 +21,13 @@ static bool self_domid(const struct evtchn_domain *e, domid_t d)
     return d == DOMID_SELF || d == e->domid;
 }
 
+/* The error for naming a domain other than this one: the host (dom 0) exists
+ * but is not this guest's to touch; any other id names no domain. */
+static long other_domain(domid_t d)
+{
+    return d == 0 ? -EPERM : -ESRCH;
+}
+
 static bool virq_is_global(uint32_t virq)
 {
     return !(virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == VIRQ_XENOPROF ||
@@ -105,7 +112,7 @@ static int alloc_port(struct evtchn_domain *e, uint8_t state, uint32_t vcpu)
 static long op_alloc_unbound(struct evtchn_domain *e, struct evtchn_alloc_unbound *a)
 {
     if (!self_domid(e, a->dom))
-        return -EPERM;
+        return other_domain(a->dom);
     int p = alloc_port(e, ECS_UNBOUND, 0);
     if (p < 0)
         return p;
@@ -247,7 +254,7 @@ static long op_send(struct evtchn_domain *e, struct evtchn_send *s)
 static long op_status(struct evtchn_domain *e, struct evtchn_status *st)
 {
     if (!self_domid(e, st->dom))
-        return -EPERM;
+        return other_domain(st->dom);
     if (st->port >= EVTCHN_NR_PORTS)
         return -EINVAL;
     struct evtchn *c = &e->ports[st->port];
@@ -321,7 +328,7 @@ static long op_unmask(struct evtchn_domain *e, struct evtchn_unmask *u)
 static long op_reset(struct evtchn_domain *e, struct evtchn_reset *r)
 {
     if (!self_domid(e, r->dom))
-        return -EPERM;
+        return other_domain(r->dom);
     for (evtchn_port_t p = 1; p < EVTCHN_NR_PORTS; p++)
         if (e->ports[p].state != ECS_FREE)
             close_port(e, p);

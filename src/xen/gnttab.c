@@ -93,7 +93,7 @@ static long set_version(struct gnttab_set_version *op)
 static long get_version(struct gnttab *gt, struct gnttab_get_version *op)
 {
     if (!self(gt, op->dom))
-        return -EPERM;
+        return op->dom == 0 ? -EPERM : -ESRCH;
     op->version = 1;
     return 0;
 }

@@ -41,33 +41,35 @@ long hypercall_dispatch(struct hcall *h, unsigned nr)
 int hypercall_trap(struct vcpu *v)
 {
     struct domain *d = v->vm->priv;
-    struct kvm_regs r;
-    struct kvm_sregs s;
-    if (vcpu_get_regs(v, &r) < 0 || vcpu_get_sregs(v, &s) < 0) {
+    struct kvm_regs rbuf;
+    struct kvm_sregs sbuf;
+    struct kvm_regs *r = vcpu_exit_regs(v, &rbuf);
+    const struct kvm_sregs *s = vcpu_exit_sregs(v, &sbuf);
+    if (!r || !s) {
         log_err("vcpu %d: cannot read registers for a hypercall", v->id);
         return -1;
     }
     struct hcall h = { .d = d, .xv = &d->xv[v->id] };
-    h.long_mode = (s.efer & EFER_LMA) && s.cs.l;
-    unsigned nr = (uint32_t)r.rax;
+    h.long_mode = (s->efer & EFER_LMA) && s->cs.l;
+    unsigned nr = (uint32_t)r->rax;
     long ret;
-    if (s.ss.dpl != 0) {
+    if (s->ss.dpl != 0) {
         ret = -EPERM;      /* HVM hypercalls are for kernel mode only */
     } else {
         if (h.long_mode) {
-            uint64_t a[5] = { r.rdi, r.rsi, r.rdx, r.r10, r.r8 };
+            uint64_t a[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
             memcpy(h.arg, a, sizeof(a));
         } else {
-            uint64_t a[5] = { (uint32_t)r.rbx, (uint32_t)r.rcx, (uint32_t)r.rdx,
-                              (uint32_t)r.rsi, (uint32_t)r.rdi };
+            uint64_t a[5] = { (uint32_t)r->rbx, (uint32_t)r->rcx, (uint32_t)r->rdx,
+                              (uint32_t)r->rsi, (uint32_t)r->rdi };
             memcpy(h.arg, a, sizeof(a));
         }
-        guest_va_init(&h.va, &d->vm, &s);
+        guest_va_init(&h.va, &d->vm, s);
         ret = hypercall_dispatch(&h, nr);
         log_debug("vcpu %d: hypercall %u(%#llx, %#llx, %#llx) = %ld", v->id, nr,
                   (unsigned long long)h.arg[0], (unsigned long long)h.arg[1],
                   (unsigned long long)h.arg[2], ret);
     }
-    r.rax = h.long_mode ? (uint64_t)ret : (uint32_t)ret;
-    return vcpu_set_regs(v, &r);
+    r->rax = h.long_mode ? (uint64_t)ret : (uint32_t)ret;
+    return vcpu_exit_regs_dirty(v, r);
 }

@@ -59,9 +59,10 @@ static long add_to_physmap_one(struct domain *d, unsigned space, uint64_t idx, u
     }
     case XENMAPSPACE_gmfn:
     case XENMAPSPACE_gmfn_range:
-    case XENMAPSPACE_gmfn_foreign:
     case XENMAPSPACE_dev_mmio:
         return -EOPNOTSUPP;
+    case XENMAPSPACE_gmfn_foreign:
+        return -ENOSYS;     /* not on the single-page path, as on Xen */
     default:
         return -EINVAL;
     }

@@ -92,7 +92,13 @@ long do_sched_op(struct hcall *h)
         domain_shutdown(d, s.reason);
         return 0;
     }
-    case SCHEDOP_remote_shutdown:
+    case SCHEDOP_remote_shutdown: {
+        struct sched_remote_shutdown rs;
+        if (guest_copy_from(&h->va, &rs, h->arg[1], sizeof(rs)))
+            return -EFAULT;
+        /* Xen looks the domain up before its permission check. */
+        return (rs.domain_id == 0 || rs.domain_id == d->domid) ? -EPERM : -ESRCH;
+    }
     case SCHEDOP_pin_override:
         return -EPERM;    /* the control domain's only */
     default:
