@@ -4,6 +4,7 @@
  * and evtchn_upcall_pending, which raises the upcall vector; EVTCHNOP_unmask
  * of a pending port raises it then). */
 #include "xtest.h"
+#include "cpu.h"
 #include "events.h"
 #include "hypercall.h"
 #include "pvclock.h"
@@ -35,6 +36,40 @@ static void send_and_expect(const char *what, evtchn_port_t from, evtchn_port_t 
               (from == to || evtchn_stat[from].hits == other),
           what, "send %s, deliveries on %u: %u -> %u, on %u: %u -> %u", errname(rc), to, before,
           evtchn_stat[to].hits, from, other, evtchn_stat[from].hits);
+}
+
+/* VCPUOP_register_vcpu_info (common/domain.c map_vcpu_info): moves vCPU 0's
+ * vcpu_info into a page of ours, as Linux does for every vCPU. An offset that
+ * lets the structure cross the page end is -EINVAL, and so is a second
+ * registration. Events and time must keep working from the new place. */
+static void register_vcpu_info(void)
+{
+    static uint8_t page[4096] ALIGNED(4096);
+    struct vcpu_register_vcpu_info r = { .mfn = (uintptr_t)page >> 12, .offset = 4096 - 32 };
+    check_rc("register_vcpu_info crossing the page end -> -EINVAL",
+             HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 0, &r), -XEN_EINVAL);
+    r.offset = 128;
+    irq_disable();
+    long rc = HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 0, &r);
+    if (rc == 0)
+        percpu[0].vi = (struct vcpu_info *)(page + 128);
+    irq_enable();
+    if (!check_rc("VCPUOP_register_vcpu_info", rc, 0))
+        return;
+    uint64_t t0 = xen_time_ns();
+    spin_ms(2);
+    uint64_t t1 = xen_time_ns();
+    check(percpu[0].vi->time.tsc_to_system_mul != 0 && t1 > t0, "pvclock kept in the moved vcpu_info",
+          "mul %u, %lu -> %lu", percpu[0].vi->time.tsc_to_system_mul, (unsigned long)t0,
+          (unsigned long)t1);
+    evtchn_port_t a, b;
+    evtchn_alloc_unbound(DOMID_SELF, &a);
+    rc = evtchn_bind_interdomain(DOMID_SELF, a, &b);
+    check(rc == 0 && wait_count(&evtchn_stat[b].hits, 1, 200 * MS),
+          "events delivered through the moved vcpu_info", "bind %s", errname(rc));
+    send_and_expect("send delivered after the move", a, b);
+    check_rc("second register_vcpu_info -> -EINVAL",
+             HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 0, &r), -XEN_EINVAL);
 }
 
 void prog_evtchn(int argc, char **argv)
@@ -183,4 +218,6 @@ void prog_evtchn(int argc, char **argv)
     rc = evtchn_bind_interdomain(DOMID_SELF, p1, &p2);
     check(rc == 0 && wait_count(&evtchn_stat[p2].hits, 1, 200 * MS),
           "loop-back works after reset", "rc %s", errname(rc));
+
+    register_vcpu_info();
 }

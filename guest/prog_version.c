@@ -51,6 +51,11 @@ static void features(void)
                                       XENFEAT_highmem_assist, XENFEAT_gnttab_map_avail_bits,
                                       XENFEAT_dom0, XENFEAT_hvm_pirqs,
                                       XENFEAT_supervisor_mode_kernel };
+    /* Since 4.16 common code sets exactly one of these; a translated domU
+     * without a 1:1 map gets not_direct_mapped. */
+    check((fi.submap & (1u << XENFEAT_not_direct_mapped)) &&
+              !(fi.submap & (1u << XENFEAT_direct_mapped)),
+          "feature not_direct_mapped set", "submap 0x%x", fi.submap);
     for (unsigned i = 0; i < ARRAY_SIZE(need); i++) {
         char what[64];
         snprintf(what, sizeof(what), "feature %s set", names[need[i]]);
