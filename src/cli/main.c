@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void usage(FILE *f)
 {
@@ -11,8 +12,11 @@ static void usage(FILE *f)
                "  run      boot a PVH kernel in this process (see xenkvm run --help)\n");
 }
 
+struct timespec cli_start;
+
 int main(int argc, char **argv)
 {
+    clock_gettime(CLOCK_MONOTONIC, &cli_start);
     log_prog = "xenkvm";
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc < 2) {

@@ -94,6 +94,8 @@ int cmd_run(int argc, char **argv)
         log_err("%s", err);
         return EXIT_ERROR;
     }
+    d.vm.report_since = cli_start;
+    d.vm.report_first_exit = getenv("XENKVM_REPORT_STARTUP") != NULL;
     struct console *con = console_create(&d, domain_special_page(&d, SPECIAL_CONSOLE),
                                          cfg.console_stdin ? STDIN_FILENO : -1, STDOUT_FILENO);
     if (!con) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define VM_MAX_VCPUS   32
 #define VM_MAX_REGIONS 64
@@ -71,6 +72,10 @@ struct vm {
     void *priv;               /* the Xen layer's domain */
     atomic_bool stopping;
     int64_t tsc_offset;       /* guest TSC - host TSC */
+    /* Start-up measurement: when set, vCPU 0's first entry into the guest is
+     * reported on stderr as the time since this instant (the process's start). */
+    struct timespec report_since;
+    bool report_first_exit;
 };
 
 /* Creates the VM, its memfd, RAM regions, the in-kernel LAPIC (split irqchip:
