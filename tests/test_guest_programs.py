@@ -66,43 +66,9 @@ PROGRAMS = {
 
 # Checks that fail against xenkvm because xenkvm differs from Xen 4.17.
 # program -> {check: reason}
-KNOWN_DEFECTS = {
-    "version": {
-        "feature not_direct_mapped set":
-            "xenkvm's XENVER_get_features sets neither XENFEAT_not_direct_mapped nor "
-            "XENFEAT_direct_mapped; Xen (since 4.16, common/kernel.c) sets exactly one, "
-            "not_direct_mapped for a translated domU",
-    },
-    "hostile": {
-        "console_io write, count 0xffffffff from a non-RAM gpa -> -EFAULT":
-            "xenkvm refuses CONSOLEIO_write counts > INT32_MAX with -EINVAL; Xen 4.17 "
-            "(common/console.c) has no limit and fails at the first unreadable chunk",
-        "console_io read, count 0x80000000 -> -E2BIG":
-            "xenkvm answers -EINVAL; Xen 4.17 do_console_io answers -E2BIG for count > INT_MAX",
-        "status in a missing domain -> -ESRCH":
-            "xenkvm answers -EPERM for any foreign domid; Xen looks the domain up first "
-            "(rcu_lock_domain_by_any_id) and answers -ESRCH when it does not exist",
-        "alloc_unbound in a missing domain -> -ESRCH":
-            "xenkvm answers -EPERM for any foreign domid; Xen answers -ESRCH for a missing one",
-        "get_version of a missing domain -> -ESRCH":
-            "xenkvm's GNTTABOP_get_version answers -EPERM for any foreign domid; Xen -ESRCH",
-        "add_to_physmap gmfn_foreign -> -ENOSYS":
-            "xenkvm answers -EOPNOTSUPP; Xen's XENMEM_add_to_physmap answers -ENOSYS "
-            "(foreign mappings only through add_to_physmap_batch)",
-        "SCHEDOP_remote_shutdown of a missing domain -> -ESRCH":
-            "xenkvm answers -EPERM before looking the domain up; Xen answers -ESRCH",
-    },
-    "smp": {
-        "vCPU 1 runs our code":
-            "VCPUOP_initialise + VCPUOP_up return 0 but vCPU 1 never executes its first "
-            "instruction (with the in-kernel LAPIC a secondary vCPU starts in "
-            "KVM_MP_STATE_UNINITIALIZED; xenkvm never makes it runnable)",
-    },
-}
+KNOWN_DEFECTS = {}
 # Programs whose later checks cannot run at all because of a defect above.
-BLOCKED = {
-    "smp": KNOWN_DEFECTS["smp"]["vCPU 1 runs our code"],
-}
+BLOCKED = {}
 
 
 def _need_binaries():
@@ -200,9 +166,6 @@ def test_shutdown_reason(need_kvm, reason):
 
 
 @pytest.mark.parametrize("reason", ["reboot", "crash"])
-@pytest.mark.xfail(strict=True, reason="xenkvm ignores the reason recorded by SCHEDOP_shutdown_code "
-                   "(and lets a second call overwrite it); Xen's domain_shutdown() uses the "
-                   "recorded code in place of the reason it is given")
 def test_shutdown_code(need_kvm, reason):
     r = run_guest(f"shutdown code {reason}")
     assert "ok SCHEDOP_shutdown_code" in r.stdout.splitlines(), describe(r)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <unistd.h>
 #include <xen/arch-x86/cpuid.h>
 #include <xen/sched.h>
@@ -18,6 +19,14 @@ struct fd_watch {
     void (*fn)(void *opaque);
     void *opaque;
 };
+
+static void uuid_generate_v4(uint8_t u[16])
+{
+    if (getrandom(u, 16, 0) != 16)
+        memset(u, 0, 16);
+    u[6] = (u[6] & 0x0f) | 0x40;
+    u[8] = (u[8] & 0x3f) | 0x80;
+}
 
 /* ---- event-channel callbacks ---- */
 
@@ -259,6 +268,9 @@ static void *io_thread(void *arg)
 void domain_shutdown(struct domain *d, int reason)
 {
     pthread_mutex_lock(&d->lock);
+    /* A code recorded with SCHEDOP_shutdown_code replaces the reason, as on Xen. */
+    if (d->shutdown_code != ~0u)
+        reason = d->shutdown_code;
     if (d->shutdown_reason < 0)
         d->shutdown_reason = reason;
     pthread_mutex_unlock(&d->lock);
@@ -281,6 +293,10 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     d->shutdown_reason = -1;
     d->shutdown_code = ~0u;
     d->shinfo_gfn = ~0ull;
+    if (cfg->uuid)
+        memcpy(d->uuid, cfg->uuid, sizeof(d->uuid));
+    else
+        uuid_generate_v4(d->uuid);
     pthread_mutex_init(&d->lock, NULL);
     if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, err, errlen) < 0)
         return -1;

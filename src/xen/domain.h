@@ -61,6 +61,7 @@ struct xvcpu {
 
 struct domain_config {
     const char *name;
+    const uint8_t *uuid;            /* 16 bytes, or NULL for a random one */
     domid_t domid;
     uint64_t memory_mib;
     int vcpus;

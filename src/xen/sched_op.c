@@ -83,10 +83,12 @@ long do_sched_op(struct hcall *h)
         struct sched_shutdown s;
         if (guest_copy_from(&h->va, &s, h->arg[1], sizeof(s)))
             return -EFAULT;
-        if (s.reason > SHUTDOWN_MAX)
-            return -EINVAL;
+        /* Xen takes any reason; an unknown one ends the domain as a crash. */
         if (h->arg[0] == SCHEDOP_shutdown_code) {
-            d->shutdown_code = s.reason;
+            pthread_mutex_lock(&d->lock);
+            if (d->shutdown_code == ~0u)
+                d->shutdown_code = s.reason;    /* the first recorded code wins */
+            pthread_mutex_unlock(&d->lock);
             return 0;
         }
         domain_shutdown(d, s.reason);

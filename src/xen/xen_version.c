@@ -20,6 +20,7 @@ static uint32_t features_submap0(void)
            (1u << XENFEAT_hvm_callback_vector) |
            (1u << XENFEAT_hvm_safe_pvclock) |
            (1u << XENFEAT_memory_op_vnode_supported) |
+           (1u << XENFEAT_not_direct_mapped) |
            (1u << XENFEAT_linux_rsdp_unrestricted);
 }
 
