@@ -1,6 +1,9 @@
 /* `xenkvm run`: one domain in this process, its console on the terminal. */
 #include "cli/cli.h"
 #include "backend/console.h"
+#include "backend/xenstore_relay.h"
+#include "xenstore/client.h"
+#include "xenstore/daemon.h"
 #include "common/log.h"
 #include "xen/domain.h"
 #include <errno.h>
@@ -14,8 +17,11 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: xenkvm run --kernel FILE [--ramdisk FILE] [--cmdline STRING]\n"
-        "                  [--memory MiB] [--vcpus N] [--name NAME] [--domid N] [-v]\n"
+        "                  [--memory MiB] [--vcpus N] [--name NAME] [--domid N]\n"
+        "                  [--xenstore SOCKET | --no-xenstore] [-v]\n"
         "Boots a PVH kernel (ELF vmlinux or bzImage) with its console on this terminal.\n"
+        "xenstore: the xenkvmd socket given, else " XS_DEFAULT_SOCKET " if it exists;\n"
+        "the domain's tree is written there and the guest's ring is connected to it.\n"
         "Exit status: 0 poweroff, 1 xenkvm error, 2 crash, 3 reboot, 4 suspend,\n"
         "             5 watchdog, 6 soft_reset.\n");
 }
@@ -33,6 +39,26 @@ static int parse_num(const char *opt, const char *s, long min, long max, long *o
     return 0;
 }
 
+/* The domain's standard xenstore tree, as Xen's toolstack writes it. */
+static int xenstore_tree(struct xs_client *xs, struct domain *d, const struct domain_config *cfg)
+{
+    char uuid[37];
+    const uint8_t *u = d->uuid;
+    snprintf(uuid, sizeof(uuid),
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
+             u[12], u[13], u[14], u[15]);
+    struct xs_domain_info info = {
+        .domid = d->domid, .name = d->name, .uuid = uuid,
+        .memory_kib = cfg->memory_mib << 10, .vcpus = cfg->vcpus,
+        .store_port = d->params[HVM_PARAM_STORE_EVTCHN],
+        .store_gfn = d->params[HVM_PARAM_STORE_PFN],
+        .console_port = d->params[HVM_PARAM_CONSOLE_EVTCHN],
+        .console_gfn = d->params[HVM_PARAM_CONSOLE_PFN],
+    };
+    return xs_domain_create_tree(xs, &info);
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -43,6 +69,8 @@ int cmd_run(int argc, char **argv)
         { "vcpus", required_argument, NULL, 'n' },
         { "name", required_argument, NULL, 'N' },
         { "domid", required_argument, NULL, 'd' },
+        { "xenstore", required_argument, NULL, 'x' },
+        { "no-xenstore", no_argument, NULL, 'X' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
@@ -51,6 +79,7 @@ int cmd_run(int argc, char **argv)
                                  .console_stdin = true };
     long v;
     int c;
+    bool no_xenstore = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "k:r:c:m:n:N:d:vh", opts, NULL)) != -1) {
         switch (c) {
@@ -73,6 +102,8 @@ int cmd_run(int argc, char **argv)
                 return EXIT_ERROR;
             cfg.domid = v;
             break;
+        case 'x': cfg.xenstore_socket = optarg; break;
+        case 'X': no_xenstore = true; break;
         case 'v': log_verbose++; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_ERROR;
@@ -103,8 +134,36 @@ int cmd_run(int argc, char **argv)
         return EXIT_ERROR;
     }
     d.params[HVM_PARAM_CONSOLE_EVTCHN] = console_port(con);
+
+    if (!no_xenstore && !cfg.xenstore_socket && access(XS_DEFAULT_SOCKET, F_OK) == 0)
+        cfg.xenstore_socket = XS_DEFAULT_SOCKET;
+    struct xs_relay *relay = xs_relay_create(&d, domain_special_page(&d, SPECIAL_XENSTORE));
+    if (!relay) {
+        log_err("cannot set up the xenstore ring");
+        return EXIT_ERROR;
+    }
+    d.params[HVM_PARAM_STORE_EVTCHN] = xs_relay_port(relay);
+    struct xs_client *xs = NULL;
+    if (cfg.xenstore_socket && !no_xenstore) {
+        xs = xs_open(cfg.xenstore_socket);
+        int rc = xs ? xenstore_tree(xs, &d, &cfg) : -errno;
+        if (!rc)
+            rc = xs_relay_connect(relay, cfg.xenstore_socket);
+        if (rc) {
+            log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(-rc));
+            return EXIT_ERROR;
+        }
+    } else {
+        log_info("no xenstore daemon: the guest's xenstore ring stays unanswered");
+    }
+
     int status = domain_run(&d);
     log_info("domain %u (%s) ended: exit status %d", d.domid, d.name, status);
+    if (xs) {
+        xs_domain_destroy_tree(xs, d.domid);
+        xs_close(xs);
+    }
+    xs_relay_destroy(relay);
     console_destroy(con);
     domain_destroy(&d);
     return status;

@@ -1,0 +1,160 @@
+/* xenstore ring relay. Guest requests go out when the guest kicks the store
+ * port (on the vCPU thread, domain lock held); daemon replies and watch events
+ * come in on the I/O thread and wait in a buffer until the ring has room. */
+#include "backend/xenstore_relay.h"
+#include "xen/domain.h"
+#include "xenstore/client.h"
+#include "xenstore/ring.h"
+#include "common/log.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PENDING_MAX (64 * 1024)
+
+struct xs_relay {
+    struct domain *d;
+    struct xenstore_domain_interface *ring;
+    int port, host_port;
+    int fd;                       /* daemon connection, -1 until connected */
+    bool watching;                /* fd is in the I/O thread's epoll set */
+    bool broken;                  /* guest indices went wrong, or the daemon left */
+    uint8_t pending[PENDING_MAX]; /* daemon bytes not yet in the ring */
+    size_t npending;
+};
+
+static void stop(struct xs_relay *r, const char *why)
+{
+    if (!r->broken)
+        log_warn("domain %u: xenstore connection stopped: %s", r->d->domid, why);
+    r->broken = true;
+}
+
+/* Moves buffered daemon bytes into the rsp ring. Domain lock held. */
+static bool flush_to_ring(struct xs_relay *r)
+{
+    if (!r->npending || r->broken)
+        return false;
+    ssize_t n = xs_ring_write_rsp(r->ring, r->pending, r->npending);
+    if (n < 0) {
+        stop(r, "impossible response-ring indices from the guest");
+        return false;
+    }
+    memmove(r->pending, r->pending + n, r->npending - n);
+    r->npending -= n;
+    return n > 0;
+}
+
+static void daemon_readable(void *opaque);
+
+static void watch_daemon(struct xs_relay *r, bool on)
+{
+    if (on == r->watching || r->fd < 0)
+        return;
+    if (on)
+        r->watching = domain_watch_fd(r->d, r->fd, daemon_readable, r) == 0;
+    else {
+        domain_unwatch_fd(r->d, r->fd);
+        r->watching = false;
+    }
+}
+
+/* The guest kicked the store port: forward its requests, refill responses. */
+static void guest_kicked(void *opaque, evtchn_port_t port)
+{
+    struct xs_relay *r = opaque;
+    (void)port;
+    if (r->broken || r->fd < 0)
+        return;
+    uint8_t buf[XENSTORE_RING_SIZE];
+    ssize_t n = xs_ring_read_req(r->ring, buf, sizeof(buf));
+    if (n < 0) {
+        stop(r, "impossible request-ring indices from the guest");
+        return;
+    }
+    for (ssize_t off = 0; off < n; ) {
+        ssize_t w = write(r->fd, buf + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            stop(r, "the daemon connection failed");
+            return;
+        }
+        off += w;
+    }
+    bool notify = n > 0;
+    notify |= flush_to_ring(r);
+    if (r->npending < PENDING_MAX)
+        watch_daemon(r, true);    /* room again for daemon bytes */
+    if (notify)
+        evtchn_host_notify(&r->d->ev, r->host_port);
+}
+
+static void daemon_readable(void *opaque)
+{
+    struct xs_relay *r = opaque;
+    pthread_mutex_lock(&r->d->lock);
+    if (!r->broken) {
+        ssize_t n = read(r->fd, r->pending + r->npending, PENDING_MAX - r->npending);
+        if (n > 0)
+            r->npending += n;
+        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+            stop(r, "the daemon closed the connection");
+        if (flush_to_ring(r))
+            evtchn_host_notify(&r->d->ev, r->host_port);
+    }
+    /* A guest that does not read its responses stops the relay reading the
+     * daemon (not the daemon or other guests). */
+    if (r->broken || r->npending == PENDING_MAX)
+        watch_daemon(r, false);
+    pthread_mutex_unlock(&r->d->lock);
+}
+
+struct xs_relay *xs_relay_create(struct domain *d, void *ring_page)
+{
+    struct xs_relay *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->d = d;
+    r->ring = ring_page;
+    r->fd = -1;
+    memset(r->ring, 0, sizeof(*r->ring));
+    r->ring->server_features = 0;
+    r->ring->connection = XENSTORE_CONNECTED;
+    pthread_mutex_lock(&d->lock);
+    r->port = evtchn_host_alloc_bound(&d->ev, guest_kicked, r);
+    r->host_port = r->port > 0 ? d->ev.ports[r->port].u.inter.host_port : -1;
+    pthread_mutex_unlock(&d->lock);
+    if (r->port < 0) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+int xs_relay_port(struct xs_relay *r)
+{
+    return r->port;
+}
+
+int xs_relay_connect(struct xs_relay *r, const char *socket_path)
+{
+    int fd = xs_relay_open(socket_path, r->d->domid);
+    if (fd < 0)
+        return fd;
+    pthread_mutex_lock(&r->d->lock);
+    r->fd = fd;
+    watch_daemon(r, true);
+    pthread_mutex_unlock(&r->d->lock);
+    return 0;
+}
+
+void xs_relay_destroy(struct xs_relay *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r);
+}

@@ -1,0 +1,16 @@
+/* The guest's xenstore connection: relays raw bytes between the guest's ring
+ * page (HVM_PARAM_STORE_PFN/EVTCHN) and one xenkvmd connection bound to the
+ * guest's domid. The daemon parses; the relay only checks ring indices. */
+#pragma once
+#include <stddef.h>
+
+struct domain;
+struct xs_relay;
+
+/* Prepares the ring page and allocates its event channel (no daemon yet). */
+struct xs_relay *xs_relay_create(struct domain *d, void *ring_page);
+int xs_relay_port(struct xs_relay *r);
+/* Connects to the daemon at socket_path as the guest's domid and starts
+ * relaying. Returns 0 or -errno. */
+int xs_relay_connect(struct xs_relay *r, const char *socket_path);
+void xs_relay_destroy(struct xs_relay *r);
