@@ -5,11 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 setup() {  # dir [options...]
   local dir=$1; shift
-  if [ -f "$dir/build.ninja" ]; then
-    meson setup --reconfigure "$dir" "$@" >/dev/null
-  else
-    meson setup "$dir" "$@" >/dev/null
+  local log; log=$(mktemp)
+  if [ -f "$dir/build.ninja" ]; then set -- --reconfigure "$@"; fi
+  if ! meson setup "$@" "$dir" >"$log" 2>&1; then
+    cat "$log"; rm -f "$log"; return 1
   fi
+  rm -f "$log"
   ninja -C "$dir"
 }
 setup build
