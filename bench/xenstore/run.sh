@@ -35,7 +35,7 @@ if [ ! -x "$XSD" ]; then
 else
     mkdir -p "$TMP/deb"
     export XENSTORED_RUNDIR="$TMP/deb"
-    plain=$(XENSTORED_PATH="$TMP/deb/socket" timeout 5 "$XSD" -N 2>&1 | tail -1)
+    plain=$(XENSTORED_PATH="$TMP/deb/plain.sock" timeout 5 "$XSD" -N 2>&1 | tail -1)
     # (through sh, so the crash is recorded in a file, not reported by this shell)
     XENSTORED_PATH="$TMP/deb/socket" sh -c '"$0" -N -D >"$1/log" 2>&1; echo $? >"$1/status"' \
         "$XSD" "$TMP/deb" & dpid=$!
@@ -49,7 +49,7 @@ else
             [ "$st" -gt 128 ] && st="signal $((st - 128))"
             WHY="xenstored -N died ($plain); with -D (no dom0 init) it starts, then dies on the first request (exit $st: $(tail -1 "$TMP/deb/log"))"
         else
-            WHY="xenstored -N -D does not answer ($(ls "$TMP/deb"))"
+            WHY="xenstored -N -D does not answer"
         fi
     fi
     OX=/usr/lib/xen-4.17/bin/oxenstored
