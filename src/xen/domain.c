@@ -14,10 +14,14 @@
 #include <xen/arch-x86/cpuid.h>
 #include <xen/sched.h>
 
+/* One record per fd ever watched, owned by the domain: kept after unwatch so
+ * that the I/O thread never sees a freed record, reused when the fd is watched
+ * again, freed with the domain. */
 struct fd_watch {
     int fd;
     void (*fn)(void *opaque);
     void *opaque;
+    struct fd_watch *next;
 };
 
 static void uuid_generate_v4(uint8_t u[16])
@@ -225,21 +229,33 @@ static const struct vm_ops xen_vm_ops = {
 
 int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque)
 {
-    struct fd_watch *w = malloc(sizeof(*w));
-    if (!w)
-        return -ENOMEM;
-    *w = (struct fd_watch){ fd, fn, opaque };
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
-    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        free(w);
-        return -errno;
+    int rc = 0;
+    pthread_mutex_lock(&d->watch_lock);
+    struct fd_watch *w = d->watches;
+    while (w && w->fd != fd)
+        w = w->next;
+    if (!w) {
+        w = calloc(1, sizeof(*w));
+        if (!w) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        w->fd = fd;
+        w->next = d->watches;
+        d->watches = w;
     }
-    return 0;
+    w->fn = fn;
+    w->opaque = opaque;
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        rc = -errno;
+out:
+    pthread_mutex_unlock(&d->watch_lock);
+    return rc;
 }
 
 void domain_unwatch_fd(struct domain *d, int fd)
 {
-    /* The watch record is leaked on purpose: the I/O thread may hold it now. */
     epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
@@ -298,6 +314,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     else
         uuid_generate_v4(d->uuid);
     pthread_mutex_init(&d->lock, NULL);
+    pthread_mutex_init(&d->watch_lock, NULL);
     if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, err, errlen) < 0)
         return -1;
     d->vm.ops = &xen_vm_ops;
@@ -410,6 +427,11 @@ void domain_destroy(struct domain *d)
         close(d->xv[i].wake_fd);
         close(d->xv[i].timer_fd);
         close(d->xv[i].periodic_fd);
+    }
+    while (d->watches) {
+        struct fd_watch *w = d->watches;
+        d->watches = w->next;
+        free(w);
     }
     gnttab_fini(&d->gt);
     free(d->shinfo_own);

@@ -101,6 +101,8 @@ struct domain {
     /* I/O thread: timers, console, xenstore relay */
     int epfd, stop_fd;
     pthread_t io_thread;
+    pthread_mutex_t watch_lock;    /* the watches list */
+    struct fd_watch *watches;
     /* console_io's sink and source, provided by the console backend */
     void (*conio_write)(void *opaque, const void *buf, size_t len);
     size_t (*conio_read)(void *opaque, void *buf, size_t max);
