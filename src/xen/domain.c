@@ -198,15 +198,15 @@ static int apply_hvm_context(struct xvcpu *xv)
     return 0;
 }
 
-/* Before the first run and after each kick: hold secondary vCPUs until
- * VCPUOP_up, and load a context given by VCPUOP_initialise. */
+/* Before the first run and after each kick: load a context given by
+ * VCPUOP_initialise + VCPUOP_up. Secondary vCPUs otherwise enter KVM_RUN at
+ * once and wait there, in KVM's INIT/SIPI state, for the guest's startup IPIs
+ * (how Linux starts its CPUs); a kick brings them out for VCPUOP_up. */
 static bool xen_before_run(struct vcpu *v)
 {
     struct domain *d = v->vm->priv;
     struct xvcpu *xv = &d->xv[v->id];
     pthread_mutex_lock(&d->lock);
-    while (!xv->up && !atomic_load(&d->vm.stopping))
-        pthread_cond_wait(&xv->up_cond, &d->lock);
     bool reset = xv->reset_pending;
     xv->reset_pending = false;
     pthread_mutex_unlock(&d->lock);
@@ -293,7 +293,6 @@ void domain_shutdown(struct domain *d, int reason)
     vm_stop(&d->vm);
     pthread_mutex_lock(&d->lock);
     for (int i = 0; i < d->vm.nr_vcpus; i++) {
-        pthread_cond_broadcast(&d->xv[i].up_cond);
         uint64_t one = 1;
         if (write(d->xv[i].wake_fd, &one, sizeof(one)) < 0) { /* already awake */ }
     }
@@ -349,7 +348,6 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
         xv->vi_gpa = ~0ull;
         xv->up = i == 0;
         xv->initialised = i == 0;
-        pthread_cond_init(&xv->up_cond, NULL);
         xv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (xv->wake_fd < 0 || vcpu_timers_init(xv) < 0) {
             snprintf(err, errlen, "vcpu %d timers: %s", i, strerror(errno));

@@ -20,7 +20,8 @@
 #define SPECIAL_CONSOLE    0
 #define SPECIAL_XENSTORE   1
 #define SPECIAL_START_INFO 2    /* hvm_start_info, command line, memory map */
-#define SPECIAL_NR_PAGES   4
+#define SPECIAL_ACPI       3    /* RSDP and ACPI tables: 2 pages */
+#define SPECIAL_NR_PAGES   5
 
 #define E820_MAX 8
 #define E820_RAM 1
@@ -53,10 +54,10 @@ struct xvcpu {
     int timer_fd, periodic_fd;     /* singleshot and periodic VIRQ_TIMER */
     uint64_t periodic_ns;
     int wake_fd;                   /* eventfd: an event for a blocked vCPU */
-    /* Bring-up (VCPUOP_initialise / VCPUOP_up): guarded by d->lock. */
+    /* Bring-up (VCPUOP_initialise / VCPUOP_up, or INIT/SIPI): guarded by d->lock.
+     * up: started by VCPUOP_up, or seen making a hypercall after a SIPI. */
     bool up, initialised, reset_pending;
     struct vcpu_hvm_context ctx;
-    pthread_cond_t up_cond;
 };
 
 struct domain_config {

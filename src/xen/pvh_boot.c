@@ -1,6 +1,7 @@
 /* PVH boot: kernel and ramdisk into RAM, the memory map, hvm_start_info, and
  * vCPU 0 at XEN_ELFNOTE_PHYS32_ENTRY in 32-bit protected mode. */
 #include "xen/domain.h"
+#include "xen/acpi.h"
 #include "boot/loader.h"
 #include "common/file.h"
 #include <stdio.h>
@@ -74,6 +75,12 @@ int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err
             .type = d->e820[i].type == E820_RAM ? XEN_HVM_MEMMAP_TYPE_RAM : XEN_HVM_MEMMAP_TYPE_RESERVED };
     si->memmap_paddr = si_gpa + SI_MEMMAP_OFF;
     si->memmap_entries = d->nr_e820;
+    si->rsdp_paddr = acpi_build(domain_special_page(d, SPECIAL_ACPI), 2 * PAGE_SIZE,
+                                SPECIAL_PAGES_BASE + SPECIAL_ACPI * PAGE_SIZE, d->vm.nr_vcpus);
+    if (!si->rsdp_paddr) {
+        snprintf(err, errlen, "cannot build ACPI tables for %d vCPUs", d->vm.nr_vcpus);
+        return -1;
+    }
 
     if (cfg->ramdisk) {
         if (file_read_all(cfg->ramdisk, LOADER_MAX_IMAGE, &img, &len, why, sizeof(why)) < 0) {

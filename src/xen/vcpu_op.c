@@ -65,7 +65,6 @@ static long initialise(struct hcall *h, struct xvcpu *xv)
     if (!xv->initialised) {
         xv->ctx = ctx;
         xv->initialised = true;
-        xv->reset_pending = true;
         rc = 0;
     }
     pthread_mutex_unlock(&d->lock);
@@ -77,11 +76,14 @@ static long up(struct hcall *h, struct xvcpu *xv)
     struct domain *d = h->d;
     pthread_mutex_lock(&d->lock);
     long rc = xv->initialised ? 0 : -EINVAL;
-    if (!rc && !xv->up) {
+    bool start = !rc && !xv->up;
+    if (start) {
         xv->up = true;
-        pthread_cond_broadcast(&xv->up_cond);
+        xv->reset_pending = true;
     }
     pthread_mutex_unlock(&d->lock);
+    if (start)
+        vcpu_kick(xv->v);    /* out of KVM's wait-for-SIPI, into the context */
     return rc;
 }
 
