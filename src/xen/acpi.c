@@ -36,6 +36,11 @@ struct __attribute__((packed)) madt_lapic {
 #define FADT_X_DSDT 140
 #define FADT_DSDT 40
 #define FADT_HYPERVISOR_ID 268
+#define FADT_RESET_REG 116
+#define FADT_RESET_VALUE 128
+#define FADT_SLEEP_CONTROL 244
+#define FADT_SLEEP_STATUS 256
+#define FADT_RESET_REG_SUP (1u << 10)
 #define FADT_HW_REDUCED (1u << 20)
 #define BOOT_ARCH_NO_VGA (1u << 2)
 #define BOOT_ARCH_NO_CMOS_RTC (1u << 5)
@@ -61,6 +66,17 @@ static void header(struct sdt_header *h, const char *sig, uint32_t len, uint8_t 
     h->creator_revision = 1;
 }
 
+/* A Generic Address Structure naming one byte in I/O space. */
+static void io_register(uint8_t *gas, uint16_t port)
+{
+    uint64_t addr = port;
+    gas[0] = 1;     /* system I/O */
+    gas[1] = 8;     /* bit width */
+    gas[2] = 0;     /* bit offset */
+    gas[3] = 1;     /* byte access */
+    memcpy(gas + 4, &addr, 8);
+}
+
 static void seal(struct sdt_header *h)
 {
     h->checksum = 0;
@@ -71,14 +87,19 @@ uint64_t acpi_build(uint8_t *buf, size_t size, uint64_t gpa, unsigned nr_vcpus)
 {
     /* Layout: RSDP at 0, then each table 16-byte aligned. */
     size_t off_xsdt = 64, off_fadt = off_xsdt + 64, off_dsdt = off_fadt + 288,
-           off_madt = off_dsdt + 48;
+           off_madt = off_dsdt + 64;
     size_t madt_len = sizeof(struct sdt_header) + 8 + nr_vcpus * sizeof(struct madt_lapic);
     if (nr_vcpus == 0 || nr_vcpus > 255 || off_madt + madt_len > size)
         return 0;
     memset(buf, 0, off_madt + madt_len);
 
+    /* The DSDT holds only Name(_S5, Package() {5, 5, 0, 0}): the sleep type
+     * that the sleep control register takes for soft-off. */
+    static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+                                  0x0a, ACPI_SLP_TYP_S5, 0x0a, ACPI_SLP_TYP_S5, 0x00, 0x00 };
     struct sdt_header *dsdt = (void *)(buf + off_dsdt);
-    header(dsdt, "DSDT", sizeof(*dsdt), 2);     /* no AML: nothing to describe */
+    header(dsdt, "DSDT", sizeof(*dsdt) + sizeof(s5), 2);
+    memcpy(buf + off_dsdt + sizeof(*dsdt), s5, sizeof(s5));
     seal(dsdt);
 
     struct sdt_header *fadt = (void *)(buf + off_fadt);
@@ -88,8 +109,12 @@ uint64_t acpi_build(uint8_t *buf, size_t size, uint64_t gpa, unsigned nr_vcpus)
     uint64_t dsdt64 = gpa + off_dsdt;
     memcpy(f + FADT_DSDT, &dsdt32, 4);
     memcpy(f + FADT_X_DSDT, &dsdt64, 8);
-    uint32_t flags = FADT_HW_REDUCED;
+    uint32_t flags = FADT_HW_REDUCED | FADT_RESET_REG_SUP;
     memcpy(f + FADT_FLAGS, &flags, 4);
+    io_register(f + FADT_SLEEP_CONTROL, ACPI_SLEEP_CTL_PORT);
+    io_register(f + FADT_SLEEP_STATUS, ACPI_SLEEP_STS_PORT);
+    io_register(f + FADT_RESET_REG, ACPI_RESET_PORT);
+    f[FADT_RESET_VALUE] = ACPI_RESET_VALUE;
     uint16_t arch = BOOT_ARCH_NO_VGA | BOOT_ARCH_NO_CMOS_RTC;
     memcpy(f + FADT_BOOT_ARCH, &arch, 2);
     f[FADT_MINOR_REV] = 0;

@@ -1,6 +1,7 @@
 /* Domain construction and life: Xen's CPUID leaves, the hypercall MSR, shared
  * info, vCPU bring-up, the I/O thread, shutdown. */
 #include "xen/domain.h"
+#include "xen/acpi.h"
 #include "boot/loader.h"
 #include "common/log.h"
 #include <errno.h>
@@ -110,6 +111,15 @@ static int xen_pio(struct vcpu *v, uint16_t port, bool out, uint8_t *data, int s
 {
     if (port == XENKVM_HCALL_PORT && out && size == 4)
         return hypercall_trap(v);
+    if (out && port == ACPI_SLEEP_CTL_PORT &&
+        (data[0] & ACPI_SLP_EN) && ((data[0] >> 2) & 7) == ACPI_SLP_TYP_S5) {
+        domain_shutdown(v->vm->priv, SHUTDOWN_poweroff);
+        return 0;
+    }
+    if (out && port == ACPI_RESET_PORT && data[0] == ACPI_RESET_VALUE) {
+        domain_shutdown(v->vm->priv, SHUTDOWN_reboot);
+        return 0;
+    }
     if (!out)
         memset(data, 0xff, size);   /* nothing decodes other ports: floating bus */
     return 0;
