@@ -10,7 +10,9 @@ CLIENTS=${1:-4}
 COUNT=${2:-20000}
 OUT=$BUILD/bench-xenstore
 mkdir -p "$OUT"
-cc -std=gnu11 -O2 -D_GNU_SOURCE -D__XEN_TOOLS__ -I"$ROOT/src" -o "$OUT/xsbench" \
+SAN=""
+nm "$BUILD/src/xenstore/libxenstore.a" 2>/dev/null | grep -q __asan_init && SAN="-fsanitize=address,undefined"
+cc $SAN -std=gnu11 -O2 -D_GNU_SOURCE -D__XEN_TOOLS__ -I"$ROOT/src" -o "$OUT/xsbench" \
    "$ROOT/bench/xenstore/xsbench.c" "$BUILD/src/xenstore/libxenstore.a" \
    "$BUILD/src/common/libcommon.a" -lpthread || exit 1
 B=$OUT/xsbench
