@@ -63,7 +63,6 @@ int xs_domain_release(struct xs_server *s, unsigned domid)
         return ENOENT;
     if (d->conn) {
         xs_conn_kill(d->conn);   /* the domain process sees the relay close */
-        d->conn->domid = domid;
         d->conn = NULL;
     }
     /* The domain is gone: so are its rights and anyone's targeting of it. */
