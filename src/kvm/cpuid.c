@@ -50,6 +50,12 @@ void vm_cpuid_set(struct vm *vm, uint32_t fn, uint32_t idx, uint32_t eax, uint32
     e->ebx = ebx;
     e->ecx = ecx;
     e->edx = edx;
+    /* A function with several sub-leaves: KVM matches ecx only when told to. */
+    for (uint32_t i = 0; i < c->nent; i++)
+        if (c->entries[i].function == fn && &c->entries[i] != e && c->entries[i].index != idx) {
+            c->entries[i].flags |= KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+            e->flags |= KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+        }
 }
 
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct vm *vm, int id)

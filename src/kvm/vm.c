@@ -128,8 +128,10 @@ uint8_t *vm_map_extra(struct vm *vm, uint64_t gpa, uint64_t size)
         if (gpa < r->gpa + r->size && r->gpa < gpa + size)
             goto out;   /* overlaps */
     }
+    atomic_fetch_add(&vm->mem_seq, 1);
     if (add_region(vm, gpa, size, false, &p) < 0)
         p = NULL;
+    atomic_fetch_add(&vm->mem_seq, 1);
 out:
     pthread_mutex_unlock(&vm->mem_lock);
     return p;
@@ -144,31 +146,49 @@ void vm_unmap_extra(struct vm *vm, uint64_t gpa)
             continue;
         struct kvm_userspace_memory_region kr = { .slot = r->slot, .guest_phys_addr = r->gpa };
         ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &kr);   /* size 0 deletes */
-        /* The memfd slice is left allocated: pointers handed out earlier stay valid. */
+        /* The host mapping stays: pointers handed out earlier stay valid. */
+        atomic_fetch_add(&vm->mem_seq, 1);
         vm->regions[i] = vm->regions[--vm->nr_regions];
+        atomic_fetch_add(&vm->mem_seq, 1);
         break;
     }
     pthread_mutex_unlock(&vm->mem_lock);
 }
 
+/* Finds the region holding [gpa, gpa+len) under the table's sequence count:
+ * another vCPU may be adding a region (XENMEM_add_to_physmap) meanwhile. */
+static bool lookup(struct vm *vm, uint64_t gpa, uint64_t len, struct mem_region *out)
+{
+    for (;;) {
+        unsigned seq = atomic_load_explicit(&vm->mem_seq, memory_order_acquire);
+        if (seq & 1)
+            continue;
+        bool found = false;
+        int n = vm->nr_regions;
+        for (int i = 0; i < n && i < VM_MAX_REGIONS; i++) {
+            struct mem_region r = vm->regions[i];
+            if (gpa >= r.gpa && gpa - r.gpa < r.size && len <= r.size - (gpa - r.gpa)) {
+                *out = r;
+                found = true;
+                break;
+            }
+        }
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&vm->mem_seq, memory_order_relaxed) == seq)
+            return found;
+    }
+}
+
 uint8_t *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 {
-    for (int i = 0; i < vm->nr_regions; i++) {
-        const struct mem_region *r = &vm->regions[i];
-        if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
-            return r->host + (gpa - r->gpa);
-    }
-    return NULL;
+    struct mem_region r;
+    return lookup(vm, gpa, len, &r) ? r.host + (gpa - r.gpa) : NULL;
 }
 
 bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa)
 {
-    for (int i = 0; i < vm->nr_regions; i++) {
-        const struct mem_region *r = &vm->regions[i];
-        if (r->ram && gpa >= r->gpa && gpa - r->gpa < r->size)
-            return true;
-    }
-    return false;
+    struct mem_region r;
+    return lookup(vm, gpa, 1, &r) && r.ram;
 }
 
 int vm_filter_msrs(struct vm *vm, const uint32_t *msrs, int n)

@@ -66,7 +66,8 @@ struct vm {
     struct vcpu vcpus[VM_MAX_VCPUS];
     int nr_regions;
     struct mem_region regions[VM_MAX_REGIONS];
-    pthread_mutex_t mem_lock;  /* region table changes */
+    pthread_mutex_t mem_lock;  /* serialises region table changes */
+    atomic_uint mem_seq;       /* odd while the table changes: readers retry */
     struct kvm_cpuid2 *cpuid;  /* base CPUID, filtered; per-vCPU copies are patched */
     const struct vm_ops *ops;
     void *priv;               /* the Xen layer's domain */

@@ -296,10 +296,10 @@ static long op_bind_vcpu(struct evtchn_domain *e, struct evtchn_bind_vcpu *b)
     struct evtchn *c = &e->ports[b->port];
     switch (c->state) {
     case ECS_VIRQ:
+        /* A global VIRQ stays bound in vCPU 0's table (where senders look it
+         * up); only the vCPU it is delivered to moves, as on Xen. */
         if (!virq_is_global(c->u.virq))
             return -EINVAL;
-        e->virq_port[c->notify_vcpu][c->u.virq] = 0;
-        e->virq_port[b->vcpu][c->u.virq] = b->port;
         c->notify_vcpu = b->vcpu;
         return 0;
     case ECS_UNBOUND:

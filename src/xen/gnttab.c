@@ -115,11 +115,12 @@ long gnttab_op(struct gnttab *gt, unsigned cmd, void *arg, unsigned count)
     switch (cmd) {
     case GNTTABOP_setup_table:
     case GNTTABOP_query_size:
-    case GNTTABOP_set_version:
-    case GNTTABOP_get_version:
         if (count != 1)
             return -EINVAL;
         break;
+    case GNTTABOP_set_version:
+    case GNTTABOP_get_version:
+        break;    /* Xen ignores the count of these */
     case GNTTABOP_copy: {
         struct gnttab_copy *c = arg;
         for (unsigned i = 0; i < count; i++)
@@ -172,13 +173,21 @@ uint8_t *gnttab_host_map(struct gnttab *gt, grant_ref_t ref, bool readonly, int1
         if (__atomic_compare_exchange_n(word, &old, nw, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             break;
     }
-    uint32_t frame = __atomic_load_n(&e->frame, __ATOMIC_ACQUIRE);
+    /* While pinned, the entry's frame is the one read at the first pin: the
+     * guest cannot redirect a live mapping by rewriting the entry. */
+    bool pinned = gt->pin_ro[ref] || gt->pin_rw[ref];
+    uint32_t frame = pinned ? gt->pin_frame[ref] : __atomic_load_n(&e->frame, __ATOMIC_ACQUIRE);
     uint8_t *p = gt->gfn_page(gt->opaque, frame);
     if (!p) {
-        gnttab_host_unmap(gt, ref, readonly);   /* drop the bits just set */
+        /* Nothing was pinned by this call: drop only the bits it set. */
+        uint16_t clear = pinned ? 0 : (GTF_reading | GTF_writing);
+        if (pinned && !gt->pin_rw[ref])
+            clear = GTF_writing;
+        __atomic_fetch_and(&e->flags, (uint16_t)~clear, __ATOMIC_RELEASE);
         *err = GNTST_bad_page;
         return NULL;
     }
+    gt->pin_frame[ref] = frame;
     if (readonly)
         gt->pin_ro[ref]++;
     else
@@ -220,7 +229,9 @@ static uint8_t *copy_side(struct gnttab *gt, const void *side_ptr, bool gref, bo
 {
     const struct { union { grant_ref_t ref; xen_pfn_t gmfn; } u; domid_t domid; uint16_t offset; }
         *side = side_ptr;
-    if (!self(gt, side->domid)) {
+    /* A frame by number must be named with DOMID_SELF, even by the caller's
+     * own id (Xen's rule); a grant names the domain that made it. */
+    if (gref ? !self(gt, side->domid) : side->domid != DOMID_SELF) {
         *st = gref ? GNTST_bad_domain : GNTST_permission_denied;
         return NULL;
     }

@@ -18,6 +18,7 @@ struct gnttab {
     uint64_t gfn[GNTTAB_MAX_FRAMES];  /* where the guest mapped frame i, or ~0 */
     uint8_t *own;                     /* xenkvm's own backing, max frames pages */
     uint16_t pin_ro[GNTTAB_MAX_ENTRIES], pin_rw[GNTTAB_MAX_ENTRIES];
+    uint32_t pin_frame[GNTTAB_MAX_ENTRIES];   /* the frame read at the first pin */
     /* Host pointer to guest frame gfn (one page), or NULL if not guest RAM. */
     uint8_t *(*gfn_page)(void *opaque, uint64_t gfn);
     void *opaque;

@@ -13,6 +13,8 @@ long do_grant_table_op(struct hcall *h)
         uint8_t raw[64];
         struct gnttab_setup_table setup;
     } arg;
+    if ((int)count < 0)
+        return -EINVAL;
     if (cmd == GNTTABOP_copy) {
         /* An array: each element copied in, done and its status copied out. */
         for (unsigned i = 0; i < count; i++) {
@@ -28,8 +30,8 @@ long do_grant_table_op(struct hcall *h)
         }
         return 0;
     }
-    if (count != 1)
-        return -EINVAL;     /* the other ops offered here take exactly one */
+    if (count != 1 && cmd != GNTTABOP_set_version && cmd != GNTTABOP_get_version)
+        return -EINVAL;     /* setup_table and query_size take exactly one */
     if (guest_copy_from(&h->va, &arg, h->arg[1], size))
         return -EFAULT;
     pthread_mutex_lock(&h->d->lock);
@@ -44,7 +46,8 @@ long do_grant_table_op(struct hcall *h)
             }
         }
     }
-    if (rc == 0 && guest_copy_to(&h->va, h->arg[1], &arg, size))
+    /* set_version reports the version in force even when it fails. */
+    if ((rc == 0 || cmd == GNTTABOP_set_version) && guest_copy_to(&h->va, h->arg[1], &arg, size))
         return -EFAULT;
     return rc;
 }

@@ -113,8 +113,11 @@ static long reservation(struct hcall *h, unsigned op)
     if (r.extent_order > 9)
         return -EINVAL;   /* at most 2 MiB extents here */
     uint64_t ext_pages = 1ull << r.extent_order;
+    /* Xen preempts long requests with a continuation; here a request does at
+     * most this many extents and reports the count, which guests handle. */
+    uint64_t todo = r.nr_extents < (1u << 20) ? r.nr_extents : (1u << 20);
     unsigned long done = 0;
-    for (; done < r.nr_extents; done++) {
+    for (; done < todo; done++) {
         xen_pfn_t gfn;
         uint64_t va = GUEST_ADDR(r.extent_start) + done * sizeof(gfn);
         if (guest_copy_from(&h->va, &gfn, va, sizeof(gfn)))

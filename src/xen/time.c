@@ -93,8 +93,11 @@ int vcpu_set_singleshot(struct xvcpu *xv, uint64_t abs_ns)
 {
     if (!abs_ns)
         return arm(xv->timer_fd, -1, 0);
-    int64_t delay = (int64_t)(abs_ns - domain_system_time(xv->d));
-    return arm(xv->timer_fd, delay > 0 ? delay : 0, 0);
+    uint64_t now = domain_system_time(xv->d);
+    uint64_t delay = abs_ns > now ? abs_ns - now : 0;   /* the past fires at once */
+    if (delay > (1ull << 62))
+        delay = 1ull << 62;                              /* "never", but armed */
+    return arm(xv->timer_fd, (int64_t)delay, 0);
 }
 
 int vcpu_set_periodic(struct xvcpu *xv, uint64_t period_ns)

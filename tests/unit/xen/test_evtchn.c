@@ -510,7 +510,7 @@ TEST(evtchn_bind_vcpu_global_virq_changes_status_vcpu)
  * port up on vCPU 0 and raises it on chn->notify_vcpu_id. xenkvm moves the
  * binding to virq_port[new vcpu], where evtchn_send_virq never looks for a
  * global VIRQ (it forces vcpu = 0): the event is lost. */
-TEST(evtchn_BUG_global_virq_still_delivered_after_bind_vcpu)
+TEST(evtchn_global_virq_still_delivered_after_bind_vcpu)
 {
     struct fx *f = fx_new();
     evtchn_port_t p;
@@ -526,7 +526,7 @@ TEST(evtchn_BUG_global_virq_still_delivered_after_bind_vcpu)
 /* KNOWN BUG, same cause: in Xen vCPU 0's virq_to_evtchn[VIRQ_CONSOLE] is still
  * set after bind_vcpu, so a second bind_virq(VIRQ_CONSOLE, 0) is -EEXIST;
  * xenkvm cleared virq_port[0] and lets it bind a second port. */
-TEST(evtchn_BUG_global_virq_rebind_after_bind_vcpu_eexist)
+TEST(evtchn_global_virq_rebind_after_bind_vcpu_eexist)
 {
     struct fx *f = fx_new();
     evtchn_port_t p, q;

@@ -214,7 +214,7 @@ TEST(gnttab_get_version_self_1_other_eperm)
  * src/xen/grant_table_op.c — stop requiring count == 1 for these two).
  * Xen's do_grant_table_op calls gnttab_set_version(uop) and
  * gnttab_get_version(uop) without looking at count, so count 0 or 2 works. */
-TEST(gnttab_BUG_set_and_get_version_ignore_count)
+TEST(gnttab_set_and_get_version_ignore_count)
 {
     struct gfx *g = gfx_new();
     struct gnttab_set_version sv = { .version = 1 };
@@ -522,7 +522,7 @@ TEST(gnttab_host_map_races_guest_flag_updates_without_losing_them)
  * pins only ever go up on success, GTF_reading stays set while act->pin != 0,
  * and a second pin of an already-pinned entry reuses act->mfn (so it would
  * even succeed with the original page). */
-TEST(gnttab_BUG_failed_map_keeps_existing_pin)
+TEST(gnttab_failed_map_keeps_existing_pin)
 {
     struct gfx *g = gfx_new();
     grant(g, 40, 0, RAM_BASE_GFN, GTF_permit_access);
@@ -634,7 +634,7 @@ TEST(gnttab_copy_gmfn_of_dom0_permission_denied)
  * so a by-frame copy naming the caller by its own number is refused. (A 2021
  * patch to relax this to "the local domain" was not merged: 4.17's public
  * grant_table.h carries none of the version note it promised.) */
-TEST(gnttab_BUG_copy_gmfn_with_own_domid_number_denied)
+TEST(gnttab_copy_gmfn_with_own_domid_number_denied)
 {
     struct gfx *g = gfx_new();
     struct gnttab_copy c = gmfn_copy(RAM_BASE_GFN, 0, RAM_BASE_GFN + 1, 0, 8);
