@@ -107,7 +107,7 @@ TEST(cpuid_time_leaf_reports_tsc_khz)
     vm_free(vm);
 }
 
-/* KNOWN BUG (fails until xen_cpuid_leaves / vm_cpuid_set mark indexed leaves).
+/* Regression (was a bug):
  * KVM matches a CPUID entry on index only when the entry has
  * KVM_CPUID_FLAG_SIGNIFCANT_INDEX (arch/x86/kvm/cpuid.c, cpuid_entry2_find;
  * is_matching_cpuid_entry in older kernels); otherwise the first entry with the

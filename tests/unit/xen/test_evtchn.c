@@ -504,7 +504,7 @@ TEST(evtchn_bind_vcpu_global_virq_changes_status_vcpu)
     fx_free(f);
 }
 
-/* KNOWN BUG (fails until src/xen/evtchn.c op_bind_vcpu is fixed).
+/* Regression (was a bug):
  * Xen's evtchn_bind_vcpu only changes chn->notify_vcpu_id for a global VIRQ;
  * v->virq_to_evtchn stays on vCPU 0, and send_guest_global_virq looks the
  * port up on vCPU 0 and raises it on chn->notify_vcpu_id. xenkvm moves the
@@ -523,7 +523,7 @@ TEST(evtchn_global_virq_still_delivered_after_bind_vcpu)
     fx_free(f);
 }
 
-/* KNOWN BUG, same cause: in Xen vCPU 0's virq_to_evtchn[VIRQ_CONSOLE] is still
+/* Regression (was a bug), same cause: in Xen vCPU 0's virq_to_evtchn[VIRQ_CONSOLE] is still
  * set after bind_vcpu, so a second bind_virq(VIRQ_CONSOLE, 0) is -EEXIST;
  * xenkvm cleared virq_port[0] and lets it bind a second port. */
 TEST(evtchn_global_virq_rebind_after_bind_vcpu_eexist)

@@ -513,7 +513,7 @@ TEST(gnttab_host_map_races_guest_flag_updates_without_losing_them)
     gfx_free(g);
 }
 
-/* KNOWN BUG (fails until gnttab_host_map's failure path is fixed).
+/* Regression (was a bug):
  * A map that fails with GNTST_bad_page calls gnttab_host_unmap, which drops a
  * pin it never took: with one read-only pin live, a second read-only map whose
  * frame the guest has meanwhile pointed outside RAM decrements pin_ro to 0 and
