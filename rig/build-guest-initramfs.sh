@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the guest initramfs for the Linux guest that xenkvm (or QEMU microvm) boots
+# inside the rig: busybox-static, rig/guest/init, and the cloud kernel's
+# xen-blkfront/xen-netfront modules with their dependencies.
+# usage: rig/build-guest-initramfs.sh KVER CLOUD_IMAGE_DIR BUSYBOX_DIR OUT.cpio.gz
+#   KVER: the cloud kernel release (e.g. 6.1.0-56-cloud-amd64)
+#   CLOUD_IMAGE_DIR: linux-image-KVER-unsigned unpacked (dpkg-deb -x)
+#   BUSYBOX_DIR: busybox-static unpacked
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+[ $# -eq 4 ] || die "usage: $0 KVER CLOUD_IMAGE_DIR BUSYBOX_DIR OUT.cpio.gz"
+kver=$1 img=$2 bb=$3 out=$4
+moddir="$img/lib/modules/$kver"
+[ -d "$moddir" ] || die "no $moddir"
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{proc,sys,dev,tmp,root,etc}
+stage_busybox "$bb" "$stage"
+install -m 755 "$RIG_DIR/guest/init" "$stage/init"
+
+mods=$(mod_closure "$moddir" xen-blkfront xen-netfront) || die "module closure failed"
+for m in $mods; do
+    mkdir -p "$stage/lib/modules/$kver/$(dirname "$m")"
+    cp "$moddir/$m" "$stage/lib/modules/$kver/$m"
+done
+printf '%s\n' $mods > "$stage/lib/modules/load-order"
+mk_cpio_gz "$stage" "$out"
+log "guest initramfs $out ($(du -h "$out" | cut -f1)): modules $(echo $mods | tr '\n' ' ')"
