@@ -311,7 +311,8 @@ void domain_shutdown(struct domain *d, int reason)
 
 int domain_create(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen)
 {
-    memset(d, 0, sizeof(*d));
+    /* d arrives zeroed (see domain.h): not clearing its 300+ KiB again keeps
+     * untouched pages unfaulted, which is a visible share of start-up here. */
     d->epfd = d->stop_fd = -1;
     d->domid = cfg->domid;
     snprintf(d->name, sizeof(d->name), "%s", cfg->name ? cfg->name : "xenkvm");

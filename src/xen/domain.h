@@ -110,6 +110,7 @@ struct domain {
     void *conio;
 };
 
+/* d must be zero-filled (static storage or calloc). */
 int domain_create(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen);
 /* Runs the guest until it shuts down; returns the exit status for its reason. */
 int domain_run(struct domain *d);

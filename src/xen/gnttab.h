@@ -24,6 +24,7 @@ struct gnttab {
     void *opaque;
 };
 
+/* gt must be zero-filled (it is part of a zeroed domain). */
 int gnttab_init(struct gnttab *gt, domid_t domid);
 void gnttab_fini(struct gnttab *gt);
 
