@@ -24,11 +24,13 @@ struct xs_relay {
     size_t npending;
 };
 
-static void stop(struct xs_relay *r, const char *why)
+/* Stops relaying; ring_error (XENSTORE_ERROR_*) is reported in the page. */
+static void stop(struct xs_relay *r, uint32_t ring_error, const char *why)
 {
     if (!r->broken)
         log_warn("domain %u: xenstore connection stopped: %s", r->d->domid, why);
     r->broken = true;
+    __atomic_store_n(&r->ring->error, ring_error, __ATOMIC_RELEASE);
 }
 
 /* Moves buffered daemon bytes into the rsp ring. Domain lock held. */
@@ -38,7 +40,7 @@ static bool flush_to_ring(struct xs_relay *r)
         return false;
     ssize_t n = xs_ring_write_rsp(r->ring, r->pending, r->npending);
     if (n < 0) {
-        stop(r, "impossible response-ring indices from the guest");
+        stop(r, XENSTORE_ERROR_RINGIDX, "impossible response-ring indices from the guest");
         return false;
     }
     memmove(r->pending, r->pending + n, r->npending - n);
@@ -70,7 +72,7 @@ static void guest_kicked(void *opaque, evtchn_port_t port)
     uint8_t buf[XENSTORE_RING_SIZE];
     ssize_t n = xs_ring_read_req(r->ring, buf, sizeof(buf));
     if (n < 0) {
-        stop(r, "impossible request-ring indices from the guest");
+        stop(r, XENSTORE_ERROR_RINGIDX, "impossible request-ring indices from the guest");
         return;
     }
     for (ssize_t off = 0; off < n; ) {
@@ -78,7 +80,7 @@ static void guest_kicked(void *opaque, evtchn_port_t port)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            stop(r, "the daemon connection failed");
+            stop(r, XENSTORE_ERROR_COMM, "the daemon connection failed");
             return;
         }
         off += w;
@@ -100,7 +102,7 @@ static void daemon_readable(void *opaque)
         if (n > 0)
             r->npending += n;
         else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-            stop(r, "the daemon closed the connection");
+            stop(r, XENSTORE_ERROR_COMM, "the daemon closed the connection");
         if (flush_to_ring(r))
             evtchn_host_notify(&r->d->ev, r->host_port);
     }
@@ -120,7 +122,8 @@ struct xs_relay *xs_relay_create(struct domain *d, void *ring_page)
     r->ring = ring_page;
     r->fd = -1;
     memset(r->ring, 0, sizeof(*r->ring));
-    r->ring->server_features = 0;
+    /* Errors are reported in the page; reconnection is not offered. */
+    r->ring->server_features = XENSTORE_SERVER_FEATURE_ERROR;
     r->ring->connection = XENSTORE_CONNECTED;
     pthread_mutex_lock(&d->lock);
     r->port = evtchn_host_alloc_bound(&d->ev, guest_kicked, r);
