@@ -1,0 +1,96 @@
+"""The nested rig (docs/rig.md): Debian's generic kernel under QEMU's software emulator
+(TCG) has a working /dev/kvm (kvm-amd on emulated SVM), and runs xenkvm there. This is
+where Linux guests are tested: this host's own KVM cannot run them.
+
+rig/build.sh fetches Debian's kernels and busybox with apt (cached in .cache/rig) and
+packs the xenkvm binaries of BUILD; rig/run.sh boots the outer guest and runs one
+scenario, exiting 0 iff every RIG-RESULT line says PASS. The rig runs under TCG, so it
+needs no usable /dev/kvm on this host; build.sh installs qemu-system-x86 when missing.
+"""
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import ROOT, BUILD
+
+RIG = ROOT / "rig"
+BUILD_TIMEOUT = 1200        # s: downloads (~100 MB) and packing on a fresh machine
+RUN_TIMEOUT = 600           # s: host-side limit for one outer boot (they take 15-60 s)
+GUEST_TIMEOUT = 240         # s: one guest boot inside the rig
+XTEST_PROGRAMS = ["hello", "version", "evtchn", "timer", "grant", "hostile", "vmcall", "smp"]
+
+
+def _show(r):
+    return f"exit {r.returncode}\n--- stdout (tail) ---\n{r.stdout[-6000:]}\n--- stderr (tail) ---\n{r.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def rig(build):
+    r = subprocess.run([str(RIG / "build.sh"), "--build", str(BUILD)],
+                       capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+    assert r.returncode == 0, "rig/build.sh failed\n" + _show(r)
+    return r
+
+
+def run_scenario(name, *args):
+    cmd = [str(RIG / "run.sh"), name, "--timeout", str(RUN_TIMEOUT),
+           "--guest-timeout", str(GUEST_TIMEOUT), *args]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                           timeout=RUN_TIMEOUT + 60)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"rig/run.sh {name} did not finish in {RUN_TIMEOUT + 60} s: {e}")
+    r.stdout = r.stdout.replace("\r", "")
+    return r
+
+
+def results(out):
+    """{name: (verdict, detail)} from the RIG-RESULT lines."""
+    res = {}
+    for m in re.finditer(r"^RIG-RESULT (\S+) (PASS|FAIL) ?(.*)$", out, re.M):
+        res[m.group(1)] = (m.group(2), m.group(3))
+    return res
+
+
+@pytest.fixture(scope="module")
+def xtest_all(rig):
+    return run_scenario("xtest-all")
+
+
+def test_kvm_check(rig):
+    r = run_scenario("kvm-check")
+    assert results(r.stdout).get("kvm-check", ("",))[0] == "PASS", _show(r)
+    assert "RIG-DONE" in r.stdout.splitlines(), _show(r)
+    assert r.returncode == 0, _show(r)
+
+
+@pytest.mark.parametrize("program", XTEST_PROGRAMS)
+def test_xtest_in_rig(xtest_all, program):
+    res = results(xtest_all.stdout)
+    assert res.get(f"xtest-{program}", ("missing",))[0] == "PASS", _show(xtest_all)
+
+
+def test_xtest_all_exit_status(xtest_all):
+    assert "RIG-DONE" in xtest_all.stdout.splitlines(), _show(xtest_all)
+    assert xtest_all.returncode == 0, _show(xtest_all)
+
+
+def test_guest_image_boots_under_qemu_microvm(rig):
+    """The rig's own Linux guest (cloud kernel + guest initramfs) reaches its /init under
+    QEMU microvm inside the rig: the image and the rig are sound, so a linux-boot failure
+    is xenkvm's. Also records the boot-time comparison (RIG-BENCH)."""
+    r = run_scenario("boot-bench")
+    bench = re.search(r"^RIG-BENCH .*$", r.stdout, re.M)
+    print(bench.group(0) if bench else "no RIG-BENCH line")
+    assert results(r.stdout).get("boot-bench-qemu-microvm", ("missing",))[0] == "PASS", _show(r)
+
+
+@pytest.mark.xfail(strict=False, reason="xenkvm does not boot Linux yet (ACPI tables, INIT/SIPI "
+                   "and more are being added); the rig log shows where the guest stops")
+def test_linux_boot(rig):
+    r = run_scenario("linux-boot")
+    assert "RIG-DONE" in r.stdout.splitlines(), _show(r)
+    assert results(r.stdout).get("linux-boot", ("missing",))[0] == "PASS", _show(r)
+    assert r.returncode == 0, _show(r)
