@@ -40,7 +40,8 @@ need_host_file /usr/share/seabios/bios-256k.bin seabios
 # Kernel version: pinned, cached, or the newest with both flavours.
 if [ -n "${RIG_KABI:-}" ]; then
     kabi=$RIG_KABI
-elif [ -s "$RIG_CACHE/kabi" ] && [ -z "${RIG_REFRESH:-}" ]; then
+elif [ -s "$RIG_CACHE/kabi" ] && [ -z "${RIG_REFRESH:-}" ] &&
+     ls "$RIG_CACHE/debs/linux-image-$(cat "$RIG_CACHE/kabi")-"{,cloud-}amd64-unsigned_*.deb >/dev/null 2>&1; then
     kabi=$(cat "$RIG_CACHE/kabi")
 else
     kabi=$(pick_kernel_abi)
