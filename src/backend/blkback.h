@@ -1,0 +1,36 @@
+/* A blkback device: one disk, up to BLK_MAX_QUEUES rings, one worker thread
+ * per ring. Knows nothing of KVM or xenstore: the env supplies grant mapping
+ * and notification; the caller says when the frontend kicked a queue. */
+#pragma once
+#include "backend/blkback_queue.h"
+#include <pthread.h>
+
+struct blkback_ring {
+    unsigned nr_pages;                        /* 1 << ring-page-order */
+    grant_ref_t refs[BLK_MAX_RING_PAGES];
+};
+
+struct blkback {
+    struct blk_disk *disk;
+    struct blk_env env;
+    struct blk_limits lim;
+    unsigned nr_queues;                       /* connected queues, 0 when idle */
+    struct blkq q[BLK_MAX_QUEUES];
+    int kick_fd[BLK_MAX_QUEUES];              /* eventfds: the frontend kicked */
+    int stop_fd;
+    pthread_t worker[BLK_MAX_QUEUES];
+    unsigned nr_workers;                      /* started worker threads */
+};
+
+/* The limits this backend offers for disk. */
+void blkback_limits(const struct blk_disk *disk, struct blk_limits *lim);
+void blkback_init(struct blkback *b, struct blk_disk *disk, const struct blk_env *env);
+/* Maps the rings and, if threaded, starts one worker per queue. Without
+ * threads the caller drives b->q[i] with blkq_process/blkq_reap.
+ * Returns 0 or -errno with err set (nothing left connected). */
+int blkback_connect(struct blkback *b, unsigned nr_queues, const struct blkback_ring *rings,
+                    bool threaded, char *err, size_t errlen);
+/* The frontend kicked queue q (safe from any thread, with any lock held). */
+void blkback_kick(struct blkback *b, unsigned q);
+/* Stops the workers, waits for in-flight I/O, unmaps everything. */
+void blkback_disconnect(struct blkback *b);

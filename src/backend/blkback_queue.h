@@ -1,0 +1,46 @@
+/* One blkif ring of a disk: consumes requests, runs them on io_uring straight
+ * into the granted pages, answers. Not thread-safe: one thread drives a queue
+ * (the device's worker, or a test calling blkq_process/blkq_reap itself). */
+#pragma once
+#include "backend/blkif_disk.h"
+#include "backend/blkif_env.h"
+#include "backend/blkif_req.h"
+#include <liburing.h>
+#include <sys/uio.h>
+
+struct blk_slot;
+
+struct blkq_stats {
+    uint64_t requests, errors, bytes;
+};
+
+struct blkq {
+    unsigned idx;
+    const struct blk_env *env;
+    struct blk_disk *disk;
+    struct blk_limits lim;
+    blkif_back_ring_t ring;
+    void *sring;
+    grant_ref_t ring_refs[BLK_MAX_RING_PAGES];
+    unsigned nr_ring_pages;
+    struct io_uring uring;
+    bool uring_ready;
+    int cq_fd;                   /* eventfd: io_uring has completions */
+    struct blk_slot *slots, *free;
+    unsigned inflight;           /* requests taken from the ring, not yet answered */
+    bool broken;                 /* the frontend wrote impossible indices */
+    bool notify_pending;
+    struct blkq_stats stats;
+};
+
+/* Maps the ring (nr_pages grant refs, a power of two <= BLK_MAX_RING_PAGES)
+ * and sets up io_uring. Returns 0 or -errno with err set. */
+int blkq_init(struct blkq *q, unsigned idx, const struct blk_env *env, struct blk_disk *disk,
+              const struct blk_limits *lim, const grant_ref_t *refs, unsigned nr_pages,
+              char *err, size_t errlen);
+/* Takes new requests off the ring and submits them; answers bad ones at once. */
+void blkq_process(struct blkq *q);
+/* Answers completed requests; with wait, until none is in flight. */
+void blkq_reap(struct blkq *q, bool wait);
+/* Waits for in-flight requests, then unmaps the ring and tears io_uring down. */
+void blkq_fini(struct blkq *q);
