@@ -17,7 +17,7 @@ static const struct {
     { "hello", prog_hello },       { "version", prog_version }, { "evtchn", prog_evtchn },
     { "timer", prog_timer },       { "grant", prog_grant },     { "shutdown", prog_shutdown },
     { "hostile", prog_hostile },   { "vmcall", prog_vmcall },   { "smp", prog_smp },
-    { "bench", prog_bench },
+    { "bench", prog_bench },       { "xenstore", prog_xenstore },
 };
 
 static char cmdline_copy[1024];

@@ -19,3 +19,4 @@ void prog_hostile(int argc, char **argv);
 void prog_vmcall(int argc, char **argv);
 void prog_smp(int argc, char **argv);
 void prog_bench(int argc, char **argv);
+void prog_xenstore(int argc, char **argv);
