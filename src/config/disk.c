@@ -366,16 +366,23 @@ char *disk_to_xl(const struct disk_spec *d)
 
 char *disk_to_xm(const struct disk_spec *d)
 {
+    if (d->target && strchr(d->target, ','))
+        return disk_to_xl(d);           /* the xm form cannot hold a comma */
     struct strbuf b = { 0 };
+    const char *fmt = fmt_names[d->format];
     if (d->prefix)
-        sb_printf(&b, "%s:", d->prefix);
+        sb_add(&b, d->prefix);
     else if (d->backend == DISK_BK_PHY)
-        sb_add(&b, "phy:");
+        sb_add(&b, "phy");
     else if (d->backend == DISK_BK_TAP)
-        sb_printf(&b, "tap:%s:", d->format == DISK_FMT_RAW ? "aio" : fmt_names[d->format]);
+        sb_add(&b, d->format == DISK_FMT_RAW ? "tap:aio" : "tap");
     else
-        sb_add(&b, "file:");
-    sb_printf(&b, "%s,%s%s,%s", d->target ? d->target : "", d->vdev, d->cdrom ? ":cdrom" : "",
+        sb_add(&b, "file");
+    /* A format other than raw rides along as a format prefix. */
+    size_t fl = strlen(fmt);
+    if (d->format != DISK_FMT_RAW && !(b.len >= fl && !strcmp(b.s + b.len - fl, fmt)))
+        sb_printf(&b, ":%s", fmt);
+    sb_printf(&b, ":%s,%s%s,%s", d->target ? d->target : "", d->vdev, d->cdrom ? ":cdrom" : "",
               d->readonly ? "r" : "w");
     return sb_take(&b);
 }

@@ -1,4 +1,5 @@
 #include "config/domxml.h"
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,11 +14,67 @@ int native_fmt_parse(const char *name, enum native_fmt *fmt)
     return 0;
 }
 
+/* Valid UTF-8 with no C0 controls or DEL (XML 1.0 cannot carry them, and
+ * attributes would fold tabs and newlines). */
+static bool xml_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (p && *p) {
+        unsigned c = *p, n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+                               : (c & 0xf8) == 0xf0 ? 3 : 9;
+        if (c < 0x20 || c == 0x7f || n == 9 || (n == 1 && c < 0xc2) || (n == 3 && c > 0xf4))
+            return false;
+        for (unsigned i = 1; i <= n; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+        if ((n == 2 && c == 0xe0 && p[1] < 0xa0) || (n == 2 && c == 0xed && p[1] >= 0xa0) ||
+            (n == 3 && c == 0xf0 && p[1] < 0x90) || (n == 3 && c == 0xf4 && p[1] >= 0x90))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+static bool check(struct cfg_diag *d, const struct domcfg *dc, int line, const char *key, const char *v)
+{
+    if (xml_ok(v))
+        return true;
+    diag_error(d, (struct cfg_loc){ dc->file, line },
+               "%s: control characters or invalid UTF-8 cannot be written to XML", key);
+    return false;
+}
+
+int domxml_check_text(const struct domcfg *dc, struct cfg_diag *d)
+{
+    bool ok = true;
+    const struct { const char *k, *v; } top[] = {
+        { "name", dc->name }, { "kernel", dc->kernel }, { "ramdisk", dc->ramdisk },
+        { "cmdline", dc->cmdline }, { "bootloader", dc->bootloader }, { "pvshim_path", dc->pvshim_path },
+        { "pvshim_cmdline", dc->pvshim_cmdline }, { "pvshim_extra", dc->pvshim_extra },
+    };
+    for (size_t i = 0; i < sizeof(top) / sizeof(*top); i++)
+        ok &= check(d, dc, 0, top[i].k, top[i].v);
+    for (size_t i = 0; i < dc->nbootloader_args; i++)
+        ok &= check(d, dc, 0, "bootloader_args", dc->bootloader_args[i]);
+    for (size_t i = 0; i < dc->ndisks; i++) {
+        const struct disk_spec *s = &dc->disks[i].spec;
+        ok &= check(d, dc, dc->disks[i].line, "disk", s->target) &&
+              check(d, dc, dc->disks[i].line, "disk", s->vdev);
+    }
+    for (size_t i = 0; i < dc->nvifs; i++) {
+        const struct vif_spec *v = &dc->vifs[i].spec;
+        const char *f[] = { v->bridge, v->ip, v->script, v->vifname, v->model, v->backend, v->rate };
+        for (size_t k = 0; k < sizeof(f) / sizeof(*f); k++)
+            ok &= check(d, dc, dc->vifs[i].line, "vif", f[k]);
+    }
+    return ok ? 0 : -1;
+}
+
 char *domxml_from_native(enum native_fmt fmt, const struct xlcfg *cfg, struct cfg_diag *d)
 {
     struct domcfg dc;
     char *xml = NULL;
-    if (domcfg_from_xlcfg(&dc, cfg, d) == 0)
+    if (domcfg_from_xlcfg(&dc, cfg, d) == 0 && domxml_check_text(&dc, d) == 0)
         xml = domxml_write(&dc, fmt);
     domcfg_free(&dc);
     return xml;

@@ -18,8 +18,12 @@ char *domxml_from_native(enum native_fmt fmt, const struct xlcfg *cfg, struct cf
 char *domxml_to_native(enum native_fmt fmt, const char *xml, size_t len, const char *file,
                        struct cfg_diag *d);
 
-/* The two halves. */
+/* The two halves. domxml_write expects text that XML can hold (see
+ * domxml_check_text). */
 char *domxml_write(const struct domcfg *dc, enum native_fmt fmt);
+/* Every string of dc is valid UTF-8 without control characters: 0, or -1
+ * with an error naming the offending key. */
+int domxml_check_text(const struct domcfg *dc, struct cfg_diag *d);
 int domxml_read(struct domcfg *dc, const char *xml, size_t len, const char *file,
                 enum native_fmt fmt, struct cfg_diag *d);
 char *domcfg_to_native(const struct domcfg *dc, enum native_fmt fmt);

@@ -27,12 +27,13 @@ static long letters(const char **p)
     return v - 1;
 }
 
-/* Reads a decimal without leading zeros; "" is 0 (whole disk). -1 if bad. */
+/* Reads a decimal without leading zeros. A partition (empty_ok) may be ""
+ * (whole disk, 0) but not "0". -1 if bad. */
 static long number(const char *s, bool empty_ok)
 {
     if (!*s)
         return empty_ok ? 0 : -1;
-    if (*s == '0' && s[1])
+    if (*s == '0' && (s[1] || empty_ok))   /* "xvda0" is not a partition */
         return -1;
     long v = 0;
     for (; *s; s++) {
