@@ -1,5 +1,6 @@
 /* `xenkvm run`: one domain in this process, its console on the terminal. */
 #include "cli/cli.h"
+#include "backend/blkback_vbd.h"
 #include "backend/console.h"
 #include "backend/xenstore_relay.h"
 #include "xenstore/client.h"
@@ -18,10 +19,12 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: xenkvm run --kernel FILE [--ramdisk FILE] [--cmdline STRING]\n"
         "                  [--memory MiB] [--vcpus N] [--name NAME] [--domid N]\n"
-        "                  [--xenstore SOCKET | --no-xenstore] [-v]\n"
+        "                  [--xenstore SOCKET | --no-xenstore] [--disk SPEC]... [-v]\n"
         "Boots a PVH kernel (ELF vmlinux or bzImage) with its console on this terminal.\n"
         "xenstore: the xenkvmd socket given, else " XS_DEFAULT_SOCKET " if it exists;\n"
         "the domain's tree is written there and the guest's ring is connected to it.\n"
+        "--disk: an xl disk spec (xl-disk-configuration(5)), e.g. /img.raw,raw,xvda,rw\n"
+        "        or 'vdev=xvdb, access=ro, target=/dev/sdb'; raw images and block devices.\n"
         "Exit status: 0 poweroff, 1 xenkvm error, 2 crash, 3 reboot, 4 suspend,\n"
         "             5 watchdog, 6 soft_reset.\n");
 }
@@ -71,6 +74,7 @@ int cmd_run(int argc, char **argv)
         { "domid", required_argument, NULL, 'd' },
         { "xenstore", required_argument, NULL, 'x' },
         { "no-xenstore", no_argument, NULL, 'X' },
+        { "disk", required_argument, NULL, 'D' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
@@ -80,6 +84,8 @@ int cmd_run(int argc, char **argv)
     long v;
     int c;
     bool no_xenstore = false;
+    const char *disks[16];
+    int ndisks = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "k:r:c:m:n:N:d:vh", opts, NULL)) != -1) {
         switch (c) {
@@ -104,6 +110,13 @@ int cmd_run(int argc, char **argv)
             break;
         case 'x': cfg.xenstore_socket = optarg; break;
         case 'X': no_xenstore = true; break;
+        case 'D':
+            if (ndisks == (int)(sizeof(disks) / sizeof(disks[0]))) {
+                log_err("run: too many --disk options (%d at most)", ndisks);
+                return EXIT_ERROR;
+            }
+            disks[ndisks++] = optarg;
+            break;
         case 'v': log_verbose++; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_ERROR;
@@ -156,9 +169,27 @@ int cmd_run(int argc, char **argv)
     } else {
         log_info("no xenstore daemon: the guest's xenstore ring stays unanswered");
     }
+    struct blkback_disks *blk = NULL;
+    if (ndisks && !xs) {
+        log_err("run: --disk needs a xenstore daemon (xenkvmd)");
+        return EXIT_ERROR;
+    }
+    if (ndisks && !(blk = blkback_disks_open(&d, cfg.xenstore_socket))) {
+        log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(errno));
+        return EXIT_ERROR;
+    }
+    for (int i = 0; i < ndisks; i++) {
+        if (blkback_disk_add(blk, disks[i], err, sizeof(err)) < 0) {
+            log_err("%s", err);
+            blkback_disks_close(blk);
+            xs_domain_destroy_tree(xs, d.domid);
+            return EXIT_ERROR;
+        }
+    }
 
     int status = domain_run(&d);
     log_info("domain %u (%s) ended: exit status %d", d.domid, d.name, status);
+    blkback_disks_close(blk);
     if (xs) {
         xs_domain_destroy_tree(xs, d.domid);
         xs_close(xs);

@@ -1,0 +1,293 @@
+/* vbd devices on xenbus: the nodes libxl writes for a disk, the features
+ * blkback offers, and connecting the frontend's rings and event channels. */
+#include "backend/blkback_vbd.h"
+#include "backend/blkback.h"
+#include "backend/blkback_domain.h"
+#include "backend/xenbus_backend.h"
+#include "config/disk.h"
+#include "xen/domain.h"
+#include "common/log.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <xen/io/protocols.h>
+
+struct vbd;
+
+struct kick_ctx {
+    struct vbd *v;
+    unsigned q;
+};
+
+struct vbd {
+    struct blkback_disks *ds;
+    struct xenbus_dev *dev;
+    struct disk_spec spec;
+    struct blk_disk disk;
+    struct blk_env env;
+    struct blk_domain_env denv;
+    struct blkback be;
+    struct kick_ctx kick[BLK_MAX_QUEUES];
+    struct vbd *next;
+};
+
+struct blkback_disks {
+    struct domain *d;
+    struct xenbus_bus *bus;
+    struct vbd *vbds;
+};
+
+/* ---- creation-time nodes and features ---- */
+
+static int vbd_write_nodes(struct xenbus_dev *dev, uint32_t tx)
+{
+    struct vbd *v = dev->priv;
+    const char *devtype = v->spec.cdrom ? "cdrom" : "disk";
+    int rc = 0;
+#define BE(node, ...) if (!rc) rc = xenbus_printf(dev, tx, false, node, __VA_ARGS__)
+#define FE(node, ...) if (!rc) rc = xenbus_printf(dev, tx, true, node, __VA_ARGS__)
+    BE("params", "%s", v->spec.target);
+    BE("mode", "%s", v->spec.readonly ? "r" : "w");
+    BE("type", "phy");
+    BE("device-type", "%s", devtype);
+    BE("removable", "%d", v->spec.cdrom ? 1 : 0);
+    BE("bootable", "1");
+    BE("dev", "%s", v->spec.vdev);
+    BE("discard-enable", "%d", v->disk.discard ? 1 : 0);
+    if (v->disk.is_bdev) {
+        BE("physical-device", "%x:%x", major(v->disk.rdev), minor(v->disk.rdev));
+        BE("physical-device-path", "%s", v->spec.target);
+    }
+    FE("virtual-device", "%d", v->spec.devid);
+    FE("device-type", "%s", devtype);
+#undef BE
+#undef FE
+    return rc;
+}
+
+static int vbd_init_wait(struct xenbus_dev *dev)
+{
+    struct vbd *v = dev->priv;
+    struct blk_disk *k = &v->disk;
+    unsigned info = (k->readonly ? VDISK_READONLY : 0) | (v->spec.cdrom ? VDISK_CDROM : 0);
+    int rc = 0;
+#define BE(node, ...) if (!rc) rc = xenbus_printf(dev, 0, false, node, __VA_ARGS__)
+    BE("feature-flush-cache", "1");
+    BE("feature-barrier", "1");
+    BE("feature-discard", "%d", k->discard ? 1 : 0);
+    if (k->discard) {
+        BE("discard-granularity", "%u", k->discard_granularity);
+        BE("discard-alignment", "0");
+        BE("discard-secure", "0");
+    }
+    BE("feature-max-indirect-segments", "%u", BLK_MAX_INDIRECT_SEGS);
+    BE("max-ring-page-order", "%u", BLK_MAX_RING_PAGE_ORDER);
+    BE("multi-queue-max-queues", "%u", BLK_MAX_QUEUES);
+    BE("sectors", "%llu", (unsigned long long)(k->sectors * 512 / k->sector_size));
+    BE("info", "%u", info);
+    BE("sector-size", "%u", k->sector_size);
+    BE("physical-sector-size", "%u", k->physical_sector_size);
+#undef BE
+    return rc;
+}
+
+/* ---- connecting ---- */
+
+static void vbd_kicked(void *opaque, evtchn_port_t port)
+{
+    struct kick_ctx *k = opaque;
+    (void)port;
+    blkback_kick(&k->v->be, k->q);
+}
+
+/* Reads one queue's ring refs and event channel (prefix "" or "queue-N/"). */
+static int read_queue(struct xenbus_dev *dev, const char *prefix, unsigned order,
+                      struct blkback_ring *ring, unsigned long *port, char *err, size_t errlen)
+{
+    char node[48];
+    ring->nr_pages = 1u << order;
+    for (unsigned i = 0; i < ring->nr_pages; i++) {
+        unsigned long ref;
+        if (order)
+            snprintf(node, sizeof(node), "%sring-ref%u", prefix, i);
+        else
+            snprintf(node, sizeof(node), "%sring-ref", prefix);
+        int rc = xenbus_read_fe_uint(dev, node, ~0ul, &ref);
+        if (rc || ref > UINT32_MAX) {
+            snprintf(err, errlen, "frontend's %s is missing or not a grant reference", node);
+            return -EINVAL;
+        }
+        ring->refs[i] = ref;
+    }
+    snprintf(node, sizeof(node), "%sevent-channel", prefix);
+    if (xenbus_read_fe_uint(dev, node, ~0ul, port) || *port == 0 || *port >= EVTCHN_NR_PORTS) {
+        snprintf(err, errlen, "frontend's %s is missing or not a port", node);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static void unbind(struct vbd *v)
+{
+    struct domain *d = v->ds->d;
+    pthread_mutex_lock(&d->lock);
+    for (unsigned q = 0; q < BLK_MAX_QUEUES; q++) {
+        if (v->denv.host_port[q] > 0)
+            evtchn_host_close(&d->ev, v->denv.host_port[q]);
+        v->denv.host_port[q] = -1;
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+static int vbd_connect(struct xenbus_dev *dev, char *err, size_t errlen)
+{
+    struct vbd *v = dev->priv;
+    char *proto = NULL;
+    if (xenbus_read_fe(dev, "protocol", &proto) == 0 && strcmp(proto, XEN_IO_PROTO_ABI_NATIVE)) {
+        snprintf(err, errlen, "frontend protocol %s is not supported (%s only)", proto,
+                 XEN_IO_PROTO_ABI_NATIVE);
+        free(proto);
+        return -EINVAL;
+    }
+    free(proto);
+    unsigned long order, nq;
+    if (xenbus_read_fe_uint(dev, "ring-page-order", 0, &order) || order > BLK_MAX_RING_PAGE_ORDER ||
+        xenbus_read_fe_uint(dev, "multi-queue-num-queues", 1, &nq) || nq < 1 || nq > BLK_MAX_QUEUES) {
+        snprintf(err, errlen, "frontend's ring-page-order or multi-queue-num-queues is invalid");
+        return -EINVAL;
+    }
+    struct blkback_ring rings[BLK_MAX_QUEUES];
+    unsigned long ports[BLK_MAX_QUEUES];
+    for (unsigned q = 0; q < nq; q++) {
+        char prefix[16] = "";
+        if (nq > 1)
+            snprintf(prefix, sizeof(prefix), "queue-%u/", q);
+        if (read_queue(dev, prefix, order, &rings[q], &ports[q], err, errlen))
+            return -EINVAL;
+    }
+    int rc = blkback_connect(&v->be, nq, rings, true, err, errlen);
+    if (rc)
+        return rc;
+    struct domain *d = v->ds->d;
+    pthread_mutex_lock(&d->lock);
+    for (unsigned q = 0; q < nq && !rc; q++) {
+        v->kick[q] = (struct kick_ctx){ v, q };
+        int hp = evtchn_host_bind(&d->ev, ports[q], vbd_kicked, &v->kick[q]);
+        if (hp < 0) {
+            snprintf(err, errlen, "cannot bind the frontend's event channel %lu", ports[q]);
+            rc = hp;
+        } else {
+            v->denv.host_port[q] = hp;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (rc) {
+        unbind(v);
+        blkback_disconnect(&v->be);
+        return rc;
+    }
+    for (unsigned q = 0; q < nq; q++)
+        blkback_kick(&v->be, q);     /* requests queued before the bind */
+    log_info("vbd %s: connected: %lu queue(s) of %u ring page(s)", v->spec.vdev, nq, 1u << order);
+    return 0;
+}
+
+static void vbd_disconnect(struct xenbus_dev *dev)
+{
+    struct vbd *v = dev->priv;
+    unbind(v);                       /* no more kicks */
+    blkback_disconnect(&v->be);      /* waits for in-flight I/O, unmaps */
+    log_info("vbd %s: disconnected", v->spec.vdev);
+}
+
+static const struct xenbus_dev_ops vbd_ops = {
+    .type = "vbd", .write_nodes = vbd_write_nodes, .init_wait = vbd_init_wait,
+    .connect = vbd_connect, .disconnect = vbd_disconnect,
+};
+
+/* ---- the domain's disks ---- */
+
+static int watch_on_domain(void *opaque, int fd, void (*fn)(void *), void *arg)
+{
+    return domain_watch_fd(opaque, fd, fn, arg);
+}
+
+struct blkback_disks *blkback_disks_open(struct domain *d, const char *socket_path)
+{
+    struct blkback_disks *ds = calloc(1, sizeof(*ds));
+    if (!ds)
+        return NULL;
+    ds->d = d;
+    ds->bus = xenbus_bus_open(socket_path, d->domid, watch_on_domain, d);
+    if (!ds->bus) {
+        int e = errno;
+        free(ds);
+        errno = e;
+        return NULL;
+    }
+    return ds;
+}
+
+int blkback_disk_add(struct blkback_disks *ds, const char *spec, char *err, size_t errlen)
+{
+    struct vbd *v = calloc(1, sizeof(*v));
+    if (!v) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char why[200];
+    v->ds = ds;
+    if (disk_parse(&v->spec, spec, why, sizeof(why)) < 0 ||
+        disk_check_supported(&v->spec, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "disk '%s': %s", spec, why);
+        goto fail_spec;
+    }
+    if (!v->spec.target || !v->spec.target[0] || !v->spec.vdev || v->spec.devid < 0) {
+        snprintf(err, errlen, "disk '%s': %s", spec,
+                 !v->spec.vdev || v->spec.devid < 0 ? "needs a virtual device (vdev=xvda)"
+                                                    : "an empty drive is not supported");
+        goto fail_spec;
+    }
+    for (struct vbd *o = ds->vbds; o; o = o->next)
+        if (o->spec.devid == v->spec.devid) {
+            snprintf(err, errlen, "disk '%s': %s is already in use", spec, v->spec.vdev);
+            goto fail_spec;
+        }
+    if (blk_disk_open(&v->disk, v->spec.target, v->spec.readonly || v->spec.cdrom, err, errlen) < 0)
+        goto fail_spec;
+    if (v->spec.discard == 0)
+        v->disk.discard = false;
+    blk_domain_env_init(&v->denv, ds->d, &v->env);
+    blkback_init(&v->be, &v->disk, &v->env);
+    v->dev = xenbus_dev_create(ds->bus, &vbd_ops, v->spec.devid, v, err, errlen);
+    if (!v->dev)
+        goto fail_disk;
+    v->next = ds->vbds;
+    ds->vbds = v;
+    log_info("vbd %s (%d): %s, %llu sectors, %s", v->spec.vdev, v->spec.devid, v->spec.target,
+             (unsigned long long)v->disk.sectors, v->disk.readonly ? "read-only" : "read-write");
+    return 0;
+fail_disk:
+    blk_disk_close(&v->disk);
+fail_spec:
+    disk_spec_free(&v->spec);
+    free(v);
+    return -1;
+}
+
+void blkback_disks_close(struct blkback_disks *ds)
+{
+    if (!ds)
+        return;
+    xenbus_bus_close(ds->bus);       /* disconnects and removes every device */
+    while (ds->vbds) {
+        struct vbd *v = ds->vbds;
+        ds->vbds = v->next;
+        blk_disk_close(&v->disk);
+        disk_spec_free(&v->spec);
+        free(v);
+    }
+    free(ds);
+}

@@ -1,0 +1,406 @@
+/* xenbus backend framework: device directories and the state handshake. */
+#include "backend/xenbus_backend.h"
+#include "xenstore/client.h"
+#include "common/log.h"
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TX_TRIES 16
+
+struct xenbus_bus {
+    struct xs_client *xs;
+    unsigned domid;
+    pthread_mutex_t lock;         /* the client and the device list */
+    struct xenbus_dev *devs;
+};
+
+const char *xenbus_state_name(enum xenbus_state s)
+{
+    static const char *const n[] = { "Unknown", "Initialising", "InitWait", "Initialised",
+                                     "Connected", "Closing", "Closed", "Reconfiguring",
+                                     "Reconfigured" };
+    return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "?";
+}
+
+static int vprint(struct xenbus_dev *dev, uint32_t tx, bool fe, const char *node,
+                  const char *fmt, va_list ap)
+{
+    char path[160], val[256];
+    snprintf(path, sizeof(path), "%s/%s", fe ? dev->fe_path : dev->be_path, node);
+    vsnprintf(val, sizeof(val), fmt, ap);
+    return xs_write_str(dev->bus->xs, tx, path, val);
+}
+
+int xenbus_printf(struct xenbus_dev *dev, uint32_t tx, bool frontend, const char *node,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vprint(dev, tx, frontend, node, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int xenbus_read_fe(struct xenbus_dev *dev, const char *node, char **val)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/%s", dev->fe_path, node);
+    return xs_read(dev->bus->xs, 0, path, val, NULL);
+}
+
+int xenbus_read_fe_uint(struct xenbus_dev *dev, const char *node, unsigned long def,
+                        unsigned long *out)
+{
+    char *v, *end;
+    int rc = xenbus_read_fe(dev, node, &v);
+    if (rc == -ENOENT) {
+        *out = def;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    errno = 0;
+    *out = strtoul(v, &end, 10);
+    rc = (errno || end == v || *end || v[0] == '-') ? -EINVAL : 0;
+    free(v);
+    return rc;
+}
+
+static void set_state(struct xenbus_dev *dev, enum xenbus_state s)
+{
+    if (dev->state == s)
+        return;
+    log_info("xenbus: %s: %s -> %s", dev->be_path, xenbus_state_name(dev->state),
+             xenbus_state_name(s));
+    dev->state = s;
+    int rc = xenbus_printf(dev, 0, false, "state", "%d", s);
+    if (rc)
+        log_warn("xenbus: %s: cannot write state: %s", dev->be_path, strerror(-rc));
+}
+
+/* Reads a state node: Unknown if absent or garbage. */
+static enum xenbus_state read_state(struct xenbus_bus *bus, const char *dir)
+{
+    char path[160], *v, *end;
+    snprintf(path, sizeof(path), "%s/state", dir);
+    if (xs_read(bus->xs, 0, path, &v, NULL))
+        return XenbusStateUnknown;
+    unsigned long s = strtoul(v, &end, 10);
+    bool ok = end != v && !*end && s <= XenbusStateReconfigured;
+    free(v);
+    return ok ? (enum xenbus_state)s : XenbusStateUnknown;
+}
+
+/* ---- creation and removal ---- */
+
+static int write_dirs(struct xenbus_dev *dev, uint32_t tx)
+{
+    struct xs_client *xs = dev->bus->xs;
+    uint16_t dom = dev->domid;
+    /* libxl: the frontend directory is the domain's, readable by the backend
+     * (dom 0); the backend directory is dom 0's, readable by the domain. */
+    const struct xs_perm fe_perms[] = { { dom, XS_PERM_NONE }, { 0, XS_PERM_READ } };
+    const struct xs_perm be_perms[] = { { 0, XS_PERM_NONE }, { dom, XS_PERM_READ } };
+    int rc = xs_mkdir(xs, tx, dev->be_path);
+    if (!rc) rc = xs_set_perms(xs, tx, dev->be_path, be_perms, 2);
+    if (!rc) rc = xs_mkdir(xs, tx, dev->fe_path);
+    if (!rc) rc = xs_set_perms(xs, tx, dev->fe_path, fe_perms, 2);
+    if (!rc) rc = xenbus_printf(dev, tx, false, "frontend", "%s", dev->fe_path);
+    if (!rc) rc = xenbus_printf(dev, tx, false, "frontend-id", "%u", dev->domid);
+    if (!rc) rc = xenbus_printf(dev, tx, false, "online", "1");
+    if (!rc) rc = xenbus_printf(dev, tx, false, "state", "%d", XenbusStateInitialising);
+    if (!rc) rc = xenbus_printf(dev, tx, true, "backend", "%s", dev->be_path);
+    if (!rc) rc = xenbus_printf(dev, tx, true, "backend-id", "0");
+    if (!rc) rc = xenbus_printf(dev, tx, true, "state", "%d", XenbusStateInitialising);
+    if (!rc && dev->ops->write_nodes)
+        rc = dev->ops->write_nodes(dev, tx);
+    return rc;
+}
+
+/* Runs fn in a transaction, retried while another commit wins. */
+static int in_txn(struct xenbus_dev *dev, int (*fn)(struct xenbus_dev *, uint32_t))
+{
+    for (int i = 0; i < TX_TRIES; i++) {
+        uint32_t tx;
+        int rc = xs_txn_start(dev->bus->xs, &tx);
+        if (rc)
+            return rc;
+        rc = fn(dev, tx);
+        int end = xs_txn_end(dev->bus->xs, tx, rc == 0);
+        if (rc)
+            return rc;
+        if (end != -EAGAIN)
+            return end;
+    }
+    return -EAGAIN;
+}
+
+static int rm_dirs(struct xenbus_dev *dev, uint32_t tx)
+{
+    int rc = xs_rm(dev->bus->xs, tx, dev->be_path);
+    int rc2 = xs_rm(dev->bus->xs, tx, dev->fe_path);
+    if (rc == -ENOENT) rc = 0;
+    if (rc2 == -ENOENT) rc2 = 0;
+    return rc ? rc : rc2;
+}
+
+static void watch_paths(struct xenbus_dev *dev, bool on)
+{
+    char path[160], token[64];
+    for (int be = 0; be < 2; be++) {
+        snprintf(path, sizeof(path), "%s/state", be ? dev->be_path : dev->fe_path);
+        snprintf(token, sizeof(token), "xenbus:%s:%u:%s", dev->ops->type, dev->devid,
+                 be ? "be" : "fe");
+        if (on)
+            xs_watch(dev->bus->xs, path, token);
+        else
+            xs_unwatch(dev->bus->xs, path, token);
+    }
+}
+
+/* Disconnects and removes the device's nodes (the device stays listed until
+ * the bus frees it). */
+static void remove_dev(struct xenbus_dev *dev)
+{
+    if (dev->gone)
+        return;
+    if (dev->connected)
+        dev->ops->disconnect(dev);
+    dev->connected = false;
+    watch_paths(dev, false);
+    in_txn(dev, rm_dirs);
+    dev->gone = true;
+    log_info("xenbus: %s removed", dev->be_path);
+}
+
+/* ---- the handshake ---- */
+
+static void fail(struct xenbus_dev *dev, const char *what)
+{
+    log_err("xenbus: %s: %s", dev->be_path, what);
+    xenbus_printf(dev, 0, false, "error", "%s", what);
+    set_state(dev, XenbusStateClosing);
+}
+
+static void frontend_changed(struct xenbus_dev *dev)
+{
+    enum xenbus_state fe = read_state(dev->bus, dev->fe_path);
+    log_debug("xenbus: %s: frontend %s, backend %s", dev->be_path, xenbus_state_name(fe),
+              xenbus_state_name(dev->state));
+    switch (fe) {
+    case XenbusStateInitialising:
+        if (dev->state == XenbusStateClosed && !dev->unplugging) {
+            /* the frontend starts over (a new driver, a rebooted kernel) */
+            if (dev->ops->init_wait && dev->ops->init_wait(dev))
+                fail(dev, "cannot publish the backend's features");
+            else
+                set_state(dev, XenbusStateInitWait);
+        }
+        break;
+    case XenbusStateInitialised:
+    case XenbusStateConnected:
+        if (dev->connected || dev->unplugging || dev->state != XenbusStateInitWait)
+            break;
+        char err[256] = "connect failed";
+        int rc = dev->ops->connect(dev, err, sizeof(err));
+        if (rc) {
+            fail(dev, err);
+            break;
+        }
+        dev->connected = true;
+        set_state(dev, XenbusStateConnected);
+        break;
+    case XenbusStateClosing:
+        if (dev->connected)
+            dev->ops->disconnect(dev);
+        dev->connected = false;
+        set_state(dev, XenbusStateClosing);
+        break;
+    case XenbusStateClosed:
+    case XenbusStateUnknown:
+        if (dev->connected)
+            dev->ops->disconnect(dev);
+        dev->connected = false;
+        if (dev->state == XenbusStateInitWait && fe == XenbusStateUnknown && !dev->unplugging)
+            break;     /* no frontend node yet */
+        set_state(dev, XenbusStateClosed);
+        if (dev->unplugging)
+            remove_dev(dev);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Someone else (a toolstack) wrote our state: Closing means unplug. */
+static void backend_changed(struct xenbus_dev *dev)
+{
+    enum xenbus_state be = read_state(dev->bus, dev->be_path);
+    if (be == XenbusStateClosing && dev->state != XenbusStateClosing && !dev->unplugging) {
+        log_info("xenbus: %s: unplug requested", dev->be_path);
+        dev->state = XenbusStateClosing;
+        xenbus_dev_unplug(dev);
+    }
+}
+
+static void unplug_locked(struct xenbus_dev *dev)
+{
+    if (dev->gone)
+        return;
+    dev->unplugging = true;
+    xenbus_printf(dev, 0, false, "online", "0");
+    enum xenbus_state fe = read_state(dev->bus, dev->fe_path);
+    if (!dev->connected && fe != XenbusStateInitialised && fe != XenbusStateConnected) {
+        set_state(dev, XenbusStateClosed);
+        remove_dev(dev);             /* the frontend never connected */
+        return;
+    }
+    dev->state = XenbusStateUnknown; /* force the write */
+    set_state(dev, XenbusStateClosing);
+    frontend_changed(dev);           /* it may already be closed */
+}
+
+void xenbus_dev_unplug(struct xenbus_dev *dev)
+{
+    pthread_mutex_lock(&dev->bus->lock);
+    unplug_locked(dev);
+    pthread_mutex_unlock(&dev->bus->lock);
+}
+
+static struct xenbus_dev *find(struct xenbus_bus *bus, const char *token, bool *be)
+{
+    char type[16], which[4];
+    unsigned devid;
+    if (sscanf(token, "xenbus:%15[^:]:%u:%3s", type, &devid, which) != 3)
+        return NULL;
+    *be = !strcmp(which, "be");
+    for (struct xenbus_dev *d = bus->devs; d; d = d->next)
+        if (!d->gone && d->devid == devid && !strcmp(d->ops->type, type))
+            return d;
+    return NULL;
+}
+
+/* Dispatches queued events; requests made meanwhile may queue more, so this
+ * loops until none is left. Bus lock held. */
+static void dispatch(struct xenbus_bus *bus)
+{
+    char *path, *token;
+    while (xs_read_watch(bus->xs, &path, &token, 0) == 0) {
+        bool be;
+        struct xenbus_dev *dev = find(bus, token, &be);
+        if (dev) {
+            if (be)
+                backend_changed(dev);
+            else
+                frontend_changed(dev);
+        }
+        free(path);
+        free(token);
+    }
+}
+
+void xenbus_bus_poll(struct xenbus_bus *bus)
+{
+    pthread_mutex_lock(&bus->lock);
+    dispatch(bus);
+    pthread_mutex_unlock(&bus->lock);
+}
+
+static void bus_readable(void *arg)
+{
+    xenbus_bus_poll(arg);
+}
+
+/* ---- the bus ---- */
+
+struct xenbus_bus *xenbus_bus_open(const char *socket_path, unsigned domid,
+                                   xenbus_watch_fd_fn watch_fd, void *opaque)
+{
+    struct xenbus_bus *bus = calloc(1, sizeof(*bus));
+    if (!bus)
+        return NULL;
+    bus->xs = xs_open(socket_path);
+    if (!bus->xs) {
+        int e = errno;
+        free(bus);
+        errno = e;
+        return NULL;
+    }
+    bus->domid = domid;
+    pthread_mutex_init(&bus->lock, NULL);
+    if (watch_fd) {
+        int rc = watch_fd(opaque, xs_client_fd(bus->xs), bus_readable, bus);
+        if (rc) {
+            xs_close(bus->xs);
+            free(bus);
+            errno = -rc;
+            return NULL;
+        }
+    }
+    return bus;
+}
+
+int xenbus_bus_fd(struct xenbus_bus *bus)
+{
+    return xs_client_fd(bus->xs);
+}
+
+struct xenbus_dev *xenbus_dev_create(struct xenbus_bus *bus, const struct xenbus_dev_ops *ops,
+                                     unsigned devid, void *priv, char *err, size_t errlen)
+{
+    struct xenbus_dev *dev = calloc(1, sizeof(*dev));
+    if (!dev) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    dev->bus = bus;
+    dev->ops = ops;
+    dev->priv = priv;
+    dev->domid = bus->domid;
+    dev->devid = devid;
+    dev->state = XenbusStateInitialising;
+    snprintf(dev->be_path, sizeof(dev->be_path), "/local/domain/0/backend/%s/%u/%u", ops->type,
+             bus->domid, devid);
+    snprintf(dev->fe_path, sizeof(dev->fe_path), "/local/domain/%u/device/%s/%u", bus->domid,
+             ops->type, devid);
+    pthread_mutex_lock(&bus->lock);
+    int rc = in_txn(dev, write_dirs);
+    if (!rc && ops->init_wait)
+        rc = ops->init_wait(dev);
+    if (rc) {
+        snprintf(err, errlen, "%s: cannot write the device's xenstore nodes: %s", dev->be_path,
+                 strerror(-rc));
+        in_txn(dev, rm_dirs);
+        pthread_mutex_unlock(&bus->lock);
+        free(dev);
+        return NULL;
+    }
+    set_state(dev, XenbusStateInitWait);
+    dev->next = bus->devs;
+    bus->devs = dev;
+    watch_paths(dev, true);
+    dispatch(bus);
+    pthread_mutex_unlock(&bus->lock);
+    return dev;
+}
+
+void xenbus_bus_close(struct xenbus_bus *bus)
+{
+    if (!bus)
+        return;
+    pthread_mutex_lock(&bus->lock);
+    while (bus->devs) {
+        struct xenbus_dev *d = bus->devs;
+        bus->devs = d->next;
+        remove_dev(d);
+        free(d);
+    }
+    pthread_mutex_unlock(&bus->lock);
+    xs_close(bus->xs);
+    pthread_mutex_destroy(&bus->lock);
+    free(bus);
+}

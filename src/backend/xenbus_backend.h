@@ -1,0 +1,76 @@
+/* A xenbus backend framework for devices served from the domain process
+ * (vbd now, vif later): the backend and frontend directories as Xen's
+ * toolstack writes them, and the XenbusState handshake driven by watches on
+ * the frontend's (and our own) state node.
+ *
+ * One bus per domain process holds one xenstore connection; its fd is polled
+ * by whoever owns the bus (the domain's I/O thread through a watch_fd hook)
+ * and xenbus_bus_poll dispatches watch events to the devices. Device
+ * callbacks run under the bus lock, on the polling thread. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <xen/io/xenbus.h>
+
+struct xs_client;
+struct xenbus_bus;
+struct xenbus_dev;
+
+struct xenbus_dev_ops {
+    const char *type;             /* "vbd", "vif": the directory names */
+    /* Writes the type's own creation-time nodes (tx is the creating
+     * transaction; xenbus_printf's with it). 0 or -errno. */
+    int (*write_nodes)(struct xenbus_dev *dev, uint32_t tx);
+    /* Publishes what the backend offers, just before InitWait. 0 or -errno. */
+    int (*init_wait)(struct xenbus_dev *dev);
+    /* The frontend is Initialised/Connected: read its nodes, map rings, bind
+     * event channels. 0 (then Connected) or -errno with err set. */
+    int (*connect)(struct xenbus_dev *dev, char *err, size_t errlen);
+    /* Undoes connect; called only after a successful connect. */
+    void (*disconnect)(struct xenbus_dev *dev);
+};
+
+struct xenbus_dev {
+    struct xenbus_bus *bus;
+    const struct xenbus_dev_ops *ops;
+    void *priv;                   /* the device's own state */
+    unsigned domid, devid;
+    char be_path[96], fe_path[96];
+    enum xenbus_state state;      /* ours, as last written */
+    bool connected;
+    bool unplugging;              /* closing for good: nodes go when Closed */
+    bool gone;                    /* nodes removed, waiting to be freed */
+    struct xenbus_dev *next;
+};
+
+/* Hook to have fd polled: fn(arg) must be called when it is readable. */
+typedef int (*xenbus_watch_fd_fn)(void *opaque, int fd, void (*fn)(void *arg), void *arg);
+
+/* Connects to xenstore at socket_path (NULL: the default). watch_fd may be
+ * NULL: the caller then calls xenbus_bus_poll itself. NULL + errno on error. */
+struct xenbus_bus *xenbus_bus_open(const char *socket_path, unsigned domid,
+                                   xenbus_watch_fd_fn watch_fd, void *opaque);
+/* Removes every device (disconnecting it) and closes the connection. */
+void xenbus_bus_close(struct xenbus_bus *bus);
+int xenbus_bus_fd(struct xenbus_bus *bus);
+/* Handles every watch event that has arrived (never blocks). */
+void xenbus_bus_poll(struct xenbus_bus *bus);
+
+/* Writes the device's directories and goes to InitWait. NULL with err set. */
+struct xenbus_dev *xenbus_dev_create(struct xenbus_bus *bus, const struct xenbus_dev_ops *ops,
+                                     unsigned devid, void *priv, char *err, size_t errlen);
+/* Hot-unplug: online=0, state Closing; the device goes once the frontend
+ * has closed (at once if it never connected). */
+void xenbus_dev_unplug(struct xenbus_dev *dev);
+
+/* For the device ops (bus lock held). */
+int xenbus_printf(struct xenbus_dev *dev, uint32_t tx, bool frontend, const char *node,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Reads a frontend node; *val malloc'd. 0 or -errno. */
+int xenbus_read_fe(struct xenbus_dev *dev, const char *node, char **val);
+/* Reads an unsigned frontend node; def (returned as 0) when absent; -EINVAL
+ * when not a number. */
+int xenbus_read_fe_uint(struct xenbus_dev *dev, const char *node, unsigned long def,
+                        unsigned long *out);
+const char *xenbus_state_name(enum xenbus_state s);
