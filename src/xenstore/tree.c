@@ -150,20 +150,30 @@ static void store_add(struct xs_store *st, struct xs_node *n)
 
 int xs_store_init(struct xs_store *st)
 {
-    static const char *const init[] = { "/", "/local", "/local/domain", "/tool", "/tool/xenstored" };
+    /* The skeleton, and dom0's own entries as Xen's xen-init-dom0 writes them
+     * (the host plays dom0 here). */
+    static const struct { const char *path, *value; } init[] = {
+        { "/", NULL }, { "/local", NULL }, { "/local/domain", NULL },
+        { "/local/domain/0", NULL }, { "/local/domain/0/name", "Domain-0" },
+        { "/local/domain/0/domid", "0" }, { "/tool", NULL }, { "/tool/xenstored", NULL },
+    };
     memset(st, 0, sizeof(*st));
     for (size_t i = 0; i < sizeof(init) / sizeof(init[0]); i++) {
-        struct xs_node *n = node_new(init[i]);
+        struct xs_node *n = node_new(init[i].path);
+        if (init[i].value) {
+            n->vlen = strlen(init[i].value);
+            n->value = xs_xmemdup(init[i].value, n->vlen);
+        }
         n->perms.n = 1;
         n->perms.p = xs_xcalloc(1, sizeof(*n->perms.p));   /* n0: dom0's, nobody else's */
         if (i) {
             struct xs_node *parent = NULL;
             char buf[32];
-            size_t pl = xs_path_parent_len(init[i]);
-            memcpy(buf, init[i], pl);
+            size_t pl = xs_path_parent_len(init[i].path);
+            memcpy(buf, init[i].path, pl);
             buf[pl] = 0;
             parent = tab_find(&st->tab, buf);
-            const char *leaf = xs_path_basename(init[i]);
+            const char *leaf = xs_path_basename(init[i].path);
             size_t ll = strlen(leaf) + 1;
             parent->children = xs_xrealloc(parent->children, parent->clen + ll);
             memcpy(parent->children + parent->clen, leaf, ll);
