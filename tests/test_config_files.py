@@ -50,7 +50,7 @@ def test_pvh_json():
     assert d["type"] == "pvh" and d["vcpus"] == 2 and d["maxvcpus"] == 4
     assert [k["vdev"] for k in d["disks"]] == ["xvda", "xvdb"]
     assert d["disks"][0]["target"] == "/srv/xen/pvh-web.img"
-    assert d["disks"][0]["line"] == 13 and d["disks"][1]["line"] == 14
+    assert d["disks"][0]["line"] == 12 and d["disks"][1]["line"] == 13
     assert d["vifs"][1]["mac_generated"] and d["vifs"][1]["mac"].startswith("00:16:3e:")
     assert d["vifs"][1]["rate_bytes_per_s"] == 10_000_000
 
@@ -161,8 +161,8 @@ def test_bad_syntax_names_file_and_line():
     e = errors_of(FIX / "bad-syntax.cfg")
     f = str(FIX / "bad-syntax.cfg")
     assert f"{f}:4: config parsing error near `'/b.img,raw,xvdb,w'': expected ',' or ']' in list" in e
-    assert f"{f}:5: config parsing error near `boot': expected a value, not the bare word 'boot'" not in e
-    assert f"{f}:5: config parsing error near `/': expected a value" in e
+    assert f"{f}:5: config parsing error: unexpected character '/'" in e
+    assert len(e.strip().splitlines()) == 2      # one error a line
 
 
 def test_bad_values_name_file_line_key():

@@ -361,6 +361,23 @@ static void read_domain(struct rd *r, xmlNodePtr dom)
     }
 }
 
+/* The first error libxml2 reports (its last error is often a consequence). */
+struct first_err {
+    int line;
+    char msg[256];
+};
+
+static void on_xml_error(void *data, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctxt = data;
+    struct first_err *f = ctxt ? ctxt->_private : NULL;
+    if (!f || f->msg[0] || !e || e->level < XML_ERR_ERROR)
+        return;
+    f->line = e->line;
+    snprintf(f->msg, sizeof(f->msg), "%s", e->message ? e->message : "error");
+    f->msg[strcspn(f->msg, "\n")] = 0;
+}
+
 int domxml_read(struct domcfg *dc, const char *xml, size_t len, const char *file,
                 enum native_fmt fmt, struct cfg_diag *d)
 {
@@ -377,16 +394,19 @@ int domxml_read(struct domcfg *dc, const char *xml, size_t len, const char *file
         diag_error(d, (struct cfg_loc){ file, 0 }, "out of memory");
         return -1;
     }
+    struct first_err first = { 0 };
+    ctxt->_private = &first;
+    ctxt->sax->serror = on_xml_error;
     xmlDocPtr doc = xmlCtxtReadMemory(ctxt, xml, (int)len, file, NULL,
                                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc || !xmlDocGetRootElement(doc)) {
+    if (!doc || !xmlDocGetRootElement(doc) || first.msg[0]) {
         xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
-        char msg[256] = "no document";
-        if (e && e->message) {
-            snprintf(msg, sizeof(msg), "%s", e->message);
-            msg[strcspn(msg, "\n")] = 0;
+        if (!first.msg[0]) {
+            snprintf(first.msg, sizeof(first.msg), "%s", e && e->message ? e->message : "no document");
+            first.msg[strcspn(first.msg, "\n")] = 0;
+            first.line = e ? e->line : 0;
         }
-        diag_error(d, (struct cfg_loc){ file, e ? e->line : 0 }, "malformed XML: %s", msg);
+        diag_error(d, (struct cfg_loc){ file, first.line }, "malformed XML: %s", first.msg);
     } else {
         read_domain(&r, xmlDocGetRootElement(doc));
     }

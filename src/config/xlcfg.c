@@ -71,15 +71,16 @@ static void perr(struct parser *ps, const char *fmt, const char *arg)
     char what[256];
     snprintf(what, sizeof(what), fmt, arg ? arg : "");
     struct cfg_loc at = { ps->file, lx->tline };
-    if (lx->tok == XT_ERR)
-        ;   /* the lexer already said what is wrong */
-    else if (lx->tok == XT_NL)
+    ps->failed = true;
+    if (lx->tok == XT_ERR || lx->errline == lx->tline)
+        return;   /* this line already has its error */
+    lx->errline = lx->tline;
+    if (lx->tok == XT_NL)
         diag_error(lx->d, at, "config parsing error near <newline>: %s", what);
     else if (lx->tok == XT_EOF)
         diag_error(lx->d, at, "config parsing error at end of file: %s", what);
     else
         diag_error(lx->d, at, "config parsing error near `%s': %s", near, what);
-    ps->failed = true;
 }
 
 static void skip_nl(struct parser *ps)

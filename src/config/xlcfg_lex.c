@@ -9,9 +9,19 @@ void xllex_init(struct xllex *lx, const char *file, const char *text, size_t len
     *lx = (struct xllex){ .p = text, .end = text + len, .line = 1, .file = file, .d = d };
 }
 
+/* Reports a lexical error unless this line already has one. */
+static bool first_on_line(struct xllex *lx, int line)
+{
+    if (lx->errline == line)
+        return false;
+    lx->errline = line;
+    return true;
+}
+
 static void err(struct xllex *lx, int line, const char *what)
 {
-    diag_error(lx->d, (struct cfg_loc){ lx->file, line }, "config parsing error: %s", what);
+    if (first_on_line(lx, line))
+        diag_error(lx->d, (struct cfg_loc){ lx->file, line }, "config parsing error: %s", what);
 }
 
 static bool is_ident0(char c) { return c >= 'a' && c <= 'z'; }
@@ -156,7 +166,9 @@ void xllex_next(struct xllex *lx)
         case ';': lx->tok = XT_SEMI; break;
         default: {
             unsigned char u = (unsigned char)c;
-            if (u >= 0x21 && u < 0x7f)
+            if (!first_on_line(lx, lx->line))
+                ;
+            else if (u >= 0x21 && u < 0x7f)
                 diag_error(lx->d, (struct cfg_loc){ lx->file, lx->line },
                            "config parsing error: unexpected character '%c'%s", c,
                            (c >= 'A' && c <= 'Z') ? " (keys are lower case)" : "");

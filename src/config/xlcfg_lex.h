@@ -14,6 +14,7 @@ struct xllex {
     int line;
     const char *file;
     struct cfg_diag *d;
+    int errline;          /* the last line with a reported error: one a line */
     /* The current token. */
     enum xltok tok;
     int tline;

@@ -309,7 +309,7 @@ static void xml_bad(const char *xml, const char *want, int line)
 TEST(domxml_errors)
 {
     xml_bad("", "bad.xml:1: malformed XML: Document is empty", __LINE__);
-    xml_bad("<domain type='xen'>\n<name>x</name>\n<memory>1</memory\n", "bad.xml:4: malformed XML: Premature end of data", __LINE__);
+    xml_bad("<domain type='xen'>\n<name>x</name>\n<memory>1</memory\n", "bad.xml:4: malformed XML: expected '>'", __LINE__);
     xml_bad("<domain type='xen'>\n<name>x</nam>\n</domain>", "bad.xml:2: malformed XML", __LINE__);
     xml_bad("<domian/>", "bad.xml:1: the root element is <domian>", __LINE__);
     xml_bad("<domain type='kvm'><name>g</name><memory>1024</memory><os><type>linux</type></os></domain>",
