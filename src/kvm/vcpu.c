@@ -154,8 +154,9 @@ void vm_stop(struct vm *vm)
         vcpu_kick(&vm->vcpus[i]);
 }
 
-static void fatal(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fatal(struct vcpu *v, const char *fmt, ...)
+static void fatal(struct vcpu *v, enum vcpu_stop kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fatal(struct vcpu *v, enum vcpu_stop kind, const char *fmt, ...)
 {
     char why[256];
     va_list ap;
@@ -169,7 +170,7 @@ static void fatal(struct vcpu *v, const char *fmt, ...)
     else
         log_err("vcpu %d: %s", v->id, why);
     if (v->vm->ops->fatal)
-        v->vm->ops->fatal(v, why);
+        v->vm->ops->fatal(v, kind, why);
     vm_stop(v->vm);
 }
 
@@ -207,21 +208,21 @@ static bool handle_exit(struct vcpu *v)
     case KVM_EXIT_HLT:
         return true;   /* the in-kernel LAPIC normally handles HLT */
     case KVM_EXIT_SHUTDOWN:
-        fatal(v, "triple fault");
+        fatal(v, VCPU_STOP_TRIPLE_FAULT, "triple fault");
         return false;
     case KVM_EXIT_FAIL_ENTRY:
-        fatal(v, "VM entry failed (reason %#llx)",
+        fatal(v, VCPU_STOP_ERROR, "VM entry failed (reason %#llx)",
               (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
         return false;
     case KVM_EXIT_INTERNAL_ERROR:
-        fatal(v, "KVM internal error %u (an instruction this KVM cannot emulate?)",
+        fatal(v, VCPU_STOP_ERROR, "KVM internal error %u (an instruction this KVM cannot emulate?)",
               run->internal.suberror);
         return false;
     case KVM_EXIT_SYSTEM_EVENT:
-        fatal(v, "system event %u", run->system_event.type);
+        fatal(v, VCPU_STOP_ERROR, "system event %u", run->system_event.type);
         return false;
     default:
-        fatal(v, "unhandled KVM exit reason %u", run->exit_reason);
+        fatal(v, VCPU_STOP_ERROR, "unhandled KVM exit reason %u", run->exit_reason);
         return false;
     }
 }
@@ -251,7 +252,7 @@ void *vcpu_thread(void *arg)
     while (!atomic_load(&vm->stopping)) {
         if (ioctl(v->fd, KVM_RUN, 0) < 0) {
             if (errno != EINTR && errno != EAGAIN) {
-                fatal(v, "KVM_RUN: %s", strerror(errno));
+                fatal(v, VCPU_STOP_ERROR, "KVM_RUN: %s", strerror(errno));
                 break;
             }
             v->run->immediate_exit = 0;

@@ -21,6 +21,8 @@
 struct vm;
 struct vcpu;
 
+enum vcpu_stop { VCPU_STOP_TRIPLE_FAULT, VCPU_STOP_ERROR };
+
 /* A guest-physical range backed by a slice of the memfd. */
 struct mem_region {
     uint64_t gpa, size, fd_offset;
@@ -38,8 +40,9 @@ struct vm_ops {
     /* MSRs caught by the filter; return 0, or -1 to inject #GP. */
     int (*wrmsr)(struct vcpu *v, uint32_t index, uint64_t value);
     int (*rdmsr)(struct vcpu *v, uint32_t index, uint64_t *value);
-    /* The vCPU is stopping for good (triple fault, internal error); why is a message. */
-    void (*fatal)(struct vcpu *v, const char *why);
+    /* The vCPU is stopping for good: a triple fault, or an error KVM reported
+     * (why is a message). */
+    void (*fatal)(struct vcpu *v, enum vcpu_stop kind, const char *why);
     /* Called on the vCPU's thread before its first KVM_RUN (may block until the
      * vCPU is brought up) and after every kick; return false to stop the thread. */
     bool (*before_run)(struct vcpu *v);

@@ -155,10 +155,16 @@ static int xen_rdmsr(struct vcpu *v, uint32_t index, uint64_t *value)
     return -1;     /* the hypercall MSR is write-only */
 }
 
-static void xen_fatal(struct vcpu *v, const char *why)
+static void xen_fatal(struct vcpu *v, enum vcpu_stop kind, const char *why)
 {
+    struct domain *d = v->vm->priv;
     (void)why;
-    domain_shutdown(v->vm->priv, SHUTDOWN_crash);
+    /* A triple fault ends the domain with HVM_PARAM_TRIPLE_FAULT_REASON (reboot
+     * unless set otherwise), as on Xen; anything else is a crash. */
+    if (kind == VCPU_STOP_TRIPLE_FAULT)
+        domain_shutdown(d, (int)d->params[HVM_PARAM_TRIPLE_FAULT_REASON]);
+    else
+        domain_shutdown(d, SHUTDOWN_crash);
 }
 
 /* Segment attributes in Xen's vcpu_hvm_context "ar" layout -> KVM's. */
@@ -385,6 +391,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
         snprintf(err, errlen, "cannot map the special pages at %#llx", SPECIAL_PAGES_BASE);
         return -1;
     }
+    d->params[HVM_PARAM_TRIPLE_FAULT_REASON] = SHUTDOWN_reboot;
     d->params[HVM_PARAM_STORE_PFN] = (SPECIAL_PAGES_BASE >> PAGE_SHIFT) + SPECIAL_XENSTORE;
     d->params[HVM_PARAM_CONSOLE_PFN] = (SPECIAL_PAGES_BASE >> PAGE_SHIFT) + SPECIAL_CONSOLE;
     /* As Xen's toolstack does: the reserved grant entries give dom 0 the

@@ -19,9 +19,8 @@
 #define SPECIAL_PAGES_BASE 0xfeff0000ull
 #define SPECIAL_CONSOLE    0
 #define SPECIAL_XENSTORE   1
-#define SPECIAL_START_INFO 2    /* hvm_start_info, command line, memory map */
-#define SPECIAL_ACPI       3    /* RSDP and ACPI tables: 2 pages */
-#define SPECIAL_NR_PAGES   5
+#define SPECIAL_ACPI       2    /* RSDP and ACPI tables: 2 pages */
+#define SPECIAL_NR_PAGES   4
 
 #define E820_MAX 8
 #define E820_RAM 1

@@ -53,8 +53,16 @@ int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err
     }
     build_e820(d);
 
-    uint8_t *si_page = domain_special_page(d, SPECIAL_START_INFO);
-    uint64_t si_gpa = SPECIAL_PAGES_BASE + SPECIAL_START_INFO * PAGE_SIZE;
+    /* As Xen's domain builder does: start info, memory map and command line in
+     * RAM right after the kernel, where an early kernel's first page tables
+     * reach (Linux maps only its first GiB when it reads them). */
+    uint64_t si_gpa = (ki.paddr_hi + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    uint8_t *si_page = vm_gpa(&d->vm, si_gpa, PAGE_SIZE);
+    if (!si_page || !vm_gpa_is_ram(&d->vm, si_gpa)) {
+        snprintf(err, errlen, "kernel %s: no room after the kernel for the start info "
+                 "(raise memory)", cfg->kernel);
+        return -1;
+    }
     memset(si_page, 0, PAGE_SIZE);
     struct hvm_start_info *si = (struct hvm_start_info *)si_page;
     si->magic = XEN_HVM_START_MAGIC_VALUE;
@@ -90,7 +98,7 @@ int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err
         /* Highest page-aligned place in low RAM, above the kernel. */
         uint64_t top = d->e820[0].size;
         uint64_t at = (top - len) & ~(PAGE_SIZE - 1);
-        if (len > top || at < ki.paddr_hi) {
+        if (len > top || at < si_gpa + PAGE_SIZE) {
             snprintf(err, errlen, "ramdisk %s: %zu bytes do not fit in guest RAM above the kernel "
                      "(raise memory)", cfg->ramdisk, len);
             free(img);
