@@ -52,6 +52,14 @@ static int vcpu_create(struct vm *vm, int id, char *err, size_t errlen)
         snprintf(err, errlen, "KVM_SET_CPUID2: %s", strerror(errno));
         return -1;
     }
+    /* Start the guest TSC at the host's: offset zero. KVM treats these writes,
+     * made together, as one synchronised TSC for all vCPUs. Under a nested
+     * hypervisor that ignores the offset (seen in QEMU's emulated SVM), the
+     * guest then still reads what xenkvm computes its pvclock from. */
+    struct { struct kvm_msrs h; struct kvm_msr_entry e; } tsc = {
+        .h.nmsrs = 1, .e.index = MSR_IA32_TSC, .e.data = __rdtsc() };
+    if (ioctl(v->fd, KVM_SET_MSRS, &tsc) != 1)
+        log_warn("vcpu %d: cannot set the TSC: %s", id, strerror(errno));
     if (id == 0) {
         /* Learn this VM's TSC offset once: all vCPUs share it. */
         struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
