@@ -79,12 +79,16 @@ static void point_vcpu_infos(struct domain *d)
     }
 }
 
-int domain_map_shared_info(struct domain *d, uint64_t gfn)
+uint8_t *domain_xen_page_at(struct domain *d, uint64_t gfn)
 {
     uint64_t gpa = gfn << PAGE_SHIFT;
     uint8_t *p = vm_gpa(&d->vm, gpa, PAGE_SIZE);
-    if (!p)
-        p = vm_map_extra(&d->vm, gpa, PAGE_SIZE);
+    return p ? p : vm_map_extra(&d->vm, gpa, PAGE_SIZE);
+}
+
+int domain_map_shared_info(struct domain *d, uint64_t gfn)
+{
+    uint8_t *p = domain_xen_page_at(d, gfn);
     if (!p)
         return -ENOMEM;
     pthread_mutex_lock(&d->lock);

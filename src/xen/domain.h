@@ -167,6 +167,9 @@ long do_grant_table_op(struct hcall *h);
 long do_console_io(struct hcall *h);
 
 /* Pieces shared between hypercalls */
+/* Where a Xen-owned page (shared_info, a grant frame) goes when the guest
+ * places it at gfn: that RAM page, or a fresh page mapped there outside RAM. */
+uint8_t *domain_xen_page_at(struct domain *d, uint64_t gfn);
 int domain_map_shared_info(struct domain *d, uint64_t gfn);
 int vcpu_set_singleshot(struct xvcpu *xv, uint64_t abs_ns);
 void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const evtchn_port_t *ports, unsigned nports);

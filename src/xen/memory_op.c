@@ -46,10 +46,7 @@ static long add_to_physmap_one(struct domain *d, unsigned space, uint64_t idx, u
             return -EINVAL;    /* status frames exist for v2 only */
         if (idx >= GNTTAB_MAX_FRAMES)
             return -EINVAL;
-        uint64_t gpa = gfn << PAGE_SHIFT;
-        uint8_t *p = vm_gpa(&d->vm, gpa, PAGE_SIZE);
-        if (!p)
-            p = vm_map_extra(&d->vm, gpa, PAGE_SIZE);
+        uint8_t *p = domain_xen_page_at(d, gfn);
         if (!p)
             return -ENOMEM;
         pthread_mutex_lock(&d->lock);

@@ -106,26 +106,27 @@ int vcpu_set_periodic(struct xvcpu *xv, uint64_t period_ns)
     return arm(xv->periodic_fd, period_ns ? (int64_t)period_ns : -1, period_ns);
 }
 
-static void timer_fired(void *opaque)
+/* A vCPU's singleshot or periodic timerfd expired: VIRQ_TIMER on that vCPU. */
+static void virq_timer(struct xvcpu *xv, int fd)
 {
-    struct xvcpu *xv = opaque;
     uint64_t n;
-    if (read(xv->timer_fd, &n, sizeof(n)) != sizeof(n))
+    if (read(fd, &n, sizeof(n)) != sizeof(n))
         return;
     pthread_mutex_lock(&xv->d->lock);
     evtchn_send_virq(&xv->d->ev, VIRQ_TIMER, xv->id);
     pthread_mutex_unlock(&xv->d->lock);
 }
 
+static void timer_fired(void *opaque)
+{
+    struct xvcpu *xv = opaque;
+    virq_timer(xv, xv->timer_fd);
+}
+
 static void periodic_fired(void *opaque)
 {
     struct xvcpu *xv = opaque;
-    uint64_t n;
-    if (read(xv->periodic_fd, &n, sizeof(n)) != sizeof(n))
-        return;
-    pthread_mutex_lock(&xv->d->lock);
-    evtchn_send_virq(&xv->d->ev, VIRQ_TIMER, xv->id);
-    pthread_mutex_unlock(&xv->d->lock);
+    virq_timer(xv, xv->periodic_fd);
 }
 
 int vcpu_timers_init(struct xvcpu *xv)
