@@ -20,3 +20,4 @@ void prog_vmcall(int argc, char **argv);
 void prog_smp(int argc, char **argv);
 void prog_bench(int argc, char **argv);
 void prog_xenstore(int argc, char **argv);
+void prog_idle(int argc, char **argv);

@@ -20,6 +20,7 @@ struct xs_relay {
     int fd;                       /* daemon connection, -1 until connected */
     bool watching;                /* fd is in the I/O thread's epoll set */
     bool broken;                  /* guest indices went wrong, or the daemon left */
+    bool lost;                    /* the daemon left (reconnectable) */
     uint8_t pending[PENDING_MAX]; /* daemon bytes not yet in the ring */
     size_t npending;
 };
@@ -29,6 +30,8 @@ static void stop(struct xs_relay *r, uint32_t ring_error, const char *why)
 {
     if (!r->broken)
         log_warn("domain %u: xenstore connection stopped: %s", r->d->domid, why);
+    if (!r->broken && ring_error == XENSTORE_ERROR_COMM)
+        r->lost = true;
     r->broken = true;
     __atomic_store_n(&r->ring->error, ring_error, __ATOMIC_RELEASE);
 }
@@ -150,6 +153,35 @@ int xs_relay_connect(struct xs_relay *r, const char *socket_path)
     r->fd = fd;
     watch_daemon(r, true);
     pthread_mutex_unlock(&r->d->lock);
+    return 0;
+}
+
+bool xs_relay_lost(struct xs_relay *r)
+{
+    pthread_mutex_lock(&r->d->lock);
+    bool lost = r->lost;
+    pthread_mutex_unlock(&r->d->lock);
+    return lost;
+}
+
+int xs_relay_reconnect(struct xs_relay *r, const char *socket_path)
+{
+    int fd = xs_relay_open(socket_path, r->d->domid);
+    if (fd < 0)
+        return fd;
+    pthread_mutex_lock(&r->d->lock);
+    watch_daemon(r, false);
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = fd;
+    r->npending = 0;
+    r->broken = r->lost = false;
+    __atomic_store_n(&r->ring->error, 0, __ATOMIC_RELEASE);
+    watch_daemon(r, true);
+    /* Requests the guest queued meanwhile go out now. */
+    guest_kicked(r, r->port);
+    pthread_mutex_unlock(&r->d->lock);
+    log_info("domain %u: xenstore connection restored", r->d->domid);
     return 0;
 }
 

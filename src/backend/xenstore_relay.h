@@ -2,6 +2,7 @@
  * page (HVM_PARAM_STORE_PFN/EVTCHN) and one xenkvmd connection bound to the
  * guest's domid. The daemon parses; the relay only checks ring indices. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 
 struct domain;
@@ -13,4 +14,11 @@ int xs_relay_port(struct xs_relay *r);
 /* Connects to the daemon at socket_path as the guest's domid and starts
  * relaying. Returns 0 or -errno. */
 int xs_relay_connect(struct xs_relay *r, const char *socket_path);
+/* True once the daemon connection failed or was closed (e.g. xenkvmd
+ * restarted); false while connected, or when the guest broke the ring. */
+bool xs_relay_lost(struct xs_relay *r);
+/* Replaces a lost daemon connection with a new one and clears the error in
+ * the ring page. Requests in flight when the old one went are not answered.
+ * 0 or -errno. */
+int xs_relay_reconnect(struct xs_relay *r, const char *socket_path);
 void xs_relay_destroy(struct xs_relay *r);

@@ -5,11 +5,64 @@
 #include <string.h>
 #include <time.h>
 
+static const struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *args, *what;
+} commands[] = {
+    { "run", cmd_run, "--kernel FILE [...]", "boot a PVH kernel in this process (see run --help)" },
+    { "create", cmd_create, "[-c] [-p] [-F] [-n] [-q] FILE [KEY=VALUE...]",
+      "create a domain from an xl.cfg/xm file or libvirt domain XML" },
+    { "list", cmd_list, "[-l] [-v] [DOMAIN]", "list domains (-l: JSON)" },
+    { "console", cmd_console, "[-t pv|serial] DOMAIN", "attach to the domain's console (Ctrl-] detaches)" },
+    { "destroy", cmd_destroy, "DOMAIN", "terminate a domain at once" },
+    { "shutdown", cmd_shutdown, "[-w] [-F] (-a | DOMAIN)", "ask a domain to power off (-w: wait)" },
+    { "reboot", cmd_reboot, "[-w] [-F] (-a | DOMAIN)", "ask a domain to reboot (-w: wait)" },
+    { "pause", cmd_pause, "DOMAIN", "stop a domain's vCPUs" },
+    { "unpause", cmd_unpause, "DOMAIN", "let a paused domain run again" },
+    { "rename", cmd_rename, "DOMAIN NEW-NAME", "rename a domain" },
+    { "domid", cmd_domid, "NAME", "the domain id of a domain name" },
+    { "domname", cmd_domname, "DOMID", "the name of a domain id" },
+    { "info", cmd_info, "[-n] [KEY]", "the host, as xl info shows Xen's" },
+    { "uptime", cmd_uptime, "[-s] [DOMAIN...]", "how long domains have run" },
+    { "dmesg", cmd_dmesg, "[-c]", "xenkvmd's log (-c: then clear it)" },
+    { "top", cmd_top, "[-b] [-d SECONDS] [-i ITERATIONS]", "per-domain CPU, memory and devices" },
+    { "vcpu-list", cmd_vcpu_list, "[DOMAIN...]", "the domains' vCPUs" },
+    { "mem-set", cmd_mem_set, "DOMAIN SIZE", "set the balloon target (SIZE: MiB, or t/g/m/k/b suffix)" },
+    { "mem-max", cmd_mem_max, "DOMAIN SIZE", "set the domain's maximum memory" },
+    { "sysrq", cmd_sysrq, "DOMAIN KEY", "send a magic sysrq key to the guest" },
+    { "block-attach", cmd_block_attach, "DOMAIN DISK-SPEC", "add a disk (not supported yet)" },
+    { "block-detach", cmd_block_detach, "DOMAIN VDEV", "remove a disk (not supported yet)" },
+    { "block-list", cmd_block_list, "DOMAIN", "the domain's disks" },
+    { "network-attach", cmd_network_attach, "DOMAIN VIF-SPEC", "add a NIC (not supported yet)" },
+    { "network-detach", cmd_network_detach, "DOMAIN DEVID", "remove a NIC (not supported yet)" },
+    { "network-list", cmd_network_list, "DOMAIN", "the domain's NICs" },
+    { "define", cmd_define, "FILE [KEY=VALUE...]", "store a domain config for start" },
+    { "undefine", cmd_undefine, "NAME", "forget a stored domain config" },
+    { "start", cmd_start, "[-c] [-p] NAME", "create a domain from its stored config" },
+    { "autostart", cmd_autostart, "NAME [--disable]", "start NAME when xenkvmd starts at boot" },
+    { "list-defined", cmd_list_defined, "", "the stored domain configs" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: xenkvm COMMAND [ARGS]\n"
-               "commands:\n"
-               "  run      boot a PVH kernel in this process (see xenkvm run --help)\n");
+    fprintf(f, "usage: xenkvm COMMAND [ARGS]\ncommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].what);
+    fprintf(f, "xenkvm COMMAND -h: the command's arguments. See xenkvm(1).\n");
+}
+
+int cli_usage(const char *cmd, int asked)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(commands[i].name, cmd)) {
+            fprintf(asked ? stdout : stderr, "usage: xenkvm %s %s\n%s.\n", cmd, commands[i].args,
+                    commands[i].what);
+            break;
+        }
+    return asked ? 0 : 1;
 }
 
 struct timespec cli_start;
@@ -23,8 +76,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
-    if (!strcmp(argv[1], "run"))
-        return cmd_run(argc - 1, argv + 1);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
     if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
         return 0;

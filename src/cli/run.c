@@ -1,5 +1,7 @@
 /* `xenkvm run`: one domain in this process, its console on the terminal. */
 #include "cli/cli.h"
+#include "cli/domctl.h"
+#include "toolstack/uuid.h"
 #include "backend/blkback_vbd.h"
 #include "backend/console.h"
 #include "backend/xenstore_relay.h"
@@ -26,7 +28,11 @@ static void usage(FILE *f)
         "--disk: an xl disk spec (xl-disk-configuration(5)), e.g. /img.raw,raw,xvda,rw\n"
         "        or 'vdev=xvdb, access=ro, target=/dev/sdb'; raw images and block devices.\n"
         "Exit status: 0 poweroff, 1 xenkvm error, 2 crash, 3 reboot, 4 suspend,\n"
-        "             5 watchdog, 6 soft_reset.\n");
+        "             5 watchdog, 6 soft_reset.\n"
+        "Under xenkvmd (see xenkvm(1)): [--uuid UUID] [--control SOCKET]\n"
+        "  [--console-log FILE] [--status-file FILE] [--ready-fd FD] [--paused]\n"
+        "--control serves pause/unpause/info/destroy/console there; the console then\n"
+        "goes to that socket and the log instead of this terminal.\n");
 }
 
 static int parse_num(const char *opt, const char *s, long min, long max, long *out)
@@ -62,6 +68,23 @@ static int xenstore_tree(struct xs_client *xs, struct domain *d, const struct do
     return xs_domain_create_tree(xs, &info);
 }
 
+/* Rewrites the tree after xenkvmd restarted (domctl's reconnect hook). */
+struct retree {
+    struct domain *d;
+    const struct domain_config *cfg;
+};
+
+static int retree(void *opaque)
+{
+    struct retree *rt = opaque;
+    struct xs_client *xs = xs_open(rt->cfg->xenstore_socket);
+    if (!xs)
+        return -errno;
+    int rc = xenstore_tree(xs, rt->d, rt->cfg);
+    xs_close(xs);
+    return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -75,6 +98,12 @@ int cmd_run(int argc, char **argv)
         { "xenstore", required_argument, NULL, 'x' },
         { "no-xenstore", no_argument, NULL, 'X' },
         { "disk", required_argument, NULL, 'D' },
+        { "uuid", required_argument, NULL, 'U' },
+        { "control", required_argument, NULL, 'C' },
+        { "console-log", required_argument, NULL, 'L' },
+        { "status-file", required_argument, NULL, 'S' },
+        { "ready-fd", required_argument, NULL, 'R' },
+        { "paused", no_argument, NULL, 'P' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
@@ -86,6 +115,10 @@ int cmd_run(int argc, char **argv)
     bool no_xenstore = false;
     const char *disks[16];
     int ndisks = 0;
+    struct domctl_opts ctl_opts = { 0 };
+    int ready_fd = -1;
+    bool paused = false;
+    uint8_t uuid[16];
     optind = 1;
     while ((c = getopt_long(argc, argv, "k:r:c:m:n:N:d:vh", opts, NULL)) != -1) {
         switch (c) {
@@ -117,6 +150,22 @@ int cmd_run(int argc, char **argv)
             }
             disks[ndisks++] = optarg;
             break;
+        case 'U':
+            if (ts_uuid_parse(optarg, uuid) < 0) {
+                log_err("--uuid: '%s' is not a UUID", optarg);
+                return EXIT_ERROR;
+            }
+            cfg.uuid = uuid;
+            break;
+        case 'C': ctl_opts.socket = optarg; break;
+        case 'L': ctl_opts.console_log = optarg; break;
+        case 'S': ctl_opts.status_file = optarg; break;
+        case 'R':
+            if (parse_num("ready-fd", optarg, 3, 1 << 20, &v) < 0)
+                return EXIT_ERROR;
+            ready_fd = v;
+            break;
+        case 'P': paused = true; break;
         case 'v': log_verbose++; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_ERROR;
@@ -140,8 +189,13 @@ int cmd_run(int argc, char **argv)
     }
     d.vm.report_since = cli_start;
     d.vm.report_first_exit = getenv("XENKVM_REPORT_STARTUP") != NULL;
+    struct domctl *ctl = NULL;
+    if (ctl_opts.socket && !(ctl = domctl_create(&d, &ctl_opts)))
+        return EXIT_ERROR;
     struct console *con = console_create(&d, domain_special_page(&d, SPECIAL_CONSOLE),
-                                         cfg.console_stdin ? STDIN_FILENO : -1, STDOUT_FILENO);
+                                         ctl ? domctl_console_in(ctl) :
+                                         cfg.console_stdin ? STDIN_FILENO : -1,
+                                         ctl ? domctl_console_out(ctl) : STDOUT_FILENO);
     if (!con) {
         log_err("cannot set up the console");
         return EXIT_ERROR;
@@ -187,7 +241,24 @@ int cmd_run(int argc, char **argv)
         }
     }
 
+    struct retree rt = { &d, &cfg };
+    if (ctl) {
+        int rc = domctl_start(ctl, relay, xs ? cfg.xenstore_socket : NULL, retree, &rt);
+        if (rc < 0) {
+            log_err("control socket %s: %s", ctl_opts.socket, strerror(-rc));
+            return EXIT_ERROR;
+        }
+    }
+    if (paused)
+        vm_pause(&d.vm);
+    if (ready_fd >= 0) {
+        if (write(ready_fd, "r", 1) != 1) { /* the supervisor went away */ }
+        close(ready_fd);
+    }
+
     int status = domain_run(&d);
+    if (ctl)
+        domctl_finish(ctl, status);
     log_info("domain %u (%s) ended: exit status %d", d.domid, d.name, status);
     blkback_disks_close(blk);
     if (xs) {

@@ -264,8 +264,10 @@ void *vcpu_thread(void *arg)
                 break;
             }
             v->run->immediate_exit = 0;
-            if (atomic_exchange(&v->kicked, false) && vm->ops->before_run &&
-                !vm->ops->before_run(v))
+            if (!atomic_exchange(&v->kicked, false))
+                continue;
+            vm_pause_point(vm);
+            if (vm->ops->before_run && !vm->ops->before_run(v))
                 break;
             continue;
         }

@@ -75,6 +75,10 @@ struct vm {
     const struct vm_ops *ops;
     void *priv;               /* the Xen layer's domain */
     atomic_bool stopping;
+    /* vm_pause/vm_unpause (pause.c): vCPU threads wait in their exit loop. */
+    atomic_bool paused;
+    pthread_mutex_t pause_lock;
+    pthread_cond_t pause_cond;
     int64_t tsc_offset;       /* guest TSC - host TSC */
     /* Start-up measurement: when set, vCPU 0's first entry into the guest is
      * reported on stderr as the time since this instant (the process's start). */
@@ -115,6 +119,13 @@ int vm_filter_msrs(struct vm *vm, const uint32_t *msrs, int n);
 void *vcpu_thread(void *arg);           /* runs KVM_RUN until vm->stopping */
 void vcpu_kick(struct vcpu *v);          /* force the vCPU out of KVM_RUN */
 void vm_stop(struct vm *vm);             /* set stopping and kick every vCPU */
+/* Pause: every vCPU leaves KVM_RUN and waits until vm_unpause (or vm_stop).
+ * Returns at once; the vCPUs stop within one exit. */
+void vm_pause(struct vm *vm);
+void vm_unpause(struct vm *vm);
+bool vm_is_paused(struct vm *vm);
+/* Called by a vCPU thread after a kick: waits while the VM is paused. */
+void vm_pause_point(struct vm *vm);
 /* Injects a fixed, edge-triggered interrupt vector into the vCPU's LAPIC. */
 int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector);
 

@@ -1,0 +1,8 @@
+/* Reading a domain's configuration for create/define: an xl.cfg(5) or xm
+ * file (with xl's KEY=VALUE overrides), or libvirt domain XML, through
+ * src/config/, into the JSON the daemon takes (docs/toolstack.md). */
+#pragma once
+#include <json-c/json.h>
+
+/* NULL after printing every error ("FILE:LINE: ..."); warnings go to stderr. */
+struct json_object *cfg_load(const char *file, char **overrides, int noverrides);

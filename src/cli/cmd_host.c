@@ -1,0 +1,206 @@
+/* info, dmesg, top: the host (as xl shows Xen and dom0) and xenkvmd's log. */
+#include "cli/cli.h"
+#include "cli/hostinfo.h"
+#include "cli/tsclient.h"
+#include "common/log.h"
+#include "toolstack/jsonline.h"
+#include "toolstack/paths.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static const char *info_only;   /* `xl info KEY`: that value only */
+
+static void line(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line(const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (!info_only || !strcmp(info_only, key)) {
+        if (!info_only)
+            printf("%-23s: ", key);
+        vprintf(fmt, ap);
+        putchar('\n');
+    }
+    va_end(ap);
+}
+
+int cmd_info(int argc, char **argv)
+{
+    int c;
+    optind = 1;
+    while ((c = getopt(argc, argv, "nh")) != -1)
+        if (c != 'n')
+            return cli_usage("info", c == 'h');
+    if (argc - optind > 1)
+        return cli_usage("info", false);
+    info_only = optind < argc ? argv[optind] : NULL;
+    struct utsname u;
+    struct hostinfo h;
+    uint32_t caps[8];
+    uname(&u);
+    hostinfo_get(&h);
+    hostinfo_hw_caps(caps);
+    line("host", "%s", u.nodename);
+    line("release", "%s", u.release);
+    line("version", "%s", u.version);
+    line("machine", "%s", u.machine);
+    line("nr_cpus", "%u", h.nr_cpus);
+    line("max_cpu_id", "%u", h.max_cpu_id);
+    line("nr_nodes", "%u", h.nr_nodes);
+    line("cores_per_socket", "%u", h.cores_per_socket);
+    line("threads_per_core", "%u", h.threads_per_core);
+    line("cpu_mhz", "%u.%03u", h.cpu_khz / 1000, h.cpu_khz % 1000);
+    line("hw_caps", "%08x:%08x:%08x:%08x:%08x:%08x:%08x:%08x", caps[0], caps[1], caps[2],
+         caps[3], caps[4], caps[5], caps[6], caps[7]);
+    line("virt_caps", "%s", " hvm");
+    line("total_memory", "%llu", (unsigned long long)(h.total_kib >> 10));
+    line("free_memory", "%llu", (unsigned long long)(h.free_kib >> 10));
+    line("sharing_freed_memory", "0");
+    line("sharing_used_memory", "0");
+    line("outstanding_claims", "0");
+    line("free_cpus", "0");
+    line("xen_major", "%d", 4);
+    line("xen_minor", "%d", 17);
+    line("xen_extra", "%s", ".0-xenkvm");
+    line("xen_version", "%s", "4.17.0-xenkvm");
+    line("xen_caps", "%s", "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64");
+    line("xen_scheduler", "%s", "linux");
+    line("xen_pagesize", "%ld", sysconf(_SC_PAGESIZE));
+    line("platform_params", "virt_start=0x%llx", 0xffff800000000000ull);
+    line("xen_changeset", "%s", "xenkvm");
+    line("xen_commandline", "%s", "");
+    line("cc_compiler", "%s", "gcc " __VERSION__);
+    line("cc_compile_by", "%s", "xenkvm");
+    line("cc_compile_domain", "%s", "xenkvm");
+    line("cc_compile_date", "%s", __DATE__);
+    line("build_id", "%s", "");
+    line("xend_config_format", "%d", 4);
+    return 0;
+}
+
+int cmd_dmesg(int argc, char **argv)
+{
+    bool clear = false;
+    int c;
+    optind = 1;
+    while ((c = getopt(argc, argv, "ch")) != -1) {
+        if (c == 'c')
+            clear = true;
+        else
+            return cli_usage("dmesg", c == 'h');
+    }
+    char path[4096], buf[65536];
+    if (!ts_path(path, sizeof(path), "%s/xenkvmd.log", ts_logdir()))
+        return 1;
+    int fd = open(path, clear ? O_RDWR : O_RDONLY);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;     /* the daemon never ran: nothing logged */
+        log_err("%s: %s", path, strerror(errno));
+        return 1;
+    }
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        if (fwrite(buf, 1, n, stdout) != (size_t)n)
+            break;
+    if (clear && ftruncate(fd, 0) < 0)
+        log_err("%s: %s", path, strerror(errno));
+    close(fd);
+    return 0;
+}
+
+/* One sample: name -> (cpu ns) per domain, for CPU(%) between two. */
+struct sample {
+    struct json_object *rep, *arr;
+    double when;
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static long long cpu_before(struct sample *s, long long domid)
+{
+    for (size_t i = 0; s->arr && i < json_object_array_length(s->arr); i++) {
+        struct json_object *d = json_object_array_get_idx(s->arr, i);
+        if (jl_int(d, "domid", -1) == domid)
+            return jl_int(d, "cpu_time_ns", 0);
+    }
+    return -1;
+}
+
+static void top_table(struct sample *prev, struct sample *cur, const struct hostinfo *h)
+{
+    printf("%10s %5s %10s %6s %10s %6s %10s %9s %5s %4s %8s %8s %4s %8s %8s %8s %10s %10s\n",
+           "NAME", "STATE", "CPU(sec)", "CPU(%)", "MEM(k)", "MEM(%)", "MAXMEM(k)", "MAXMEM(%)",
+           "VCPUS", "NETS", "NETTX(k)", "NETRX(k)", "VBDS", "VBD_OO", "VBD_RD", "VBD_WR",
+           "VBD_RSECT", "VBD_WSECT");
+    double dt = cur->when - prev->when;
+    for (size_t i = 0; i < json_object_array_length(cur->arr); i++) {
+        struct json_object *d = json_object_array_get_idx(cur->arr, i), *cfg = NULL, *l;
+        json_object_object_get_ex(d, "config", &cfg);
+        long long id = jl_int(d, "domid", 0), ns = jl_int(d, "cpu_time_ns", 0);
+        long long before = cpu_before(prev, id);
+        double pct = before >= 0 && dt > 0 ? (ns - before) / 1e9 / dt * 100 : 0;
+        unsigned long long mem = jl_int(d, "target_kib", 0), max = jl_int(d, "maxmem_kib", 0);
+        int vbds = json_object_object_get_ex(cfg, "disks", &l) ? json_object_array_length(l) : 0;
+        int nets = json_object_object_get_ex(cfg, "vifs", &l) ? json_object_array_length(l) : 0;
+        char state[7];
+        snprintf(state, sizeof(state), "%s", jl_str(d, "state", "------"));
+        printf("%10.10s %5.6s %10lld %6.1f %10llu %6.1f %10llu %9.1f %5lld %4d %8d %8d %4d %8d "
+               "%8d %8d %10d %10d\n",
+               jl_str(d, "name", ""), state, ns / 1000000000LL, pct, mem,
+               h->total_kib ? mem * 100.0 / h->total_kib : 0, max,
+               h->total_kib ? max * 100.0 / h->total_kib : 0, jl_int(d, "vcpus_max", 1), nets, 0,
+               0, vbds, 0, 0, 0, 0, 0);
+    }
+}
+
+int cmd_top(int argc, char **argv)
+{
+    double delay = 1;
+    long iterations = 1;
+    int c;
+    optind = 1;
+    while ((c = getopt(argc, argv, "bd:i:h")) != -1) {
+        if (c == 'd')
+            delay = atof(optarg);
+        else if (c == 'i')
+            iterations = atol(optarg);
+        else if (c != 'b')
+            return cli_usage("top", c == 'h');
+    }
+    if (delay < 0.05 || iterations < 1) {
+        log_err("top: -d must be at least 0.05 s and -i at least 1");
+        return 1;
+    }
+    struct hostinfo h;
+    hostinfo_get(&h);
+    struct sample prev = { 0 }, cur = { 0 };
+    if (!(prev.arr = ts_list(NULL, &prev.rep)))
+        return 1;
+    prev.when = now_s();
+    for (long i = 0; i < iterations; i++) {
+        usleep((useconds_t)(delay * 1e6));
+        if (!(cur.arr = ts_list(NULL, &cur.rep))) {
+            json_object_put(prev.rep);
+            return 1;
+        }
+        cur.when = now_s();
+        top_table(&prev, &cur, &h);
+        json_object_put(prev.rep);
+        prev = cur;
+    }
+    json_object_put(prev.rep);
+    return 0;
+}

@@ -1,0 +1,368 @@
+/* Control socket and console fan-out of one domain process (see domctl.h). */
+#include "cli/domctl.h"
+#include "backend/xenstore_relay.h"
+#include "common/log.h"
+#include "toolstack/jsonline.h"
+#include "xen/domain.h"
+#include <xen/sched.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BACKLOG_MAX (64 * 1024)
+#define MAX_CLIENTS 16
+
+struct domctl;
+
+struct client {
+    struct domctl *c;
+    int fd;                        /* -1: free slot */
+    bool console;                  /* attached: raw bytes from now on */
+};
+
+struct domctl {
+    struct domain *d;
+    struct domctl_opts o;
+    int in_pipe[2], out_pipe[2];   /* [0] read end, [1] write end */
+    int listen_fd, log_fd, timer_fd;
+    struct client clients[MAX_CLIENTS];
+    char backlog[BACKLOG_MAX];     /* output no client has seen */
+    size_t backlog_len;
+    bool destroyed;
+    struct xs_relay *relay;
+    const char *xenstore;
+    int (*retree)(void *);
+    void *opaque;
+};
+
+static void drop_client(struct client *cl)
+{
+    domain_unwatch_fd(cl->c->d, cl->fd);
+    close(cl->fd);
+    cl->fd = -1;
+    cl->console = false;
+}
+
+static void keep_backlog(struct domctl *c, const char *buf, size_t n)
+{
+    if (n >= BACKLOG_MAX) {
+        buf += n - BACKLOG_MAX;
+        n = BACKLOG_MAX;
+    }
+    if (c->backlog_len + n > BACKLOG_MAX) {
+        size_t drop = c->backlog_len + n - BACKLOG_MAX;
+        memmove(c->backlog, c->backlog + drop, c->backlog_len - drop);
+        c->backlog_len -= drop;
+    }
+    memcpy(c->backlog + c->backlog_len, buf, n);
+    c->backlog_len += n;
+}
+
+/* Sends to every attached client; one that cannot keep up loses bytes, as
+ * a slow serial line would. Returns whether any client is attached. */
+static bool fan_out(struct domctl *c, const char *buf, size_t n)
+{
+    bool any = false;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        struct client *cl = &c->clients[i];
+        if (cl->fd < 0 || !cl->console)
+            continue;
+        any = true;
+        ssize_t w = send(cl->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            drop_client(cl);
+    }
+    return any;
+}
+
+static void output(struct domctl *c, const char *buf, size_t n)
+{
+    if (c->log_fd >= 0 && write(c->log_fd, buf, n) < 0) { /* log full: go on */ }
+    if (!fan_out(c, buf, n))
+        keep_backlog(c, buf, n);
+}
+
+/* Guest console output arrived in the pipe. */
+static void pump_out(void *opaque)
+{
+    struct domctl *c = opaque;
+    char buf[4096];
+    ssize_t n = read(c->out_pipe[0], buf, sizeof(buf));
+    if (n > 0)
+        output(c, buf, n);
+}
+
+/* The thread id behind a pthread's CPU clock (Linux encodes it there). */
+static pid_t thread_tid(pthread_t t, clockid_t *cid)
+{
+    if (!t || pthread_getcpuclockid(t, cid))
+        return -1;
+    return (pid_t)~(*cid >> 3);
+}
+
+/* A thread's state letter and the host CPU it last ran on (/proc stat). */
+static char thread_state(pid_t tid, int *cpu)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return '?';
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return '?';
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ')
+        return '?';
+    char state = p[2];
+    for (int field = 2; p && field < 39; field++)   /* field 39: processor */
+        p = strchr(p + 1, ' ');
+    if (p)
+        *cpu = atoi(p + 1);
+    return state;
+}
+
+static struct json_object *info(struct domctl *c)
+{
+    struct domain *d = c->d;
+    struct json_object *r = jl_ok();
+    bool paused = vm_is_paused(&d->vm);
+    json_object_object_add(r, "domid", json_object_new_int(d->domid));
+    json_object_object_add(r, "paused", json_object_new_boolean(paused));
+    json_object_object_add(r, "pid", json_object_new_int(getpid()));
+    struct json_object *vs = json_object_new_array();
+    for (int i = 0; i < d->vm.nr_vcpus; i++) {
+        struct json_object *v = json_object_new_object();
+        pthread_mutex_lock(&d->lock);
+        bool up = d->xv[i].up;
+        pthread_mutex_unlock(&d->lock);
+        clockid_t cid;
+        struct timespec ts = { 0, 0 };
+        pid_t tid = thread_tid(d->vm.vcpus[i].thread, &cid);
+        if (tid > 0)
+            clock_gettime(cid, &ts);
+        int cpu = 0;
+        char st = tid > 0 ? thread_state(tid, &cpu) : '?';
+        const char *state = !up ? "offline" : paused ? "paused"
+                          : st == 'R' ? "running" : "blocked";
+        json_object_object_add(v, "id", json_object_new_int(i));
+        json_object_object_add(v, "online", json_object_new_boolean(up));
+        json_object_object_add(v, "state", json_object_new_string(state));
+        json_object_object_add(v, "cpu", json_object_new_int(cpu));
+        json_object_object_add(v, "time_ns",
+                               json_object_new_int64(ts.tv_sec * 1000000000LL + ts.tv_nsec));
+        json_object_array_add(vs, v);
+    }
+    json_object_object_add(r, "vcpus", vs);
+    return r;
+}
+
+static void client_input(void *opaque);
+
+/* Handles the first line of a connection. */
+static void client_request(struct client *cl)
+{
+    struct domctl *c = cl->c;
+    struct json_object *req = jl_recv(cl->fd, 1000), *reply;
+    if (!req) {
+        drop_client(cl);
+        return;
+    }
+    const char *op = jl_str(req, "op", "");
+    bool attach = false;
+    if (!strcmp(op, "info"))
+        reply = info(c);
+    else if (!strcmp(op, "pause")) {
+        vm_pause(&c->d->vm);
+        reply = jl_ok();
+    } else if (!strcmp(op, "unpause")) {
+        vm_unpause(&c->d->vm);
+        reply = jl_ok();
+    } else if (!strcmp(op, "destroy")) {
+        c->destroyed = true;
+        log_info("domain %u: destroyed", c->d->domid);
+        domain_shutdown(c->d, SHUTDOWN_poweroff);
+        reply = jl_ok();
+    } else if (!strcmp(op, "console")) {
+        attach = true;
+        reply = jl_ok();
+    } else
+        reply = jl_error("unknown request '%s'", op);
+    json_object_put(req);
+    int rc = jl_send(cl->fd, reply);
+    json_object_put(reply);
+    if (rc < 0 || !attach) {
+        drop_client(cl);
+        return;
+    }
+    cl->console = true;
+    int big = 1 << 20;
+    setsockopt(cl->fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+    fcntl(cl->fd, F_SETFL, fcntl(cl->fd, F_GETFL) | O_NONBLOCK);
+    if (c->backlog_len) {
+        ssize_t w = send(cl->fd, c->backlog, c->backlog_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            memmove(c->backlog, c->backlog + w, c->backlog_len - w);
+            c->backlog_len -= w;
+        }
+    }
+}
+
+static void client_input(void *opaque)
+{
+    struct client *cl = opaque;
+    if (!cl->console) {
+        client_request(cl);
+        return;
+    }
+    char buf[1024];
+    ssize_t n = recv(cl->fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        drop_client(cl);
+        return;
+    }
+    if (n > 0 && write(cl->c->in_pipe[1], buf, n) < 0) { /* guest not reading: drop */ }
+}
+
+static void accept_client(void *opaque)
+{
+    struct domctl *c = opaque;
+    int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        struct client *cl = &c->clients[i];
+        if (cl->fd >= 0)
+            continue;
+        cl->fd = fd;
+        cl->console = false;
+        if (domain_watch_fd(c->d, fd, client_input, cl) < 0) {
+            close(fd);
+            cl->fd = -1;
+        }
+        return;
+    }
+    struct json_object *e = jl_error("too many connections");
+    jl_send(fd, e);
+    json_object_put(e);
+    close(fd);
+}
+
+/* Once a second: if xenkvmd went away and is back, rewrite the tree and
+ * reconnect the guest's xenstore ring. */
+static void xenstore_check(void *opaque)
+{
+    struct domctl *c = opaque;
+    uint64_t n;
+    if (read(c->timer_fd, &n, sizeof(n)) < 0) { /* spurious */ }
+    if (!c->relay || !xs_relay_lost(c->relay) || access(c->xenstore, F_OK))
+        return;
+    int rc = c->retree ? c->retree(c->opaque) : 0;
+    if (!rc)
+        rc = xs_relay_reconnect(c->relay, c->xenstore);
+    if (rc)
+        log_info("domain %u: xenstore not back yet: %s", c->d->domid, strerror(-rc));
+    else
+        log_warn("domain %u: xenstore daemon restarted: tree rewritten, ring reconnected "
+                 "(the guest's own nodes and watches are gone)", c->d->domid);
+}
+
+struct domctl *domctl_create(struct domain *d, const struct domctl_opts *o)
+{
+    struct domctl *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->d = d;
+    c->o = *o;
+    c->listen_fd = c->log_fd = c->timer_fd = -1;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        c->clients[i] = (struct client){ .c = c, .fd = -1 };
+    if (pipe2(c->in_pipe, O_CLOEXEC | O_NONBLOCK) || pipe2(c->out_pipe, O_CLOEXEC | O_NONBLOCK)) {
+        log_err("pipe: %s", strerror(errno));
+        free(c);
+        return NULL;
+    }
+    /* Room for bursts while the I/O thread is busy; the writer never blocks
+     * (it holds the domain lock), it drops what does not fit. */
+    fcntl(c->out_pipe[1], F_SETPIPE_SZ, 1 << 20);
+    if (o->console_log) {
+        c->log_fd = open(o->console_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (c->log_fd < 0)
+            log_warn("console log %s: %s", o->console_log, strerror(errno));
+    }
+    return c;
+}
+
+int domctl_console_in(struct domctl *c) { return c->in_pipe[0]; }
+int domctl_console_out(struct domctl *c) { return c->out_pipe[1]; }
+
+int domctl_start(struct domctl *c, struct xs_relay *relay, const char *xenstore,
+                 int (*retree)(void *), void *opaque)
+{
+    c->relay = relay;
+    c->xenstore = xenstore;
+    c->retree = retree;
+    c->opaque = opaque;
+    c->listen_fd = jl_listen(c->o.socket);
+    if (c->listen_fd < 0)
+        return c->listen_fd;
+    int rc = domain_watch_fd(c->d, c->listen_fd, accept_client, c);
+    if (!rc)
+        rc = domain_watch_fd(c->d, c->out_pipe[0], pump_out, c);
+    if (!rc && c->xenstore && relay) {
+        c->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        struct itimerspec it = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+        if (c->timer_fd < 0 || timerfd_settime(c->timer_fd, 0, &it, NULL) < 0)
+            rc = -errno;
+        else
+            rc = domain_watch_fd(c->d, c->timer_fd, xenstore_check, c);
+    }
+    return rc;
+}
+
+void domctl_finish(struct domctl *c, int status)
+{
+    /* The I/O thread has stopped: take what the guest printed last. */
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(c->out_pipe[0], buf, sizeof(buf))) > 0)
+        output(c, buf, n);
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (c->clients[i].fd >= 0) {
+            if (c->clients[i].console)
+                shutdown(c->clients[i].fd, SHUT_RDWR);
+            close(c->clients[i].fd);
+        }
+    if (c->listen_fd >= 0) {
+        unlink(c->o.socket);
+        close(c->listen_fd);
+    }
+    if (c->o.status_file) {
+        FILE *f = fopen(c->o.status_file, "we");
+        if (f) {
+            if (c->destroyed)
+                fprintf(f, "destroyed\n");
+            else
+                fprintf(f, "%d\n", status);
+            fclose(f);
+        } else
+            log_warn("%s: %s", c->o.status_file, strerror(errno));
+    }
+    for (int i = 0; i < 2; i++) {
+        close(c->in_pipe[i]);
+        close(c->out_pipe[i]);
+    }
+    if (c->log_fd >= 0)
+        close(c->log_fd);
+    if (c->timer_fd >= 0)
+        close(c->timer_fd);
+    free(c);
+}

@@ -1,0 +1,37 @@
+/* The domain process's control socket (xenkvm run --control SOCKET), served
+ * on the domain's I/O thread, and its console fan-out.
+ *
+ * Requests (one JSON line each, see toolstack/jsonline.h):
+ *   {"op":"info"}     state, vCPUs (online, running/blocked/paused, CPU time)
+ *   {"op":"pause"}    {"op":"unpause"}
+ *   {"op":"destroy"}  stops the vCPUs; the process exits ("destroyed")
+ *   {"op":"console"}  the reply, then raw console bytes both ways
+ * The console ring's output goes to a pipe that the I/O thread reads: into
+ * the console log, to every attached client, and while none is attached into
+ * a backlog (the last 64 KiB) that the next client gets first. */
+#pragma once
+#include <stdbool.h>
+
+struct domain;
+struct xs_relay;
+struct domctl;
+
+struct domctl_opts {
+    const char *socket;        /* control socket path */
+    const char *console_log;   /* appended to; NULL: none */
+    const char *status_file;   /* the exit status goes there; NULL: none */
+};
+
+/* Makes the console pipes (before console_create). NULL on failure. */
+struct domctl *domctl_create(struct domain *d, const struct domctl_opts *o);
+int domctl_console_in(struct domctl *c);    /* console backend reads here */
+int domctl_console_out(struct domctl *c);   /* console backend writes here */
+/* Listens and starts serving. When xenkvmd (xenstore socket path; NULL:
+ * none) restarts, retree(opaque) rewrites the domain's xenstore tree and the
+ * relay is reconnected. 0 or -errno. */
+int domctl_start(struct domctl *c, struct xs_relay *relay, const char *xenstore,
+                 int (*retree)(void *opaque), void *opaque);
+/* After domain_run: flushes console output, writes the status file
+ * ("destroyed" when a destroy request ended the domain), closes clients and
+ * removes the socket. */
+void domctl_finish(struct domctl *c, int status);

@@ -1,0 +1,117 @@
+/* Talking to xenkvmd; starting it when it is not running. */
+#include "cli/tsclient.h"
+#include "common/log.h"
+#include "toolstack/jsonline.h"
+#include "toolstack/paths.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CALL_TIMEOUT_MS 60000
+
+static int start_daemon(void)
+{
+    char prog[4096], sock[4096], logf[4096];
+    const char *bin = ts_find_prog("xenkvmd", "XENKVMD_BIN", "../xenstore/xenkvmd", prog, sizeof(prog));
+    if (!ts_path(sock, sizeof(sock), "%s/xenstored.sock", ts_rundir()) ||
+        !ts_path(logf, sizeof(logf), "%s/xenkvmd.log", ts_logdir()))
+        return -1;
+    int rc = ts_mkdirs(ts_logdir(), 0750);
+    if (!rc)
+        rc = ts_mkdirs(ts_rundir(), 0700);
+    if (rc) {
+        log_err("cannot create %s or %s: %s", ts_logdir(), ts_rundir(), strerror(-rc));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* xenkvmd detaches itself and exits once its sockets listen. */
+        execl(bin, bin, "--socket", sock, "--log", logf, (char *)NULL);
+        log_err("cannot run %s: %s", bin, strerror(errno));
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+        if (!(WIFEXITED(st) && WEXITSTATUS(st) == 127))
+            log_err("xenkvmd did not start (see %s)", logf);
+        return -1;
+    }
+    return 0;
+}
+
+struct json_object *ts_call(struct json_object *req)
+{
+    char sock[4096], err[512];
+    if (!ts_path(sock, sizeof(sock), "%s/xenkvmd.sock", ts_rundir())) {
+        json_object_put(req);
+        return NULL;
+    }
+    int fd = jl_connect(sock);
+    if (fd == -ENOENT || fd == -ECONNREFUSED) {
+        if (start_daemon() < 0) {
+            json_object_put(req);
+            return NULL;
+        }
+        fd = jl_connect(sock);
+    }
+    if (fd < 0) {
+        log_err("%s: %s%s", sock, strerror(-fd),
+                fd == -EACCES ? " (xenkvm needs root)" : "");
+        json_object_put(req);
+        return NULL;
+    }
+    int rc = jl_send(fd, req);
+    json_object_put(req);
+    struct json_object *rep = rc < 0 ? NULL : jl_recv(fd, CALL_TIMEOUT_MS);
+    if (!rep)
+        snprintf(err, sizeof(err), "%s", rc < 0 ? strerror(-rc) :
+                 errno == ECONNRESET ? "connection closed" : strerror(errno));
+    close(fd);
+    if (!rep) {
+        log_err("xenkvmd: no reply: %s", err);
+        return NULL;
+    }
+    const char *why;
+    if (!jl_reply_ok(rep, &why)) {
+        log_err("%s", why);
+        json_object_put(rep);
+        return NULL;
+    }
+    return rep;
+}
+
+struct json_object *ts_req(const char *op, const char *dom)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "op", json_object_new_string(op));
+    if (dom)
+        json_object_object_add(o, "dom", json_object_new_string(dom));
+    return o;
+}
+
+int ts_simple(struct json_object *req)
+{
+    struct json_object *rep = ts_call(req);
+    json_object_put(rep);
+    return rep ? 0 : 1;
+}
+
+struct json_object *ts_list(const char *dom, struct json_object **reply)
+{
+    *reply = ts_call(ts_req("list", dom));
+    struct json_object *arr;
+    if (!*reply || !json_object_object_get_ex(*reply, "domains", &arr)) {
+        json_object_put(*reply);
+        *reply = NULL;
+        return NULL;
+    }
+    if (dom && !json_object_array_length(arr)) {
+        log_err("domain '%s' does not exist", dom);
+        json_object_put(*reply);
+        *reply = NULL;
+        return NULL;
+    }
+    return arr;
+}

@@ -1,0 +1,16 @@
+/* The CLI's side of xenkvmd's control socket. */
+#pragma once
+#include <stdbool.h>
+#include <json-c/json.h>
+
+/* Sends req (consumed) to xenkvmd, starting the daemon first if its socket
+ * is absent. Returns the reply when it says ok; otherwise prints
+ * "xenkvm: error: ..." and returns NULL. */
+struct json_object *ts_call(struct json_object *req);
+/* {"op": op} plus "dom": dom if non-NULL. */
+struct json_object *ts_req(const char *op, const char *dom);
+/* ts_call for requests whose reply carries nothing: 0 or 1 (exit status). */
+int ts_simple(struct json_object *req);
+/* The domains (array, owned by *reply), or NULL after printing an error.
+ * dom: one domain only (NULL: all). */
+struct json_object *ts_list(const char *dom, struct json_object **reply);

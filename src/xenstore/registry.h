@@ -1,0 +1,98 @@
+/* xenkvmd's domain registry (the toolstack half of the daemon): domids,
+ * one `xenkvm run` process per domain, their supervision and on_* actions,
+ * and the control socket the CLI talks to. It runs on its own thread and
+ * reaches xenstore through the daemon's socket like any dom0 client.
+ * See docs/toolstack.md. */
+#pragma once
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct registry_opts {
+    const char *xs_socket;     /* the daemon's xenstore socket */
+    const char *rundir;        /* control socket, domain records, domain sockets */
+    const char *log_file;      /* domain processes' messages; NULL: our stderr */
+    bool autostart;            /* start the autostart list (once per boot) */
+};
+
+/* Listens on <rundir>/xenkvmd.sock and starts the registry thread, which
+ * re-adopts the domains recorded in <rundir>/domains/. 0 or -1 (logged). */
+int registry_start(const struct registry_opts *o);
+/* Stops the thread; domain processes keep running. */
+void registry_stop(void);
+
+/* ---- inside the registry ---- */
+
+enum dom_state { DOM_RUNNING, DOM_SHUTDOWN, DOM_DYING };
+
+struct dom {
+    unsigned domid;
+    char name[64];
+    char uuid[37];
+    pid_t pid;
+    unsigned long long pid_start;  /* /proc/PID/stat start time: pid reuse check */
+    int pidfd;                     /* -1: no process */
+    time_t start_time;
+    enum dom_state state;
+    int reason;                    /* SHUTDOWN_* once shut down */
+    bool destroying;               /* destroy asked: no on_* action */
+    uint64_t target_kib, maxmem_kib;
+    struct json_object *config;    /* as the CLI sent it (see docs/toolstack.md) */
+    struct dom *next;
+};
+
+struct restart {                   /* a restart waiting for its time */
+    struct json_object *config;
+    struct timespec due;
+    struct restart *next;
+};
+
+struct registry {
+    struct registry_opts o;
+    int ctl_fd, epfd, stop_fd;
+    struct dom *doms;
+    struct restart *restarts;
+    unsigned last_domid;
+    struct xs_client *xs;
+};
+
+/* registry_log.c */
+void reg_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* registry_dom.c: the table and its records (<rundir>/domains/<domid>.json) */
+struct dom *reg_find(struct registry *r, const char *what);   /* domid or name */
+struct dom *reg_find_id(struct registry *r, unsigned domid);
+struct dom *reg_find_name(struct registry *r, const char *name);
+unsigned reg_alloc_domid(struct registry *r);                  /* 0: none free */
+void reg_save(struct registry *r, struct dom *d);
+/* Unlinks the record and the domain's files, removes d from the table, frees it. */
+void reg_forget(struct registry *r, struct dom *d);
+void reg_load(struct registry *r);
+char *reg_path(struct registry *r, char *buf, size_t size, unsigned domid, const char *what);
+struct xs_client *reg_xs(struct registry *r);                  /* NULL if unreachable */
+int reg_watch_pid(struct registry *r, struct dom *d);
+unsigned long long reg_pid_start(pid_t pid);                  /* 0: no such process */
+const char *reg_check_name(const char *name);                  /* NULL: fine; else why */
+
+/* registry_spawn.c */
+struct dom *reg_spawn(struct registry *r, struct json_object *config, bool paused,
+                      char *err, size_t errlen);
+
+/* registry_exit.c */
+void reg_exited(struct registry *r, struct dom *d);
+void reg_run_restarts(struct registry *r);
+int reg_restart_timeout(struct registry *r);                   /* ms, -1: none */
+/* Stops d's process now (destroy request, else SIGKILL) and forgets it. */
+void reg_destroy(struct registry *r, struct dom *d);
+
+/* registry_ops.c */
+struct json_object *reg_handle(struct registry *r, struct json_object *req);
+/* A domain process's control socket: request -> reply (NULL + err). */
+struct json_object *reg_domctl(struct registry *r, struct dom *d, const char *op,
+                               char *err, size_t errlen);
+
+/* registry_defs.c: defined domains and the autostart list */
+struct json_object *reg_defs_handle(struct registry *r, const char *op, struct json_object *req);
+void reg_autostart(struct registry *r);

@@ -1,0 +1,293 @@
+/* Starting a domain: a `xenkvm run` child in its own session (it outlives
+ * the daemon), told its domid, name, UUID, control socket, console log and
+ * status file; the registry waits until it reports ready on a pipe. */
+#include "xenstore/registry.h"
+#include "toolstack/jsonline.h"
+#include "toolstack/paths.h"
+#include "toolstack/uuid.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define READY_TIMEOUT_MS 30000
+#define MAX_ARGS 96
+
+struct argv {
+    char *v[MAX_ARGS];
+    int n;
+    char bufs[24][32];   /* numbers */
+    int nbufs;
+};
+
+static void arg(struct argv *a, const char *s)
+{
+    if (a->n < MAX_ARGS - 1)
+        a->v[a->n++] = (char *)s;
+    a->v[a->n] = NULL;
+}
+
+static void arg_num(struct argv *a, const char *opt, long long v)
+{
+    if (a->nbufs == 24)
+        return;
+    char *b = a->bufs[a->nbufs++];
+    snprintf(b, 32, "%lld", v);
+    arg(a, opt);
+    arg(a, b);
+}
+
+/* The last "xenkvm: error:" line the child wrote to the log after offset. */
+static void child_error(const char *log, off_t offset, int status, char *err, size_t errlen)
+{
+    if (WIFEXITED(status))
+        snprintf(err, errlen, "the domain process exited with status %d", WEXITSTATUS(status));
+    else
+        snprintf(err, errlen, "the domain process was killed by signal %d", WTERMSIG(status));
+    FILE *f = log ? fopen(log, "re") : NULL;
+    if (!f)
+        return;
+    char line[1024];
+    fseeko(f, offset, SEEK_SET);
+    while (fgets(line, sizeof(line), f)) {
+        const char *p = strstr(line, "xenkvm: error: ");
+        if (!p)
+            continue;
+        p += strlen("xenkvm: error: ");
+        snprintf(err, errlen, "%.*s", (int)strcspn(p, "\n"), p);
+    }
+    fclose(f);
+}
+
+static const char *prog(void)
+{
+    static char buf[4096];
+    return ts_find_prog("xenkvm", "XENKVM_BIN", "../cli/xenkvm", buf, sizeof(buf));
+}
+
+/* Checks the config's fields; fills name/uuid. NULL or the problem. */
+static const char *check(struct registry *r, struct json_object *cfg, char *why, size_t size)
+{
+    const char *name = jl_str(cfg, "name", NULL);
+    if (!name)
+        return "the config has no name";
+    const char *bad = reg_check_name(name);
+    if (bad) {
+        snprintf(why, size, "domain name '%s' %s", name, bad);
+        return why;
+    }
+    if (reg_find_name(r, name)) {
+        snprintf(why, size, "domain name '%s' is already in use", name);
+        return why;
+    }
+    if (!jl_str(cfg, "kernel", NULL))
+        return "the config has no kernel";
+    long long mem = jl_int(cfg, "memory", 0), vcpus = jl_int(cfg, "vcpus", 1);
+    if (mem < 2 || mem > (1 << 20)) {
+        snprintf(why, size, "memory = %lld MiB is out of range 2..1048576", mem);
+        return why;
+    }
+    if (vcpus < 1 || vcpus > 32) {
+        snprintf(why, size, "vcpus = %lld is out of range 1..32", vcpus);
+        return why;
+    }
+    const char *uuid = jl_str(cfg, "uuid", NULL);
+    uint8_t u[16];
+    if (uuid && ts_uuid_parse(uuid, u) < 0) {
+        snprintf(why, size, "uuid '%s' is not a UUID", uuid);
+        return why;
+    }
+    for (struct dom *d = r->doms; uuid && d; d = d->next)
+        if (!strcasecmp(d->uuid, uuid)) {
+            snprintf(why, size, "domain %u (%s) already has uuid %s", d->domid, d->name, uuid);
+            return why;
+        }
+    return NULL;
+}
+
+static void build_args(struct registry *r, struct argv *a, struct json_object *cfg,
+                       struct dom *d, bool paused, const char *paths[3])
+{
+    arg(a, prog());
+    arg(a, "run");
+    arg(a, "--kernel");
+    arg(a, jl_str(cfg, "kernel", ""));
+    if (jl_str(cfg, "ramdisk", NULL)) {
+        arg(a, "--ramdisk");
+        arg(a, jl_str(cfg, "ramdisk", NULL));
+    }
+    if (jl_str(cfg, "cmdline", NULL)) {
+        arg(a, "--cmdline");
+        arg(a, jl_str(cfg, "cmdline", NULL));
+    }
+    arg_num(a, "--memory", jl_int(cfg, "memory", 0));
+    arg_num(a, "--vcpus", jl_int(cfg, "vcpus", 1));
+    arg(a, "--name");
+    arg(a, d->name);
+    arg_num(a, "--domid", d->domid);
+    arg(a, "--uuid");
+    arg(a, d->uuid);
+    arg(a, "--xenstore");
+    arg(a, r->o.xs_socket);
+    arg(a, "--control");
+    arg(a, paths[0]);
+    arg(a, "--status-file");
+    arg(a, paths[1]);
+    arg(a, "--console-log");
+    arg(a, paths[2]);
+    arg_num(a, "--ready-fd", 3);
+    if (paused)
+        arg(a, "--paused");
+    struct json_object *disks;
+    if (json_object_object_get_ex(cfg, "disks", &disks) &&
+        json_object_is_type(disks, json_type_array))
+        for (size_t i = 0; i < json_object_array_length(disks); i++) {
+            arg(a, "--disk");
+            arg(a, json_object_get_string(json_object_array_get_idx(disks, i)));
+        }
+    if (getenv("XENKVM_DOMAIN_VERBOSE"))
+        arg(a, "-v");
+}
+
+/* Waits for the ready byte; false if the child ended or took too long. */
+static bool wait_ready(int ready, int pidfd)
+{
+    struct pollfd p[2] = { { .fd = ready, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+    for (;;) {
+        int n = poll(p, 2, READY_TIMEOUT_MS);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        char c;
+        if (p[0].revents && read(ready, &c, 1) == 1)
+            return true;
+        return false;
+    }
+}
+
+struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
+                      char *err, size_t errlen)
+{
+    char why[256];
+    const char *bad = check(r, cfg, why, sizeof(why));
+    if (bad) {
+        snprintf(err, errlen, "%s", bad);
+        return NULL;
+    }
+    struct dom *d = calloc(1, sizeof(*d));
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    d->pidfd = -1;
+    d->domid = reg_alloc_domid(r);
+    snprintf(d->name, sizeof(d->name), "%s", jl_str(cfg, "name", ""));
+    uint8_t u[16];
+    if (jl_str(cfg, "uuid", NULL))
+        snprintf(d->uuid, sizeof(d->uuid), "%s", jl_str(cfg, "uuid", ""));
+    else {
+        ts_uuid_generate(u);
+        ts_uuid_format(u, d->uuid);
+    }
+    long long mem = jl_int(cfg, "memory", 0), maxmem = jl_int(cfg, "maxmem", mem);
+    d->target_kib = mem << 10;
+    d->maxmem_kib = (maxmem > mem ? maxmem : mem) << 10;
+    d->config = json_object_get(cfg);
+
+    char sock[512], status[512], conlog[512], dir[512];
+    snprintf(dir, sizeof(dir), "%s/domains", r->o.rundir);
+    int rc = ts_mkdirs(dir, 0700);
+    if (!rc)
+        rc = ts_mkdirs(ts_logdir(), 0750);
+    if (rc || !reg_path(r, sock, sizeof(sock), d->domid, "sock") ||
+        !reg_path(r, status, sizeof(status), d->domid, "status") ||
+        snprintf(conlog, sizeof(conlog), "%s/%s.log", ts_logdir(), d->name) >= (int)sizeof(conlog)) {
+        snprintf(err, errlen, "%s: %s", rc ? ts_logdir() : r->o.rundir,
+                 rc ? strerror(-rc) : "path too long");
+        goto fail;
+    }
+    unlink(status);
+    const char *paths[3] = { sock, status, conlog };
+    struct argv a = { .n = 0 };
+    build_args(r, &a, cfg, d, paused, paths);
+
+    int logfd = r->o.log_file ? open(r->o.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640)
+                              : fcntl(2, F_DUPFD_CLOEXEC, 3);
+    off_t log_start = logfd >= 0 ? lseek(logfd, 0, SEEK_END) : 0;
+    int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int ready[2];
+    if (logfd < 0 || nullfd < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "cannot prepare the domain process: %s", strerror(errno));
+        if (logfd >= 0)
+            close(logfd);
+        if (nullfd >= 0)
+            close(nullfd);
+        goto fail;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Child: only async-signal-safe calls until exec. */
+        setsid();
+        dup2(nullfd, 0);
+        dup2(nullfd, 1);
+        dup2(logfd, 2);
+        dup2(ready[1], 3);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(a.v[0], a.v);
+        static const char msg[] = "xenkvm: error: cannot run the xenkvm program\n";
+        if (write(2, msg, sizeof(msg) - 1) < 0) { /* nothing left to tell */ }
+        _exit(127);
+    }
+    close(ready[1]);
+    close(nullfd);
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        close(ready[0]);
+        close(logfd);
+        goto fail;
+    }
+    d->pid = pid;
+    d->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    bool ok = d->pidfd >= 0 && wait_ready(ready[0], d->pidfd);
+    close(ready[0]);
+    if (!ok) {
+        kill(pid, SIGKILL);
+        int st = 0;
+        waitpid(pid, &st, 0);
+        close(logfd);
+        child_error(r->o.log_file, log_start, st, err, errlen);
+        if (d->pidfd >= 0)
+            close(d->pidfd);
+        unlink(sock);
+        unlink(status);
+        goto fail;
+    }
+    close(logfd);
+    close(d->pidfd);
+    d->pidfd = -1;
+    d->pid_start = reg_pid_start(pid);
+    d->start_time = time(NULL);
+    d->state = DOM_RUNNING;
+    d->next = r->doms;
+    r->doms = d;
+    if (reg_watch_pid(r, d) < 0)
+        reg_log("domain %u: cannot watch process %d", d->domid, (int)pid);
+    reg_save(r, d);
+    reg_log("domain %u (%s) started: process %d%s", d->domid, d->name, (int)pid,
+            paused ? ", paused" : "");
+    return d;
+fail:
+    json_object_put(d->config);
+    free(d);
+    return NULL;
+}
