@@ -236,14 +236,15 @@ static void frontend_changed(struct xenbus_dev *dev)
     }
 }
 
+static void unplug_locked(struct xenbus_dev *dev);
+
 /* Someone else (a toolstack) wrote our state: Closing means unplug. */
 static void backend_changed(struct xenbus_dev *dev)
 {
     enum xenbus_state be = read_state(dev->bus, dev->be_path);
     if (be == XenbusStateClosing && dev->state != XenbusStateClosing && !dev->unplugging) {
         log_info("xenbus: %s: unplug requested", dev->be_path);
-        dev->state = XenbusStateClosing;
-        xenbus_dev_unplug(dev);
+        unplug_locked(dev);
     }
 }
 
