@@ -68,6 +68,9 @@ int hx_open(struct hx *h, const struct hx_config *cfg, char *err, size_t errlen)
 {
     memset(h, 0, sizeof(*h));
     h->cfg = *cfg;
+    if (!h->cfg.nr_queues)
+        h->cfg.nr_queues = 1;
+    cfg = &h->cfg;
     h->memfd = -1;
     h->mem = h->bview = MAP_FAILED;
     h->next_ref = HX_FIRST_REF;
