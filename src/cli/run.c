@@ -228,17 +228,19 @@ int cmd_run(int argc, char **argv)
         log_err("run: --disk needs a xenstore daemon (xenkvmd)");
         return EXIT_ERROR;
     }
-    if (ndisks && !(blk = blkback_disks_open(&d, cfg.xenstore_socket))) {
-        log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(errno));
-        return EXIT_ERROR;
-    }
-    for (int i = 0; i < ndisks; i++) {
+    if (ndisks && !(blk = blkback_disks_open(&d, cfg.xenstore_socket)))
+        snprintf(err, sizeof(err), "xenstore %s: %s", cfg.xenstore_socket, strerror(errno));
+    for (int i = 0; blk && i < ndisks; i++) {
         if (blkback_disk_add(blk, disks[i], err, sizeof(err)) < 0) {
-            log_err("%s", err);
             blkback_disks_close(blk);
-            xs_domain_destroy_tree(xs, d.domid);
-            return EXIT_ERROR;
+            blk = NULL;
         }
+    }
+    if (ndisks && !blk) {
+        log_err("%s", err);
+        xs_domain_destroy_tree(xs, d.domid);
+        xs_close(xs);
+        return EXIT_ERROR;
     }
 
     struct retree rt = { &d, &cfg };
