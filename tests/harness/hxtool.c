@@ -134,10 +134,10 @@ static void *bench_queue(void *arg)
         if (!stopping && r.id < b->qd) {
             issue(b, r.id);
             outstanding++;
-            /* push when the ring has no more responses ready: batches kicks */
-            if (!RING_HAS_UNCONSUMED_RESPONSES(&b->h->q[b->q].front))
-                hx_push(b->h, b->q);
         }
+        /* publish once no more responses are ready: batches the kicks */
+        if (!RING_HAS_UNCONSUMED_RESPONSES(&b->h->q[b->q].front))
+            hx_push(b->h, b->q);
     }
     return NULL;
 }
