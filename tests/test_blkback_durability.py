@@ -40,3 +40,28 @@ def test_flushed_write_survives_sigkill(build, tmp_path, byte):
     start = SECTOR * 512
     assert data[start:start + PAGES * 4096] == bytes([byte]) * (PAGES * 4096)
     assert data[start - 1] == 0 and data[start + PAGES * 4096] == 0
+
+
+def test_flushed_write_on_a_block_device(build, tmp_path):
+    """The same through a loop device (O_EXCL claim, BLKGETSIZE64, block-device discard)."""
+    import shutil
+    if os.geteuid() != 0 or not shutil.which("losetup"):
+        pytest.skip("needs root and losetup for a loop device")
+    img = tmp_path / "disk.img"
+    with open(img, "wb") as f:
+        f.truncate(8 << 20)
+    r = subprocess.run(["losetup", "-f", "--show", str(img)], capture_output=True, text=True)
+    if r.returncode:
+        pytest.skip("no loop device: " + r.stderr)
+    dev = r.stdout.strip()
+    try:
+        p = subprocess.Popen([str(_harness(build)), "write-flush", dev, str(SECTOR), "8", "0x6b"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = p.stdout.readline()
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=10)
+        assert line.strip() == "flushed", p.stderr.read()
+    finally:
+        subprocess.run(["losetup", "-d", dev])
+    data = img.read_bytes()
+    assert data[SECTOR * 512:SECTOR * 512 + 8 * 4096] == b"\x6b" * (8 * 4096)

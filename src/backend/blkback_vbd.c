@@ -85,7 +85,9 @@ static int vbd_init_wait(struct xenbus_dev *dev)
     BE("feature-max-indirect-segments", "%u", BLK_MAX_INDIRECT_SEGS);
     BE("max-ring-page-order", "%u", BLK_MAX_RING_PAGE_ORDER);
     BE("multi-queue-max-queues", "%u", BLK_MAX_QUEUES);
-    BE("sectors", "%llu", (unsigned long long)(k->sectors * 512 / k->sector_size));
+    /* 512-byte units whatever sector-size says, as Linux's blkback and
+     * blkfront use it */
+    BE("sectors", "%llu", (unsigned long long)k->sectors);
     BE("info", "%u", info);
     BE("sector-size", "%u", k->sector_size);
     BE("physical-sector-size", "%u", k->physical_sector_size);

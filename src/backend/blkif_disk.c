@@ -39,7 +39,11 @@ int blk_disk_open(struct blk_disk *d, const char *path, bool readonly, char *err
     d->readonly = readonly;
     snprintf(d->path, sizeof(d->path), "%s", path);
     int flags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-    d->fd = open(path, flags);
+    struct stat pst;
+    /* A block device is claimed exclusively, as Xen's blkback does: it fails
+     * while mounted or in use by another exclusive opener. */
+    bool bdev = stat(path, &pst) == 0 && S_ISBLK(pst.st_mode);
+    d->fd = open(path, flags | (bdev ? O_EXCL : 0));
     if (d->fd < 0) {
         int e = errno;
         snprintf(err, errlen, "disk %s: %s", path, strerror(e));
