@@ -23,7 +23,12 @@ dd if=/dev/zero of="$IMG" bs=1M count="$MIB" oflag=direct status=none || exit 1
 echo "file $IMG ($MIB MiB) on $(df --output=source "$DIR" | tail -1), $SECS s per run, $(nproc) CPUs"
 
 # blk-harness prints "... N MB/s M IOPS ..."
-ours() { "$H" bench "$IMG" "$1" "$2" "$3" "$SECS" | tee /dev/stderr | sed -E "s/.* ([0-9.]+) MB\/s ([0-9.]+) IOPS.*/\\1 \\2/"; }
+ours() {
+    local out
+    out=$("$H" bench "$IMG" "$1" "$2" "$3" "$SECS") || echo "blk-harness failed" >&2
+    echo "$out" >&2
+    echo "$out" | sed -E 's/.* ([0-9.]+) MB\/s ([0-9.]+) IOPS.*/\1 \2/'
+}
 fio_run() {   # rw bs qd [iomem]
     fio --name=b --filename="$IMG" --direct=1 --ioengine=io_uring --rw="$1" --bs="$2" \
         --iodepth="$3" --runtime="$SECS" --time_based ${4:+--iomem=$4} --output-format=json \
