@@ -19,7 +19,7 @@ static bool is_dom0(const char *dom)
 static void list_row(const char *name, long long domid, unsigned long mem_mib, long long vcpus,
                      const char *state, double secs)
 {
-    printf("%-40s %5lld %5lu %5lld     %s  %8.1f\n", name, domid, mem_mib, vcpus, state, secs);
+    printf("%-40s %5lld %5lu %5lld     %s  %8.1f", name, domid, mem_mib, vcpus, state, secs);
 }
 
 /* A domain as `xl list -l` shows it: libxl's config shape, plus xenkvm's. */
@@ -108,8 +108,7 @@ int cmd_list(int argc, char **argv)
         list_row("Domain-0", 0, h.total_kib >> 10, h.nr_cpus, "r-----", h.cpu_time_s);
         if (verbose)
             printf(" 00000000-0000-0000-0000-000000000000        -                -");
-        if (verbose)
-            putchar('\n');
+        putchar('\n');
     }
     for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
         struct json_object *d = json_object_array_get_idx(arr, i);
@@ -123,8 +122,9 @@ int cmd_list(int argc, char **argv)
                 printf(" %8llx", (unsigned long long)jl_int(d, "reason", 0));
             else
                 printf(" %8s", "-");
-            printf(" %16s\n", "-");
+            printf(" %16s", "-");
         }
+        putchar('\n');
     }
     json_object_put(rep);
     return 0;

@@ -4,6 +4,7 @@
 #include "toolstack/jsonline.h"
 #include "toolstack/paths.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -27,7 +28,13 @@ static int start_daemon(void)
     }
     pid_t pid = fork();
     if (pid == 0) {
-        /* xenkvmd detaches itself and exits once its sockets listen. */
+        /* xenkvmd detaches itself and exits once its sockets listen; it
+         * must not keep our stdin/stdout (a pipe's reader would wait). */
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+        }
         execl(bin, bin, "--socket", sock, "--log", logf, (char *)NULL);
         log_err("cannot run %s: %s", bin, strerror(errno));
         _exit(127);

@@ -5,6 +5,7 @@
 #include "toolstack/jsonline.h"
 #include "toolstack/paths.h"
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,18 @@ static struct registry reg;
 static pthread_t thread;
 static bool started;
 
+/* Handles processes that ended but whose events are still queued, so that
+ * a request sees the table as it is. */
+static void sweep_exits(struct registry *r)
+{
+    for (struct dom *d = r->doms, *next; d; d = next) {
+        next = d->next;
+        struct pollfd p = { .fd = d->pidfd, .events = POLLIN };
+        if (d->pidfd >= 0 && poll(&p, 1, 0) == 1)
+            reg_exited(r, d);
+    }
+}
+
 static void serve_one(struct registry *r)
 {
     int fd = accept4(r->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -29,6 +42,7 @@ static void serve_one(struct registry *r)
         return;
     struct json_object *req = jl_recv(fd, REQUEST_TIMEOUT_MS);
     if (req) {
+        sweep_exits(r);
         struct json_object *rep = reg_handle(r, req);
         jl_send(fd, rep);
         json_object_put(rep);

@@ -84,6 +84,8 @@ struct dom *reg_spawn(struct registry *r, struct json_object *config, bool pause
 void reg_exited(struct registry *r, struct dom *d);
 void reg_run_restarts(struct registry *r);
 int reg_restart_timeout(struct registry *r);                   /* ms, -1: none */
+/* Drops a pending restart of the domain named name: whether there was one. */
+bool reg_cancel_restart(struct registry *r, const char *name);
 /* Stops d's process now (destroy request, else SIGKILL) and forgets it. */
 void reg_destroy(struct registry *r, struct dom *d);
 

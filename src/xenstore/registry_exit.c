@@ -200,6 +200,21 @@ void reg_run_restarts(struct registry *r)
     }
 }
 
+bool reg_cancel_restart(struct registry *r, const char *name)
+{
+    for (struct restart **p = &r->restarts; *p; p = &(*p)->next) {
+        struct restart *rs = *p;
+        if (strcmp(jl_str(rs->config, "name", ""), name))
+            continue;
+        *p = rs->next;
+        reg_log("domain %s: restart cancelled (destroyed)", name);
+        json_object_put(rs->config);
+        free(rs);
+        return true;
+    }
+    return false;
+}
+
 void reg_destroy(struct registry *r, struct dom *d)
 {
     if (d->pidfd < 0) {

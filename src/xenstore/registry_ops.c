@@ -248,6 +248,8 @@ struct json_object *reg_handle(struct registry *r, struct json_object *req)
             continue;
         const char *what = jl_str(req, "dom", "");
         struct dom *d = reg_find(r, what);
+        if (!d && !strcmp(op, "destroy") && reg_cancel_restart(r, what))
+            return jl_ok();     /* it was between shutdown and restart */
         if (!d)
             return jl_error("domain '%s' does not exist", what);
         return op_on_domain(r, op, d, req);
