@@ -184,7 +184,7 @@ def test_daemon_started_by_cli_and_dom0(ts):
     assert info["xen_extra"] == ".0-xenkvm" and info["nr_cpus"] == str(os.cpu_count())
     assert int(info["total_memory"]) > 0 and info["host"] == os.uname().nodename
     assert ts.xk("info", "xen_version").stdout == "4.17.0-xenkvm\n"
-    for cmd in ("block-attach", "network-attach"):
+    for cmd in ("block-detach", "network-attach"):
         r = ts.xk(cmd, "x", "y", ok=False)
         assert "not supported yet" in r.stderr
 
@@ -400,4 +400,17 @@ def test_create_console_and_xml(ts, need_kvm):
     assert d["config"]["on_crash"] == "preserve" and d["config"]["b_info"]["cmdline"] == "idle"
     out = ts.xk("block-list", "x1").stdout.splitlines()
     assert out[0].split()[:2] == ["Vdev", "BE"] and len(out) == 1
+    # Hot-plug a disk: blkback announces it; block-list shows the frontend.
+    img = os.path.join(ts.dir, "disk.raw")
+    with open(img, "wb") as f:
+        f.truncate(1 << 20)
+    ts.xk("block-attach", "x1", img, "raw", "xvdb", "rw")
+    domid = ts.domains()["x1"][0]
+    out = ts.xk("block-list", "x1").stdout.splitlines()
+    assert len(out) == 2 and out[1].split()[0] == "51728", out
+    assert ts.xs_read(f"/local/domain/0/backend/vbd/{domid}/51728/params") == img
+    r = ts.xk("block-attach", "x1", f"{img},raw,xvdb,rw", ok=False)
+    assert "already in use" in r.stderr
+    (d,) = [x for x in ts.info() if x["domid"] == domid]
+    assert d["config"]["disks"] == [{"spec": f"{img},raw,xvdb,rw"}]
     ts.xk("destroy", "x1")

@@ -1,6 +1,7 @@
-/* block-attach/detach/list, network-attach/detach/list. Devices come from
- * the config at create time (disks through the domain process's blkback);
- * hot-plug is not there yet. block-list reads the vbd nodes in xenstore. */
+/* block-attach/detach/list, network-attach/detach/list. Disks come from the
+ * config (blkback in the domain process) and block-attach hot-plugs more;
+ * block-detach and network devices are not there yet. block-list reads the
+ * vbd nodes in xenstore. */
 #include "cli/cli.h"
 #include "cli/tsclient.h"
 #include "common/log.h"
@@ -19,7 +20,25 @@ static int not_yet(const char *cmd, int argc, char **argv)
     return 1;
 }
 
-int cmd_block_attach(int argc, char **argv) { return not_yet("block-attach", argc, argv); }
+/* xl's form: the spec may come in several arguments, joined with commas. */
+int cmd_block_attach(int argc, char **argv)
+{
+    if (argc < 3 || argv[1][0] == '-')
+        return cli_usage("block-attach", argc > 1 && !strcmp(argv[1], "-h"));
+    char spec[1024] = "";
+    for (int i = 2; i < argc; i++) {
+        if (strlen(spec) + strlen(argv[i]) + 2 > sizeof(spec)) {
+            log_err("block-attach: disk spec too long");
+            return 1;
+        }
+        if (i > 2)
+            strcat(spec, ",");
+        strcat(spec, argv[i]);
+    }
+    struct json_object *req = ts_req("block-attach", argv[1]);
+    json_object_object_add(req, "spec", json_object_new_string(spec));
+    return ts_simple(req);
+}
 int cmd_block_detach(int argc, char **argv) { return not_yet("block-detach", argc, argv); }
 int cmd_network_attach(int argc, char **argv) { return not_yet("network-attach", argc, argv); }
 int cmd_network_detach(int argc, char **argv) { return not_yet("network-detach", argc, argv); }

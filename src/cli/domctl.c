@@ -1,5 +1,6 @@
 /* Control socket and console fan-out of one domain process (see domctl.h). */
 #include "cli/domctl.h"
+#include "backend/blkback_vbd.h"
 #include "backend/xenstore_relay.h"
 #include "common/log.h"
 #include "toolstack/jsonline.h"
@@ -37,6 +38,8 @@ struct domctl {
     bool destroyed;
     struct xs_relay *relay;
     const char *xenstore;
+    struct blkback_disks *disks;
+    bool own_disks;                /* opened here by block-attach */
     int (*retree)(void *);
     void *opaque;
 };
@@ -167,6 +170,28 @@ static struct json_object *info(struct domctl *c)
 
 static void client_input(void *opaque);
 
+static struct json_object *block_attach(struct domctl *c, const char *spec)
+{
+    char err[512];
+    if (!c->xenstore)
+        return jl_error("block-attach: the domain has no xenstore connection");
+    if (!c->disks) {
+        c->disks = blkback_disks_open(c->d, c->xenstore);
+        if (!c->disks)
+            return jl_error("block-attach: xenstore %s: %s", c->xenstore, strerror(errno));
+        c->own_disks = true;
+    }
+    if (blkback_disk_add(c->disks, spec, err, sizeof(err)) < 0)
+        return jl_error("%s", err);
+    log_info("domain %u: disk '%s' attached", c->d->domid, spec);
+    return jl_ok();
+}
+
+void domctl_set_disks(struct domctl *c, struct blkback_disks *disks)
+{
+    c->disks = disks;
+}
+
 /* Handles the first line of a connection. */
 static void client_request(struct client *cl)
 {
@@ -191,6 +216,8 @@ static void client_request(struct client *cl)
         log_info("domain %u: destroyed", c->d->domid);
         domain_shutdown(c->d, SHUTDOWN_poweroff);
         reply = jl_ok();
+    } else if (!strcmp(op, "block-attach")) {
+        reply = block_attach(c, jl_str(req, "spec", ""));
     } else if (!strcmp(op, "console")) {
         attach = true;
         reply = jl_ok();
@@ -362,6 +389,8 @@ void domctl_finish(struct domctl *c, int status)
     }
     if (c->log_fd >= 0)
         close(c->log_fd);
+    if (c->own_disks)
+        blkback_disks_close(c->disks);
     if (c->timer_fd >= 0)
         close(c->timer_fd);
     free(c);

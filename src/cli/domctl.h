@@ -6,6 +6,7 @@
  *   {"op":"pause"}    {"op":"unpause"}
  *   {"op":"destroy"}  stops the vCPUs; the process exits ("destroyed")
  *   {"op":"console"}  the reply, then raw console bytes both ways
+ *   {"op":"block-attach","spec":S}  a disk (xl-disk-configuration) hot-plugged
  * The console ring's output goes to a pipe that the I/O thread reads: into
  * the console log, to every attached client, and while none is attached into
  * a backlog (the last 64 KiB) that the next client gets first. */
@@ -31,6 +32,10 @@ int domctl_console_out(struct domctl *c);   /* console backend writes here */
  * relay is reconnected. 0 or -errno. */
 int domctl_start(struct domctl *c, struct xs_relay *relay, const char *xenstore,
                  int (*retree)(void *opaque), void *opaque);
+/* The domain's disks (NULL: none yet; block-attach then opens them).
+ * Requests {"op":"block-attach","spec":SPEC} add one at run time. */
+struct blkback_disks;
+void domctl_set_disks(struct domctl *c, struct blkback_disks *disks);
 /* After domain_run: flushes console output, writes the status file
  * ("destroyed" when a destroy request ended the domain), closes clients and
  * removes the socket. */

@@ -31,7 +31,7 @@ static const struct command {
     { "mem-set", cmd_mem_set, "DOMAIN SIZE", "set the balloon target (SIZE: MiB, or t/g/m/k/b suffix)" },
     { "mem-max", cmd_mem_max, "DOMAIN SIZE", "set the domain's maximum memory" },
     { "sysrq", cmd_sysrq, "DOMAIN KEY", "send a magic sysrq key to the guest" },
-    { "block-attach", cmd_block_attach, "DOMAIN DISK-SPEC", "add a disk (not supported yet)" },
+    { "block-attach", cmd_block_attach, "DOMAIN DISK-SPEC", "hot-plug a disk (xl-disk-configuration)" },
     { "block-detach", cmd_block_detach, "DOMAIN VDEV", "remove a disk (not supported yet)" },
     { "block-list", cmd_block_list, "DOMAIN", "the domain's disks" },
     { "network-attach", cmd_network_attach, "DOMAIN VIF-SPEC", "add a NIC (not supported yet)" },

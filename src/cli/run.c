@@ -245,6 +245,7 @@ int cmd_run(int argc, char **argv)
 
     struct retree rt = { &d, &cfg };
     if (ctl) {
+        domctl_set_disks(ctl, blk);
         int rc = domctl_start(ctl, relay, xs ? cfg.xenstore_socket : NULL, retree, &rt);
         if (rc < 0) {
             log_err("control socket %s: %s", ctl_opts.socket, strerror(-rc));

@@ -94,6 +94,9 @@ struct json_object *reg_handle(struct registry *r, struct json_object *req);
 /* A domain process's control socket: request -> reply (NULL + err). */
 struct json_object *reg_domctl(struct registry *r, struct dom *d, const char *op,
                                char *err, size_t errlen);
+/* The same with a whole request (consumed). */
+struct json_object *reg_domctl_req(struct registry *r, struct dom *d, struct json_object *req,
+                                   char *err, size_t errlen);
 
 /* registry_defs.c: defined domains and the autostart list */
 struct json_object *reg_defs_handle(struct registry *r, const char *op, struct json_object *req);

@@ -14,13 +14,20 @@
 struct json_object *reg_domctl(struct registry *r, struct dom *d, const char *op,
                                char *err, size_t errlen)
 {
+    struct json_object *req = json_object_new_object();
+    json_object_object_add(req, "op", json_object_new_string(op));
+    return reg_domctl_req(r, d, req, err, errlen);
+}
+
+struct json_object *reg_domctl_req(struct registry *r, struct dom *d, struct json_object *req,
+                                   char *err, size_t errlen)
+{
     char sock[512];
     if (d->pidfd < 0 || !reg_path(r, sock, sizeof(sock), d->domid, "sock")) {
         snprintf(err, errlen, "domain %u has no running process", d->domid);
+        json_object_put(req);
         return NULL;
     }
-    struct json_object *req = json_object_new_object();
-    json_object_object_add(req, "op", json_object_new_string(op));
     struct json_object *rep = jl_call(sock, req, DOMCTL_TIMEOUT_MS, err, errlen);
     json_object_put(req);
     return rep;
@@ -192,6 +199,31 @@ static struct json_object *op_mem(struct registry *r, struct dom *d, struct json
     return jl_ok();
 }
 
+/* Hot-plugs a disk in the domain process and keeps it in the config, so a
+ * restart brings it back (as libxl keeps attached devices). */
+static struct json_object *op_block_attach(struct registry *r, struct dom *d,
+                                           struct json_object *req)
+{
+    const char *spec = jl_str(req, "spec", "");
+    struct json_object *fwd = json_object_new_object(), *disks;
+    json_object_object_add(fwd, "op", json_object_new_string("block-attach"));
+    json_object_object_add(fwd, "spec", json_object_new_string(spec));
+    char err[512];
+    struct json_object *rep = reg_domctl_req(r, d, fwd, err, sizeof(err));
+    if (!rep)
+        return jl_error("domain %u: %s", d->domid, err);
+    if (jl_bool(rep, "ok", false)) {
+        if (!json_object_object_get_ex(d->config, "disks", &disks)) {
+            disks = json_object_new_array();
+            json_object_object_add(d->config, "disks", disks);
+        }
+        json_object_array_add(disks, json_object_new_string(spec));
+        reg_save(r, d);
+        reg_log("domain %u (%s): disk '%s' attached", d->domid, d->name, spec);
+    }
+    return rep;
+}
+
 static struct json_object *op_on_domain(struct registry *r, const char *op, struct dom *d,
                                         struct json_object *req)
 {
@@ -219,6 +251,8 @@ static struct json_object *op_on_domain(struct registry *r, const char *op, stru
         int rc = dom_xs_write(r, d, "control/sysrq", key);
         return rc ? jl_error("xenstore: %s", strerror(-rc)) : jl_ok();
     }
+    if (!strcmp(op, "block-attach"))
+        return op_block_attach(r, d, req);
     if (!strcmp(op, "mem-set") || !strcmp(op, "mem-max"))
         return op_mem(r, d, req, !strcmp(op, "mem-max"));
     if (!strcmp(op, "pause") || !strcmp(op, "unpause")) {
@@ -232,6 +266,7 @@ static struct json_object *op_on_domain(struct registry *r, const char *op, stru
 
 static const char *const dom_ops[] = {
     "destroy", "rename", "shutdown", "reboot", "sysrq", "mem-set", "mem-max", "pause", "unpause",
+    "block-attach",
 };
 
 struct json_object *reg_handle(struct registry *r, struct json_object *req)
