@@ -212,7 +212,8 @@ int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector)
         .address_lo = 0xfee00000u | ((uint32_t)apic_id << 12),
         .data = vector,   /* fixed delivery, edge */
     };
-    return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
+    int rc = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
+    return rc < 0 ? -errno : rc;   /* > 0 delivered, 0 blocked by the guest */
 }
 
 void vm_destroy(struct vm *vm)

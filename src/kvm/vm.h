@@ -126,7 +126,8 @@ void vm_unpause(struct vm *vm);
 bool vm_is_paused(struct vm *vm);
 /* Called by a vCPU thread after a kick: waits while the VM is paused. */
 void vm_pause_point(struct vm *vm);
-/* Injects a fixed, edge-triggered interrupt vector into the vCPU's LAPIC. */
+/* Injects a fixed, edge-triggered interrupt vector into the vCPU's LAPIC.
+ * Returns > 0 if delivered, 0 if the guest's LAPIC refused it, or -errno. */
 int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector);
 
 /* Register state; only the thread that runs the vCPU may call these. */

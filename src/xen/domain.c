@@ -11,6 +11,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/ioctl.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <xen/arch-x86/cpuid.h>
 #include <xen/sched.h>
@@ -51,13 +53,38 @@ static void cb_kick(void *opaque, unsigned vcpu)
     domain_kick_vcpu(opaque, vcpu);
 }
 
+static void cb_rekick(void *opaque, unsigned vcpu)
+{
+    domain_retry_upcall(opaque, vcpu);
+}
+
+/* Xen's vLAPIC keeps an upcall in IRR until the guest can take it; KVM's
+ * refuses it while the guest's LAPIC is software-disabled (Linux registers its
+ * upcall vector before it enables the LAPIC). So an upcall that was not
+ * delivered is remembered and raised again on the vCPU's next event or
+ * hypercall, until it lands. */
 void domain_kick_vcpu(struct domain *d, unsigned vcpu)
 {
     struct xvcpu *xv = &d->xv[vcpu];
-    if (xv->upcall_vector)
-        vm_inject_vector(&d->vm, vcpu, xv->upcall_vector);
+    if (xv->upcall_vector) {
+        int rc = vm_inject_vector(&d->vm, vcpu, xv->upcall_vector);
+        atomic_store(&xv->upcall_undelivered, rc <= 0);
+        if (rc <= 0)
+            log_debug("vcpu %u: upcall vector %#x not taken (%d); will retry",
+                      vcpu, xv->upcall_vector, rc);
+    } else {
+        atomic_store(&xv->upcall_undelivered, true);
+    }
     uint64_t one = 1;
     if (write(xv->wake_fd, &one, sizeof(one)) < 0) { /* counter full: already awake */ }
+}
+
+void domain_retry_upcall(struct domain *d, unsigned vcpu)
+{
+    struct xvcpu *xv = &d->xv[vcpu];
+    if (atomic_load(&xv->upcall_undelivered) && xv->vi &&
+        __atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+        domain_kick_vcpu(d, vcpu);
 }
 
 static uint8_t *cb_gfn_page(void *opaque, uint64_t gfn)
@@ -222,10 +249,26 @@ static int apply_hvm_context(struct xvcpu *xv)
  * VCPUOP_initialise + VCPUOP_up. Secondary vCPUs otherwise enter KVM_RUN at
  * once and wait there, in KVM's INIT/SIPI state, for the guest's startup IPIs
  * (how Linux starts its CPUs); a kick brings them out for VCPUOP_up. */
+/* Debug aid (XENKVM_DEBUG_DUMP_MS): one line of state per vCPU. */
+static void dump_vcpu(struct vcpu *v)
+{
+    struct kvm_mp_state mp = { 0 };
+    struct kvm_regs r = { 0 };
+    struct kvm_sregs s = { 0 };
+    ioctl(v->fd, KVM_GET_MP_STATE, &mp);
+    vcpu_get_regs(v, &r);
+    vcpu_get_sregs(v, &s);
+    log_msg("debug", "vcpu %d: mp_state %u rip %#llx cs %#x cr0 %#llx rflags %#llx",
+            v->id, mp.mp_state, (unsigned long long)r.rip, s.cs.selector,
+            (unsigned long long)s.cr0, (unsigned long long)r.rflags);
+}
+
 static bool xen_before_run(struct vcpu *v)
 {
     struct domain *d = v->vm->priv;
     struct xvcpu *xv = &d->xv[v->id];
+    if (atomic_exchange(&xv->dump, false))
+        dump_vcpu(v);
     pthread_mutex_lock(&d->lock);
     bool reset = xv->reset_pending;
     xv->reset_pending = false;
@@ -246,6 +289,31 @@ static const struct vm_ops xen_vm_ops = {
 };
 
 /* ---- I/O thread ---- */
+
+static void dump_tick(void *opaque)
+{
+    struct domain *d = opaque;
+    uint64_t n;
+    if (read(d->dump_fd, &n, sizeof(n)) != sizeof(n))
+        return;
+    for (int i = 0; i < d->vm.nr_vcpus; i++) {
+        atomic_store(&d->xv[i].dump, true);
+        vcpu_kick(&d->vm.vcpus[i]);
+    }
+}
+
+static void start_debug_dump(struct domain *d)
+{
+    const char *ms = getenv("XENKVM_DEBUG_DUMP_MS");
+    long period = ms ? strtol(ms, NULL, 10) : 0;
+    if (period <= 0)
+        return;
+    d->dump_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    struct itimerspec its = { .it_interval = { period / 1000, (period % 1000) * 1000000 } };
+    its.it_value = its.it_interval;
+    if (d->dump_fd >= 0 && timerfd_settime(d->dump_fd, 0, &its, NULL) == 0)
+        domain_watch_fd(d, d->dump_fd, dump_tick, d);
+}
 
 int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque)
 {
@@ -383,6 +451,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     d->ev.shared_info = cb_shared_info;
     d->ev.vcpu_info = cb_vcpu_info;
     d->ev.kick = cb_kick;
+    d->ev.rekick = cb_rekick;
     d->ev.opaque = d;
     if (gnttab_init(&d->gt, d->domid) < 0) {
         snprintf(err, errlen, "out of memory");
@@ -390,6 +459,8 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     }
     d->gt.gfn_page = cb_gfn_page;
     d->gt.opaque = d;
+    d->dump_fd = -1;
+    start_debug_dump(d);
     d->special = vm_map_extra(&d->vm, SPECIAL_PAGES_BASE, SPECIAL_NR_PAGES * PAGE_SIZE);
     if (!d->special) {
         snprintf(err, errlen, "cannot map the special pages at %#llx", SPECIAL_PAGES_BASE);
@@ -455,6 +526,8 @@ void domain_destroy(struct domain *d)
     }
     gnttab_fini(&d->gt);
     free(d->shinfo_own);
+    if (d->dump_fd >= 0)
+        close(d->dump_fd);
     if (d->epfd >= 0)
         close(d->epfd);
     if (d->stop_fd >= 0)

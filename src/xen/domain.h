@@ -50,7 +50,10 @@ struct xvcpu {
     struct vcpu_info *vi;          /* current vcpu_info (shared_info slot or registered) */
     uint64_t vi_gpa;               /* ~0 while in shared_info */
     uint8_t upcall_vector;         /* HVMOP_set_evtchn_upcall_vector, 0 = none */
+    atomic_bool upcall_undelivered;/* the last upcall was not taken: raise it again */
+    atomic_bool dump;              /* debug: log this vCPU's state at the next kick */
     int timer_fd, periodic_fd;     /* singleshot and periodic VIRQ_TIMER */
+    uint64_t timer_deadline;       /* singleshot, system time ns; 0 = none */
     uint64_t periodic_ns;
     int wake_fd;                   /* eventfd: an event for a blocked vCPU */
     /* Bring-up (VCPUOP_initialise / VCPUOP_up, or INIT/SIPI): guarded by d->lock.
@@ -102,6 +105,7 @@ struct domain {
     int epfd, stop_fd;
     pthread_t io_thread;
     pthread_mutex_t watch_lock;    /* the watches list */
+    int dump_fd;                   /* debug: XENKVM_DEBUG_DUMP_MS timer, or -1 */
     struct fd_watch *watches;
     /* console_io's sink and source, provided by the console backend */
     void (*conio_write)(void *opaque, const void *buf, size_t len);
@@ -139,6 +143,9 @@ int vcpu_set_periodic(struct xvcpu *xv, uint64_t period_ns);
 
 /* Event delivery plumbing used by evtchn.c's callbacks. */
 void domain_kick_vcpu(struct domain *d, unsigned vcpu);
+/* Raises the upcall again if an earlier one was not taken and events are
+ * still pending (cheap when there is nothing to do). */
+void domain_retry_upcall(struct domain *d, unsigned vcpu);
 
 /* Epoll registration on the I/O thread: fn(opaque) runs when fd is readable. */
 int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque);

@@ -63,6 +63,8 @@ static void mark_vcpu_pending(struct evtchn_domain *e, unsigned vcpu, evtchn_por
         return;
     if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST) == 0)
         e->kick(e->opaque, vcpu);
+    else if (e->rekick)
+        e->rekick(e->opaque, vcpu);
 }
 
 void evtchn_set_pending(struct evtchn_domain *e, evtchn_port_t port)

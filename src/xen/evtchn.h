@@ -45,6 +45,9 @@ struct evtchn_domain {
     struct vcpu_info *(*vcpu_info)(void *opaque, unsigned vcpu);
     /* Raise the upcall on a vCPU whose evtchn_upcall_pending went 0 -> 1. */
     void (*kick)(void *opaque, unsigned vcpu);
+    /* Optional: a new event on a vCPU whose upcall was already pending (the
+     * domain re-raises an upcall its guest could not take before). */
+    void (*rekick)(void *opaque, unsigned vcpu);
     void *opaque;
 };
 

@@ -43,8 +43,11 @@ static long set_callback_irq(struct domain *d, uint64_t value)
             return -EINVAL;
         /* One vector for every vCPU, delivered through each one's LAPIC. */
         for (int i = 0; i < d->vm.nr_vcpus; i++)
-            if (!d->xv[i].upcall_vector)
+            if (!d->xv[i].upcall_vector) {
                 d->xv[i].upcall_vector = vec;
+                if (__atomic_load_n(&d->xv[i].vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+                    domain_kick_vcpu(d, i);
+            }
     } else if (value != 0 && type != HVM_PARAM_CALLBACK_TYPE_GSI &&
                type != HVM_PARAM_CALLBACK_TYPE_PCI_INTX) {
         return -EINVAL;
@@ -91,7 +94,12 @@ static long set_upcall_vector(struct hcall *h)
         return -EINVAL;
     if (u.vcpu >= (uint32_t)h->d->vm.nr_vcpus)
         return -ENOENT;
-    h->d->xv[u.vcpu].upcall_vector = u.vector;
+    struct xvcpu *xv = &h->d->xv[u.vcpu];
+    xv->upcall_vector = u.vector;
+    /* As Xen does: raise it now if events are already pending (e.g. marked by
+     * VCPUOP_register_vcpu_info before there was a vector to raise). */
+    if (__atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+        domain_kick_vcpu(h->d, u.vcpu);
     return 0;
 }
 

@@ -91,10 +91,13 @@ static int arm(int fd, int64_t delay_ns, uint64_t period_ns)
 
 int vcpu_set_singleshot(struct xvcpu *xv, uint64_t abs_ns)
 {
+    xv->timer_deadline = abs_ns;
     if (!abs_ns)
         return arm(xv->timer_fd, -1, 0);
     uint64_t now = domain_system_time(xv->d);
     uint64_t delay = abs_ns > now ? abs_ns - now : 0;   /* the past fires at once */
+    log_debug("vcpu %u: singleshot timer at %llu ns, now %llu ns", xv->id,
+              (unsigned long long)abs_ns, (unsigned long long)now);
     if (delay > (1ull << 62))
         delay = 1ull << 62;                              /* "never", but armed */
     return arm(xv->timer_fd, (int64_t)delay, 0);
@@ -112,6 +115,8 @@ static void virq_timer(struct xvcpu *xv, int fd)
     uint64_t n;
     if (read(fd, &n, sizeof(n)) != sizeof(n))
         return;
+    log_debug("vcpu %u: VIRQ_TIMER at %llu ns", xv->id,
+              (unsigned long long)domain_system_time(xv->d));
     pthread_mutex_lock(&xv->d->lock);
     evtchn_send_virq(&xv->d->ev, VIRQ_TIMER, xv->id);
     pthread_mutex_unlock(&xv->d->lock);
@@ -120,6 +125,16 @@ static void virq_timer(struct xvcpu *xv, int fd)
 static void timer_fired(void *opaque)
 {
     struct xvcpu *xv = opaque;
+    /* The timerfd counts host time, the guest's deadline is in system time,
+     * whose rate is KVM's idea of the TSC frequency; where the two disagree (a
+     * nested, emulated TSC) an early expiry waits out the rest. */
+    uint64_t deadline = xv->timer_deadline, now = domain_system_time(xv->d);
+    if (deadline && now < deadline) {
+        uint64_t n;
+        if (read(xv->timer_fd, &n, sizeof(n)) == sizeof(n))
+            arm(xv->timer_fd, (int64_t)(deadline - now), 0);
+        return;
+    }
     virq_timer(xv, xv->timer_fd);
 }
 
