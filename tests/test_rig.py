@@ -85,12 +85,22 @@ def test_guest_image_boots_under_qemu_microvm(rig):
     bench = re.search(r"^RIG-BENCH .*$", r.stdout, re.M)
     print(bench.group(0) if bench else "no RIG-BENCH line")
     assert results(r.stdout).get("boot-bench-qemu-microvm", ("missing",))[0] == "PASS", _show(r)
+    assert results(r.stdout).get("boot-bench-xenkvm", ("missing",))[0] == "PASS", _show(r)
 
 
-@pytest.mark.xfail(strict=False, reason="xenkvm does not boot Linux yet (ACPI tables, INIT/SIPI "
-                   "and more are being added); the rig log shows where the guest stops")
-def test_linux_boot(rig):
-    r = run_scenario("linux-boot")
-    assert "RIG-DONE" in r.stdout.splitlines(), _show(r)
-    assert results(r.stdout).get("linux-boot", ("missing",))[0] == "PASS", _show(r)
-    assert r.returncode == 0, _show(r)
+@pytest.fixture(scope="module")
+def linux_boot(rig):
+    return run_scenario("linux-boot")
+
+
+@pytest.mark.parametrize("check", ["linux-boot", "linux-console", "linux-reboot", "linux-panic"])
+def test_linux_guest(linux_boot, check):
+    """Debian's cloud kernel under xenkvm: to init with 2 vCPUs and xenbus (the UUID read
+    back from xenstore), console input, and the poweroff / reboot / panic outcomes."""
+    res = results(linux_boot.stdout)
+    assert res.get(check, ("missing",))[0] == "PASS", _show(linux_boot)
+
+
+def test_linux_boot_scenario_exit_status(linux_boot):
+    assert "RIG-DONE" in linux_boot.stdout.splitlines(), _show(linux_boot)
+    assert linux_boot.returncode == 0, _show(linux_boot)

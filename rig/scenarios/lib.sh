@@ -11,7 +11,8 @@ rig_ms() {
     awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
 }
 
-# rig_run_guest LOG TIMEOUT_S MARKER CMD... : runs CMD (a VMM) with stdout+stderr
+# rig_run_guest LOG TIMEOUT_S MARKER CMD... : runs CMD (a VMM), stdin from $RIG_STDIN
+# (default /dev/null), with stdout+stderr
 # through to the serial console (prefixed "| ") and into LOG; sets
 #   RIG_RC         the command's exit status (124/137: killed by the timeout)
 #   RIG_MARKER_MS  ms from start to the first line containing MARKER ("" if none)
@@ -21,7 +22,7 @@ rig_run_guest() {
     local t0 t1
     rm -f /tmp/rig-rc /tmp/rig-marker
     t0=$(rig_ms)
-    { timeout -s KILL "$t" "$@" </dev/null 2>&1; echo $? > /tmp/rig-rc; } \
+    { timeout -s KILL "$t" "$@" <"${RIG_STDIN:-/dev/null}" 2>&1; echo $? > /tmp/rig-rc; } \
         | awk -v m="$marker" -v t0="$t0" -v lf="$log" '
             { sub(/\r$/, "") }
             !seen && m != "" && index($0, m) {
