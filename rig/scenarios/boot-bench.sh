@@ -1,7 +1,6 @@
 # rig: time from VMM start to the guest's GUEST-INIT-MARKER, xenkvm against QEMU microvm
 # (KVM, same cloud kernel and guest initramfs, 1 vCPU and 256 MiB each, "quiet" on both
-# command lines: without it QEMU's guest spends ~15 s more printing to its emulated UART;
-# the same lpj= on both, see linux-boot.sh).
+# command lines: without it QEMU's guest spends ~15 s more printing to its emulated UART).
 # rig: needs qemu
 t=${RIG_GUEST_TIMEOUT:-300}
 rig_start_xenkvmd || true
@@ -9,7 +8,7 @@ rig_run_guest /tmp/bench-qemu.log "$t" GUEST-INIT-MARKER \
     qemu-system-x86_64 -M microvm -accel kvm -cpu host -m 256 -smp 1 -nographic -no-reboot \
     -bios /usr/share/qemu/bios-microvm.bin -nodefaults -serial stdio \
     -kernel /guest/vmlinuz -initrd /guest/initrd.gz \
-    -append "console=ttyS0 quiet lpj=10800000 guest.scenario=poweroff"
+    -append "console=ttyS0 quiet guest.scenario=poweroff"
 q_ms=$RIG_MARKER_MS q_rc=$RIG_RC
 if [ -n "$q_ms" ]; then
     rig_result boot-bench-qemu-microvm PASS "GUEST-INIT-MARKER after ${q_ms} ms (exit $q_rc, ${RIG_ELAPSED_MS} ms in all)"
@@ -18,7 +17,7 @@ else
 fi
 rig_run_guest /tmp/bench-xenkvm.log "$t" GUEST-INIT-MARKER \
     xenkvm run $(rig_xenkvm_v) --kernel /guest/vmlinuz --ramdisk /guest/initrd.gz \
-    --memory 256 --vcpus 1 --cmdline "console=hvc0 quiet lpj=10800000 guest.scenario=poweroff"
+    --memory 256 --vcpus 1 --cmdline "console=hvc0 quiet guest.scenario=poweroff"
 x_ms=$RIG_MARKER_MS x_rc=$RIG_RC
 if [ -n "$x_ms" ]; then
     rig_result boot-bench-xenkvm PASS "GUEST-INIT-MARKER after ${x_ms} ms (exit $x_rc, ${RIG_ELAPSED_MS} ms in all)"
