@@ -39,3 +39,5 @@ int cmd_block_list(int argc, char **argv);
 int cmd_network_attach(int argc, char **argv);
 int cmd_network_detach(int argc, char **argv);
 int cmd_network_list(int argc, char **argv);
+int cmd_domxml_from_native(int argc, char **argv);   /* cmd_domxml.c */
+int cmd_domxml_to_native(int argc, char **argv);

@@ -42,6 +42,10 @@ static const struct command {
     { "start", cmd_start, "[-c] [-p] NAME", "create a domain from its stored config" },
     { "autostart", cmd_autostart, "NAME [--disable]", "start NAME when xenkvmd starts at boot" },
     { "list-defined", cmd_list_defined, "", "the stored domain configs" },
+    { "domxml-from-native", cmd_domxml_from_native, "xen-xl|xen-xm FILE [KEY=VALUE...]",
+      "print an xl/xm config as libvirt domain XML" },
+    { "domxml-to-native", cmd_domxml_to_native, "xen-xl|xen-xm FILE.xml",
+      "print libvirt domain XML as an xl/xm config" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

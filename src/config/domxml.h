@@ -18,6 +18,12 @@ char *domxml_from_native(enum native_fmt fmt, const struct xlcfg *cfg, struct cf
 char *domxml_to_native(enum native_fmt fmt, const char *xml, size_t len, const char *file,
                        struct cfg_diag *d);
 
+/* The same on files: an xl/xm config with KEY=VALUE overrides applied after
+ * it, or a domain XML file. NULL when anything was wrong (errors in d). */
+char *domxml_from_native_file(enum native_fmt fmt, const char *path, int noverrides,
+                              char *const *overrides, struct cfg_diag *d);
+char *domxml_to_native_file(enum native_fmt fmt, const char *path, struct cfg_diag *d);
+
 /* The two halves. domxml_write expects text that XML can hold (see
  * domxml_check_text). */
 char *domxml_write(const struct domcfg *dc, enum native_fmt fmt);

@@ -155,10 +155,7 @@ static int usage(void)
 
 static int read_cfg(struct xlcfg *c, int argc, char **argv, struct cfg_diag *d)
 {
-    int r = xlcfg_parse_file(c, argv[0], d);
-    for (int i = 1; i < argc && r == 0; i++)
-        r = xlcfg_apply_override(c, argv[i], d);
-    return r;
+    return xlcfg_parse_with_overrides(c, argv[0], argc - 1, argv + 1, d);
 }
 
 static int to_native(const char *fmtname, const char *path, struct cfg_diag *d)
@@ -166,20 +163,12 @@ static int to_native(const char *fmtname, const char *path, struct cfg_diag *d)
     enum native_fmt fmt;
     if (native_fmt_parse(fmtname, &fmt))
         return usage();
-    uint8_t *data = NULL;
-    size_t len = 0;
-    char err[512];
-    if (file_read_all(path, 16u << 20, &data, &len, err, sizeof(err)) < 0) {
-        fprintf(stderr, "%s\n", err);
-        return 1;
-    }
-    char *out = domxml_to_native(fmt, (const char *)data, len, path, d);
-    free(data);
+    char *out = domxml_to_native_file(fmt, path, d);
     diag_print(d, stderr);
     if (out)
         fputs(out, stdout);
     free(out);
-    return out && !d->errors ? 0 : 1;
+    return out ? 0 : 1;
 }
 
 static int to_xml(const char *fmtname, int argc, char **argv, struct cfg_diag *d)
@@ -187,16 +176,12 @@ static int to_xml(const char *fmtname, int argc, char **argv, struct cfg_diag *d
     enum native_fmt fmt;
     if (native_fmt_parse(fmtname, &fmt) || argc < 1)
         return usage();
-    struct xlcfg c = { 0 };
-    char *xml = NULL;
-    if (read_cfg(&c, argc, argv, d) == 0)
-        xml = domxml_from_native(fmt, &c, d);
+    char *xml = domxml_from_native_file(fmt, argv[0], argc - 1, argv + 1, d);
     diag_print(d, stderr);
     if (xml)
         fputs(xml, stdout);
     free(xml);
-    xlcfg_free(&c);
-    return xml && !d->errors ? 0 : 1;
+    return xml ? 0 : 1;
 }
 
 static int dump(bool check, int argc, char **argv, struct cfg_diag *d)

@@ -49,6 +49,10 @@ int xlcfg_apply_override(struct xlcfg *c, const char *arg, struct cfg_diag *d);
 /* The setting in force for key (the last one), or NULL. */
 const struct xlset *xlcfg_find(const struct xlcfg *c, const char *key);
 void xlcfg_free(struct xlcfg *c);
+/* xlcfg_parse_file, then each KEY=VALUE override in order, as `xl create FILE
+ * KEY=VALUE...` applies them. */
+int xlcfg_parse_with_overrides(struct xlcfg *c, const char *path, int noverrides,
+                               char *const *overrides, struct cfg_diag *d);
 
 const char *xlv_kind_name(enum xlv_kind k);
 void xlv_free(struct xlv *v);

@@ -1,0 +1,56 @@
+"""`xenkvm domxml-from-native` / `domxml-to-native` on the fixture configs: the XML and
+the native config they print are the expected files (tests/fixtures/config/NAME.FMT.xml
+and NAME.FMT.native.cfg), and bad input is a one-line error naming the file."""
+import subprocess
+import pytest
+from conftest import BUILD, ROOT
+
+FIX = ROOT / "tests" / "fixtures" / "config"
+PAIRS = sorted((x.name.split(".")[0], x.name.split(".")[1]) for x in FIX.glob("*.x[lm].xml"))
+
+
+def xenkvm(*args):
+    return subprocess.run([str(BUILD / "src/cli/xenkvm"), *args], capture_output=True,
+                          text=True, timeout=30)
+
+
+@pytest.mark.parametrize("name,fmt", PAIRS, ids=[f"{n}-{f}" for n, f in PAIRS])
+def test_from_native_matches_expected_xml(build, name, fmt):
+    r = xenkvm("domxml-from-native", f"xen-{fmt}", str(FIX / f"{name}.cfg"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (FIX / f"{name}.{fmt}.xml").read_text()
+
+
+@pytest.mark.parametrize("name,fmt", PAIRS, ids=[f"{n}-{f}" for n, f in PAIRS])
+def test_to_native_matches_expected_config(build, name, fmt):
+    r = xenkvm("domxml-to-native", f"xen-{fmt}", str(FIX / f"{name}.{fmt}.xml"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (FIX / f"{name}.{fmt}.native.cfg").read_text()
+
+
+def test_round_trip_is_stable(build, tmp_path):
+    xml1 = xenkvm("domxml-from-native", "xen-xl", str(FIX / "pvh.cfg")).stdout
+    (tmp_path / "a.xml").write_text(xml1)
+    cfg = xenkvm("domxml-to-native", "xen-xl", str(tmp_path / "a.xml")).stdout
+    (tmp_path / "b.cfg").write_text(cfg)
+    xml2 = xenkvm("domxml-from-native", "xen-xl", str(tmp_path / "b.cfg")).stdout
+    assert xml1 and xml1 == xml2
+
+
+def test_override_applies(build):
+    r = xenkvm("domxml-from-native", "xen-xl", str(FIX / "pvh.cfg"), 'name="renamed"')   # xl syntax: strings quoted
+    assert r.returncode == 0, r.stderr
+    assert "<name>renamed</name>" in r.stdout
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["domxml-from-native", "xen-xq", "x.cfg"], "format 'xen-xq' is not xen-xl or xen-xm"),
+    (["domxml-from-native", "xen-xl", str(FIX / "bad-syntax.cfg")], "bad-syntax.cfg:"),
+    (["domxml-to-native", "xen-xl", str(FIX / "bad-xml.xml")], "bad-xml.xml:"),
+    (["domxml-to-native", "xen-xl", "/nonexistent.xml"], "No such file"),
+])
+def test_errors_name_the_file(build, args, msg):
+    r = xenkvm(*args)
+    assert r.returncode == 1
+    assert msg in r.stderr
+    assert r.stdout == ""
