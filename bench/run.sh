@@ -6,4 +6,10 @@ cd "$(dirname "$0")/.."
 echo "# $(date -u +%F) on $(uname -r), $(nproc) CPUs"
 bench/startup.sh
 bench/hypercall.sh
-if [ -x bench/xenstore/run.sh ]; then bench/xenstore/run.sh; fi
+bench/xenstore/run.sh
+bench/blk/run.sh 5 256
+# Linux boot against QEMU microvm, same kernel, inside the nested rig (TCG: slow).
+if [ "${BENCH_RIG:-1}" = 1 ]; then
+  rig/build.sh --build "${XENKVM_BUILD:-build}" >/dev/null && rig/run.sh boot-bench | grep '^RIG-BENCH' |
+    sed 's/^RIG-BENCH /linux boot to init in the rig (ms): /'
+fi
