@@ -3,6 +3,7 @@
  * hostile input: every offset and length is checked before use, and the
  * decompressed size is capped at LOADER_MAX_VMLINUX. */
 #include "boot/loader.h"
+#include "boot/seterr.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -31,17 +32,6 @@
 /* liblzma's decoder memory cap: far above what a kernel's xz dictionary needs. */
 #define XZ_MEMLIMIT (256ull << 20)
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -84,7 +74,7 @@ static bool out_reserve(struct outbuf *o, size_t more)
 
 static int out_full(const char *comp, char *err, size_t errlen)
 {
-    seterr(err, errlen, "%s: decompressed vmlinux exceeds the %u MiB limit (or out of memory)",
+    boot_seterr(err, errlen, "%s: decompressed vmlinux exceeds the %u MiB limit (or out of memory)",
            comp, LOADER_MAX_VMLINUX >> 20);
     return -1;
 }
@@ -94,7 +84,7 @@ static int gunzip(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, 
     z_stream s;
     memset(&s, 0, sizeof(s));
     if (inflateInit2(&s, 16 + MAX_WBITS) != Z_OK) {  /* 16+: gzip header only */
-        seterr(err, errlen, "gzip: inflateInit2 failed");
+        boot_seterr(err, errlen, "gzip: inflateInit2 failed");
         return -1;
     }
     s.next_in = (Bytef *)in;
@@ -115,11 +105,11 @@ static int gunzip(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, 
             break;
         if (rc == Z_BUF_ERROR && s.avail_in == 0) {
             inflateEnd(&s);
-            seterr(err, errlen, "gzip: payload truncated (stream ends before the gzip trailer)");
+            boot_seterr(err, errlen, "gzip: payload truncated (stream ends before the gzip trailer)");
             return -1;
         }
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            seterr(err, errlen, "gzip: corrupt data: %s", s.msg ? s.msg : zError(rc));
+            boot_seterr(err, errlen, "gzip: corrupt data: %s", s.msg ? s.msg : zError(rc));
             inflateEnd(&s);
             return -1;
         }
@@ -147,7 +137,7 @@ static int unxz(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, si
     /* Single stream: Linux appends a 4-byte size after it, which we ignore. */
     lzma_ret rc = lzma_stream_decoder(&s, XZ_MEMLIMIT, 0);
     if (rc != LZMA_OK) {
-        seterr(err, errlen, "xz: decoder init failed (%d)", (int)rc);
+        boot_seterr(err, errlen, "xz: decoder init failed (%d)", (int)rc);
         return -1;
     }
     s.next_in = in;
@@ -167,7 +157,7 @@ static int unxz(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, si
         if (rc == LZMA_OK)  /* liblzma says LZMA_BUF_ERROR once it cannot progress */
             continue;
         lzma_end(&s);
-        seterr(err, errlen, "xz: %s", lzma_what(rc));
+        boot_seterr(err, errlen, "xz: %s", lzma_what(rc));
         return -1;
     }
     lzma_end(&s);
@@ -178,7 +168,7 @@ static int unzstd(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, 
 {
     ZSTD_DStream *ds = ZSTD_createDStream();
     if (!ds) {
-        seterr(err, errlen, "zstd: out of memory");
+        boot_seterr(err, errlen, "zstd: out of memory");
         return -1;
     }
     ZSTD_inBuffer ib = { in, inlen, 0 };
@@ -194,14 +184,14 @@ static int unzstd(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, 
         rc = ZSTD_decompressStream(ds, &ob, &ib);
         o->len += ob.pos;
         if (ZSTD_isError(rc)) {
-            seterr(err, errlen, "zstd: corrupt data: %s", ZSTD_getErrorName(rc));
+            boot_seterr(err, errlen, "zstd: corrupt data: %s", ZSTD_getErrorName(rc));
             ret = -1;
             break;
         }
         /* All input used and output not full, yet the frame is unfinished:
          * the decoder needs input that is not there. */
         if (rc != 0 && ib.pos == ib.size && ob.pos < ob.size) {
-            seterr(err, errlen, "zstd: payload truncated (frame incomplete)");
+            boot_seterr(err, errlen, "zstd: payload truncated (frame incomplete)");
             ret = -1;
             break;
         }
@@ -224,7 +214,7 @@ static int unlz4(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, s
             /* Linux appends the uncompressed size: use it to catch a payload
              * cut exactly at a chunk boundary. */
             if (csize != (uint32_t)o->len) {
-                seterr(err, errlen, "lz4: decompressed %zu bytes but the size trailer says %u "
+                boot_seterr(err, errlen, "lz4: decompressed %zu bytes but the size trailer says %u "
                        "(payload truncated?)", o->len, csize);
                 return -1;
             }
@@ -234,11 +224,11 @@ static int unlz4(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, s
             return 0;
         pos += 4;
         if (csize > max_chunk_in) {
-            seterr(err, errlen, "lz4: chunk at payload offset %zu has invalid size %u", pos - 4, csize);
+            boot_seterr(err, errlen, "lz4: chunk at payload offset %zu has invalid size %u", pos - 4, csize);
             return -1;
         }
         if (csize > inlen - pos) {
-            seterr(err, errlen, "lz4: payload truncated (chunk at offset %zu needs %u bytes, %zu left)",
+            boot_seterr(err, errlen, "lz4: payload truncated (chunk at offset %zu needs %u bytes, %zu left)",
                    pos - 4, csize, inlen - pos);
             return -1;
         }
@@ -253,7 +243,7 @@ static int unlz4(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, s
         if (n < 0 && room < LZ4_LEGACY_CHUNK)
             return out_full("lz4", err, errlen);  /* may just not fit under the cap */
         if (n < 0) {
-            seterr(err, errlen, "lz4: corrupt chunk at payload offset %zu", pos - 4);
+            boot_seterr(err, errlen, "lz4: corrupt chunk at payload offset %zu", pos - 4);
             return -1;
         }
         o->len += (size_t)n;
@@ -288,23 +278,23 @@ static int find_payload(const uint8_t *image, size_t len, const uint8_t **pl, si
         return 0;
     uint16_t version = rd16(image + BZ_VERSION);
     if (version < 0x208) {
-        seterr(err, errlen, "bzImage boot protocol %u.%02u is older than 2.08 (no payload fields)",
+        boot_seterr(err, errlen, "bzImage boot protocol %u.%02u is older than 2.08 (no payload fields)",
                version >> 8, version & 0xff);
         return -1;
     }
     if (len < BZ_HEADER_END) {
-        seterr(err, errlen, "bzImage truncated inside its setup header (%zu bytes)", len);
+        boot_seterr(err, errlen, "bzImage truncated inside its setup header (%zu bytes)", len);
         return -1;
     }
     uint64_t setup_sects = image[BZ_SETUP_SECTS] ? image[BZ_SETUP_SECTS] : 4;
     uint64_t start = (setup_sects + 1) * 512;  /* protected-mode code starts here */
     uint64_t off = rd32(image + BZ_PAYLOAD_OFF), plen = rd32(image + BZ_PAYLOAD_LEN);
     if (plen == 0) {
-        seterr(err, errlen, "bzImage header: payload_length is 0");
+        boot_seterr(err, errlen, "bzImage header: payload_length is 0");
         return -1;
     }
     if (start > len || off > len - start || plen > len - start - off) {
-        seterr(err, errlen, "bzImage header: payload (offset %#" PRIx64 ", length %#" PRIx64
+        boot_seterr(err, errlen, "bzImage header: payload (offset %#" PRIx64 ", length %#" PRIx64
                ") extends past the end of the %zu-byte image",
                start + off, plen, len);
         return -1;
@@ -320,7 +310,7 @@ int bzimage_extract(const uint8_t *image, size_t len, uint8_t **out, size_t *out
     const uint8_t *pl;
     size_t pllen;
     if (len > LOADER_MAX_IMAGE) {
-        seterr(err, errlen, "image is %zu bytes, larger than the %u MiB limit", len, LOADER_MAX_IMAGE >> 20);
+        boot_seterr(err, errlen, "image is %zu bytes, larger than the %u MiB limit", len, LOADER_MAX_IMAGE >> 20);
         return -1;
     }
     int found = find_payload(image, len, &pl, &pllen, err, errlen);
@@ -329,7 +319,7 @@ int bzimage_extract(const uint8_t *image, size_t len, uint8_t **out, size_t *out
 
     const char *fmt = payload_format(pl, pllen);
     if (!fmt) {
-        seterr(err, errlen, "bzImage payload: unknown compression (magic %02x %02x %02x %02x)",
+        boot_seterr(err, errlen, "bzImage payload: unknown compression (magic %02x %02x %02x %02x)",
                pl[0], pllen > 1 ? pl[1] : 0, pllen > 2 ? pl[2] : 0, pllen > 3 ? pl[3] : 0);
         return -1;
     }
@@ -346,12 +336,12 @@ int bzimage_extract(const uint8_t *image, size_t len, uint8_t **out, size_t *out
     else if (!strcmp(fmt, "zstd"))
         rc = unzstd(pl, pllen, &o, err, errlen);
     else {
-        seterr(err, errlen, "bzImage payload: unsupported compression %s "
+        boot_seterr(err, errlen, "bzImage payload: unsupported compression %s "
                "(xenkvm supports gzip, xz, lz4, zstd)", fmt);
         rc = -1;
     }
     if (rc == 0 && o.len == 0) {
-        seterr(err, errlen, "%s: payload decompresses to nothing", fmt);
+        boot_seterr(err, errlen, "%s: payload decompresses to nothing", fmt);
         rc = -1;
     }
     if (rc < 0) {

@@ -3,6 +3,7 @@
  * every header field is checked against the file size (without overflow)
  * before it is used. */
 #include "boot/loader.h"
+#include "boot/seterr.h"
 
 #include <elf.h>
 #include <inttypes.h>
@@ -13,17 +14,6 @@
 
 #include <xen/elfnote.h>
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* [off, off+size) lies inside [0, len), computed without overflow. */
 static bool in_file(uint64_t off, uint64_t size, uint64_t len)
@@ -60,27 +50,27 @@ static int parse_ehdr(struct elf *e, const uint8_t *img, size_t len, char *err, 
     e->img = img;
     e->len = len;
     if (len < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG)) {
-        seterr(err, errlen, "not an ELF file or bzImage (bad magic)");
+        boot_seterr(err, errlen, "not an ELF file or bzImage (bad magic)");
         return -1;
     }
     if (img[EI_CLASS] != ELFCLASS32 && img[EI_CLASS] != ELFCLASS64) {
-        seterr(err, errlen, "ELF header: e_ident[EI_CLASS] = %u is neither ELFCLASS32 nor ELFCLASS64",
+        boot_seterr(err, errlen, "ELF header: e_ident[EI_CLASS] = %u is neither ELFCLASS32 nor ELFCLASS64",
                img[EI_CLASS]);
         return -1;
     }
     if (img[EI_DATA] != ELFDATA2LSB) {
-        seterr(err, errlen, "ELF header: e_ident[EI_DATA] = %u, only little-endian is supported",
+        boot_seterr(err, errlen, "ELF header: e_ident[EI_DATA] = %u, only little-endian is supported",
                img[EI_DATA]);
         return -1;
     }
     if (img[EI_VERSION] != EV_CURRENT) {
-        seterr(err, errlen, "ELF header: e_ident[EI_VERSION] = %u, expected 1", img[EI_VERSION]);
+        boot_seterr(err, errlen, "ELF header: e_ident[EI_VERSION] = %u, expected 1", img[EI_VERSION]);
         return -1;
     }
     e->is64 = img[EI_CLASS] == ELFCLASS64;
     size_t ehsize = e->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     if (len < ehsize) {
-        seterr(err, errlen, "ELF header: file truncated (%zu bytes, header needs %zu)", len, ehsize);
+        boot_seterr(err, errlen, "ELF header: file truncated (%zu bytes, header needs %zu)", len, ehsize);
         return -1;
     }
     uint16_t type, machine, ph_entsize, ph_num, sh_entsize, sh_num;
@@ -97,30 +87,30 @@ static int parse_ehdr(struct elf *e, const uint8_t *img, size_t len, char *err, 
     }
     uint16_t want_machine = e->is64 ? EM_X86_64 : EM_386;
     if (machine != want_machine) {
-        seterr(err, errlen, "ELF header: e_machine = %u, expected %s for ELF%d", machine,
+        boot_seterr(err, errlen, "ELF header: e_machine = %u, expected %s for ELF%d", machine,
                e->is64 ? "EM_X86_64 (62)" : "EM_386 (3)", e->is64 ? 64 : 32);
         return -1;
     }
     if (type != ET_EXEC && type != ET_DYN) {
-        seterr(err, errlen, "ELF header: e_type = %u, expected ET_EXEC or ET_DYN", type);
+        boot_seterr(err, errlen, "ELF header: e_type = %u, expected ET_EXEC or ET_DYN", type);
         return -1;
     }
     size_t phsize = e->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
     if (ph_num == 0) {
-        seterr(err, errlen, "ELF header: e_phnum = 0, no program headers");
+        boot_seterr(err, errlen, "ELF header: e_phnum = 0, no program headers");
         return -1;
     }
     if (ph_num == PN_XNUM) {
-        seterr(err, errlen, "ELF header: e_phnum = PN_XNUM (extended numbering) is not supported");
+        boot_seterr(err, errlen, "ELF header: e_phnum = PN_XNUM (extended numbering) is not supported");
         return -1;
     }
     if (ph_entsize < phsize) {
-        seterr(err, errlen, "ELF header: e_phentsize = %u, smaller than a program header (%zu)",
+        boot_seterr(err, errlen, "ELF header: e_phentsize = %u, smaller than a program header (%zu)",
                ph_entsize, phsize);
         return -1;
     }
     if (!in_file(e->phoff, (uint64_t)ph_num * ph_entsize, len)) {
-        seterr(err, errlen, "ELF header: program header table (e_phoff %#" PRIx64 ", %u x %u bytes) "
+        boot_seterr(err, errlen, "ELF header: program header table (e_phoff %#" PRIx64 ", %u x %u bytes) "
                "extends past the end of the %zu-byte file", e->phoff, ph_num, ph_entsize, len);
         return -1;
     }
@@ -130,12 +120,12 @@ static int parse_ehdr(struct elf *e, const uint8_t *img, size_t len, char *err, 
     size_t shsize = e->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
     if (e->shoff != 0 && sh_num != 0) {
         if (sh_entsize < shsize) {
-            seterr(err, errlen, "ELF header: e_shentsize = %u, smaller than a section header (%zu)",
+            boot_seterr(err, errlen, "ELF header: e_shentsize = %u, smaller than a section header (%zu)",
                    sh_entsize, shsize);
             return -1;
         }
         if (!in_file(e->shoff, (uint64_t)sh_num * sh_entsize, len)) {
-            seterr(err, errlen, "ELF header: section header table (e_shoff %#" PRIx64 ", %u x %u bytes) "
+            boot_seterr(err, errlen, "ELF header: section header table (e_shoff %#" PRIx64 ", %u x %u bytes) "
                    "extends past the end of the %zu-byte file", e->shoff, sh_num, sh_entsize, len);
             return -1;
         }
@@ -185,17 +175,17 @@ static int check_phdr(const struct elf *e, unsigned i, const struct hdr *h, char
         return 0;
     const char *what = h->type == PT_LOAD ? "PT_LOAD" : "PT_NOTE";
     if (h->type == PT_LOAD && h->filesz > h->memsz) {
-        seterr(err, errlen, "ELF program header %u (%s): p_filesz %#" PRIx64 " exceeds p_memsz %#" PRIx64,
+        boot_seterr(err, errlen, "ELF program header %u (%s): p_filesz %#" PRIx64 " exceeds p_memsz %#" PRIx64,
                i, what, h->filesz, h->memsz);
         return -1;
     }
     if (!in_file(h->offset, h->filesz, e->len)) {
-        seterr(err, errlen, "ELF program header %u (%s): p_offset %#" PRIx64 " + p_filesz %#" PRIx64
+        boot_seterr(err, errlen, "ELF program header %u (%s): p_offset %#" PRIx64 " + p_filesz %#" PRIx64
                " exceeds file size %#zx", i, what, h->offset, h->filesz, e->len);
         return -1;
     }
     if (h->type == PT_LOAD && h->paddr + h->memsz < h->paddr) {
-        seterr(err, errlen, "ELF program header %u (PT_LOAD): p_paddr %#" PRIx64 " + p_memsz %#" PRIx64
+        boot_seterr(err, errlen, "ELF program header %u (PT_LOAD): p_paddr %#" PRIx64 " + p_memsz %#" PRIx64
                " overflows", i, h->paddr, h->memsz);
         return -1;
     }
@@ -217,7 +207,7 @@ static int check_overlap(const struct elf *e, char *err, size_t errlen)
             if (b.type != PT_LOAD || b.memsz == 0)
                 continue;
             if (a.paddr < b.paddr + b.memsz && b.paddr < a.paddr + a.memsz) {
-                seterr(err, errlen, "ELF program header %u (PT_LOAD): physical range [%#" PRIx64 ", %#" PRIx64
+                boot_seterr(err, errlen, "ELF program header %u (PT_LOAD): physical range [%#" PRIx64 ", %#" PRIx64
                        ") overlaps program header %u", i, a.paddr, a.paddr + a.memsz, j);
                 return -1;
             }
@@ -274,7 +264,7 @@ static int note_number(const uint8_t *desc, uint32_t descsz, const char *name, c
                        uint64_t *v, char *err, size_t errlen)
 {
     if (descsz != 4 && descsz != 8) {
-        seterr(err, errlen, "%s: %s note has %u-byte value (expected 4 or 8)", where, name, descsz);
+        boot_seterr(err, errlen, "%s: %s note has %u-byte value (expected 4 or 8)", where, name, descsz);
         return -1;
     }
     *v = rd_le(desc, descsz);
@@ -291,7 +281,7 @@ static int xen_note(uint32_t type, const uint8_t *desc, uint32_t descsz, const c
         if (note_number(desc, descsz, "XEN_ELFNOTE_PHYS32_ENTRY", where, &v, err, errlen))
             return -1;
         if (v > UINT32_MAX) {
-            seterr(err, errlen, "%s: XEN_ELFNOTE_PHYS32_ENTRY %#" PRIx64 " is above 4 GiB", where, v);
+            boot_seterr(err, errlen, "%s: XEN_ELFNOTE_PHYS32_ENTRY %#" PRIx64 " is above 4 GiB", where, v);
             return -1;
         }
         xn->has_entry = true;
@@ -334,7 +324,7 @@ static int parse_notes(const struct elf *e, uint64_t off, uint64_t size, uint64_
         uint64_t desc_off = name_off + ((namesz + a - 1) & ~(a - 1));
         uint64_t next = desc_off + ((descsz + a - 1) & ~(a - 1));
         if (desc_off > size || descsz > size - desc_off || namesz > size - name_off) {
-            seterr(err, errlen, "%s: malformed note at offset %#" PRIx64 " (name %u + desc %u bytes "
+            boot_seterr(err, errlen, "%s: malformed note at offset %#" PRIx64 " (name %u + desc %u bytes "
                    "run past the end)", where, pos, namesz, descsz);
             return -1;
         }
@@ -373,7 +363,7 @@ static int notes_from_shdrs(const struct elf *e, struct xen_notes *xn, char *err
         char where[48];
         snprintf(where, sizeof(where), "ELF section header %u (SHT_NOTE)", i);
         if (!in_file(h.offset, h.filesz, e->len)) {
-            seterr(err, errlen, "%s: sh_offset %#" PRIx64 " + sh_size %#" PRIx64 " exceeds file size %#zx",
+            boot_seterr(err, errlen, "%s: sh_offset %#" PRIx64 " + sh_size %#" PRIx64 " exceeds file size %#zx",
                    where, h.offset, h.filesz, e->len);
             return -1;
         }
@@ -407,7 +397,7 @@ static int load_segments(const struct elf *e, const struct guest_mem *mem, struc
             continue;
         uint8_t *dst = mem->at(mem->opaque, h.paddr, h.memsz);
         if (!dst) {
-            seterr(err, errlen, "ELF program header %u (PT_LOAD): physical range [%#" PRIx64 ", %#" PRIx64
+            boot_seterr(err, errlen, "ELF program header %u (PT_LOAD): physical range [%#" PRIx64 ", %#" PRIx64
                    ") does not fit in guest RAM", i, h.paddr, h.paddr + h.memsz);
             return -1;
         }
@@ -457,11 +447,11 @@ static int load_elf(const uint8_t *img, size_t len, const struct guest_mem *mem,
     if (!xn.any && notes_from_shdrs(&e, &xn, err, errlen))
         return -1;
     if (!xn.has_entry) {
-        seterr(err, errlen, "no XEN_ELFNOTE_PHYS32_ENTRY note: not a PVH kernel");
+        boot_seterr(err, errlen, "no XEN_ELFNOTE_PHYS32_ENTRY note: not a PVH kernel");
         return -1;
     }
     if (!entry_in_segment(&e, xn.entry)) {
-        seterr(err, errlen, "XEN_ELFNOTE_PHYS32_ENTRY %#x is not inside any PT_LOAD segment's file bytes",
+        boot_seterr(err, errlen, "XEN_ELFNOTE_PHYS32_ENTRY %#x is not inside any PT_LOAD segment's file bytes",
                xn.entry);
         return -1;
     }
@@ -474,7 +464,7 @@ static int load_elf(const uint8_t *img, size_t len, const struct guest_mem *mem,
         return -1;
     rewrite_segments(&e, mem, info);
     if (info->rewritten_sites == 0 && !info->has_hypercall_page_note) {
-        seterr(err, errlen, "no vmcall/vmmcall hypercall sites found and no XEN_ELFNOTE_HYPERCALL_PAGE "
+        boot_seterr(err, errlen, "no vmcall/vmmcall hypercall sites found and no XEN_ELFNOTE_HYPERCALL_PAGE "
                "note: xenkvm cannot route this kernel's hypercalls");
         return -1;
     }
@@ -486,11 +476,11 @@ int kernel_load(const uint8_t *image, size_t len, const struct guest_mem *mem,
 {
     memset(info, 0, sizeof(*info));
     if (!image || !mem || !mem->at) {
-        seterr(err, errlen, "kernel_load: no image or no guest memory");
+        boot_seterr(err, errlen, "kernel_load: no image or no guest memory");
         return -1;
     }
     if (len > LOADER_MAX_IMAGE) {
-        seterr(err, errlen, "image is %zu bytes, larger than the %u MiB limit", len, LOADER_MAX_IMAGE >> 20);
+        boot_seterr(err, errlen, "image is %zu bytes, larger than the %u MiB limit", len, LOADER_MAX_IMAGE >> 20);
         return -1;
     }
     uint8_t *vmlinux = NULL;
@@ -508,7 +498,7 @@ int kernel_load(const uint8_t *image, size_t len, const struct guest_mem *mem,
     if (rc < 0 && err && errlen) {
         char why[256];
         snprintf(why, sizeof(why), "%s", err);
-        seterr(err, errlen, "bzImage's %s-compressed vmlinux: %s", info->compression, why);
+        boot_seterr(err, errlen, "bzImage's %s-compressed vmlinux: %s", info->compression, why);
     }
     return rc;
 }
