@@ -189,44 +189,50 @@ int cmd_run(int argc, char **argv)
     }
     d.vm.report_since = cli_start;
     d.vm.report_first_exit = getenv("XENKVM_REPORT_STARTUP") != NULL;
+    /* From here on, every exit goes through the one teardown at "out". */
+    int status = EXIT_ERROR;
     struct domctl *ctl = NULL;
+    struct console *con = NULL;
+    struct xs_relay *relay = NULL;
+    struct xs_client *xs = NULL;
+    bool tree_written = false;
+    struct blkback_disks *blk = NULL;
     if (ctl_opts.socket && !(ctl = domctl_create(&d, &ctl_opts)))
-        return EXIT_ERROR;
-    struct console *con = console_create(&d, domain_special_page(&d, SPECIAL_CONSOLE),
-                                         ctl ? domctl_console_in(ctl) :
-                                         cfg.console_stdin ? STDIN_FILENO : -1,
-                                         ctl ? domctl_console_out(ctl) : STDOUT_FILENO);
+        goto out;
+    con = console_create(&d, domain_special_page(&d, SPECIAL_CONSOLE),
+                         ctl ? domctl_console_in(ctl) :
+                         cfg.console_stdin ? STDIN_FILENO : -1,
+                         ctl ? domctl_console_out(ctl) : STDOUT_FILENO);
     if (!con) {
         log_err("cannot set up the console");
-        return EXIT_ERROR;
+        goto out;
     }
     d.params[HVM_PARAM_CONSOLE_EVTCHN] = console_port(con);
 
     if (!no_xenstore && !cfg.xenstore_socket && access(XS_DEFAULT_SOCKET, F_OK) == 0)
         cfg.xenstore_socket = XS_DEFAULT_SOCKET;
-    struct xs_relay *relay = xs_relay_create(&d, domain_special_page(&d, SPECIAL_XENSTORE));
+    relay = xs_relay_create(&d, domain_special_page(&d, SPECIAL_XENSTORE));
     if (!relay) {
         log_err("cannot set up the xenstore ring");
-        return EXIT_ERROR;
+        goto out;
     }
     d.params[HVM_PARAM_STORE_EVTCHN] = xs_relay_port(relay);
-    struct xs_client *xs = NULL;
     if (cfg.xenstore_socket && !no_xenstore) {
         xs = xs_open(cfg.xenstore_socket);
         int rc = xs ? xenstore_tree(xs, &d, &cfg) : -errno;
+        tree_written = xs && !rc;
         if (!rc)
             rc = xs_relay_connect(relay, cfg.xenstore_socket);
         if (rc) {
             log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(-rc));
-            return EXIT_ERROR;
+            goto out;
         }
     } else {
         log_info("no xenstore daemon: the guest's xenstore ring stays unanswered");
     }
-    struct blkback_disks *blk = NULL;
     if (ndisks && !xs) {
         log_err("run: --disk needs a xenstore daemon (xenkvmd)");
-        return EXIT_ERROR;
+        goto out;
     }
     if (ndisks && !(blk = blkback_disks_open(&d, cfg.xenstore_socket)))
         snprintf(err, sizeof(err), "xenstore %s: %s", cfg.xenstore_socket, strerror(errno));
@@ -238,9 +244,7 @@ int cmd_run(int argc, char **argv)
     }
     if (ndisks && !blk) {
         log_err("%s", err);
-        xs_domain_destroy_tree(xs, d.domid);
-        xs_close(xs);
-        return EXIT_ERROR;
+        goto out;
     }
 
     struct retree rt = { &d, &cfg };
@@ -249,7 +253,7 @@ int cmd_run(int argc, char **argv)
         int rc = domctl_start(ctl, relay, xs ? cfg.xenstore_socket : NULL, retree, &rt);
         if (rc < 0) {
             log_err("control socket %s: %s", ctl_opts.socket, strerror(-rc));
-            return EXIT_ERROR;
+            goto out;
         }
     }
     if (paused)
@@ -259,15 +263,16 @@ int cmd_run(int argc, char **argv)
         close(ready_fd);
     }
 
-    int status = domain_run(&d);
+    status = domain_run(&d);
     if (ctl)
         domctl_finish(ctl, status);
     log_info("domain %u (%s) ended: exit status %d", d.domid, d.name, status);
+out:
     blkback_disks_close(blk);
-    if (xs) {
+    if (tree_written)
         xs_domain_destroy_tree(xs, d.domid);
+    if (xs)
         xs_close(xs);
-    }
     xs_relay_destroy(relay);
     console_destroy(con);
     domain_destroy(&d);
