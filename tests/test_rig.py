@@ -35,7 +35,8 @@ def rig(build):
 
 
 # Host-side limits per scenario (s): about 3x what each takes here.
-SCENARIO_TIMEOUT = {"kvm-check": 150, "xtest-all": 300, "boot-bench": 400, "linux-boot": 900}
+SCENARIO_TIMEOUT = {"kvm-check": 150, "xtest-all": 300, "boot-bench": 400, "linux-boot": 900,
+                    "linux-blk": 400}
 
 
 def _run_once(name, timeout, args):
@@ -121,3 +122,16 @@ def test_linux_guest(linux_boot, check):
 def test_linux_boot_scenario_exit_status(linux_boot):
     assert "RIG-DONE" in linux_boot.stdout.splitlines(), _show(linux_boot)
     assert linux_boot.returncode == 0, _show(linux_boot)
+
+
+@pytest.fixture(scope="module")
+def linux_blk(rig):
+    return run_scenario("linux-blk")
+
+
+@pytest.mark.parametrize("check", ["linux-blk", "linux-blk-ro"])
+def test_linux_blkfront(linux_blk, check):
+    """Linux's xen-blkfront against blkback, two disks: a flushed write to xvda is read
+    back and found in the image file; xvdb is read-only in the guest and refuses writes."""
+    res = results(linux_blk.stdout)
+    assert res.get(check, ("missing",))[0] == "PASS", _show(linux_blk)
