@@ -435,7 +435,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
         xv->v = &d->vm.vcpus[i];
         xv->id = i;
         xv->vi_gpa = ~0ull;
-        xv->up = i == 0;
+        atomic_store(&xv->up, i == 0);
         xv->initialised = i == 0;
         xv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (xv->wake_fd < 0 || vcpu_timers_init(xv) < 0) {

@@ -56,9 +56,11 @@ struct xvcpu {
     uint64_t timer_deadline;       /* singleshot, system time ns; 0 = none */
     uint64_t periodic_ns;
     int wake_fd;                   /* eventfd: an event for a blocked vCPU */
-    /* Bring-up (VCPUOP_initialise / VCPUOP_up, or INIT/SIPI): guarded by d->lock.
-     * up: started by VCPUOP_up, or seen making a hypercall after a SIPI. */
-    bool up, initialised, reset_pending;
+    /* Bring-up (VCPUOP_initialise / VCPUOP_up, or INIT/SIPI): guarded by d->lock,
+     * but for up, which the vCPU's own thread also sets (lock-free) when it is
+     * seen making a hypercall after a SIPI. */
+    atomic_bool up;
+    bool initialised, reset_pending;
     struct vcpu_hvm_context ctx;
 };
 

@@ -50,7 +50,8 @@ int hypercall_trap(struct vcpu *v)
         return -1;
     }
     struct hcall h = { .d = d, .xv = &d->xv[v->id] };
-    h.xv->up = true;     /* a vCPU started by SIPI shows up here first */
+    if (!atomic_load_explicit(&h.xv->up, memory_order_relaxed))
+        atomic_store(&h.xv->up, true);   /* a vCPU started by SIPI shows up here first */
     h.long_mode = (s->efer & EFER_LMA) && s->cs.l;
     unsigned nr = (uint32_t)r->rax;
     long ret;

@@ -76,11 +76,9 @@ static long up(struct hcall *h, struct xvcpu *xv)
     struct domain *d = h->d;
     pthread_mutex_lock(&d->lock);
     long rc = xv->initialised ? 0 : -EINVAL;
-    bool start = !rc && !xv->up;
-    if (start) {
-        xv->up = true;
+    bool start = !rc && !atomic_exchange(&xv->up, true);
+    if (start)
         xv->reset_pending = true;
-    }
     pthread_mutex_unlock(&d->lock);
     if (start)
         vcpu_kick(xv->v);    /* out of KVM's wait-for-SIPI, into the context */
@@ -104,9 +102,9 @@ long do_vcpu_op(struct hcall *h)
     case VCPUOP_up:
         return up(h, xv);
     case VCPUOP_is_up:
-        return xv->up;
+        return atomic_load(&xv->up);
     case VCPUOP_get_runstate_info: {
-        struct vcpu_runstate_info info = { .state = xv->up ? RUNSTATE_running : RUNSTATE_offline,
+        struct vcpu_runstate_info info = { .state = atomic_load(&xv->up) ? RUNSTATE_running : RUNSTATE_offline,
                                            .state_entry_time = domain_system_time(h->d) };
         return guest_copy_to(&h->va, h->arg[2], &info, sizeof(info)) ? -EFAULT : 0;
     }
