@@ -166,15 +166,20 @@ static void sweep(struct xs_server *s)
     s->any_dead = false;
 }
 
+void xs_daemon_block_signals(sigset_t *mask)
+{
+    sigemptyset(mask);
+    sigaddset(mask, SIGTERM);
+    sigaddset(mask, SIGINT);
+    sigprocmask(SIG_BLOCK, mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 int xs_daemon_run(const char *socket_path, const struct xs_quota *q, int ready_fd)
 {
     struct xs_server s;
     sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    xs_daemon_block_signals(&mask);
     int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     int lfd = listen_on(socket_path);
     if (lfd < 0 || sfd < 0)

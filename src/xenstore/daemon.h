@@ -1,5 +1,6 @@
 /* The daemon's event loop: a listening unix socket and its connections. */
 #pragma once
+#include <signal.h>
 #include "xenstore/quota.h"
 
 #define XS_DEFAULT_SOCKET "/run/xenkvm/xenstored.sock"
@@ -8,3 +9,6 @@
  * one byte to ready_fd (if >= 0) and serves until SIGTERM/SIGINT.
  * Returns a process exit status. */
 int xs_daemon_run(const char *socket_path, const struct xs_quota *q, int ready_fd);
+/* Blocks SIGTERM and SIGINT in the calling thread (the main loop takes them
+ * through a signalfd; other threads must not), ignores SIGPIPE; mask gets the set. */
+void xs_daemon_block_signals(sigset_t *mask);

@@ -13,17 +13,6 @@
 #include "xenstore/daemon.h"
 #include "xenstore/registry.h"
 
-/* The registry thread must not take the signals meant for the main loop. */
-static void block_signals(void)
-{
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
 /* xenstore, then (unless disabled) the registry beside it; returns the exit status. */
 static int serve(const char *sock, const struct xs_quota *q, int ready_fd,
                  struct registry_opts *ro, const char *log_file)
@@ -32,7 +21,8 @@ static int serve(const char *sock, const struct xs_quota *q, int ready_fd,
         die("%s: %m", log_file);
     setvbuf(stderr, NULL, _IOLBF, 0);
     if (ro) {
-        block_signals();
+        sigset_t mask;
+        xs_daemon_block_signals(&mask);   /* before the registry thread inherits the mask */
         if (registry_start(ro) < 0)
             return 1;
     }
