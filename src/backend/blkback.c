@@ -17,7 +17,7 @@ void blkback_limits(const struct blk_disk *disk, struct blk_limits *lim)
     };
 }
 
-void blkback_init(struct blkback *b, struct blk_disk *disk, const struct blk_env *env)
+void blkback_init(struct blkback *b, struct blk_disk *disk, const struct gnt_env *env)
 {
     memset(b, 0, sizeof(*b));
     b->disk = disk;

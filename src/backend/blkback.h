@@ -12,7 +12,7 @@ struct blkback_ring {
 
 struct blkback {
     struct blk_disk *disk;
-    struct blk_env env;
+    struct gnt_env env;
     struct blk_limits lim;
     unsigned nr_queues;                       /* connected queues, 0 when idle */
     struct blkq q[BLK_MAX_QUEUES];
@@ -24,7 +24,7 @@ struct blkback {
 
 /* The limits this backend offers for disk. */
 void blkback_limits(const struct blk_disk *disk, struct blk_limits *lim);
-void blkback_init(struct blkback *b, struct blk_disk *disk, const struct blk_env *env);
+void blkback_init(struct blkback *b, struct blk_disk *disk, const struct gnt_env *env);
 /* Maps the rings and, if threaded, starts one worker per queue. Without
  * threads the caller drives b->q[i] with blkq_process/blkq_reap.
  * Returns 0 or -errno with err set (nothing left connected). */

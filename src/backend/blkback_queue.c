@@ -315,7 +315,7 @@ void blkq_reap(struct blkq *q, bool wait)
 
 /* ---- set-up ---- */
 
-int blkq_init(struct blkq *q, unsigned idx, const struct blk_env *env, struct blk_disk *disk,
+int blkq_init(struct blkq *q, unsigned idx, const struct gnt_env *env, struct blk_disk *disk,
               const struct blk_limits *lim, const grant_ref_t *refs, unsigned nr_pages,
               char *err, size_t errlen)
 {

@@ -3,7 +3,7 @@
  * (the device's worker, or a test calling blkq_process/blkq_reap itself). */
 #pragma once
 #include "backend/blkif_disk.h"
-#include "backend/blkif_env.h"
+#include "backend/grant_env.h"
 #include "backend/blkif_req.h"
 #include <liburing.h>
 #include <sys/uio.h>
@@ -16,7 +16,7 @@ struct blkq_stats {
 
 struct blkq {
     unsigned idx;
-    const struct blk_env *env;
+    const struct gnt_env *env;
     struct blk_disk *disk;
     struct blk_limits lim;
     blkif_back_ring_t ring;
@@ -35,7 +35,7 @@ struct blkq {
 
 /* Maps the ring (nr_pages grant refs, a power of two <= BLK_MAX_RING_PAGES)
  * and sets up io_uring. Returns 0 or -errno with err set. */
-int blkq_init(struct blkq *q, unsigned idx, const struct blk_env *env, struct blk_disk *disk,
+int blkq_init(struct blkq *q, unsigned idx, const struct gnt_env *env, struct blk_disk *disk,
               const struct blk_limits *lim, const grant_ref_t *refs, unsigned nr_pages,
               char *err, size_t errlen);
 /* Takes new requests off the ring and submits them; answers bad ones at once. */

@@ -2,7 +2,7 @@
  * blkback offers, and connecting the frontend's rings and event channels. */
 #include "backend/blkback_vbd.h"
 #include "backend/blkback.h"
-#include "backend/blkback_domain.h"
+#include "backend/domain_env.h"
 #include "backend/xenbus_backend.h"
 #include "config/disk.h"
 #include "xen/domain.h"
@@ -26,8 +26,8 @@ struct vbd {
     struct xenbus_dev *dev;
     struct disk_spec spec;
     struct blk_disk disk;
-    struct blk_env env;
-    struct blk_domain_env denv;
+    struct gnt_env env;
+    struct domain_env denv;
     struct blkback be;
     struct kick_ctx kick[BLK_MAX_QUEUES];
     struct vbd *next;
@@ -261,7 +261,7 @@ int blkback_disk_add(struct blkback_disks *ds, const char *spec, char *err, size
         goto fail_spec;
     if (v->spec.discard == 0)
         v->disk.discard = false;
-    blk_domain_env_init(&v->denv, ds->d, &v->env);
+    domain_env_init(&v->denv, ds->d, &v->env);
     blkback_init(&v->be, &v->disk, &v->env);
     v->dev = xenbus_dev_create(ds->bus, &vbd_ops, v->spec.devid, v, err, errlen);
     if (!v->dev)

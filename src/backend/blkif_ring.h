@@ -24,5 +24,6 @@
 #define BLK_MAX_RING_PAGES (1u << BLK_MAX_RING_PAGE_ORDER)
 #define BLK_MAX_QUEUES 4
 
+_Static_assert(BLK_MAX_RING_PAGES <= 16 && BLK_MAX_QUEUES <= 16, "grant_env.h's limits");
 _Static_assert(BLK_MAX_INDIRECT_SEGS <= BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * BLK_SEGS_PER_INDIRECT_PAGE,
                "indirect segments must fit the indirect pages a request can carry");

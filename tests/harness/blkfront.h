@@ -48,7 +48,7 @@ struct hx {
     grant_ref_t *ref_ro, *ref_rw;/* per frame: a standing grant (hx_frame_ref), 0 = none */
     long live_maps;              /* grant mappings not yet unmapped */
     long ring_maps;
-    struct blk_env env;
+    struct gnt_env env;
     struct blk_disk disk;
     struct blkback be;
     struct hx_queue q[BLK_MAX_QUEUES];

@@ -1,4 +1,4 @@
-/* The harness's blk_env: a fake grant table over a memfd of frames. */
+/* The harness's gnt_env: a fake grant table over a memfd of frames. */
 #include "harness/blkfront.h"
 #include <errno.h>
 #include <sys/mman.h>
@@ -116,7 +116,7 @@ static void env_notify(void *opaque, unsigned q)
 
 void hx_env_init(struct hx *h)
 {
-    h->env = (struct blk_env){
+    h->env = (struct gnt_env){
         .opaque = h, .map = env_map, .unmap = env_unmap, .map_ring = env_map_ring,
         .unmap_ring = env_unmap_ring, .notify = env_notify,
     };

@@ -1,12 +1,17 @@
-/* What the blkif ring processing needs from its surroundings: grant mapping
- * and notifying the frontend. Implemented over a real domain (blkback_domain.c)
- * and by the test harness (tests/harness/), so the core never sees KVM. */
+/* What a backend's ring processing (blkback, netback) needs from its
+ * surroundings: grant mapping and notifying the frontend. Implemented over a
+ * real domain (domain_env.c) and by the test harnesses (tests/harness/), so
+ * the backend cores never see KVM. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
 #include <xen/grant_table.h>
 
-struct blk_env {
+/* Most pages one ring may span; most event channels one device may bind. */
+#define GNT_ENV_MAX_RING_PAGES 16u
+#define GNT_ENV_MAX_PORTS 16u
+
+struct gnt_env {
     void *opaque;
     /* Maps n granted pages (read-only or writable) into out[]. All or nothing:
      * returns GNTST_okay, or a GNTST_* error with nothing left mapped. */
@@ -16,6 +21,8 @@ struct blk_env {
      * ring); NULL with *err set on failure. */
     void *(*map_ring)(void *opaque, const grant_ref_t *refs, unsigned n, int16_t *err);
     void (*unmap_ring)(void *opaque, void *ring, const grant_ref_t *refs, unsigned n);
-    /* Raises queue q's event channel in the frontend. */
+    /* Raises the device's event channel number q (0 .. GNT_ENV_MAX_PORTS-1)
+     * in the frontend: blkback's queue q; netback's queue q/2, tx (even) or
+     * rx (odd), which share a port unless the channels are split. */
     void (*notify)(void *opaque, unsigned q);
 };

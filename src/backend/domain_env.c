@@ -1,12 +1,12 @@
-/* The blkback env over a domain's grant table, memory and event channels. */
-#include "backend/blkback_domain.h"
+/* The backends' gnt_env over a domain's grant table, memory and event channels. */
+#include "backend/domain_env.h"
 #include "xen/domain.h"
 #include "common/log.h"
 #include <sys/mman.h>
 
 static int16_t dom_map(void *opaque, const grant_ref_t *refs, unsigned n, bool ro, void **out)
 {
-    struct blk_domain_env *de = opaque;
+    struct domain_env *de = opaque;
     struct domain *d = de->d;
     int16_t err = GNTST_okay;
     pthread_mutex_lock(&d->lock);
@@ -25,7 +25,7 @@ static int16_t dom_map(void *opaque, const grant_ref_t *refs, unsigned n, bool r
 
 static void dom_unmap(void *opaque, const grant_ref_t *refs, unsigned n, bool ro)
 {
-    struct blk_domain_env *de = opaque;
+    struct domain_env *de = opaque;
     pthread_mutex_lock(&de->d->lock);
     for (unsigned i = 0; i < n; i++)
         gnttab_host_unmap(&de->d->gt, refs[i], ro);
@@ -57,11 +57,11 @@ static off_t memfd_offset(struct vm *vm, const uint8_t *p)
  * one contiguous mapping of the domain's memfd. */
 static void *dom_map_ring(void *opaque, const grant_ref_t *refs, unsigned n, int16_t *err)
 {
-    struct blk_domain_env *de = opaque;
+    struct domain_env *de = opaque;
     struct domain *d = de->d;
-    void *pages[BLK_MAX_RING_PAGES];
-    if (n > BLK_MAX_RING_PAGES || (*err = dom_map(de, refs, n, false, pages)) != GNTST_okay) {
-        if (n > BLK_MAX_RING_PAGES)
+    void *pages[GNT_ENV_MAX_RING_PAGES];
+    if (n > GNT_ENV_MAX_RING_PAGES || (*err = dom_map(de, refs, n, false, pages)) != GNTST_okay) {
+        if (n > GNT_ENV_MAX_RING_PAGES)
             *err = GNTST_general_error;
         return NULL;
     }
@@ -93,19 +93,19 @@ static void dom_unmap_ring(void *opaque, void *ring, const grant_ref_t *refs, un
 
 static void dom_notify(void *opaque, unsigned q)
 {
-    struct blk_domain_env *de = opaque;
+    struct domain_env *de = opaque;
     pthread_mutex_lock(&de->d->lock);
-    if (q < BLK_MAX_QUEUES && de->host_port[q] > 0)
+    if (q < GNT_ENV_MAX_PORTS && de->host_port[q] > 0)
         evtchn_host_notify(&de->d->ev, de->host_port[q]);
     pthread_mutex_unlock(&de->d->lock);
 }
 
-void blk_domain_env_init(struct blk_domain_env *de, struct domain *d, struct blk_env *env)
+void domain_env_init(struct domain_env *de, struct domain *d, struct gnt_env *env)
 {
     de->d = d;
-    for (unsigned i = 0; i < BLK_MAX_QUEUES; i++)
+    for (unsigned i = 0; i < GNT_ENV_MAX_PORTS; i++)
         de->host_port[i] = -1;
-    *env = (struct blk_env){
+    *env = (struct gnt_env){
         .opaque = de, .map = dom_map, .unmap = dom_unmap, .map_ring = dom_map_ring,
         .unmap_ring = dom_unmap_ring, .notify = dom_notify,
     };
