@@ -84,5 +84,9 @@ int net_tap_open(const char *name, unsigned nr_queues, unsigned mtu, const char 
  * the kernel then hands us checksum-partial and GSO packets only when the
  * guest can take them. 0 or -errno. */
 int net_tap_set_offload(int fd, const struct net_features *feat);
+/* Keeps the first active of nr_queues queues attached and detaches the rest
+ * (TUNSETQUEUE), so the kernel steers packets only to queues being served.
+ * 0 or -errno. */
+int net_tap_set_queues(const int *fds, unsigned nr_queues, unsigned active);
 /* Closes the fds; the kernel removes the device with its last fd. */
 void net_tap_close(int *fds, unsigned nr_queues);
