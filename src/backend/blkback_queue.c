@@ -42,9 +42,9 @@ static void respond(struct blkq *q, uint64_t id, uint8_t op, int16_t status)
     r->operation = op;
     r->status = status;
     q->ring.rsp_prod_pvt++;
-    q->stats.requests++;
+    atomic_fetch_add_explicit(&q->stats.requests, 1, memory_order_relaxed);
     if (status != BLKIF_RSP_OKAY)
-        q->stats.errors++;
+        atomic_fetch_add_explicit(&q->stats.errors, 1, memory_order_relaxed);
     q->notify_pending = true;
 }
 
@@ -207,9 +207,14 @@ static bool submit_plan(struct blkq *q, struct blk_slot *s, struct blk_plan *p)
         io_uring_sqe_set_flags(sqe, drain | (p->flush ? IOSQE_IO_LINK : 0));
         drain = 0;
         s->pending = 1;
-        q->stats.bytes += s->expect;
+        atomic_fetch_add_explicit(&q->stats.bytes, s->expect, memory_order_relaxed);
+        atomic_fetch_add_explicit(p->read ? &q->stats.rd_reqs : &q->stats.wr_reqs, 1,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(p->read ? &q->stats.rd_sect : &q->stats.wr_sect,
+                                  p->nr_sectors, memory_order_relaxed);
     }
     if (p->flush) {
+        atomic_fetch_add_explicit(&q->stats.flush_reqs, 1, memory_order_relaxed);
         struct io_uring_sqe *sqe = get_sqe(q);
         if (!sqe)        /* the data SQE, if any, is queued: its CQE answers */
             return s->status = BLKIF_RSP_ERROR, s->pending > 0;

@@ -6,12 +6,15 @@
 #include "backend/grant_env.h"
 #include "backend/blkif_req.h"
 #include <liburing.h>
+#include <stdatomic.h>
 #include <sys/uio.h>
 
 struct blk_slot;
 
+/* Written by the queue's thread, read by anyone (relaxed atomics). */
 struct blkq_stats {
-    uint64_t requests, errors, bytes;
+    _Atomic uint64_t requests, errors, bytes;
+    _Atomic uint64_t rd_reqs, wr_reqs, rd_sect, wr_sect, flush_reqs;
 };
 
 struct blkq {

@@ -2,6 +2,7 @@
  * blkback offers, and connecting the frontend's rings and event channels. */
 #include "backend/blkback_vbd.h"
 #include "backend/blkback.h"
+#include <stdatomic.h>
 #include "backend/domain_env.h"
 #include "backend/xenbus_backend.h"
 #include "config/disk.h"
@@ -22,7 +23,7 @@ struct kick_ctx {
 };
 
 struct vbd {
-    struct blkback_disks *ds;
+    struct domain *d;
     struct xenbus_dev *dev;
     struct disk_spec spec;
     struct blk_disk disk;
@@ -30,13 +31,6 @@ struct vbd {
     struct domain_env denv;
     struct blkback be;
     struct kick_ctx kick[BLK_MAX_QUEUES];
-    struct vbd *next;
-};
-
-struct blkback_disks {
-    struct domain *d;
-    struct xenbus_bus *bus;
-    struct vbd *vbds;
 };
 
 /* ---- creation-time nodes and features ---- */
@@ -133,7 +127,7 @@ static int read_queue(struct xenbus_dev *dev, const char *prefix, unsigned order
 
 static void unbind(struct vbd *v)
 {
-    struct domain *d = v->ds->d;
+    struct domain *d = v->d;
     pthread_mutex_lock(&d->lock);
     for (unsigned q = 0; q < BLK_MAX_QUEUES; q++) {
         if (v->denv.host_port[q] > 0)
@@ -172,7 +166,7 @@ static int vbd_connect(struct xenbus_dev *dev, char *err, size_t errlen)
     int rc = blkback_connect(&v->be, nq, rings, true, err, errlen);
     if (rc)
         return rc;
-    struct domain *d = v->ds->d;
+    struct domain *d = v->d;
     pthread_mutex_lock(&d->lock);
     for (unsigned q = 0; q < nq && !rc; q++) {
         v->kick[q] = (struct kick_ctx){ v, q };
@@ -204,35 +198,27 @@ static void vbd_disconnect(struct xenbus_dev *dev)
     log_info("vbd %s: disconnected", v->spec.vdev);
 }
 
+/* ---- a disk on the domain's bus ---- */
+
+static void vbd_release(struct xenbus_dev *dev)
+{
+    struct vbd *v = dev->priv;
+    blk_disk_close(&v->disk);
+    disk_spec_free(&v->spec);
+    free(v);
+}
+
 static const struct xenbus_dev_ops vbd_ops = {
     .type = "vbd", .write_nodes = vbd_write_nodes, .init_wait = vbd_init_wait,
-    .connect = vbd_connect, .disconnect = vbd_disconnect,
+    .connect = vbd_connect, .disconnect = vbd_disconnect, .release = vbd_release,
 };
 
-/* ---- the domain's disks ---- */
-
-static int watch_on_domain(void *opaque, int fd, void (*fn)(void *), void *arg)
+static bool same_devid(struct xenbus_dev *dev, void *arg)
 {
-    return domain_watch_fd(opaque, fd, fn, arg);
+    return dev->devid == *(unsigned *)arg;
 }
 
-struct blkback_disks *blkback_disks_open(struct domain *d, const char *socket_path)
-{
-    struct blkback_disks *ds = calloc(1, sizeof(*ds));
-    if (!ds)
-        return NULL;
-    ds->d = d;
-    ds->bus = xenbus_bus_open(socket_path, d->domid, watch_on_domain, d);
-    if (!ds->bus) {
-        int e = errno;
-        free(ds);
-        errno = e;
-        return NULL;
-    }
-    return ds;
-}
-
-int blkback_disk_add(struct blkback_disks *ds, const char *spec, char *err, size_t errlen)
+int vbd_add(struct xenbus_bus *bus, struct domain *d, const char *spec, char *err, size_t errlen)
 {
     struct vbd *v = calloc(1, sizeof(*v));
     if (!v) {
@@ -240,7 +226,7 @@ int blkback_disk_add(struct blkback_disks *ds, const char *spec, char *err, size
         return -1;
     }
     char why[200];
-    v->ds = ds;
+    v->d = d;
     if (disk_parse(&v->spec, spec, why, sizeof(why)) < 0 ||
         disk_check_supported(&v->spec, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "disk '%s': %s", spec, why);
@@ -252,25 +238,23 @@ int blkback_disk_add(struct blkback_disks *ds, const char *spec, char *err, size
                                                     : "an empty drive is not supported");
         goto fail_spec;
     }
-    for (struct vbd *o = ds->vbds; o; o = o->next)
-        if (o->spec.devid == v->spec.devid) {
-            snprintf(err, errlen, "disk '%s': %s is already in use", spec, v->spec.vdev);
-            goto fail_spec;
-        }
+    unsigned devid = (unsigned)v->spec.devid;
+    if (xenbus_bus_find(bus, "vbd", same_devid, &devid)) {
+        snprintf(err, errlen, "disk '%s': %s is already in use", spec, v->spec.vdev);
+        goto fail_spec;
+    }
     if (blk_disk_open(&v->disk, v->spec.target, v->spec.readonly || v->spec.cdrom, err, errlen) < 0)
         goto fail_spec;
     if (v->spec.discard == 0)
         v->disk.discard = false;
-    domain_env_init(&v->denv, ds->d, &v->env);
+    domain_env_init(&v->denv, d, &v->env);
     blkback_init(&v->be, &v->disk, &v->env);
-    v->dev = xenbus_dev_create(ds->bus, &vbd_ops, v->spec.devid, v, err, errlen);
+    v->dev = xenbus_dev_create(bus, &vbd_ops, devid, v, err, errlen);
     if (!v->dev)
         goto fail_disk;
-    v->next = ds->vbds;
-    ds->vbds = v;
-    log_info("vbd %s (%d): %s, %llu sectors, %s", v->spec.vdev, v->spec.devid, v->spec.target,
+    log_info("vbd %s (%u): %s, %llu sectors, %s", v->spec.vdev, devid, v->spec.target,
              (unsigned long long)v->disk.sectors, v->disk.readonly ? "read-only" : "read-write");
-    return 0;
+    return (int)devid;
 fail_disk:
     blk_disk_close(&v->disk);
 fail_spec:
@@ -279,17 +263,25 @@ fail_spec:
     return -1;
 }
 
-void blkback_disks_close(struct blkback_disks *ds)
+bool vbd_is(struct xenbus_dev *dev, const char *id)
 {
-    if (!ds)
-        return;
-    xenbus_bus_close(ds->bus);       /* disconnects and removes every device */
-    while (ds->vbds) {
-        struct vbd *v = ds->vbds;
-        ds->vbds = v->next;
-        blk_disk_close(&v->disk);
-        disk_spec_free(&v->spec);
-        free(v);
+    struct vbd *v = dev->priv;
+    char num[16];
+    snprintf(num, sizeof(num), "%u", dev->devid);
+    return !strcmp(id, num) || (v && v->spec.vdev && !strcmp(id, v->spec.vdev));
+}
+
+void vbd_info(struct xenbus_dev *dev, struct device_info *out)
+{
+    struct vbd *v = dev->priv;
+    snprintf(out->name, sizeof(out->name), "%s", v->spec.vdev);
+    snprintf(out->target, sizeof(out->target), "%s", v->spec.target);
+    for (unsigned q = 0; q < BLK_MAX_QUEUES; q++) {
+        const struct blkq_stats *st = &v->be.q[q].stats;
+        out->rd_reqs += atomic_load_explicit(&st->rd_reqs, memory_order_relaxed);
+        out->wr_reqs += atomic_load_explicit(&st->wr_reqs, memory_order_relaxed);
+        out->rd_sect += atomic_load_explicit(&st->rd_sect, memory_order_relaxed);
+        out->wr_sect += atomic_load_explicit(&st->wr_sect, memory_order_relaxed);
+        out->flush_reqs += atomic_load_explicit(&st->flush_reqs, memory_order_relaxed);
     }
-    free(ds);
 }

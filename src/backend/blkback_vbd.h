@@ -1,17 +1,18 @@
-/* A domain's virtual block devices: each disk spec (xl-disk-configuration)
- * becomes a blkback device announced on xenbus as a vbd. */
+/* vbd devices on xenbus: the nodes libxl writes for a disk, the features
+ * blkback offers, and connecting the frontend's rings and event channels. */
 #pragma once
+#include "backend/devices.h"
+#include <stdbool.h>
 #include <stddef.h>
 
 struct domain;
-struct blkback_disks;
+struct xenbus_bus;
+struct xenbus_dev;
 
-/* Opens the domain's xenbus connection to the xenstore daemon at socket_path;
- * watch events are served on the domain's I/O thread. NULL + errno. */
-struct blkback_disks *blkback_disks_open(struct domain *d, const char *socket_path);
-/* Parses spec, opens the image and announces the device (state InitWait).
- * Returns 0 or -1 with err set. */
-int blkback_disk_add(struct blkback_disks *ds, const char *spec, char *err, size_t errlen);
-/* Disconnects and removes every device. Call once the domain's I/O thread
- * has stopped (after domain_run). */
-void blkback_disks_close(struct blkback_disks *ds);
+/* Parses spec (xl-disk-configuration), opens the image and announces the
+ * device on bus (state InitWait). Returns the devid, or -1 with err set. */
+int vbd_add(struct xenbus_bus *bus, struct domain *d, const char *spec, char *err, size_t errlen);
+/* Whether the vbd is the one xl names id: its vdev or its device number. */
+bool vbd_is(struct xenbus_dev *dev, const char *id);
+/* Fills the vbd's name, image and counters (bus lock held). */
+void vbd_info(struct xenbus_dev *dev, struct device_info *out);

@@ -175,6 +175,9 @@ static void remove_dev(struct xenbus_dev *dev)
     in_txn(dev, rm_dirs);
     dev->gone = true;
     log_info("xenbus: %s removed", dev->be_path);
+    if (dev->ops->release)
+        dev->ops->release(dev);
+    dev->priv = NULL;
 }
 
 /* ---- the handshake ---- */
@@ -270,6 +273,30 @@ void xenbus_dev_unplug(struct xenbus_dev *dev)
     pthread_mutex_lock(&dev->bus->lock);
     unplug_locked(dev);
     pthread_mutex_unlock(&dev->bus->lock);
+}
+
+void xenbus_dev_remove(struct xenbus_dev *dev)
+{
+    pthread_mutex_lock(&dev->bus->lock);
+    if (!dev->gone) {
+        dev->unplugging = true;
+        xenbus_printf(dev, 0, false, "online", "0");
+        set_state(dev, XenbusStateClosed);
+        remove_dev(dev);
+    }
+    pthread_mutex_unlock(&dev->bus->lock);
+}
+
+struct xenbus_dev *xenbus_bus_find(struct xenbus_bus *bus, const char *type,
+                                   bool (*fn)(struct xenbus_dev *dev, void *arg), void *arg)
+{
+    struct xenbus_dev *found = NULL;
+    pthread_mutex_lock(&bus->lock);
+    for (struct xenbus_dev *d = bus->devs; d && !found; d = d->next)
+        if (!d->gone && (!type || !strcmp(d->ops->type, type)) && fn(d, arg))
+            found = d;
+    pthread_mutex_unlock(&bus->lock);
+    return found;
 }
 
 static struct xenbus_dev *find(struct xenbus_bus *bus, const char *token, bool *be)

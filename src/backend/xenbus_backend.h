@@ -29,6 +29,8 @@ struct xenbus_dev_ops {
     int (*connect)(struct xenbus_dev *dev, char *err, size_t errlen);
     /* Undoes connect; called only after a successful connect. */
     void (*disconnect)(struct xenbus_dev *dev);
+    /* The device is gone (unplugged, or the bus closes): frees priv. */
+    void (*release)(struct xenbus_dev *dev);
 };
 
 struct xenbus_dev {
@@ -63,6 +65,13 @@ struct xenbus_dev *xenbus_dev_create(struct xenbus_bus *bus, const struct xenbus
 /* Hot-unplug: online=0, state Closing; the device goes once the frontend
  * has closed (at once if it never connected). */
 void xenbus_dev_unplug(struct xenbus_dev *dev);
+
+/* Removes the device at once, whatever the frontend is doing (xl's -f). */
+void xenbus_dev_remove(struct xenbus_dev *dev);
+/* Calls fn for each device of type (NULL: all) still present, under the bus
+ * lock; stops early when fn returns true. Returns the device it stopped at. */
+struct xenbus_dev *xenbus_bus_find(struct xenbus_bus *bus, const char *type,
+                                   bool (*fn)(struct xenbus_dev *dev, void *arg), void *arg);
 
 /* For the device ops (bus lock held). */
 int xenbus_printf(struct xenbus_dev *dev, uint32_t tx, bool frontend, const char *node,

@@ -1,6 +1,6 @@
 /* Control socket and console fan-out of one domain process (see domctl.h). */
 #include "cli/domctl.h"
-#include "backend/blkback_vbd.h"
+#include "backend/devices.h"
 #include "backend/xenstore_relay.h"
 #include "common/log.h"
 #include "toolstack/jsonline.h"
@@ -38,8 +38,7 @@ struct domctl {
     bool destroyed;
     struct xs_relay *relay;
     const char *xenstore;
-    struct blkback_disks *disks;
-    bool own_disks;                /* opened here by block-attach */
+    struct domain_devices *devs;   /* NULL: no xenstore, no devices */
     int (*retree)(void *);
     void *opaque;
 };
@@ -173,23 +172,17 @@ static void client_input(void *opaque);
 static struct json_object *block_attach(struct domctl *c, const char *spec)
 {
     char err[512];
-    if (!c->xenstore)
+    if (!c->devs)
         return jl_error("block-attach: the domain has no xenstore connection");
-    if (!c->disks) {
-        c->disks = blkback_disks_open(c->d, c->xenstore);
-        if (!c->disks)
-            return jl_error("block-attach: xenstore %s: %s", c->xenstore, strerror(errno));
-        c->own_disks = true;
-    }
-    if (blkback_disk_add(c->disks, spec, err, sizeof(err)) < 0)
+    if (devices_add_disk(c->devs, spec, err, sizeof(err)) < 0)
         return jl_error("%s", err);
     log_info("domain %u: disk '%s' attached", c->d->domid, spec);
     return jl_ok();
 }
 
-void domctl_set_disks(struct domctl *c, struct blkback_disks *disks)
+void domctl_set_devices(struct domctl *c, struct domain_devices *devs)
 {
-    c->disks = disks;
+    c->devs = devs;
 }
 
 /* Handles the first line of a connection. */
@@ -389,8 +382,6 @@ void domctl_finish(struct domctl *c, int status)
     }
     if (c->log_fd >= 0)
         close(c->log_fd);
-    if (c->own_disks)
-        blkback_disks_close(c->disks);
     if (c->timer_fd >= 0)
         close(c->timer_fd);
     free(c);

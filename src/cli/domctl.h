@@ -32,10 +32,10 @@ int domctl_console_out(struct domctl *c);   /* console backend writes here */
  * relay is reconnected. 0 or -errno. */
 int domctl_start(struct domctl *c, struct xs_relay *relay, const char *xenstore,
                  int (*retree)(void *opaque), void *opaque);
-/* The domain's disks (NULL: none yet; block-attach then opens them).
- * Requests {"op":"block-attach","spec":SPEC} add one at run time. */
-struct blkback_disks;
-void domctl_set_disks(struct domctl *c, struct blkback_disks *disks);
+/* The domain's xenbus devices (NULL without xenstore). Requests
+ * {"op":"block-attach","spec":SPEC} add a disk at run time. */
+struct domain_devices;
+void domctl_set_devices(struct domctl *c, struct domain_devices *devs);
 /* After domain_run: flushes console output, writes the status file
  * ("destroyed" when a destroy request ended the domain), closes clients and
  * removes the socket. */

@@ -2,7 +2,7 @@
 #include "cli/cli.h"
 #include "cli/domctl.h"
 #include "toolstack/uuid.h"
-#include "backend/blkback_vbd.h"
+#include "backend/devices.h"
 #include "backend/console.h"
 #include "backend/xenstore_relay.h"
 #include "xenstore/client.h"
@@ -21,12 +21,14 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: xenkvm run --kernel FILE [--ramdisk FILE] [--cmdline STRING]\n"
         "                  [--memory MiB] [--vcpus N] [--name NAME] [--domid N]\n"
-        "                  [--xenstore SOCKET | --no-xenstore] [--disk SPEC]... [-v]\n"
+        "                  [--xenstore SOCKET | --no-xenstore] [--disk SPEC]... [--vif SPEC]... [-v]\n"
         "Boots a PVH kernel (ELF vmlinux or bzImage) with its console on this terminal.\n"
         "xenstore: the xenkvmd socket given, else " XS_DEFAULT_SOCKET " if it exists;\n"
         "the domain's tree is written there and the guest's ring is connected to it.\n"
         "--disk: an xl disk spec (xl-disk-configuration(5)), e.g. /img.raw,raw,xvda,rw\n"
         "        or 'vdev=xvdb, access=ro, target=/dev/sdb'; raw images and block devices.\n"
+        "--vif: an xl vif spec (xl-network-configuration(5)), e.g. bridge=xenbr0,mac=00:16:3e:0:0:1:\n"
+        "        tap vifDOMID.DEVID on that (existing) bridge, served by netback.\n"
         "Exit status: 0 poweroff, 1 xenkvm error, 2 crash, 3 reboot, 4 suspend,\n"
         "             5 watchdog, 6 soft_reset.\n"
         "Under xenkvmd (see xenkvm(1)): [--uuid UUID] [--control SOCKET]\n"
@@ -98,6 +100,7 @@ int cmd_run(int argc, char **argv)
         { "xenstore", required_argument, NULL, 'x' },
         { "no-xenstore", no_argument, NULL, 'X' },
         { "disk", required_argument, NULL, 'D' },
+        { "vif", required_argument, NULL, 'V' },
         { "uuid", required_argument, NULL, 'U' },
         { "control", required_argument, NULL, 'C' },
         { "console-log", required_argument, NULL, 'L' },
@@ -113,8 +116,8 @@ int cmd_run(int argc, char **argv)
     long v;
     int c;
     bool no_xenstore = false;
-    const char *disks[16];
-    int ndisks = 0;
+    const char *disks[16], *vifs[16];
+    int ndisks = 0, nvifs = 0;
     struct domctl_opts ctl_opts = { 0 };
     int ready_fd = -1;
     bool paused = false;
@@ -149,6 +152,13 @@ int cmd_run(int argc, char **argv)
                 return EXIT_ERROR;
             }
             disks[ndisks++] = optarg;
+            break;
+        case 'V':
+            if (nvifs == (int)(sizeof(vifs) / sizeof(vifs[0]))) {
+                log_err("run: too many --vif options (%d at most)", nvifs);
+                return EXIT_ERROR;
+            }
+            vifs[nvifs++] = optarg;
             break;
         case 'U':
             if (ts_uuid_parse(optarg, uuid) < 0) {
@@ -196,7 +206,7 @@ int cmd_run(int argc, char **argv)
     struct xs_relay *relay = NULL;
     struct xs_client *xs = NULL;
     bool tree_written = false;
-    struct blkback_disks *blk = NULL;
+    struct domain_devices *devs = NULL;
     if (ctl_opts.socket && !(ctl = domctl_create(&d, &ctl_opts)))
         goto out;
     con = console_create(&d, domain_special_page(&d, SPECIAL_CONSOLE),
@@ -230,26 +240,28 @@ int cmd_run(int argc, char **argv)
     } else {
         log_info("no xenstore daemon: the guest's xenstore ring stays unanswered");
     }
-    if (ndisks && !xs) {
-        log_err("run: --disk needs a xenstore daemon (xenkvmd)");
+    if ((ndisks || nvifs) && !xs) {
+        log_err("run: --disk and --vif need a xenstore daemon (xenkvmd)");
         goto out;
     }
-    if (ndisks && !(blk = blkback_disks_open(&d, cfg.xenstore_socket)))
-        snprintf(err, sizeof(err), "xenstore %s: %s", cfg.xenstore_socket, strerror(errno));
-    for (int i = 0; blk && i < ndisks; i++) {
-        if (blkback_disk_add(blk, disks[i], err, sizeof(err)) < 0) {
-            blkback_disks_close(blk);
-            blk = NULL;
+    if (xs && !(devs = devices_open(&d, cfg.xenstore_socket, cfg.name, cfg.uuid))) {
+        log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(errno));
+        goto out;
+    }
+    for (int i = 0; i < ndisks; i++)
+        if (devices_add_disk(devs, disks[i], err, sizeof(err)) < 0) {
+            log_err("%s", err);
+            goto out;
         }
-    }
-    if (ndisks && !blk) {
-        log_err("%s", err);
-        goto out;
-    }
+    for (int i = 0; i < nvifs; i++)
+        if (devices_add_nic(devs, vifs[i], err, sizeof(err)) < 0) {
+            log_err("%s", err);
+            goto out;
+        }
 
     struct retree rt = { &d, &cfg };
     if (ctl) {
-        domctl_set_disks(ctl, blk);
+        domctl_set_devices(ctl, devs);
         int rc = domctl_start(ctl, relay, xs ? cfg.xenstore_socket : NULL, retree, &rt);
         if (rc < 0) {
             log_err("control socket %s: %s", ctl_opts.socket, strerror(-rc));
@@ -268,7 +280,7 @@ int cmd_run(int argc, char **argv)
         domctl_finish(ctl, status);
     log_info("domain %u (%s) ended: exit status %d", d.domid, d.name, status);
 out:
-    blkback_disks_close(blk);
+    devices_close(devs);
     if (tree_written)
         xs_domain_destroy_tree(xs, d.domid);
     if (xs)
