@@ -14,7 +14,7 @@
 #define BE "/local/domain/0/backend/vbd/5/51712"
 #define FE "/local/domain/5/device/vbd/51712"
 
-struct fake { int connects, disconnects; bool fail; };
+struct fake { int connects, disconnects, releases; bool fail; };
 
 static int fake_nodes(struct xenbus_dev *dev, uint32_t tx)
 {
@@ -39,9 +39,13 @@ static void fake_disconnect(struct xenbus_dev *dev)
 {
     ((struct fake *)dev->priv)->disconnects++;
 }
+static void fake_release(struct xenbus_dev *dev)
+{
+    ((struct fake *)dev->priv)->releases++;
+}
 static const struct xenbus_dev_ops ops = {
     .type = "vbd", .write_nodes = fake_nodes, .init_wait = fake_init_wait,
-    .connect = fake_connect, .disconnect = fake_disconnect,
+    .connect = fake_connect, .disconnect = fake_disconnect, .release = fake_release,
 };
 
 static pid_t daemon_pid;
@@ -210,7 +214,44 @@ TEST(xenbus_unplug_connected)
     CHECK(wait_for(bus, c, BE "/state", NULL));  /* removed */
     CHECK(!get(c, FE));
     CHECK_EQ(f.disconnects, 1);
+    CHECK_EQ(f.releases, 1);                     /* freed at removal, once */
     xenbus_bus_close(bus);
+    CHECK_EQ(f.releases, 1);
+    stop_daemon(c);
+}
+
+static bool is_devid(struct xenbus_dev *dev, void *arg)
+{
+    return dev->devid == *(unsigned *)arg;
+}
+
+/* xl's -f: the device goes at once while the frontend is still connected;
+ * a removed device is no longer found, and its devid can be used again. */
+TEST(xenbus_force_remove)
+{
+    struct xs_client *c = start_daemon();
+    struct xenbus_bus *bus = xenbus_bus_open(sock, DOMID, NULL, NULL);
+    struct fake f = { 0 }, g = { 0 };
+    char err[256];
+    unsigned id = 51712;
+    struct xenbus_dev *dev = xenbus_dev_create(bus, &ops, id, &f, err, sizeof(err));
+    CHECK(xenbus_bus_find(bus, "vbd", is_devid, &id) == dev);
+    CHECK(!xenbus_bus_find(bus, "vif", is_devid, &id));
+    xs_write_str(c, 0, FE "/ring-ref", "8");
+    fe_state(c, XenbusStateConnected);
+    CHECK(wait_for(bus, c, BE "/state", "4"));
+    xenbus_dev_remove(dev);
+    CHECK(!get(c, BE "/state"));
+    CHECK(!get(c, FE));
+    CHECK_EQ(f.disconnects, 1);
+    CHECK_EQ(f.releases, 1);
+    CHECK(!xenbus_bus_find(bus, "vbd", is_devid, &id));
+    xenbus_dev_remove(dev);                      /* twice: nothing more */
+    CHECK_EQ(f.releases, 1);
+    CHECK(xenbus_dev_create(bus, &ops, id, &g, err, sizeof(err)));
+    CHECK_STR(get(c, BE "/state"), "2");
+    xenbus_bus_close(bus);
+    CHECK_EQ(g.releases, 1);                     /* the bus releases what is left */
     stop_daemon(c);
 }
 
