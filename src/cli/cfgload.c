@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CFG_MAX (1 << 20)
 
@@ -74,6 +75,28 @@ static struct json_object *to_json(const struct domcfg *dc)
     return o;
 }
 
+void cfg_check_vif(const struct vif_spec *v, const char *text, struct cfg_diag *d,
+                   struct cfg_loc at)
+{
+    if (v->type && strcasecmp(v->type, "vif") && strcasecmp(v->type, "netfront"))
+        diag_error(d, at, "vif '%s': type=%s is not supported (only vif: xen-netfront)", text,
+                   v->type);
+    if (v->backend && strcmp(v->backend, "0") && strcmp(v->backend, "Domain-0"))
+        diag_error(d, at, "vif '%s': backend=%s: only the host (domain 0) serves devices", text,
+                   v->backend);
+    if (v->model)
+        diag_warn(d, at, "vif '%s': model=%s is ignored (a PVH guest's NIC is xen-netfront)",
+                  text, v->model);
+    if (v->script && !strstr(v->script, "vif-bridge"))
+        diag_warn(d, at, "vif '%s': script=%s is not run: the tap goes on the bridge", text,
+                  v->script);
+    if (v->rate)
+        diag_warn(d, at, "vif '%s': rate=%s is not enforced", text, v->rate);
+    if (v->gatewaydev)
+        diag_warn(d, at, "vif '%s': gatewaydev=%s is ignored (no vif-route/vif-nat scripts)",
+                  text, v->gatewaydev);
+}
+
 /* What xenkvm cannot run though the file is valid: errors or warnings. */
 static int check_runnable(const struct domcfg *dc, struct cfg_diag *d)
 {
@@ -83,8 +106,9 @@ static int check_runnable(const struct domcfg *dc, struct cfg_diag *d)
     if (dc->bootloader && !dc->kernel)
         diag_error(d, at, "bootloader '%s': bootloaders are not supported; set kernel=",
                    dc->bootloader);
-    if (dc->nvifs)
-        diag_warn(d, at, "vif: no network backend yet: %zu network device(s) ignored", dc->nvifs);
+    for (size_t i = 0; i < dc->nvifs; i++)
+        cfg_check_vif(&dc->vifs[i].spec, dc->vifs[i].text, d,
+                      (struct cfg_loc){ dc->file, dc->vifs[i].line });
     if (dc->vcpus > 32)
         diag_error(d, at, "vcpus = %u: xenkvm runs at most 32", dc->vcpus);
     return domcfg_check_supported(dc, d);

@@ -153,16 +153,26 @@ static void top_table(struct sample *prev, struct sample *cur, const struct host
         long long before = cpu_before(prev, id);
         double pct = before >= 0 && dt > 0 ? (ns - before) / 1e9 / dt * 100 : 0;
         unsigned long long mem = jl_int(d, "target_kib", 0), max = jl_int(d, "maxmem_kib", 0);
-        int vbds = json_object_object_get_ex(cfg, "disks", &l) ? json_object_array_length(l) : 0;
-        int nets = json_object_object_get_ex(cfg, "vifs", &l) ? json_object_array_length(l) : 0;
+        /* The domain process's counters; a domain without a process (shut
+         * down) shows its config's device counts. */
+        struct json_object *dv = NULL;
+        json_object_object_get_ex(d, "devices", &dv);
+        long long vbds = json_object_object_get_ex(cfg, "disks", &l) ? json_object_array_length(l) : 0;
+        long long nets = json_object_object_get_ex(cfg, "vifs", &l) ? json_object_array_length(l) : 0;
+        if (dv) {
+            vbds = jl_int(dv, "vbds", vbds);
+            nets = jl_int(dv, "nets", nets);
+        }
         char state[7];
         snprintf(state, sizeof(state), "%s", jl_str(d, "state", "------"));
-        printf("%10.10s %5.6s %10lld %6.1f %10llu %6.1f %10llu %9.1f %5lld %4d %8d %8d %4d %8d "
-               "%8d %8d %10d %10d\n",
+        printf("%10.10s %5.6s %10lld %6.1f %10llu %6.1f %10llu %9.1f %5lld %4lld %8lld %8lld "
+               "%4lld %8lld %8lld %8lld %10lld %10lld\n",
                jl_str(d, "name", ""), state, ns / 1000000000LL, pct, mem,
                h->total_kib ? mem * 100.0 / h->total_kib : 0, max,
-               h->total_kib ? max * 100.0 / h->total_kib : 0, jl_int(d, "vcpus_max", 1), nets, 0,
-               0, vbds, 0, 0, 0, 0, 0);
+               h->total_kib ? max * 100.0 / h->total_kib : 0, jl_int(d, "vcpus_max", 1), nets,
+               jl_int(dv, "net_tx_bytes", 0) / 1024, jl_int(dv, "net_rx_bytes", 0) / 1024, vbds,
+               jl_int(dv, "vbd_oo", 0), jl_int(dv, "vbd_rd", 0), jl_int(dv, "vbd_wr", 0),
+               jl_int(dv, "vbd_rsect", 0), jl_int(dv, "vbd_wsect", 0));
     }
 }
 

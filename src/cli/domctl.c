@@ -3,6 +3,8 @@
 #include "backend/devices.h"
 #include "backend/xenstore_relay.h"
 #include "common/log.h"
+#include "config/disk.h"
+#include "config/vif.h"
 #include "toolstack/jsonline.h"
 #include "xen/domain.h"
 #include <xen/sched.h>
@@ -132,6 +134,8 @@ static char thread_state(pid_t tid, int *cpu)
     return state;
 }
 
+static struct json_object *device_totals(struct domctl *c);
+
 static struct json_object *info(struct domctl *c)
 {
     struct domain *d = c->d;
@@ -164,6 +168,7 @@ static struct json_object *info(struct domctl *c)
         json_object_array_add(vs, v);
     }
     json_object_object_add(r, "vcpus", vs);
+    json_object_object_add(r, "devices", device_totals(c));
     return r;
 }
 
@@ -183,6 +188,194 @@ static struct json_object *block_attach(struct domctl *c, const char *spec)
 void domctl_set_devices(struct domctl *c, struct domain_devices *devs)
 {
     c->devs = devs;
+}
+
+/* ---- Device requests beyond block-attach: unplug, NICs, counters ---- */
+
+/* Every device (disks first, by devid, then NICs); malloc'd, *n of them. */
+static struct device_info *list_devices(struct domain_devices *ds, unsigned *n)
+{
+    unsigned max = 16;
+    *n = 0;
+    for (;;) {
+        struct device_info *v = calloc(max, sizeof(*v));
+        if (!v)
+            return NULL;
+        unsigned got = devices_list(ds, v, max);
+        if (got <= max) {
+            *n = got;
+            return v;
+        }
+        free(v);
+        max = got;
+    }
+}
+
+/* The device `xl block-detach` / `network-detach` names: a disk by vdev or
+ * device number, a NIC by devid or MAC (as devices_remove matches). */
+static bool device_named(const struct device_info *di, bool nic, const char *id)
+{
+    char num[16];
+    snprintf(num, sizeof(num), "%u", di->devid);
+    if (di->nic != nic)
+        return false;
+    if (!strcmp(id, num))
+        return true;
+    if (!nic)
+        return !strcmp(id, di->name) || disk_vdev_devid(id) == (int)di->devid;
+    uint8_t a[6], b[6];
+    return mac_parse(id, a) == 0 && mac_parse(di->mac, b) == 0 && !memcmp(a, b, 6);
+}
+
+/* Looks the device up (so the reply can name it), then unplugs it. The
+ * reply's devid lets the CLI wait until its xenstore nodes are gone. */
+static struct json_object *device_detach(struct domctl *c, bool nic, const char *id, bool force)
+{
+    const char *op = nic ? "network-detach" : "block-detach";
+    char err[512];
+    struct domain_devices *ds = c->devs;
+    if (!ds)
+        return jl_error("%s: domain %u has no %s", op, c->d->domid,
+                        nic ? "network devices" : "disks");
+    unsigned n;
+    struct device_info *all = list_devices(ds, &n), *found = NULL;
+    for (unsigned i = 0; all && i < n && !found; i++)
+        if (device_named(&all[i], nic, id))
+            found = &all[i];
+    if (devices_remove(ds, nic, id, force, err, sizeof(err)) < 0) {
+        free(all);
+        return jl_error("%s: %s", op, err);
+    }
+    struct json_object *r = jl_ok();
+    if (found) {
+        json_object_object_add(r, "devid", json_object_new_int64(found->devid));
+        json_object_object_add(r, "name", json_object_new_string(found->name));
+        if (nic)
+            json_object_object_add(r, "mac", json_object_new_string(found->mac));
+    }
+    log_info("domain %u: %s %s %s%s", c->d->domid, nic ? "nic" : "disk", id,
+             force ? "removed" : "unplug requested", found ? "" : " (not listed)");
+    free(all);
+    return r;
+}
+
+/* Hot-plugs a NIC; the reply names the devid and MAC it got, which the
+ * registry keeps with the spec so a restart recreates the same device. */
+static struct json_object *network_attach(struct domctl *c, const char *spec)
+{
+    char err[512];
+    struct domain_devices *ds = c->devs;
+    if (!ds)
+        return jl_error("network-attach: the domain has no xenstore connection");
+    int devid = devices_add_nic(ds, spec, err, sizeof(err));
+    if (devid < 0)
+        return jl_error("%s", err);
+    struct json_object *r = jl_ok();
+    json_object_object_add(r, "devid", json_object_new_int(devid));
+    unsigned n;
+    struct device_info *all = list_devices(ds, &n);
+    for (unsigned i = 0; all && i < n; i++)
+        if (all[i].nic && all[i].devid == (unsigned)devid) {
+            json_object_object_add(r, "mac", json_object_new_string(all[i].mac));
+            json_object_object_add(r, "name", json_object_new_string(all[i].name));
+        }
+    free(all);
+    log_info("domain %u: nic '%s' attached as devid %d", c->d->domid, spec, devid);
+    return r;
+}
+
+static const char *const dev_states[] = { "Unknown", "Initialising", "InitWait", "Initialised",
+                                          "Connected", "Closing", "Closed", "Reconfiguring",
+                                          "Reconfigured" };
+
+/* {"devices": [...]}: every device with its counters. */
+static struct json_object *devices_reply(struct domctl *c)
+{
+    struct json_object *r = jl_ok(), *arr = json_object_new_array();
+    struct domain_devices *ds = c->devs;
+    unsigned n = 0;
+    struct device_info *all = ds ? list_devices(ds, &n) : NULL;
+    for (unsigned i = 0; all && i < n; i++) {
+        const struct device_info *di = &all[i];
+        struct json_object *o = json_object_new_object();
+#define ADD_STR(k, v) json_object_object_add(o, k, json_object_new_string(v))
+#define ADD_NUM(k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
+        ADD_STR("kind", di->nic ? "vif" : "vbd");
+        ADD_NUM("devid", di->devid);
+        ADD_NUM("state", di->state);
+        ADD_STR("state_name", di->state >= 0 && di->state < 9 ? dev_states[di->state] : "?");
+        ADD_STR("name", di->name);
+        ADD_STR(di->nic ? "bridge" : "target", di->target);
+        if (di->nic) {
+            ADD_STR("mac", di->mac);
+            ADD_NUM("tx_packets", di->tx_packets);
+            ADD_NUM("tx_bytes", di->tx_bytes);
+            ADD_NUM("tx_errors", di->tx_errors);
+            ADD_NUM("rx_packets", di->rx_packets);
+            ADD_NUM("rx_bytes", di->rx_bytes);
+            ADD_NUM("rx_dropped", di->rx_dropped);
+        } else {
+            ADD_NUM("rd_reqs", di->rd_reqs);
+            ADD_NUM("wr_reqs", di->wr_reqs);
+            ADD_NUM("rd_sect", di->rd_sect);
+            ADD_NUM("wr_sect", di->wr_sect);
+            ADD_NUM("flush_reqs", di->flush_reqs);
+        }
+#undef ADD_STR
+#undef ADD_NUM
+        json_object_array_add(arr, o);
+    }
+    free(all);
+    json_object_object_add(r, "devices", arr);
+    return r;
+}
+
+/* The totals `xl top` shows (xentop's NETS NETTX NETRX VBDS VBD_OO VBD_RD
+ * VBD_WR VBD_RSECT VBD_WSECT), for the info reply. */
+static struct json_object *device_totals(struct domctl *c)
+{
+    struct domain_devices *ds = c->devs;
+    unsigned n = 0;
+    struct device_info *all = ds ? list_devices(ds, &n) : NULL;
+    uint64_t nets = 0, vbds = 0, tx = 0, rx = 0, rd = 0, wr = 0, rsect = 0, wsect = 0;
+    for (unsigned i = 0; all && i < n; i++) {
+        const struct device_info *di = &all[i];
+        if (di->nic) {
+            nets++;
+            tx += di->tx_bytes;
+            rx += di->rx_bytes;
+        } else {
+            vbds++;
+            rd += di->rd_reqs;
+            wr += di->wr_reqs;
+            rsect += di->rd_sect;
+            wsect += di->wr_sect;
+        }
+    }
+    free(all);
+    struct json_object *o = json_object_new_object();
+    const struct { const char *k; uint64_t v; } f[] = {
+        { "nets", nets }, { "net_tx_bytes", tx }, { "net_rx_bytes", rx }, { "vbds", vbds },
+        { "vbd_oo", 0 },  /* not counted: devices_list has no out-of-requests counter */
+        { "vbd_rd", rd }, { "vbd_wr", wr }, { "vbd_rsect", rsect }, { "vbd_wsect", wsect },
+    };
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        json_object_object_add(o, f[i].k, json_object_new_int64((int64_t)f[i].v));
+    return o;
+}
+
+/* The device requests (NULL: op is not one of them). */
+static struct json_object *device_request(struct domctl *c, const char *op,
+                                          struct json_object *req)
+{
+    if (!strcmp(op, "block-detach") || !strcmp(op, "network-detach"))
+        return device_detach(c, op[0] == 'n', jl_str(req, "id", ""),
+                             jl_bool(req, "force", false));
+    if (!strcmp(op, "network-attach"))
+        return network_attach(c, jl_str(req, "spec", ""));
+    if (!strcmp(op, "devices"))
+        return devices_reply(c);
+    return NULL;
 }
 
 /* Handles the first line of a connection. */
@@ -214,7 +407,7 @@ static void client_request(struct client *cl)
     } else if (!strcmp(op, "console")) {
         attach = true;
         reply = jl_ok();
-    } else
+    } else if (!(reply = device_request(c, op, req)))
         reply = jl_error("unknown request '%s'", op);
     json_object_put(req);
     int rc = jl_send(cl->fd, reply);

@@ -99,5 +99,9 @@ struct json_object *reg_domctl_req(struct registry *r, struct dom *d, struct jso
                                    char *err, size_t errlen);
 
 /* registry_defs.c: defined domains and the autostart list */
+/* block-attach/-detach, network-attach/-detach, devices (registry_devices.c):
+ * the reply, or NULL when op is none of those. */
+struct json_object *reg_device_op(struct registry *r, const char *op, struct dom *d,
+                                  struct json_object *req);
 struct json_object *reg_defs_handle(struct registry *r, const char *op, struct json_object *req);
 void reg_autostart(struct registry *r);

@@ -101,6 +101,9 @@ static struct json_object *describe(struct registry *r, struct dom *d)
     json_object_object_add(o, "cpu_time_ns", json_object_new_int64(cpu));
     if (vs)
         json_object_object_add(o, "vcpus", json_object_get(vs));
+    struct json_object *devs;
+    if (info && json_object_object_get_ex(info, "devices", &devs))
+        json_object_object_add(o, "devices", json_object_get(devs));
     json_object_object_add(o, "config", json_object_get(d->config));
     json_object_put(info);
     return o;
@@ -199,31 +202,6 @@ static struct json_object *op_mem(struct registry *r, struct dom *d, struct json
     return jl_ok();
 }
 
-/* Hot-plugs a disk in the domain process and keeps it in the config, so a
- * restart brings it back (as libxl keeps attached devices). */
-static struct json_object *op_block_attach(struct registry *r, struct dom *d,
-                                           struct json_object *req)
-{
-    const char *spec = jl_str(req, "spec", "");
-    struct json_object *fwd = json_object_new_object(), *disks;
-    json_object_object_add(fwd, "op", json_object_new_string("block-attach"));
-    json_object_object_add(fwd, "spec", json_object_new_string(spec));
-    char err[512];
-    struct json_object *rep = reg_domctl_req(r, d, fwd, err, sizeof(err));
-    if (!rep)
-        return jl_error("domain %u: %s", d->domid, err);
-    if (jl_bool(rep, "ok", false)) {
-        if (!json_object_object_get_ex(d->config, "disks", &disks)) {
-            disks = json_object_new_array();
-            json_object_object_add(d->config, "disks", disks);
-        }
-        json_object_array_add(disks, json_object_new_string(spec));
-        reg_save(r, d);
-        reg_log("domain %u (%s): disk '%s' attached", d->domid, d->name, spec);
-    }
-    return rep;
-}
-
 static struct json_object *op_on_domain(struct registry *r, const char *op, struct dom *d,
                                         struct json_object *req)
 {
@@ -251,8 +229,9 @@ static struct json_object *op_on_domain(struct registry *r, const char *op, stru
         int rc = dom_xs_write(r, d, "control/sysrq", key);
         return rc ? jl_error("xenstore: %s", strerror(-rc)) : jl_ok();
     }
-    if (!strcmp(op, "block-attach"))
-        return op_block_attach(r, d, req);
+    struct json_object *rep = reg_device_op(r, op, d, req);
+    if (rep)
+        return rep;
     if (!strcmp(op, "mem-set") || !strcmp(op, "mem-max"))
         return op_mem(r, d, req, !strcmp(op, "mem-max"));
     if (!strcmp(op, "pause") || !strcmp(op, "unpause")) {
@@ -266,7 +245,7 @@ static struct json_object *op_on_domain(struct registry *r, const char *op, stru
 
 static const char *const dom_ops[] = {
     "destroy", "rename", "shutdown", "reboot", "sysrq", "mem-set", "mem-max", "pause", "unpause",
-    "block-attach",
+    "block-attach", "block-detach", "network-attach", "network-detach", "devices",
 };
 
 struct json_object *reg_handle(struct registry *r, struct json_object *req)

@@ -18,11 +18,12 @@
 #include <unistd.h>
 
 #define READY_TIMEOUT_MS 30000
-#define MAX_ARGS 96
+#define MAX_ARGS 512
 
 struct argv {
     char *v[MAX_ARGS];
     int n;
+    bool full;           /* an argument did not fit */
     char bufs[24][32];   /* numbers */
     int nbufs;
 };
@@ -31,6 +32,8 @@ static void arg(struct argv *a, const char *s)
 {
     if (a->n < MAX_ARGS - 1)
         a->v[a->n++] = (char *)s;
+    else
+        a->full = true;
     a->v[a->n] = NULL;
 }
 
@@ -145,13 +148,20 @@ static void build_args(struct registry *r, struct argv *a, struct json_object *c
     arg_num(a, "--ready-fd", 3);
     if (paused)
         arg(a, "--paused");
-    struct json_object *disks;
-    if (json_object_object_get_ex(cfg, "disks", &disks) &&
-        json_object_is_type(disks, json_type_array))
-        for (size_t i = 0; i < json_object_array_length(disks); i++) {
-            arg(a, "--disk");
-            arg(a, json_object_get_string(json_object_array_get_idx(disks, i)));
+    /* Devices: the config's, including those hot-plugged since (the
+     * registry keeps them there), in order. */
+    static const char *const devs[][2] = { { "disks", "--disk" }, { "vifs", "--vif" } };
+    for (int k = 0; k < 2; k++) {
+        struct json_object *l;
+        if (!json_object_object_get_ex(cfg, devs[k][0], &l) ||
+            !json_object_is_type(l, json_type_array))
+            continue;
+        for (size_t i = 0; i < json_object_array_length(l); i++) {
+            const char *spec = json_object_get_string(json_object_array_get_idx(l, i));
+            arg(a, devs[k][1]);
+            arg(a, spec ? spec : "");
         }
+    }
     if (getenv("XENKVM_DOMAIN_VERBOSE"))
         arg(a, "-v");
 }
@@ -218,6 +228,10 @@ struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
     const char *paths[3] = { sock, status, conlog };
     struct argv a = { .n = 0 };
     build_args(r, &a, cfg, d, paused, paths);
+    if (a.full) {
+        snprintf(err, errlen, "too many devices in the config (at most %d arguments)", MAX_ARGS);
+        goto fail;
+    }
 
     int logfd = r->o.log_file ? open(r->o.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640)
                               : fcntl(2, F_DUPFD_CLOEXEC, 3);
