@@ -184,9 +184,10 @@ def test_daemon_started_by_cli_and_dom0(ts):
     assert info["xen_extra"] == ".0-xenkvm" and info["nr_cpus"] == str(os.cpu_count())
     assert int(info["total_memory"]) > 0 and info["host"] == os.uname().nodename
     assert ts.xk("info", "xen_version").stdout == "4.17.0-xenkvm\n"
-    for cmd in ("block-detach", "network-attach"):
-        r = ts.xk(cmd, "x", "y", ok=False)
-        assert "not supported yet" in r.stderr
+    for cmd in ("block-detach", "network-detach", "network-attach"):
+        r = ts.xk(cmd, "nosuch", "bridge=x" if cmd == "network-attach" else "1", ok=False)
+        assert "domain 'nosuch' does not exist" in r.stderr, r.stderr
+    assert "usage: xenkvm block-detach [-f]" in ts.xk("block-detach", "x", ok=False).stderr
 
 
 def test_dry_run_and_xml(ts):
