@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the guest initramfs for the Linux guest that xenkvm (or QEMU microvm) boots
-# inside the rig: busybox-static, rig/guest/init, and the cloud kernel's
-# xen-blkfront/xen-netfront modules with their dependencies.
+# inside the rig: busybox-static, rig/guest/init, e2fsprogs (mke2fs, e2fsck + libraries,
+# from Debian's packages) and the cloud kernel's xen-blkfront/xen-netfront modules with
+# their dependencies.
 # usage: rig/build-guest-initramfs.sh KVER CLOUD_IMAGE_DIR BUSYBOX_DIR OUT.cpio.gz
 #   KVER: the cloud kernel release (e.g. 6.1.0-56-cloud-amd64)
 #   CLOUD_IMAGE_DIR: linux-image-KVER-unsigned unpacked (dpkg-deb -x)
@@ -18,6 +19,14 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{proc,sys,dev,tmp,root,etc}
 stage_busybox "$bb" "$stage"
 install -m 755 "$RIG_DIR/guest/init" "$stage/init"
+
+# e2fsprogs (mke2fs, e2fsck; busybox's mke2fs makes no ext4) with its libraries and
+# loader, from Debian's packages. The cloud kernel has ext4 built in.
+E2FS_PKGS="e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libc6"
+stage_deb_programs "$stage" "$E2FS_PKGS" /sbin/mke2fs /sbin/e2fsck || die "staging e2fsprogs failed"
+ln -sf mke2fs "$stage/sbin/mkfs.ext4"
+ln -sf e2fsck "$stage/sbin/fsck.ext4"
+cp "$(deb_extract e2fsprogs)/etc/mke2fs.conf" "$stage/etc/mke2fs.conf"
 
 mods=$(mod_closure "$moddir" xen-blkfront xen-netfront) || die "module closure failed"
 for m in $mods; do

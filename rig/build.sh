@@ -33,6 +33,7 @@ need_host_cmd dpkg-deb dpkg
 need_host_cmd cpio cpio
 need_host_cmd gzip gzip
 need_host_cmd ldd libc-bin
+need_host_cmd readelf binutils
 need_host_cmd qemu-system-x86_64 qemu-system-x86
 need_host_file /usr/share/qemu/qboot.rom qemu-system-data
 need_host_file /usr/share/seabios/bios-256k.bin seabios

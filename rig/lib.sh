@@ -154,3 +154,63 @@ inputs_stamp() { # FILES... (directories hashed recursively)
         fi
     done | sha256sum | cut -d' ' -f1
 }
+
+# Programs from Debian packages (not the host's), with their shared libraries and the
+# loader taken from the same set of packages, for an initramfs.
+# stage_deb_programs DESTROOT "PKG..." PATH...
+#   PKG: packages to unpack (cached; include libc6 and every library package needed);
+#   PATH: a program in one of them (e.g. /sbin/mke2fs), copied to DESTROOT at the same
+#   path (replacing a busybox link there). Libraries are found by their DT_NEEDED names
+#   (recursively) in the packages' lib directories and copied to the same paths; the
+#   loader to the programs' PT_INTERP path. A library that none of the packages holds
+#   is an error (nothing is taken from the host).
+stage_deb_programs() {
+    local root=$1 pkgs=$2; shift 2
+    local dirs=() p d f lib interp rel
+    for p in $pkgs; do
+        d=$(deb_extract "$p") || return 1
+        dirs+=("$(readlink -f "$d")")
+    done
+    _deb_find() { # PATH or NAME -> file inside one of the unpacked packages
+        local want=$1 d c
+        for d in "${dirs[@]}"; do
+            case "$want" in
+                /*) c=$(readlink -f "$d$want") || continue   # not an absolute link out of $d
+                    case "$c" in "$d"/*) [ -f "$c" ] && { printf '%s\n' "$c"; return 0; } ;; esac ;;
+                *) for c in "$d"/lib/x86_64-linux-gnu/"$want" "$d"/usr/lib/x86_64-linux-gnu/"$want"; do
+                       [ -e "$c" ] && { printf '%s\n' "$c"; return 0; }
+                   done ;;
+            esac
+        done
+        return 1
+    }
+    _deb_rel() { # file inside an unpacked package -> its path in the package
+        local d
+        for d in "${dirs[@]}"; do case "$1" in "$d"/*) printf '%s\n' "${1#"$d"}"; return 0 ;; esac; done
+        return 1
+    }
+    declare -A done_libs=()
+    local queue=()
+    for f in "$@"; do
+        p=$(_deb_find "$f") || { log "$f is in none of: $pkgs"; return 1; }
+        rm -f "$root$f"; mkdir -p "$root$(dirname "$f")"
+        cp -L "$p" "$root$f"
+        interp=$(readelf -l "$p" | sed -n 's/.*Requesting program interpreter: \(.*\)\]$/\1/p')
+        if [ -n "$interp" ] && [ ! -e "$root$interp" ]; then
+            lib=$(_deb_find "$(basename "$interp")") || { log "loader $interp is in none of: $pkgs"; return 1; }
+            mkdir -p "$root$(dirname "$interp")"; cp -L "$lib" "$root$interp"
+        fi
+        queue+=("$p")
+    done
+    while [ ${#queue[@]} -gt 0 ]; do
+        f=${queue[0]}; queue=("${queue[@]:1}")
+        for lib in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+            [ -n "${done_libs[$lib]:-}" ] && continue
+            done_libs[$lib]=1
+            p=$(_deb_find "$lib") || { log "library $lib (for $(basename "$f")) is in none of: $pkgs"; return 1; }
+            rel=$(_deb_rel "$p")
+            mkdir -p "$root$(dirname "$rel")"; cp -L "$p" "$root$rel"
+            queue+=("$p")
+        done
+    done
+}

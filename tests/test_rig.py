@@ -129,9 +129,18 @@ def linux_blk(rig):
     return run_scenario("linux-blk")
 
 
-@pytest.mark.parametrize("check", ["linux-blk", "linux-blk-ro"])
+@pytest.mark.parametrize("check", ["linux-blk", "linux-blk-ro", "linux-blk-fs", "linux-blk-reboot",
+                                   "linux-blk-sigkill"])
 def test_linux_blkfront(linux_blk, check):
-    """Linux's xen-blkfront against blkback, two disks: a flushed write to xvda is read
-    back and found in the image file; xvdb is read-only in the guest and refuses writes."""
+    """Linux's xen-blkfront against blkback, two boots on the same images: a flushed raw
+    write is read back and found in the image file; a read-only disk refuses writes; ext4
+    made with Debian's mkfs.ext4, a file written and synced, reboot (exit 3), and the next
+    boot finds the file system clean (e2fsck -fn) and the file's sha256 unchanged; a write
+    flushed with O_DIRECT + fsync is in the image after xenkvm is SIGKILLed at once."""
     res = results(linux_blk.stdout)
     assert res.get(check, ("missing",))[0] == "PASS", _show(linux_blk)
+
+
+def test_linux_blk_scenario_exit_status(linux_blk):
+    assert "RIG-DONE" in linux_blk.stdout.splitlines(), _show(linux_blk)
+    assert linux_blk.returncode == 0, _show(linux_blk)
