@@ -128,7 +128,7 @@ def test_network_attach_list_detach(ts, need_kvm, bridge):
                                                            ["1", "0", "00:16:3e:01:02:03"]]
     assert stored_config(ts, "n1")["nics"][1]["spec"] == \
         f"bridge={bridge},mac=00:16:3e:01:02:03,devid=1"
-    ts.xk("network-detach", "n1", "00:16:3e:01:02:03")
+    ts.xk("network-detach", "-f", "n1", "00:16:3e:01:02:03")
     assert wait_for(lambda: link(f"vif{domid}.1") is None, 5)
     # By devid.
     ts.xk("network-detach", "n1", "0")
