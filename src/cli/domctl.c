@@ -541,13 +541,9 @@ int domctl_start(struct domctl *c, struct xs_relay *relay, const char *xenstore,
     return rc;
 }
 
-void domctl_finish(struct domctl *c, int status)
+/* Closes the clients, the socket, the pipes and the log; frees c. */
+static void release(struct domctl *c)
 {
-    /* The I/O thread has stopped: take what the guest printed last. */
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(c->out_pipe[0], buf, sizeof(buf))) > 0)
-        output(c, buf, n);
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (c->clients[i].fd >= 0) {
             if (c->clients[i].console)
@@ -558,6 +554,24 @@ void domctl_finish(struct domctl *c, int status)
         unlink(c->o.socket);
         close(c->listen_fd);
     }
+    for (int i = 0; i < 2; i++) {
+        close(c->in_pipe[i]);
+        close(c->out_pipe[i]);
+    }
+    if (c->log_fd >= 0)
+        close(c->log_fd);
+    if (c->timer_fd >= 0)
+        close(c->timer_fd);
+    free(c);
+}
+
+void domctl_finish(struct domctl *c, int status)
+{
+    /* The I/O thread has stopped: take what the guest printed last. */
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(c->out_pipe[0], buf, sizeof(buf))) > 0)
+        output(c, buf, n);
     if (c->o.status_file) {
         FILE *f = fopen(c->o.status_file, "we");
         if (f) {
@@ -569,13 +583,11 @@ void domctl_finish(struct domctl *c, int status)
         } else
             log_warn("%s: %s", c->o.status_file, strerror(errno));
     }
-    for (int i = 0; i < 2; i++) {
-        close(c->in_pipe[i]);
-        close(c->out_pipe[i]);
-    }
-    if (c->log_fd >= 0)
-        close(c->log_fd);
-    if (c->timer_fd >= 0)
-        close(c->timer_fd);
-    free(c);
+    release(c);
+}
+
+void domctl_discard(struct domctl *c)
+{
+    if (c)
+        release(c);
 }

@@ -7,6 +7,10 @@
  *   {"op":"destroy"}  stops the vCPUs; the process exits ("destroyed")
  *   {"op":"console"}  the reply, then raw console bytes both ways
  *   {"op":"block-attach","spec":S}  a disk (xl-disk-configuration) hot-plugged
+ *   {"op":"block-detach","id":VDEV,"force":B}   unplugged (reply: devid, name)
+ *   {"op":"network-attach","spec":S}  a NIC (reply: devid, mac, name)
+ *   {"op":"network-detach","id":DEVID|MAC,"force":B}  (reply: devid, name, mac)
+ *   {"op":"devices"}  every device with its counters; info carries totals
  * The console ring's output goes to a pipe that the I/O thread reads: into
  * the console log, to every attached client, and while none is attached into
  * a backlog (the last 64 KiB) that the next client gets first. */
@@ -40,3 +44,6 @@ void domctl_set_devices(struct domctl *c, struct domain_devices *devs);
  * ("destroyed" when a destroy request ended the domain), closes clients and
  * removes the socket. */
 void domctl_finish(struct domctl *c, int status);
+/* For a domain that never ran (start-up failed after domctl_create): closes
+ * and frees everything, no status file. NULL: nothing. */
+void domctl_discard(struct domctl *c);
