@@ -2,7 +2,7 @@
 # Builds the nested rig into the cache (default .cache/rig, or $RIG_CACHE), from Debian
 # packages only (apt-get download + dpkg-deb -x):
 #   outer/vmlinuz                 Debian's generic kernel (linux-image-6.1.0-N-amd64-unsigned)
-#   parts/base.cpio.gz            busybox-static + irqbypass, ccp, kvm, kvm-amd (+ deps)
+#   parts/base.cpio.gz            busybox-static + irqbypass, ccp, kvm, kvm-amd, bridge, tun (+ deps)
 #   parts/guest.cpio              /guest/vmlinuz (cloud kernel) + /guest/initrd.gz (uncompressed cpio)
 #   parts/qemu.cpio.gz            the host's Debian qemu-system-x86_64 + libraries + qboot
 #   parts/xenkvm.cpio.gz          /init, /scenarios, xenkvm, xenkvmd, /xtest (+ libraries)
@@ -58,14 +58,15 @@ bb=$(deb_extract busybox-static)
 # --- outer kernel
 cp -u "$outer_img/boot/vmlinuz-$outer_kver" "$RIG_CACHE/outer/vmlinuz"
 
-# --- base part: busybox + KVM modules
+# --- base part: busybox + KVM and network modules
 stamp=$(inputs_stamp "$outer_img/boot/vmlinuz-$outer_kver" "$bb/bin/busybox" "$RIG_DIR/lib.sh" "$0")
 if [ "$(cat "$RIG_CACHE/parts/base.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e "$RIG_CACHE/parts/base.cpio.gz" ]; then
     stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
     mkdir -p "$stage"/{proc,sys,dev,tmp,run,root,etc}
     stage_busybox "$bb" "$stage"
     moddir="$outer_img/lib/modules/$outer_kver"
-    mods=$(mod_closure "$moddir" irqbypass ccp kvm kvm-amd) || die "module closure failed"
+    # bridge, tun: for the vifs (xenkvm's netback puts a tap on a bridge).
+    mods=$(mod_closure "$moddir" irqbypass ccp kvm kvm-amd bridge tun) || die "module closure failed"
     for m in $mods; do
         mkdir -p "$stage/lib/modules/$outer_kver/$(dirname "$m")"
         cp "$moddir/$m" "$stage/lib/modules/$outer_kver/$m"

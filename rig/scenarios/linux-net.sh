@@ -1,0 +1,83 @@
+# rig: Linux's xen-netfront against xenkvm's netback, one boot. The outer guest makes
+# bridge xenbr0 (10.77.0.1/24); `xenkvm run --vif bridge=xenbr0,mac=...` puts the tap
+# vif<domid>.0 on it; the guest (guest.scenario=net) sets eth0 to 10.77.0.2/24 and:
+#   linux-net-link   eth0 appears and has a carrier, with the MAC given in the vif spec
+#   linux-net-ping   ping 10.77.0.1 (3 of 3 answered)
+#   linux-net-rx     $mb MiB of random data from the outer's busybox httpd (wget), the
+#                    sha256 in the guest equal to the outer's
+#   linux-net-tx     $mb MiB of random data from the guest by nc to the outer's nc
+#                    listener, the sha256 in the outer equal to the guest's
+#   linux-net-exit   xenkvm exits 0 (the guest powers off)
+# Throughput (the guest's own timing, wall clock inside a nested TCG guest: a floor,
+# not a figure for real hardware) goes into a RIG-BENCH line.
+t=${RIG_GUEST_TIMEOUT:-300}
+mb=32
+mac=00:16:3e:00:00:01
+last() { grep -v '^[[:space:]]*$' "$1" | tail -1 | cut -c1-160; }
+
+rig_start_xenkvmd || rig_result linux-net-xenkvmd FAIL "xenkvmd did not start"
+if ! { ip link add xenbr0 type bridge && ip addr add 10.77.0.1/24 dev xenbr0 &&
+        ip link set xenbr0 up; } 2>/tmp/bridge.err; then
+    rig_result linux-net-bridge FAIL "cannot make bridge xenbr0: $(tr '\n' ' ' < /tmp/bridge.err); $(ls /sys/class/net | tr '\n' ' ')"
+fi
+if ! xenkvm run --help 2>&1 | grep -q -- --vif; then
+    rig_result linux-net FAIL "xenkvm run has no --vif option (bridge: $(ip -o addr show xenbr0 2>&1 | head -1 | cut -c1-80); /dev/net/tun: $(ls /dev/net/tun 2>&1))"
+    return 0 2>/dev/null || exit 0
+fi
+
+mkdir -p /srv
+dd if=/dev/urandom of=/srv/out.bin bs=1M count="$mb" 2>/dev/null
+rx_sum=$(sha256sum /srv/out.bin | cut -d' ' -f1)
+httpd -f -p 10.77.0.1:8080 -h /srv &
+httpd_pid=$!
+# busybox nc exits when the peer's side ends, and shuts its own sending side at EOF on
+# stdin: the listener's stdin is a FIFO held open here, so it receives to the end.
+rm -f /tmp/nc-hold; mkfifo /tmp/nc-hold
+exec 3<>/tmp/nc-hold
+nc -l -p 9000 <&3 > /tmp/from-guest.bin &
+nc_pid=$!
+
+rig_run_guest /tmp/linux-net.log "$t" GUEST-INIT-MARKER \
+    xenkvm run $(rig_xenkvm_v) --name net --kernel /guest/vmlinuz --ramdisk /guest/initrd.gz \
+    --memory 256 --vcpus 1 --vif "bridge=xenbr0,mac=$mac" \
+    --cmdline "console=hvc0 quiet guest.scenario=net guest.netmb=$mb"
+log=/tmp/linux-net.log
+kill "$httpd_pid" "$nc_pid" 2>/dev/null
+exec 3>&-
+
+link=$(grep -m1 GUEST-NET-LINK "$log")
+if echo "$link" | grep -q "carrier 1 mac $mac"; then
+    rig_result linux-net-link PASS "$link"
+else
+    rig_result linux-net-link FAIL "'$link' $(grep -m1 GUEST-NET-NODEV "$log"); xenkvm exit $RIG_RC; last: $(last "$log")"
+fi
+ping=$(grep -m1 GUEST-NET-PING "$log")
+if echo "$ping" | grep -q "^GUEST-NET-PING 0 3 packets transmitted, 3 packets received"; then
+    rig_result linux-net-ping PASS "${ping#GUEST-NET-PING 0 }"
+else
+    rig_result linux-net-ping FAIL "'$ping'"
+fi
+# GUEST-NET-RX rc sha256 bytes ms / GUEST-NET-TX rc sha256 bytes ms
+set -- $(grep -m1 GUEST-NET-RX "$log") x x x x x
+rx_rc=$2 rx_got=$3 rx_bytes=$4 rx_ms=$5
+if [ "$rx_rc" = 0 ] && [ "$rx_got" = "$rx_sum" ] && [ "$rx_bytes" = $((mb * 1048576)) ]; then
+    rig_result linux-net-rx PASS "$mb MiB outer -> guest (wget), sha256 equal, $rx_ms ms in the guest"
+else
+    rig_result linux-net-rx FAIL "wget exit '$rx_rc', $rx_bytes bytes, sha256 '$rx_got' want '$rx_sum'"
+fi
+set -- $(grep -m1 GUEST-NET-TX "$log") x x x x x
+tx_rc=$2 tx_sum=$3 tx_bytes=$4 tx_ms=$5
+tx_got=$(sha256sum /tmp/from-guest.bin | cut -d' ' -f1)
+tx_have=$(wc -c < /tmp/from-guest.bin)
+if [ "$tx_rc" = 0 ] && [ "$tx_got" = "$tx_sum" ] && [ "$tx_have" = $((mb * 1048576)) ]; then
+    rig_result linux-net-tx PASS "$mb MiB guest -> outer (nc), sha256 equal, $tx_ms ms in the guest"
+else
+    rig_result linux-net-tx FAIL "guest nc exit '$tx_rc', outer got $tx_have bytes, sha256 '$tx_got' want '$tx_sum'"
+fi
+if [ "$RIG_RC" = 0 ]; then
+    rig_result linux-net-exit PASS "xenkvm exit 0 after $RIG_ELAPSED_MS ms"
+else
+    rig_result linux-net-exit FAIL "xenkvm exit $RIG_RC; last: $(last "$log")"
+fi
+mbps() { [ -n "$2" ] && [ "$2" -gt 0 ] 2>/dev/null && awk -v b="$1" -v m="$2" 'BEGIN { printf "%.1f", b / 1048576 / (m / 1000) }' || echo "?"; }
+echo "RIG-BENCH net_rx_MiBps=$(mbps "$rx_bytes" "$rx_ms") net_tx_MiBps=$(mbps "$tx_bytes" "$tx_ms") net_mb=$mb"
