@@ -63,21 +63,11 @@ int devices_add_disk(struct domain_devices *ds, const char *spec, char *err, siz
 
 int devices_add_nic(struct domain_devices *ds, const char *spec, char *err, size_t errlen)
 {
-#ifdef XENKVM_NETBACK
     return vif_add(ds->bus, ds->d, spec, ds->name, ds->has_uuid ? ds->uuid : NULL, err, errlen);
-#else
-    snprintf(err, errlen, "vif '%s': this build has no netback", spec);
-    return -1;
-#endif
 }
 
 static bool is_disk(struct xenbus_dev *dev, void *id) { return vbd_is(dev, id); }
-#ifdef XENKVM_NETBACK
 static bool is_nic(struct xenbus_dev *dev, void *id) { return vif_is(dev, id); }
-#else
-static bool is_nic(struct xenbus_dev *dev, void *id) { return false; }
-#define vif_info(dev, o) ((void)0)
-#endif
 
 int devices_remove(struct domain_devices *ds, bool nic, const char *id, bool force, char *err,
                    size_t errlen)

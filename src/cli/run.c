@@ -278,8 +278,10 @@ int cmd_run(int argc, char **argv)
     status = domain_run(&d);
     if (ctl)
         domctl_finish(ctl, status);
+    ctl = NULL;
     log_info("domain %u (%s) ended: exit status %d", d.domid, d.name, status);
 out:
+    domctl_discard(ctl);
     devices_close(devs);
     if (tree_written)
         xs_domain_destroy_tree(xs, d.domid);
