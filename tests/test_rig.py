@@ -36,7 +36,7 @@ def rig(build):
 
 # Host-side limits per scenario (s): about 3x what each takes here.
 SCENARIO_TIMEOUT = {"kvm-check": 150, "xtest-all": 300, "boot-bench": 400, "linux-boot": 900,
-                    "linux-blk": 400}
+                    "linux-blk": 400, "linux-net": 400}
 
 
 def _run_once(name, timeout, args):
@@ -144,3 +144,27 @@ def test_linux_blkfront(linux_blk, check):
 def test_linux_blk_scenario_exit_status(linux_blk):
     assert "RIG-DONE" in linux_blk.stdout.splitlines(), _show(linux_blk)
     assert linux_blk.returncode == 0, _show(linux_blk)
+
+
+@pytest.fixture(scope="module")
+def linux_net(rig):
+    r = run_scenario("linux-net")
+    bench = re.search(r"^RIG-BENCH .*$", r.stdout, re.M)
+    print(bench.group(0) if bench else "no RIG-BENCH line")
+    return r
+
+
+@pytest.mark.parametrize("check", ["linux-net-link", "linux-net-ping", "linux-net-rx", "linux-net-tx",
+                                   "linux-net-exit"])
+def test_linux_netfront(linux_net, check):
+    """Linux's xen-netfront against netback: `xenkvm run --vif bridge=xenbr0,mac=...` on a
+    bridge in the outer guest; eth0 gets its carrier and the MAC of the spec, pings the
+    bridge's address, and 32 MiB of random data go each way (wget from the outer's httpd,
+    nc to the outer's listener) with equal sha256 sums; the guest powers off (exit 0)."""
+    res = results(linux_net.stdout)
+    assert res.get(check, ("missing",))[0] == "PASS", _show(linux_net)
+
+
+def test_linux_net_scenario_exit_status(linux_net):
+    assert "RIG-DONE" in linux_net.stdout.splitlines(), _show(linux_net)
+    assert linux_net.returncode == 0, _show(linux_net)
