@@ -12,6 +12,9 @@
 /* Without feature-rx-notify the frontend never kicks for new rx requests:
  * a packet waiting for slots is retried this often. */
 #define RX_RETRY_MS 10
+/* A tap queue that fails reads (detached with TUNSETQUEUE: it polls as an
+ * error) is retried this often instead of spinning on it. */
+#define TAP_RETRY_MS 100
 
 void netback_init(struct netback *nb, const struct gnt_env *env)
 {
@@ -49,8 +52,10 @@ static void *worker(void *arg)
             { .fd = nb->kick_fd[a.q], .events = POLLIN },
             { .fd = q->tap_fd, .events = POLLIN },
         };
-        bool tap = !q->broken && !q->rx_pending && !q->tap_eof;
-        int timeout = busy ? 0 : (q->rx_pending && !nb->feat.rx_notify) ? RX_RETRY_MS : -1;
+        bool tap = !q->broken && !q->rx_pending && !q->tap_eof && !q->tap_error;
+        int timeout = busy ? 0 : (q->rx_pending && !nb->feat.rx_notify) ? RX_RETRY_MS
+                    : q->tap_error ? TAP_RETRY_MS : -1;
+        q->tap_error = false;
         if (poll(pfd, tap ? 3 : 2, timeout) < 0 && errno != EINTR) {
             log_err("netback: queue %u: poll: %s", a.q, strerror(errno));
             break;

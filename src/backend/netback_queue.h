@@ -50,6 +50,8 @@ struct netq {
     size_t rx_len;                        /* packet bytes in rxbuf */
     bool rx_pending;                      /* rxbuf holds a packet waiting for rx slots */
     bool tap_eof;                         /* the fd reads 0 (a test's socket peer closed) */
+    bool tap_error;                       /* the last read failed (e.g. a detached queue):
+                                             the worker retries after a pause, not at once */
     bool tx_notify, rx_notify;            /* responses written since the last push */
 };
 

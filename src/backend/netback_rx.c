@@ -111,8 +111,10 @@ static bool read_packet(struct netq *q)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno != EAGAIN)
+            if (errno != EAGAIN) {
                 log_debug("netback: queue %u: tap read: %s", q->idx, strerror(errno));
+                q->tap_error = true;
+            }
             return false;
         }
         if (n == 0) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -192,6 +193,15 @@ TEST(tap_set_queues)
     nx_rx_post(&h, 1, 128);
     CHECK_EQ(net_tap_set_queues(h.tap_fd, 2, 1), 0);
     CHECK_EQ(net_tap_set_queues(h.tap_fd, 2, 1), 0);  /* again: already so */
+    /* The detached queue's worker must not spin on its erroring fd. */
+    netback_kick(&h.nb, 1);
+    struct rusage r0, r1;
+    getrusage(RUSAGE_SELF, &r0);
+    usleep(300000);
+    getrusage(RUSAGE_SELF, &r1);
+    long us = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000000L
+            + (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
+    CHECK(us < 100000);
     for (unsigned i = 0; i < 16; i++) {
         net_ip(frame, 200, false, false, IPPROTO_UDP, false, i);
         memcpy(frame, net_guest_mac, 6);
