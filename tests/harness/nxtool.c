@@ -1,0 +1,259 @@
+/* net-harness: netback's throughput through the netfront harness on a real
+ * tap, and the floor of the same frames on a bare tap fd, for
+ * bench/net/run.sh.
+ *   net-harness bench netback|tap tx|rx SIZE SECONDS
+ * SIZE: frame bytes; above 1514 the frames are TCP/IPv4 GSO packets (MSS
+ * 1448). tx: the guest (or a writer on the bare tap) sends; rx: frames are
+ * injected into the tap through an AF_PACKET socket and the guest (or a
+ * reader on the bare tap) receives. Prints "pps N MBps M". Needs root. */
+#include "harness/netfront.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VH sizeof(struct virtio_net_hdr)
+#define MSS 1448
+#define BATCH 32
+
+static uint8_t frame[NET_MAX_PACKET];
+static struct virtio_net_hdr fvh;
+static size_t flen;
+static volatile bool stop;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+
+/* An Ethernet frame to the guest's MAC; above 1514 bytes a TCP/IPv4 GSO
+ * packet with a partial checksum (the pseudo-header sum left at 0: no one
+ * checks it on these paths). */
+static void make_frame(size_t len)
+{
+    static const uint8_t hdr[14] = { 0x00, 0x16, 0x3e, 0x12, 0x34, 0x56,
+                                     0x00, 0x16, 0x3e, 0x65, 0x43, 0x21, 0x08, 0x00 };
+    flen = len;
+    for (size_t i = 0; i < len; i++)
+        frame[i] = (uint8_t)(i * 7);
+    memcpy(frame, hdr, 14);
+    uint8_t *ip = frame + 14, *tcp = ip + 20;
+    memset(ip, 0, 40);
+    ip[0] = 0x45;
+    put16(ip + 2, (unsigned)(len - 14));
+    ip[8] = 64;
+    ip[9] = 6;
+    memcpy(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+    put16(tcp, 40000);
+    put16(tcp + 2, 5001);
+    tcp[12] = 5 << 4;
+    memset(&fvh, 0, sizeof(fvh));
+    if (len > 1514)
+        fvh = (struct virtio_net_hdr){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+            .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .hdr_len = 54, .gso_size = MSS,
+            .csum_start = 34, .csum_offset = 16 };
+}
+
+/* ---- rx injection: AF_PACKET into the tap, BATCH frames per sendmmsg ---- */
+
+struct inject { int ifindex; uint64_t sent; };
+
+static void *injector(void *arg)
+{
+    struct inject *in = arg;
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    int one = 1;
+    struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+                               .sll_ifindex = in->ifindex };
+    if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0
+        || setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0
+        || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+        perror("net-harness: AF_PACKET");
+        exit(1);
+    }
+    struct iovec iov[BATCH][2];
+    struct mmsghdr m[BATCH];
+    memset(m, 0, sizeof(m));
+    for (int i = 0; i < BATCH; i++) {
+        iov[i][0] = (struct iovec){ &fvh, VH };
+        iov[i][1] = (struct iovec){ frame, flen };
+        m[i].msg_hdr.msg_iov = iov[i];
+        m[i].msg_hdr.msg_iovlen = 2;
+    }
+    while (!stop) {
+        int n = sendmmsg(fd, m, BATCH, 0);
+        if (n > 0)
+            in->sent += (uint64_t)n;
+        else if (errno != ENOBUFS && errno != EAGAIN)
+            break;
+    }
+    close(fd);
+    return NULL;
+}
+
+/* ---- the bare tap floor ---- */
+
+static uint64_t tap_floor(bool tx, double secs)
+{
+    char name[16], err[256];
+    int fd;
+    nx_tap_name(name, sizeof(name));
+    if (net_tap_open(name, 1, 0, NULL, &fd, err, sizeof(err)) < 0) {
+        fprintf(stderr, "net-harness: %s\n", err);
+        exit(1);
+    }
+    struct net_features all = { .rx_copy = true, .sg = true, .gso_tcpv4 = true, .gso_tcpv6 = true,
+                                .csum = true, .ipv6_csum = true };
+    net_tap_set_offload(fd, &all);
+    static uint8_t buf[VH + 70000];
+    uint64_t n = 0;
+    if (tx) {
+        memcpy(buf, &fvh, VH);
+        memcpy(buf + VH, frame, flen);
+        for (double end = now() + secs; now() < end; )
+            for (int i = 0; i < BATCH; i++)
+                n += write(fd, buf, VH + flen) == (ssize_t)(VH + flen);
+    } else {
+        struct inject in = { .ifindex = (int)if_nametoindex(name) };
+        pthread_t t;
+        pthread_create(&t, NULL, injector, &in);
+        for (double end = now() + secs; now() < end; ) {
+            struct pollfd p = { .fd = fd, .events = POLLIN };
+            if (poll(&p, 1, 10) > 0)
+                while (read(fd, buf, sizeof(buf)) > 0)
+                    n++;
+        }
+        stop = true;
+        pthread_join(t, NULL);
+    }
+    net_tap_close(&fd, 1);
+    return n;
+}
+
+/* ---- netback through the harness ---- */
+
+/* Queues one packet of the prepared frame: headers into the first slot's
+ * page (the rest of every page holds the same filler already). */
+static bool post_tx(struct nx *h)
+{
+    struct nx_queue *q = &h->q[0];
+    unsigned nslots = (unsigned)((flen + NET_PAGE_SIZE - 1) / NET_PAGE_SIZE);
+    bool gso = flen > 1514;
+    if (RING_FREE_REQUESTS(&q->tx) < nslots + gso)
+        return false;
+    RING_IDX i = q->tx.req_prod_pvt;
+    memcpy(nx_frame(h, q->tx_frame0 + i % NET_TX_RING_SIZE), frame, 54);
+    netif_tx_request_t *r = RING_GET_REQUEST(&q->tx, i);
+    *r = (netif_tx_request_t){ .gref = q->tx_ref[i % NET_TX_RING_SIZE], .id = (uint16_t)i,
+        .size = (uint16_t)flen, .flags = (uint16_t)((nslots > 1 ? NETTXF_more_data : 0)
+            | (gso ? NETTXF_extra_info | NETTXF_csum_blank : 0)) };
+    i++;
+    if (gso) {
+        netif_extra_info_t *x = (netif_extra_info_t *)RING_GET_REQUEST(&q->tx, i++);
+        memset(x, 0, sizeof(netif_tx_request_t));
+        x->type = XEN_NETIF_EXTRA_TYPE_GSO;
+        x->u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
+        x->u.gso.size = MSS;
+    }
+    size_t left = flen - (flen < NET_PAGE_SIZE ? flen : NET_PAGE_SIZE);
+    for (unsigned k = 1; k < nslots; k++, i++) {
+        size_t n = left < NET_PAGE_SIZE ? left : NET_PAGE_SIZE;
+        r = RING_GET_REQUEST(&q->tx, i);
+        *r = (netif_tx_request_t){ .gref = q->tx_ref[i % NET_TX_RING_SIZE], .id = (uint16_t)i,
+            .size = (uint16_t)n, .flags = k + 1 < nslots ? NETTXF_more_data : 0 };
+        left -= n;
+    }
+    q->tx.req_prod_pvt = i;
+    return true;
+}
+
+static void wait_notify(struct nx *h, int fd)
+{
+    (void)h;
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    if (poll(&p, 1, 10) > 0) {
+        uint64_t v;
+        if (read(fd, &v, sizeof(v)) < 0) { /* raced */ }
+    }
+}
+
+static uint64_t netback_run(bool tx, double secs)
+{
+    static struct nx h;
+    char name[16], err[256];
+    nx_tap_name(name, sizeof(name));
+    struct nx_config cfg = { .threaded = true, .tap = name, .mtu = 1500 };
+    if (nx_open(&h, &cfg, err, sizeof(err))) {
+        fprintf(stderr, "net-harness: %s\n", err);
+        exit(1);
+    }
+    struct nx_queue *q = &h.q[0];
+    for (unsigned s = 0; s < NET_TX_RING_SIZE; s++)
+        memcpy(nx_frame(&h, q->tx_frame0 + s), frame + 54, NET_PAGE_SIZE);  /* filler */
+    pthread_t t;
+    struct inject in = { .ifindex = h.ifindex };
+    if (!tx) {
+        nx_rx_post(&h, 0, NET_RX_RING_SIZE);
+        pthread_create(&t, NULL, injector, &in);
+    }
+    uint64_t before = tx ? h.nb.stats.tx_packets : h.nb.stats.rx_packets;
+    for (double end = now() + secs; now() < end; ) {
+        if (tx) {
+            while (post_tx(&h))
+                ;
+            nx_tx_push(&h, 0);
+            int more;
+            q->tx.rsp_cons = q->tx.sring->rsp_prod;
+            RING_FINAL_CHECK_FOR_RESPONSES(&q->tx, more);
+            if (!more && RING_FREE_REQUESTS(&q->tx) < 18)
+                wait_notify(&h, q->notify_fd[0]);
+        } else {
+            RING_IDX prod = q->rx.sring->rsp_prod;
+            unsigned n = prod - q->rx.rsp_cons;
+            q->rx.rsp_cons = prod;
+            if (n)
+                nx_rx_post(&h, 0, n);
+            int more;
+            RING_FINAL_CHECK_FOR_RESPONSES(&q->rx, more);
+            if (!more)
+                wait_notify(&h, q->notify_fd[1]);
+        }
+    }
+    uint64_t n = (tx ? h.nb.stats.tx_packets : h.nb.stats.rx_packets) - before;
+    if (!tx) {
+        stop = true;
+        pthread_join(t, NULL);
+    }
+    nx_close(&h);
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 6 || strcmp(argv[1], "bench")) {
+        fprintf(stderr, "usage: net-harness bench netback|tap tx|rx SIZE SECONDS\n");
+        return 2;
+    }
+    bool bare = !strcmp(argv[2], "tap"), tx = !strcmp(argv[3], "tx");
+    size_t size = strtoul(argv[4], NULL, 0);
+    double secs = strtod(argv[5], NULL);
+    if (size < 60 || size > NET_MAX_PACKET || secs <= 0)
+        return 2;
+    make_frame(size);
+    uint64_t n = bare ? tap_floor(tx, secs) : netback_run(tx, secs);
+    printf("pps %.0f MBps %.1f\n", n / secs, n * (double)size / secs / 1e6);
+    return 0;
+}
