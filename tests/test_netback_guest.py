@@ -4,6 +4,7 @@ creates tap vif<domid>.0 on a bridge, announces the vif on xenbus, and xtest's
 reads the guest's frames from the tap with an AF_PACKET socket, checks their
 bytes, and answers through the same socket: a small frame and a 6000-byte one
 that needs two rx slots. Linux's xen-netfront is tested in the rig."""
+import json
 import os
 import queue
 import socket
@@ -46,19 +47,40 @@ def pattern_frame(dst, src, text, length):
     return head + bytes((i * 7) & 0xFF for i in range(len(head), length))
 
 
+def ctl_request(path, op):
+    with socket.socket(socket.AF_UNIX) as ctl:
+        ctl.connect(path)
+        ctl.sendall(json.dumps({"op": op}).encode() + b"\n")
+        return json.loads(ctl.makefile().readline())
+
+
 def test_netfront_in_xtest(build, need_kvm, bridge):
     xs = Store()
     out, err = [], []
     lines = queue.Queue()
+    ctl_path = os.path.join(xs.dir, "ctl.sock")
+    # Under --control the console goes to the control socket: the test attaches
+    # as a console client before the paused domain starts.
     guest = subprocess.Popen(
         [str(XENKVM), "run", "--kernel", str(XTEST), "--cmdline", "net", "--xenstore", xs.sock,
          "--name", "nettest", "--domid", str(DOMID),
-         "--vif", f"bridge={bridge},mac=00:16:3e:00:17:01,mtu=9000"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    readers = [threading.Thread(target=_lines, args=(guest.stdout, lines, out), daemon=True),
+         "--vif", f"bridge={bridge},mac=00:16:3e:00:17:01,mtu=9000",
+         "--control", ctl_path, "--paused"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(1000):
+        if os.path.exists(ctl_path) or guest.poll() is not None:
+            break
+        time.sleep(0.01)
+    console = socket.socket(socket.AF_UNIX)
+    console.connect(ctl_path)
+    console.sendall(b'{"op":"console"}\n')
+    stream = console.makefile("rb")
+    assert json.loads(stream.readline())["ok"]
+    readers = [threading.Thread(target=_lines, args=(stream, lines, out), daemon=True),
                threading.Thread(target=_lines, args=(guest.stderr, queue.Queue(), err), daemon=True)]
     for t in readers:
         t.start()
+    assert ctl_request(ctl_path, "unpause")["ok"]
 
     def describe():
         return ("--- stdout ---\n" + "\n".join(out[-60:]) + "\n--- stderr ---\n" +
@@ -104,12 +126,19 @@ def test_netfront_in_xtest(build, need_kvm, bridge):
         assert got[1] == want, f"3-slot frame differs: len {len(got[1])}"
         assert got[2][14:24] == b"XTEST-LAST", got[2][:32]
         wait_line("net: sent")
+        # The domain process's counters (what `xenkvm top` shows) saw them.
+        reply = ctl_request(ctl_path, "devices")
+        vif = reply["devices"][0]
+        assert vif["kind"] == "vif" and vif["name"] == TAP and vif["mac"] == "00:16:3e:00:17:01", reply
+        assert vif["state_name"] == "Connected" and vif["bridge"] == bridge, reply
+        assert vif["tx_packets"] == 3 and vif["tx_bytes"] == 60 + 3000 + 60, reply
 
         host_mac = bytes.fromhex("020000000001")
         sock.send(pattern_frame(guest_mac, host_mac, b"XTEST-PONG 1", 60))
         sock.send(pattern_frame(guest_mac, host_mac, b"XTEST-BIG", 6000))
         wait_line("net: received", timeout=30)
         rc = guest.wait(timeout=30)
+        console.close()
         for t in readers:
             t.join(timeout=10)
         fails = [l for l in out if l.startswith("FAIL ")]
