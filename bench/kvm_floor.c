@@ -1,7 +1,9 @@
 /* The bare-KVM floor for start-up: create a VM with a little memory and one
  * vCPU, run it in flat 32-bit mode to its first exit (a port write), exit.
  * Reports the time from process start to entering the guest, as xenkvm does
- * with XENKVM_REPORT_STARTUP, so the two are measured the same way. */
+ * with XENKVM_REPORT_STARTUP, so the two are measured the same way.
+ * With "hold", it then sleeps until killed: the memory benchmark's floor
+ * (a process holding a VM and a vCPU, nothing else). */
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdint.h>
@@ -21,7 +23,7 @@ static void fail(const char *what)
     exit(1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -63,5 +65,8 @@ int main(void)
     }
     fprintf(stderr, "startup: first guest instruction %.0f us after process start\n",
             (t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3);
+    if (argc > 1 && !strcmp(argv[1], "hold"))
+        for (;;)
+            pause();
     return 0;
 }
