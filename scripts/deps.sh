@@ -9,7 +9,7 @@ PKGS=(
   python3 python3-pytest
   xenstore-utils libxenstore4 python3-pyxs
   clang libclang-rt-14-dev
-  binutils dpkg-dev bc fio qemu-system-x86
+  binutils dpkg-dev bc fio qemu-system-x86 iproute2
 )
 missing=()
 for p in "${PKGS[@]}"; do
