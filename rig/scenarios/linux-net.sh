@@ -10,9 +10,23 @@
 #   linux-net-exit   xenkvm exits 0 (the guest powers off)
 # Throughput (the guest's own timing, wall clock inside a nested TCG guest: a floor,
 # not a figure for real hardware) goes into a RIG-BENCH line.
-t=${RIG_GUEST_TIMEOUT:-300}
-mb=32
+# For debugging, on the outer command line (rig/run.sh linux-net --append ...):
+# rig.net_vcpus=N (default 1), rig.net_queues=N (netfront's max_queues; default one per
+# vCPU), rig.net_mb=N (default 32).
+# The boot takes ~35 s here; a stalled guest is given up on after at most 180 s.
+t=${RIG_GUEST_TIMEOUT:-180}
+[ "$t" -gt 180 ] && t=180
+mb=32 vcpus=1 extra=
 mac=00:16:3e:00:00:01
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+        rig.net_vcpus=*) vcpus=${arg#*=} ;;
+        rig.net_queues=*) extra="$extra guest.netqueues=${arg#*=}" ;;
+        rig.net_mb=*) mb=${arg#*=} ;;
+    esac
+done
+# lpj: see linux-boot.sh (secondary CPUs' delay-loop calibration under TCG).
+[ "$vcpus" -gt 1 ] && extra="$extra lpj=10800000"
 last() { grep -v '^[[:space:]]*$' "$1" | tail -1 | cut -c1-160; }
 
 rig_start_xenkvmd || rig_result linux-net-xenkvmd FAIL "xenkvmd did not start"
@@ -37,14 +51,34 @@ exec 3<>/tmp/nc-hold
 nc -l -p 9000 <&3 > /tmp/from-guest.bin &
 nc_pid=$!
 
+# With --verbose: a vCPU state dump every 10 s, and after 120 s xenkvm's threads (name,
+# state, wchan) and the bridge's counters, for a stall.
+dump=
+if [ "${RIG_VERBOSE:-0}" != 0 ]; then
+    dump="XENKVM_DEBUG_DUMP_MS=10000"
+    ( sleep 120; p=$(pidof xenkvm) || exit 0
+      for d in /proc/$p/task/*; do
+          echo "RIG-NET-STALL thread $(cat $d/comm) state $(cut -d' ' -f3 $d/stat) wchan $(cat $d/wchan 2>/dev/null)"
+      done
+      ip -s link show xenbr0 | sed 's/^/RIG-NET-STALL /'
+      ip -s link show vif1.0 2>&1 | sed 's/^/RIG-NET-STALL /' ) &
+fi
 rig_run_guest /tmp/linux-net.log "$t" GUEST-INIT-MARKER \
-    xenkvm run $(rig_xenkvm_v) --name net --kernel /guest/vmlinuz --ramdisk /guest/initrd.gz \
-    --memory 256 --vcpus 1 --vif "bridge=xenbr0,mac=$mac" \
-    --cmdline "console=hvc0 quiet guest.scenario=net guest.netmb=$mb"
+    env $dump xenkvm run $(rig_xenkvm_v) --name net --kernel /guest/vmlinuz --ramdisk /guest/initrd.gz \
+    --memory 256 --vcpus "$vcpus" --vif "bridge=xenbr0,mac=$mac" \
+    --cmdline "console=hvc0 quiet guest.scenario=net guest.netmb=$mb$extra"
 log=/tmp/linux-net.log
 kill "$httpd_pid" "$nc_pid" 2>/dev/null
 exec 3>&-
 
+# why_net RX|TX: when the guest never reported the transfer, how xenkvm ended.
+why_net() {
+    grep -q "GUEST-NET-$1" "$log" && return 0
+    case "$RIG_RC" in
+        137) echo "no GUEST-NET-$1 line: the guest stalled (killed after $t s; its own 90 s limit on the transfer never fired);" ;;
+        *) echo "no GUEST-NET-$1 line: xenkvm exit $RIG_RC $(grep -m1 -o 'vcpu [0-9]*: triple fault' "$log");" ;;
+    esac
+}
 link=$(grep -m1 GUEST-NET-LINK "$log")
 if echo "$link" | grep -q "carrier 1 mac $mac"; then
     rig_result linux-net-link PASS "$link"
@@ -63,7 +97,7 @@ rx_rc=$2 rx_got=$3 rx_bytes=$4 rx_ms=$5
 if [ "$rx_rc" = 0 ] && [ "$rx_got" = "$rx_sum" ] && [ "$rx_bytes" = $((mb * 1048576)) ]; then
     rig_result linux-net-rx PASS "$mb MiB outer -> guest (wget), sha256 equal, $rx_ms ms in the guest"
 else
-    rig_result linux-net-rx FAIL "wget exit '$rx_rc', $rx_bytes bytes, sha256 '$rx_got' want '$rx_sum'"
+    rig_result linux-net-rx FAIL "$(why_net RX) wget exit '$rx_rc', $rx_bytes bytes, sha256 '$rx_got' want '$rx_sum'"
 fi
 set -- $(grep -m1 GUEST-NET-TX "$log") x x x x x
 tx_rc=$2 tx_sum=$3 tx_bytes=$4 tx_ms=$5
@@ -72,7 +106,7 @@ tx_have=$(wc -c < /tmp/from-guest.bin)
 if [ "$tx_rc" = 0 ] && [ "$tx_got" = "$tx_sum" ] && [ "$tx_have" = $((mb * 1048576)) ]; then
     rig_result linux-net-tx PASS "$mb MiB guest -> outer (nc), sha256 equal, $tx_ms ms in the guest"
 else
-    rig_result linux-net-tx FAIL "guest nc exit '$tx_rc', outer got $tx_have bytes, sha256 '$tx_got' want '$tx_sum'"
+    rig_result linux-net-tx FAIL "$(why_net TX) guest nc exit '$tx_rc', outer got $tx_have bytes, sha256 '$tx_got' want '$tx_sum'"
 fi
 if [ "$RIG_RC" = 0 ]; then
     rig_result linux-net-exit PASS "xenkvm exit 0 after $RIG_ELAPSED_MS ms"
@@ -80,4 +114,4 @@ else
     rig_result linux-net-exit FAIL "xenkvm exit $RIG_RC; last: $(last "$log")"
 fi
 mbps() { [ -n "$2" ] && [ "$2" -gt 0 ] 2>/dev/null && awk -v b="$1" -v m="$2" 'BEGIN { printf "%.1f", b / 1048576 / (m / 1000) }' || echo "?"; }
-echo "RIG-BENCH net_rx_MiBps=$(mbps "$rx_bytes" "$rx_ms") net_tx_MiBps=$(mbps "$tx_bytes" "$tx_ms") net_mb=$mb"
+echo "RIG-BENCH net_rx_MiBps=$(mbps "$rx_bytes" "$rx_ms") net_tx_MiBps=$(mbps "$tx_bytes" "$tx_ms") net_mb=$mb vcpus=$vcpus"
