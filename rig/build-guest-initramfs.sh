@@ -28,7 +28,8 @@ ln -sf mke2fs "$stage/sbin/mkfs.ext4"
 ln -sf e2fsck "$stage/sbin/fsck.ext4"
 cp "$(deb_extract e2fsprogs)/etc/mke2fs.conf" "$stage/etc/mke2fs.conf"
 
-mods=$(mod_closure "$moddir" xen-blkfront xen-netfront) || die "module closure failed"
+# virtio_mmio + virtio_net: the same guest under QEMU microvm (linux-net-qemu, a control).
+mods=$(mod_closure "$moddir" xen-blkfront xen-netfront virtio_mmio virtio_net) || die "module closure failed"
 for m in $mods; do
     mkdir -p "$stage/lib/modules/$kver/$(dirname "$m")"
     cp "$moddir/$m" "$stage/lib/modules/$kver/$m"
