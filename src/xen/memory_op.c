@@ -1,6 +1,7 @@
 /* __HYPERVISOR_memory_op: the memory map, reservations, and placing Xen's pages
  * (shared_info, grant frames) into the guest's physical address space. */
 #include "xen/domain.h"
+#include "common/log.h"
 #include <errno.h>
 #include <sys/mman.h>
 #include <string.h>
@@ -52,6 +53,8 @@ static long add_to_physmap_one(struct domain *d, unsigned space, uint64_t idx, u
         pthread_mutex_lock(&d->lock);
         int rc = gnttab_place_frame(&d->gt, idx, gfn, p);
         pthread_mutex_unlock(&d->lock);
+        log_debug("grant table frame %llu at gfn %#llx: %d", (unsigned long long)idx,
+                  (unsigned long long)gfn, rc);
         return rc;
     }
     case XENMAPSPACE_gmfn:
