@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 void blkback_limits(const struct blk_disk *disk, struct blk_limits *lim)
@@ -23,30 +22,17 @@ void blkback_init(struct blkback *b, struct blk_disk *disk, const struct gnt_env
     b->disk = disk;
     b->env = *env;
     blkback_limits(disk, &b->lim);
-    b->stop_fd = -1;
-    for (unsigned i = 0; i < BLK_MAX_QUEUES; i++)
-        b->kick_fd[i] = -1;
+    qw_init(&b->workers);
 }
 
-struct worker_arg { struct blkback *b; unsigned q; };
-
-static void drain_fd(int fd)
+static void worker(void *arg, unsigned i)
 {
-    uint64_t v;
-    if (read(fd, &v, sizeof(v)) < 0) { /* not signalled */ }
-}
-
-static void *worker(void *arg)
-{
-    struct worker_arg a = *(struct worker_arg *)arg;
-    free(arg);
-    struct blkback *b = a.b;
-    unsigned i = a.q;
+    struct blkback *b = arg;
     struct blkq *q = &b->q[i];
     struct pollfd pfd[3] = {
-        { .fd = b->kick_fd[i], .events = POLLIN },
+        { .fd = b->workers.kick_fd[i], .events = POLLIN },
         { .fd = q->cq_fd, .events = POLLIN },
-        { .fd = b->stop_fd, .events = POLLIN },
+        { .fd = b->workers.stop_fd, .events = POLLIN },
     };
     blkq_process(q);          /* requests queued before the first kick */
     for (;;) {
@@ -61,25 +47,15 @@ static void *worker(void *arg)
         if (pfd[1].revents)
             blkq_reap(q, false);
         if (pfd[0].revents)
-            drain_fd(b->kick_fd[i]);
+            qw_drain(pfd[0].fd);
         blkq_process(q);      /* new requests, or ones waiting for free slots */
     }
-    return NULL;
 }
 
 void blkback_kick(struct blkback *b, unsigned q)
 {
-    uint64_t one = 1;
-    if (q < b->nr_queues && write(b->kick_fd[q], &one, sizeof(one)) < 0) {
-        /* counter saturated: the worker is already due to run */
-    }
-}
-
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
+    if (q < b->nr_queues)
+        qw_kick(&b->workers, q);
 }
 
 int blkback_connect(struct blkback *b, unsigned nr_queues, const struct blkback_ring *rings,
@@ -89,41 +65,17 @@ int blkback_connect(struct blkback *b, unsigned nr_queues, const struct blkback_
         snprintf(err, errlen, "%u queues (1..%u)", nr_queues, BLK_MAX_QUEUES);
         return -EINVAL;
     }
-    int rc = 0;
+    int rc = qw_open(&b->workers, nr_queues, err, errlen);
     unsigned done = 0;
-    b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (b->stop_fd < 0) {
-        rc = -errno;
-        snprintf(err, errlen, "eventfd: %s", strerror(-rc));
-        return rc;
-    }
-    for (; done < nr_queues; done++) {
-        b->kick_fd[done] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (b->kick_fd[done] < 0) {
-            rc = -errno;
-            snprintf(err, errlen, "eventfd: %s", strerror(-rc));
-            break;
-        }
+    for (; done < nr_queues && !rc; done++) {
         rc = blkq_init(&b->q[done], done, &b->env, b->disk, &b->lim, rings[done].refs,
                        rings[done].nr_pages, err, errlen);
-        if (rc) {
-            close_fd(&b->kick_fd[done]);
+        if (rc)
             break;
-        }
     }
     b->nr_queues = done;
-    for (unsigned i = 0; i < done && !rc && threaded; i++) {
-        struct worker_arg *a = malloc(sizeof(*a));
-        if (a)
-            *a = (struct worker_arg){ b, i };
-        rc = a ? -pthread_create(&b->worker[i], NULL, worker, a) : -ENOMEM;
-        if (rc) {
-            free(a);
-            snprintf(err, errlen, "cannot start a worker: %s", strerror(-rc));
-            break;
-        }
-        b->nr_workers++;
-    }
+    if (!rc && threaded)
+        rc = qw_start(&b->workers, done, worker, b, err, errlen);
     if (rc)
         blkback_disconnect(b);
     return rc;
@@ -131,19 +83,11 @@ int blkback_connect(struct blkback *b, unsigned nr_queues, const struct blkback_
 
 void blkback_disconnect(struct blkback *b)
 {
-    if (b->nr_workers) {
-        uint64_t one = 1;
-        if (write(b->stop_fd, &one, sizeof(one)) < 0) { /* cannot fail on a fresh eventfd */ }
-        for (unsigned i = 0; i < b->nr_workers; i++)
-            pthread_join(b->worker[i], NULL);
-        b->nr_workers = 0;
-    }
+    qw_stop(&b->workers);
     for (unsigned i = 0; i < BLK_MAX_QUEUES; i++) {
         if (b->q[i].env)
             blkq_fini(&b->q[i]);
         memset(&b->q[i], 0, sizeof(b->q[i]));
-        close_fd(&b->kick_fd[i]);
     }
     b->nr_queues = 0;
-    close_fd(&b->stop_fd);
 }

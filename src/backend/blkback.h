@@ -3,7 +3,9 @@
  * and notification; the caller says when the frontend kicked a queue. */
 #pragma once
 #include "backend/blkback_queue.h"
-#include <pthread.h>
+#include "backend/queue_workers.h"
+
+_Static_assert(BLK_MAX_QUEUES <= QW_MAX_QUEUES, "one worker per queue");
 
 struct blkback_ring {
     unsigned nr_pages;                        /* 1 << ring-page-order */
@@ -16,10 +18,7 @@ struct blkback {
     struct blk_limits lim;
     unsigned nr_queues;                       /* connected queues, 0 when idle */
     struct blkq q[BLK_MAX_QUEUES];
-    int kick_fd[BLK_MAX_QUEUES];              /* eventfds: the frontend kicked */
-    int stop_fd;
-    pthread_t worker[BLK_MAX_QUEUES];
-    unsigned nr_workers;                      /* started worker threads */
+    struct queue_workers workers;
 };
 
 /* The limits this backend offers for disk. */

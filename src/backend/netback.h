@@ -9,12 +9,13 @@
  * its rx ring (the same port unless the frontend split its channels). */
 #pragma once
 #include "backend/grant_env.h"
-#include <pthread.h>
+#include "backend/queue_workers.h"
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #define NET_MAX_QUEUES 4
+_Static_assert(NET_MAX_QUEUES <= QW_MAX_QUEUES, "one worker per queue");
 
 /* What the frontend asked for (its xenstore feature-* / request-* nodes). */
 struct net_features {
@@ -47,14 +48,12 @@ struct netback {
     unsigned nr_queues;            /* connected queues, 0 when idle */
     struct netq *q[NET_MAX_QUEUES];
     int tap_fd[NET_MAX_QUEUES];    /* not owned */
-    int kick_fd[NET_MAX_QUEUES];   /* eventfds: the frontend kicked */
-    int stop_fd;
-    pthread_t worker[NET_MAX_QUEUES];
-    unsigned nr_workers;
+    struct queue_workers workers;
 };
 
 void netback_init(struct netback *nb, const struct gnt_env *env);
-/* Maps the rings of nr_queues queues; queue q uses tap_fd[q]. If threaded,
+/* Maps the rings of nr_queues queues; queue q uses tap_fd[q]. Tells the tap
+ * which offloads the frontend takes (net_tap_set_offload). If threaded,
  * starts one worker per queue; without threads the caller drives the queues
  * with netback_poll. Returns 0 or -errno with err set (nothing left
  * connected). */

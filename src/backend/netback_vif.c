@@ -233,11 +233,8 @@ static int vif_connect(struct xenbus_dev *dev, char *err, size_t errlen)
             return -EINVAL;
     }
     rc = net_tap_set_queues(v->tap_fd, NET_MAX_QUEUES, nq);
-    for (unsigned q = 0; q < nq && !rc; q++)
-        rc = net_tap_set_offload(v->tap_fd[q], &feat);
     if (rc) {
-        snprintf(err, errlen, "tap %s: cannot set its queues or offloads: %s", v->ifname,
-                 strerror(-rc));
+        snprintf(err, errlen, "tap %s: cannot set its queues: %s", v->ifname, strerror(-rc));
         return rc;
     }
     rc = netback_connect(&v->nb, nq, refs, v->tap_fd, &feat, true, err, errlen);

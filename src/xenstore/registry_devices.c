@@ -53,6 +53,22 @@ static struct json_object *block_attach(struct registry *r, struct dom *d, struc
     return rep;
 }
 
+/* A detached device leaves the stored config: entry i of list (-1: it was
+ * not there, e.g. attached by hand to `xenkvm run`). */
+static void forget(struct registry *r, struct dom *d, struct json_object *list, int i,
+                   const char *what, struct json_object *req)
+{
+    if (i < 0) {
+        reg_log("domain %u (%s): %s %s detached (not in the config)", d->domid, d->name, what,
+                jl_str(req, "id", "?"));
+        return;
+    }
+    reg_log("domain %u (%s): %s '%s' detached", d->domid, d->name, what,
+            json_object_get_string(json_object_array_get_idx(list, i)));
+    json_object_array_del_idx(list, i, 1);
+    reg_save(r, d);
+}
+
 /* The stored disk spec that made device number devid: its index, or -1. */
 static int find_disk(struct json_object *disks, long long devid)
 {
@@ -77,15 +93,7 @@ static struct json_object *block_detach(struct registry *r, struct dom *d, struc
     if (!jl_bool(rep, "ok", false))
         return rep;
     struct json_object *disks = config_list(d, "disks");
-    int i = find_disk(disks, jl_int(rep, "devid", -1));
-    if (i >= 0) {
-        reg_log("domain %u (%s): disk '%s' detached", d->domid, d->name,
-                json_object_get_string(json_object_array_get_idx(disks, i)));
-        json_object_array_del_idx(disks, i, 1);
-        reg_save(r, d);
-    } else
-        reg_log("domain %u (%s): disk %s detached (not in the config)", d->domid, d->name,
-                jl_str(req, "id", "?"));
+    forget(r, d, disks, find_disk(disks, jl_int(rep, "devid", -1)), "disk", req);
     return rep;
 }
 
@@ -177,15 +185,8 @@ static struct json_object *network_detach(struct registry *r, struct dom *d,
     if (!jl_bool(rep, "ok", false))
         return rep;
     struct json_object *vifs = config_list(d, "vifs");
-    int i = find_vif(vifs, jl_int(rep, "devid", -1), jl_str(rep, "mac", ""));
-    if (i >= 0) {
-        reg_log("domain %u (%s): nic '%s' detached", d->domid, d->name,
-                json_object_get_string(json_object_array_get_idx(vifs, i)));
-        json_object_array_del_idx(vifs, i, 1);
-        reg_save(r, d);
-    } else
-        reg_log("domain %u (%s): nic %s detached (not in the config)", d->domid, d->name,
-                jl_str(req, "id", "?"));
+    forget(r, d, vifs, find_vif(vifs, jl_int(rep, "devid", -1), jl_str(rep, "mac", "")), "nic",
+           req);
     return rep;
 }
 

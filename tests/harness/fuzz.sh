@@ -17,12 +17,13 @@ if [ "$TARGET" = netback ]; then
   B=$ROOT/src/backend
   SRC="$ROOT/tests/harness/fuzz_netback.c $ROOT/tests/harness/netfront.c
     $ROOT/tests/harness/netfront_env.c $B/netback_offload.c $B/netback_tx.c $B/netback_rx.c
-    $B/netback_queue.c $B/netback.c $B/netback_tap.c $ROOT/src/common/log.c"
+    $B/netback_queue.c $B/netback.c $B/netback_tap.c $B/queue_workers.c $ROOT/src/common/log.c"
   LIBS=-lpthread SEEDS=fuzz_net_seeds.py MAXLEN=65536
 else
   SRC="$ROOT/tests/harness/fuzz_blkback.c $ROOT/tests/harness/blkfront.c
     $ROOT/tests/harness/blkfront_env.c $ROOT/src/backend/blkif_disk.c $ROOT/src/backend/blkif_req.c
-    $ROOT/src/backend/blkback_queue.c $ROOT/src/backend/blkback.c $ROOT/src/common/log.c"
+    $ROOT/src/backend/blkback_queue.c $ROOT/src/backend/blkback.c $ROOT/src/backend/queue_workers.c
+    $ROOT/src/common/log.c"
   LIBS="-luring -lpthread" SEEDS=fuzz_seeds.py MAXLEN=16384
 fi
 $CC $CFLAGS -o "$OUT/fuzz_$TARGET" $SRC $LIBS
