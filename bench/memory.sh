@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${XENKVM_BUILD:-build}
-XK=$B/src/cli/xenkvm; FLOOR=$B/bench/kvm-floor; KERNEL=$B/guest/xtest; XSD=$B/src/xenstore/xenkvmd
+XK=$B/src/cli/xenkvm; FLOOR=$B/bench/kvm-floor; KERNEL=$B/guest/xtest; XSD=$B/src/daemon/xenkvmd
 tmp=$(mktemp -d)
 pids=()
 cleanup() {

@@ -112,7 +112,7 @@ if [ "$(cat "$RIG_CACHE/parts/qemu.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e 
 fi
 
 # --- xenkvm part: always rebuilt (small)
-for f in src/cli/xenkvm src/xenstore/xenkvmd guest/xtest; do
+for f in src/cli/xenkvm src/daemon/xenkvmd guest/xtest; do
     [ -x "$BUILD/$f" ] || die "$BUILD/$f is missing: build xenkvm first (ninja -C $BUILD)"
 done
 stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
@@ -120,7 +120,7 @@ install -m 755 "$RIG_DIR/outer/init" "$stage/init"
 mkdir -p "$stage/scenarios"
 cp "$RIG_DIR"/scenarios/*.sh "$stage/scenarios/"
 copy_with_libs "$BUILD/src/cli/xenkvm" "$stage" /usr/bin/xenkvm
-copy_with_libs "$BUILD/src/xenstore/xenkvmd" "$stage" /usr/bin/xenkvmd
+copy_with_libs "$BUILD/src/daemon/xenkvmd" "$stage" /usr/bin/xenkvmd
 cp "$BUILD/guest/xtest" "$stage/xtest"
 mk_cpio_gz "$stage" "$RIG_CACHE/parts/xenkvm.cpio.gz"
 rm -rf "$stage"; trap - EXIT

@@ -20,7 +20,7 @@ import pytest
 from conftest import BUILD
 
 XENKVM = BUILD / "src" / "cli" / "xenkvm"
-XENKVMD = BUILD / "src" / "xenstore" / "xenkvmd"
+XENKVMD = BUILD / "src" / "daemon" / "xenkvmd"
 XTEST = BUILD / "guest" / "xtest"
 
 DOMID = 7

@@ -13,7 +13,7 @@ import time
 import pytest
 from conftest import BUILD
 
-XENKVMD = BUILD / "src" / "xenstore" / "xenkvmd"
+XENKVMD = BUILD / "src" / "daemon" / "xenkvmd"
 HELPERS = BUILD / "tests" / "unit" / "xenstore"
 
 

@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 wait_sock() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }
 
-"$BUILD/src/xenstore/xenkvmd" -f --no-registry -s "$TMP/xenkvmd.sock" & PIDS+=($!)   # xenstore alone
+"$BUILD/src/daemon/xenkvmd" -f --no-registry -s "$TMP/xenkvmd.sock" & PIDS+=($!)   # xenstore alone
 wait_sock "$TMP/xenkvmd.sock" || { echo "xenkvmd did not start"; exit 1; }
 "$B" --echo-server "$TMP/floor.sock" & PIDS+=($!)
 wait_sock "$TMP/floor.sock" || { echo "floor server did not start"; exit 1; }

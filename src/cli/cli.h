@@ -1,5 +1,4 @@
 #pragma once
-int cmd_run(int argc, char **argv);
 #include <time.h>
 extern struct timespec cli_start;   /* when main() began */
 
@@ -8,6 +7,7 @@ extern struct timespec cli_start;   /* when main() began */
 int cli_usage(const char *cmd, int asked);
 
 /* Toolstack commands (argv[0] is the command's name). */
+int cmd_run(int argc, char **argv);         /* main.c: the domain process (vmm/) */
 int cmd_create(int argc, char **argv);      /* cmd_create.c */
 int cmd_define(int argc, char **argv);
 int cmd_undefine(int argc, char **argv);

@@ -1,6 +1,7 @@
 /* xenkvm: the command line. */
 #include "cli/cli.h"
 #include "common/log.h"
+#include "vmm/run.h"
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -73,6 +74,12 @@ int cli_usage(const char *cmd, int asked)
 }
 
 struct timespec cli_start;
+
+/* `xenkvm run`: this process becomes the domain process. */
+int cmd_run(int argc, char **argv)
+{
+    return vmm_run(argc, argv, &cli_start);
+}
 
 int main(int argc, char **argv)
 {

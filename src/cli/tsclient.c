@@ -15,7 +15,7 @@
 static int start_daemon(void)
 {
     char prog[4096], sock[4096], logf[4096];
-    const char *bin = ts_find_prog("xenkvmd", "XENKVMD_BIN", "../xenstore/xenkvmd", prog, sizeof(prog));
+    const char *bin = ts_find_prog("xenkvmd", "XENKVMD_BIN", "../daemon/xenkvmd", prog, sizeof(prog));
     if (!ts_path(sock, sizeof(sock), "%s/xenstored.sock", ts_rundir()) ||
         !ts_path(logf, sizeof(logf), "%s/xenkvmd.log", ts_logdir()))
         return -1;

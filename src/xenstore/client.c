@@ -9,7 +9,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "xenstore/daemon.h"
 #include "xenstore/wire.h"
 
 struct event {

@@ -9,6 +9,9 @@
 
 #include "xenstore/perms.h"
 
+/* Where xenkvmd serves the store unless told otherwise. */
+#define XS_DEFAULT_SOCKET "/run/xenkvm/xenstored.sock"
+
 struct xs_client;
 
 /* path NULL: $XENSTORED_PATH, else /run/xenkvm/xenstored.sock. NULL + errno on failure. */

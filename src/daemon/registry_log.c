@@ -1,5 +1,5 @@
 /* The registry's log lines: time-stamped, on stderr (the daemon's log). */
-#include "xenstore/registry.h"
+#include "daemon/registry.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>

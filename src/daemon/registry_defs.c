@@ -1,7 +1,7 @@
 /* Defined domains (configs kept for `xenkvm start`) and the autostart list:
  *   <statedir>/domains/<name>.json   the config, as `create` sends it
  *   <statedir>/autostart              one name a line */
-#include "xenstore/registry.h"
+#include "daemon/registry.h"
 #include "toolstack/jsonline.h"
 #include "toolstack/paths.h"
 #include <dirent.h>

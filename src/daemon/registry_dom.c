@@ -1,5 +1,5 @@
 /* The registry's domain table and its record files. */
-#include "xenstore/registry.h"
+#include "daemon/registry.h"
 #include "xenstore/client.h"
 #include "toolstack/jsonline.h"
 #include <ctype.h>

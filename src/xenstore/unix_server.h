@@ -1,9 +1,9 @@
-/* The daemon's event loop: a listening unix socket and its connections. */
+/* xenstored's event loop: the store served on a listening unix socket and its
+ * connections (epoll; SIGTERM/SIGINT through a signalfd). */
 #pragma once
 #include <signal.h>
+#include "xenstore/client.h"   /* XS_DEFAULT_SOCKET */
 #include "xenstore/quota.h"
-
-#define XS_DEFAULT_SOCKET "/run/xenkvm/xenstored.sock"
 
 /* Creates the socket (mode 0600; its directory 0700 if missing), then writes
  * one byte to ready_fd (if >= 0) and serves until SIGTERM/SIGINT.

@@ -1,4 +1,4 @@
-#include "xenstore/daemon.h"
+#include "xenstore/unix_server.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "xenstore/daemon.h"
-#include "xenstore/registry.h"
+#include "daemon/registry.h"
+#include "xenstore/unix_server.h"
 
 /* xenstore, then (unless disabled) the registry beside it; returns the exit status. */
 static int serve(const char *sock, const struct xs_quota *q, int ready_fd,

@@ -1,6 +1,6 @@
 /* The registry's requests from the CLI (one JSON object each; see
  * docs/toolstack.md for the list). */
-#include "xenstore/registry.h"
+#include "daemon/registry.h"
 #include "xenstore/client.h"
 #include "toolstack/jsonline.h"
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* Starting a domain: a `xenkvm run` child in its own session (it outlives
  * the daemon), told its domid, name, UUID, control socket, console log and
  * status file; the registry waits until it reports ready on a pipe. */
-#include "xenstore/registry.h"
+#include "daemon/registry.h"
 #include "toolstack/jsonline.h"
 #include "toolstack/paths.h"
 #include "toolstack/uuid.h"

@@ -1,12 +1,11 @@
 /* `xenkvm run`: one domain in this process, its console on the terminal. */
-#include "cli/cli.h"
-#include "cli/domctl.h"
+#include "vmm/run.h"
+#include "vmm/domctl.h"
 #include "toolstack/uuid.h"
 #include "backend/devices.h"
 #include "backend/console.h"
 #include "backend/xenstore_relay.h"
 #include "xenstore/client.h"
-#include "xenstore/daemon.h"
 #include "common/log.h"
 #include "xen/domain.h"
 #include <errno.h>
@@ -87,7 +86,7 @@ static int retree(void *opaque)
     return rc;
 }
 
-int cmd_run(int argc, char **argv)
+int vmm_run(int argc, char **argv, const struct timespec *process_start)
 {
     static const struct option opts[] = {
         { "kernel", required_argument, NULL, 'k' },
@@ -197,7 +196,7 @@ int cmd_run(int argc, char **argv)
         log_err("%s", err);
         return EXIT_ERROR;
     }
-    d.vm.report_since = cli_start;
+    d.vm.report_since = *process_start;
     d.vm.report_first_exit = getenv("XENKVM_REPORT_STARTUP") != NULL;
     /* From here on, every exit goes through the one teardown at "out". */
     int status = EXIT_ERROR;

@@ -2,7 +2,7 @@
  * backends; the registry keeps the domain's stored config in step, so a
  * reboot or restart brings back exactly the devices the domain had (as
  * libxl keeps attached devices in the domain's config). */
-#include "xenstore/registry.h"
+#include "daemon/registry.h"
 #include "config/disk.h"
 #include "config/vif.h"
 #include "toolstack/jsonline.h"

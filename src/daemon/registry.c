@@ -1,6 +1,6 @@
 /* The registry thread: its control socket, the domain processes' pidfds and
  * pending restarts in one epoll loop. Requests are handled one at a time. */
-#include "xenstore/registry.h"
+#include "daemon/registry.h"
 #include "xenstore/client.h"
 #include "toolstack/jsonline.h"
 #include "toolstack/paths.h"

@@ -1,7 +1,7 @@
 /* A domain process ended: its exit status (or the status file it wrote,
  * for processes adopted after a daemon restart) gives the shutdown reason,
  * and the config's on_poweroff/on_reboot/on_crash/... says what follows. */
-#include "xenstore/registry.h"
+#include "daemon/registry.h"
 #include "xenstore/client.h"
 #include "toolstack/jsonline.h"
 #include "toolstack/uuid.h"

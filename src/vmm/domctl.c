@@ -1,5 +1,5 @@
 /* Control socket and console fan-out of one domain process (see domctl.h). */
-#include "cli/domctl.h"
+#include "vmm/domctl.h"
 #include "backend/devices.h"
 #include "backend/xenstore_relay.h"
 #include "common/log.h"
