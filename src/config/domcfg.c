@@ -1,26 +1,20 @@
 /* xl.cfg settings -> struct domcfg, with xl's defaults and rules. */
-#include "config/domcfg.h"
+#include "config/domcfg_build.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct build {
-    struct domcfg *dc;
-    const struct xlcfg *cfg;
-    struct cfg_diag *d;
-};
-
 static struct cfg_loc at(const struct xlset *s) { return (struct cfg_loc){ s->file, s->line }; }
 
-static bool bad(struct build *b, const struct xlset *s, const char *what)
+bool xb_bad(struct build *b, const struct xlset *s, const char *what)
 {
     diag_error(b->d, at(s), "%s: %s", s->key, what);
     return false;
 }
 
 /* A string setting: returns it (not owned), or NULL when absent or wrong. */
-static const char *get_str(struct build *b, const char *key, const struct xlset **where)
+const char *xb_str(struct build *b, const char *key, const struct xlset **where)
 {
     const struct xlset *s = xlcfg_find(b->cfg, key);
     if (where)
@@ -30,30 +24,30 @@ static const char *get_str(struct build *b, const char *key, const struct xlset 
     char what[160];
     if (s->val->kind == XLV_NUMBER) {
         snprintf(what, sizeof(what), "expected a quoted string, not the number %.40s", s->val->str);
-        bad(b, s, what);
+        xb_bad(b, s, what);
         return NULL;
     }
     if (s->val->kind == XLV_LIST) {
-        bad(b, s, "expected a quoted string, not a list");
+        xb_bad(b, s, "expected a quoted string, not a list");
         return NULL;
     }
     return s->val->str;
 }
 
-static bool dup_str(struct build *b, const char *key, char **dst)
+bool xb_dup(struct build *b, const char *key, char **dst)
 {
     const struct xlset *s;
-    const char *v = get_str(b, key, &s);
+    const char *v = xb_str(b, key, &s);
     if (!v)
         return true;
     free(*dst);
     if (!(*dst = strdup(v)))
-        return bad(b, s, "out of memory");
+        return xb_bad(b, s, "out of memory");
     return true;
 }
 
 /* A number (or a string holding one, as xl reads both) in [min, max]. */
-static bool get_num(struct build *b, const char *key, long long min, long long max, long long *out,
+bool xb_num(struct build *b, const char *key, long long min, long long max, long long *out,
                     const struct xlset **where)
 {
     const struct xlset *s = xlcfg_find(b->cfg, key);
@@ -63,51 +57,51 @@ static bool get_num(struct build *b, const char *key, long long min, long long m
         return false;
     char what[200];
     if (s->val->kind == XLV_LIST)
-        return bad(b, s, "expected a number, not a list");
+        return xb_bad(b, s, "expected a number, not a list");
     if (s->append)
-        return bad(b, s, "can't use += with numbers");
+        return xb_bad(b, s, "can't use += with numbers");
     const char *t = s->val->str;
     char *e;
     errno = 0;
     long long v = strtoll(t, &e, 0);
     if (e == t || *e || errno) {
         snprintf(what, sizeof(what), "'%.60s' is not a %snumber", t, errno == ERANGE ? "valid " : "");
-        return bad(b, s, what);
+        return xb_bad(b, s, what);
     }
     if (v < min || v > max) {
         snprintf(what, sizeof(what), "%lld is out of range (%lld to %lld)", v, min, max);
-        return bad(b, s, what);
+        return xb_bad(b, s, what);
     }
     *out = v;
     return true;
 }
 
-static void get_bool(struct build *b, const char *key, bool *out)
+void xb_bool(struct build *b, const char *key, bool *out)
 {
     long long v;
-    if (get_num(b, key, 0, 1LL << 31, &v, NULL))
+    if (xb_num(b, key, 0, 1LL << 31, &v, NULL))
         *out = v != 0;
 }
 
 static void get_action(struct build *b, const char *key, enum domcfg_action *a)
 {
     const struct xlset *s;
-    const char *v = get_str(b, key, &s);
+    const char *v = xb_str(b, key, &s);
     char what[300];
     if (v && domcfg_action_parse(v, a)) {
         snprintf(what, sizeof(what), "invalid action '%.60s' (destroy, restart, rename-restart, "
                  "preserve, coredump-destroy, coredump-restart or soft-reset)", v);
-        bad(b, s, what);
+        xb_bad(b, s, what);
     }
 }
 
 static void get_type(struct build *b)
 {
     const struct xlset *ts, *bs;
-    const char *type = get_str(b, "type", &ts), *builder = get_str(b, "builder", &bs);
+    const char *type = xb_str(b, "type", &ts), *builder = xb_str(b, "builder", &bs);
     char what[200];
     if (type && builder) {
-        bad(b, bs, "can't specify both \"type\" and \"builder\" (builder is deprecated)");
+        xb_bad(b, bs, "can't specify both \"type\" and \"builder\" (builder is deprecated)");
         return;
     }
     const char *v = type ? type : builder;
@@ -115,8 +109,7 @@ static void get_type(struct build *b)
     if (!v)
         return;
     if (!strcmp(v, "hvm")) {
-        snprintf(what, sizeof(what), "\"hvm\" guests are not supported by xenkvm (use \"pv\" or \"pvh\")");
-        bad(b, s, what);
+        b->dc->type = DOMCFG_HVM;   /* converted; domcfg_check_supported refuses to run it */
     } else if (type && !strcmp(v, "pv")) {
         b->dc->type = DOMCFG_PV;
     } else if (type && !strcmp(v, "pvh")) {
@@ -125,20 +118,20 @@ static void get_type(struct build *b)
         b->dc->type = DOMCFG_PV;
     } else {
         snprintf(what, sizeof(what), "invalid %s '%.60s' (%s)", s->key, v,
-                 type ? "pv or pvh" : "generic or linux");
-        bad(b, s, what);
+                 type ? "pv, pvh or hvm" : "generic, linux or hvm");
+        xb_bad(b, s, what);
     }
 }
 
 /* A list of strings: calls fn for each item. */
-static void each_string(struct build *b, const char *key,
+void xb_each(struct build *b, const char *key,
                         void (*fn)(struct build *, const struct xlset *, const struct xlv *))
 {
     const struct xlset *s = xlcfg_find(b->cfg, key);
     if (!s)
         return;
     if (s->val->kind != XLV_LIST) {
-        bad(b, s, "expected a [list] of quoted strings");
+        xb_bad(b, s, "expected a [list] of quoted strings");
         return;
     }
     for (size_t i = 0; i < s->val->n; i++) {
@@ -170,7 +163,7 @@ static void add_disk(struct build *b, const struct xlset *s, const struct xlv *i
             dc->disks = n;
         free(text);
         disk_spec_free(&spec);
-        bad(b, s, "out of memory");
+        xb_bad(b, s, "out of memory");
         return;
     }
     dc->disks = n;
@@ -200,7 +193,7 @@ static void add_vif(struct build *b, const struct xlset *s, const struct xlv *it
             dc->vifs = n;
         free(text);
         vif_spec_free(&spec);
-        bad(b, s, "out of memory");
+        xb_bad(b, s, "out of memory");
         return;
     }
     dc->vifs = n;
@@ -212,7 +205,7 @@ static void add_bootarg(struct build *b, const struct xlset *s, const struct xlv
     struct domcfg *dc = b->dc;
     char **n = realloc(dc->bootloader_args, (dc->nbootloader_args + 1) * sizeof(*n));
     if (!n) {
-        bad(b, s, "out of memory");
+        xb_bad(b, s, "out of memory");
         return;
     }
     dc->bootloader_args = n;
@@ -223,12 +216,14 @@ static void add_bootarg(struct build *b, const struct xlset *s, const struct xlv
 /* bootloader_args: a list, or (deprecated) one string split at spaces. */
 static void get_bootargs(struct build *b)
 {
-    const struct xlset *s = xlcfg_find(b->cfg, "bootloader_args");
+    const char *key = xlcfg_find(b->cfg, "bootloader_args") || !xlcfg_find(b->cfg, "bootargs")
+                    ? "bootloader_args" : "bootargs";    /* bootargs: xm's and libvirt's name */
+    const struct xlset *s = xlcfg_find(b->cfg, key);
     if (!s || s->val->kind == XLV_LIST) {
-        each_string(b, "bootloader_args", add_bootarg);
+        xb_each(b, key, add_bootarg);
         return;
     }
-    const char *v = get_str(b, "bootloader_args", NULL);
+    const char *v = xb_str(b, key, NULL);
     char *copy = v ? strdup(v) : NULL, *save = NULL;
     for (char *w = copy ? strtok_r(copy, " \t", &save) : NULL; w; w = strtok_r(NULL, " \t", &save))
         add_bootarg(b, s, &(struct xlv){ .kind = XLV_STRING, .str = w, .line = s->line });
@@ -238,7 +233,7 @@ static void get_bootargs(struct build *b)
 static void get_name(struct build *b, const char *file)
 {
     const struct xlset *s;
-    const char *v = get_str(b, "name", &s);
+    const char *v = xb_str(b, "name", &s);
     if (!s) {
         diag_error(b->d, (struct cfg_loc){ file, 0 }, "name: the domain needs a name (name = \"NAME\")");
         return;
@@ -246,16 +241,16 @@ static void get_name(struct build *b, const char *file)
     if (!v)
         return;
     if (!*v) {
-        bad(b, s, "the name is empty");
+        xb_bad(b, s, "the name is empty");
         return;
     }
     for (const char *c = v; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            bad(b, s, "control characters are not allowed in the name");
+            xb_bad(b, s, "control characters are not allowed in the name");
             return;
         }
     if (!(b->dc->name = strdup(v)))
-        bad(b, s, "out of memory");
+        xb_bad(b, s, "out of memory");
 }
 
 static void get_memory(struct build *b)
@@ -263,15 +258,15 @@ static void get_memory(struct build *b)
     struct domcfg *dc = b->dc;
     const struct xlset *ms, *xs;
     long long v;
-    bool has_mem = get_num(b, "memory", 1, DOMCFG_MAX_MEMORY_MIB, &v, &ms);
+    bool has_mem = xb_num(b, "memory", 1, DOMCFG_MAX_MEMORY_MIB, &v, &ms);
     if (has_mem)
         dc->memory_mib = dc->maxmem_mib = (uint64_t)v;
-    if (get_num(b, "maxmem", 1, DOMCFG_MAX_MEMORY_MIB, &v, &xs)) {
+    if (xb_num(b, "maxmem", 1, DOMCFG_MAX_MEMORY_MIB, &v, &xs)) {
         if (has_mem && (uint64_t)v < dc->memory_mib) {
             char what[120];
             snprintf(what, sizeof(what), "%lld MiB is less than memory (%llu MiB)", v,
                      (unsigned long long)dc->memory_mib);
-            bad(b, xs, what);
+            xb_bad(b, xs, what);
         } else {
             dc->maxmem_mib = (uint64_t)v;
             if (!has_mem)               /* libxl: the target defaults to the maximum */
@@ -283,31 +278,48 @@ static void get_memory(struct build *b)
 static void get_vcpus(struct build *b)
 {
     struct domcfg *dc = b->dc;
-    const struct xlset *vs, *ms;
+    const struct xlset *vs, *ms, *as;
     long long v;
-    if (get_num(b, "vcpus", 1, DOMCFG_MAX_VCPUS, &v, &vs))
+    if (xb_num(b, "vcpus", 1, DOMCFG_MAX_VCPUS, &v, &vs))
         dc->vcpus = dc->maxvcpus = (unsigned)v;
-    if (get_num(b, "maxvcpus", 1, DOMCFG_MAX_VCPUS, &v, &ms)) {
+    if (xb_num(b, "maxvcpus", 1, DOMCFG_MAX_VCPUS, &v, &ms)) {
         if ((unsigned)v < dc->vcpus) {
             char what[120];
             snprintf(what, sizeof(what), "%lld is less than vcpus (%u)", v, dc->vcpus);
-            bad(b, ms, what);
+            xb_bad(b, ms, what);
         } else {
             dc->maxvcpus = (unsigned)v;
         }
     }
+    /* xm: vcpus is the maximum and vcpu_avail the mask of those online. */
+    if (!xb_num(b, "vcpu_avail", 1, (long long)(~0ull >> 1), &v, &as))
+        return;
+    if (dc->maxvcpus > 63) {
+        xb_bad(b, as, "a mask for at most 63 vCPUs");
+        return;
+    }
+    uint64_t mask = (uint64_t)v & ((1ull << dc->maxvcpus) - 1);
+    if (!mask) {
+        char what[120];
+        snprintf(what, sizeof(what), "%#llx leaves none of the %u vCPUs online", v, dc->maxvcpus);
+        xb_bad(b, as, what);
+        return;
+    }
+    dc->has_vcpu_avail = true;
+    dc->vcpu_avail = mask;
+    dc->vcpus = (unsigned)__builtin_popcountll(mask);
 }
 
 static void get_uuid(struct build *b)
 {
     const struct xlset *s;
-    const char *v = get_str(b, "uuid", &s);
+    const char *v = xb_str(b, "uuid", &s);
     if (!v)
         return;
     if (uuid_parse(v, b->dc->uuid)) {
         char what[160];
         snprintf(what, sizeof(what), "'%.60s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", v);
-        bad(b, s, what);
+        xb_bad(b, s, what);
         return;
     }
     b->dc->has_uuid = true;
@@ -317,9 +329,9 @@ static void get_cmdline(struct build *b)
 {
     struct domcfg *dc = b->dc;
     const struct xlset *cs;
-    dup_str(b, "root", &dc->root);
-    dup_str(b, "extra", &dc->extra);
-    const char *cmd = get_str(b, "cmdline", &cs);
+    xb_dup(b, "root", &dc->root);
+    xb_dup(b, "extra", &dc->extra);
+    const char *cmd = xb_str(b, "cmdline", &cs);
     if (cmd) {
         if (dc->root || dc->extra)
             diag_warn(b->d, at(cs), "ignoring root= and extra= in favour of cmdline=");
@@ -333,10 +345,10 @@ static void get_pvshim(struct build *b)
 {
     struct domcfg *dc = b->dc;
     const struct xlset *s = xlcfg_find(b->cfg, "pvshim");
-    get_bool(b, "pvshim", &dc->pvshim);
-    dup_str(b, "pvshim_path", &dc->pvshim_path);
-    dup_str(b, "pvshim_cmdline", &dc->pvshim_cmdline);
-    dup_str(b, "pvshim_extra", &dc->pvshim_extra);
+    xb_bool(b, "pvshim", &dc->pvshim);
+    xb_dup(b, "pvshim_path", &dc->pvshim_path);
+    xb_dup(b, "pvshim_cmdline", &dc->pvshim_cmdline);
+    xb_dup(b, "pvshim_extra", &dc->pvshim_extra);
     if (s && dc->pvshim && dc->type != DOMCFG_PVH)
         diag_warn(b->d, at(s), "pvshim: ignored unless type = \"pvh\"");
 }
@@ -344,23 +356,18 @@ static void get_pvshim(struct build *b)
 /* Keys xl knows that xenkvm reads. */
 static const char *const used_keys[] = {
     "name", "uuid", "type", "builder", "kernel", "ramdisk", "cmdline", "root", "extra",
-    "memory", "maxmem", "vcpus", "maxvcpus", "disk", "vif", "on_poweroff", "on_reboot",
-    "on_crash", "on_watchdog", "on_soft_reset", "bootloader", "bootloader_args", "pvshim",
-    "pvshim_path", "pvshim_cmdline", "pvshim_extra", "localtime",
+    "memory", "maxmem", "vcpus", "maxvcpus", "vcpu_avail", "disk", "vif", "on_poweroff",
+    "on_reboot", "on_crash", "on_watchdog", "on_soft_reset", "bootloader", "bootloader_args",
+    "bootargs", "pvshim", "pvshim_path", "pvshim_cmdline", "pvshim_extra", "localtime",
 };
 
-/* Keys xl knows that xenkvm ignores. */
+/* Keys xl knows that xenkvm neither runs nor converts. */
 static const char *const ignored_keys[] = {
-    "vfb", "vkb", "pci", "usb", "usbctrl", "usbdev", "usbdevice", "cpus", "cpus_soft",
-    "cpu_weight", "cap", "pool", "vnc", "vnclisten", "vncunused", "vncdisplay", "vncpasswd",
-    "sdl", "serial", "parallel", "boot", "device_model", "device_model_version",
-    "device_model_override", "acpi", "apic", "pae", "hap", "viridian", "rtc_timeoffset",
-    "nestedhvm", "channel", "vtpm", "p9", "vdispl", "vsnd", "seclabel", "max_grant_frames",
-    "max_maptrack_frames", "max_event_channels", "e820_host", "driver_domain", "firmware",
-    "keymap", "stdvga", "videoram", "soundhw", "xen_platform_pci", "shadow_memory",
-    "nomigrate", "tsc_mode", "vnuma", "claim_mode", "cpuid", "spice", "gfx_passthru",
-    "dtdev", "iomem", "ioports", "irqs", "rdm", "gic_version", "vuart", "ramdisk_offset",
-    "altp2m", "vpmu", "passthrough", "hpet", "timer_mode", "vcpu_hard_affinity",
+    "pool", "vtpm", "p9", "vdispl", "vsnd", "seclabel", "max_maptrack_frames",
+    "driver_domain", "firmware", "stdvga", "videoram", "xen_platform_pci", "shadow_memory",
+    "nomigrate", "vnuma", "claim_mode", "gfx_passthru", "dtdev", "iomem", "ioports", "irqs",
+    "rdm", "gic_version", "vuart", "ramdisk_offset", "altp2m", "vpmu", "timer_mode",
+    "vcpu_hard_affinity", "vcpu_soft_affinity", "device_model_version", "device_model_stubdomain_override",
 };
 
 static bool in(const char *key, const char *const *list, size_t n)
@@ -379,7 +386,8 @@ static void warn_keys(struct build *b)
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
             seen = !strcmp(c->sets[j].key, s->key);
-        if (seen || in(s->key, used_keys, sizeof(used_keys) / sizeof(*used_keys)))
+        if (seen || in(s->key, used_keys, sizeof(used_keys) / sizeof(*used_keys)) ||
+            domcfg_hw_key(s->key))
             continue;
         if (in(s->key, ignored_keys, sizeof(ignored_keys) / sizeof(*ignored_keys)))
             diag_warn(b->d, at(s), "%s: not supported by xenkvm, ignored", s->key);
@@ -398,8 +406,8 @@ int domcfg_from_xlcfg(struct domcfg *dc, const struct xlcfg *cfg, struct cfg_dia
     get_name(&b, file);
     get_uuid(&b);
     get_type(&b);
-    dup_str(&b, "kernel", &dc->kernel);
-    dup_str(&b, "ramdisk", &dc->ramdisk);
+    xb_dup(&b, "kernel", &dc->kernel);
+    xb_dup(&b, "ramdisk", &dc->ramdisk);
     get_cmdline(&b);
     get_memory(&b);
     get_vcpus(&b);
@@ -408,12 +416,13 @@ int domcfg_from_xlcfg(struct domcfg *dc, const struct xlcfg *cfg, struct cfg_dia
     get_action(&b, "on_crash", &dc->on_crash);
     get_action(&b, "on_watchdog", &dc->on_watchdog);
     get_action(&b, "on_soft_reset", &dc->on_soft_reset);
-    dup_str(&b, "bootloader", &dc->bootloader);
+    xb_dup(&b, "bootloader", &dc->bootloader);
     get_bootargs(&b);
     get_pvshim(&b);
-    get_bool(&b, "localtime", &dc->localtime);
-    each_string(&b, "disk", add_disk);
-    each_string(&b, "vif", add_vif);
+    xb_bool(&b, "localtime", &dc->localtime);
+    xb_each(&b, "disk", add_disk);
+    xb_each(&b, "vif", add_vif);
+    domcfg_hw_read(&b);
     warn_keys(&b);
     if (!dc->file)
         diag_error(d, (struct cfg_loc){ file, 0 }, "out of memory");

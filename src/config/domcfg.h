@@ -9,7 +9,39 @@
 #include "config/vif.h"
 #include "config/xlcfg.h"
 
-enum domcfg_type { DOMCFG_PV, DOMCFG_PVH };
+enum domcfg_type { DOMCFG_PV, DOMCFG_PVH, DOMCFG_HVM };
+
+/* A list of strings, as written. */
+struct strlist {
+    char **v;
+    size_t n;
+};
+
+/* Settings that libvirt's converters carry and xenkvm mostly cannot run:
+ * the HVM machine, emulated and passed-through devices, graphics. Kept as
+ * xl spells them so that conversion in both directions is a translation
+ * (docs/config.md). Integers are -1 when the key is absent. */
+struct domcfg_hw {
+    int pae, acpi, apic, hap, viridian, hpet, nestedhvm, e820_host, usb;
+    bool has_rtc_timeoffset;
+    long long rtc_timeoffset;
+    char *boot, *bios, *bios_path_override, *acpi_firmware;
+    char *loader;                    /* xm: an HVM guest's kernel= (hvmloader) */
+    char *device_model;              /* device_model_override (xm: device_model) */
+    char *tsc_mode, *passthrough, *cpuid, *parallel, *soundhw;
+    /* HVM graphics keys (PV guests use vfb) */
+    int vnc, sdl, vncunused, vncdisplay;
+    char *vnclisten, *vncpasswd, *keymap, *display, *xauthority;
+    int spice, spiceport, spicetls_port, spicedisable_ticketing, spiceagent_mouse,
+        spicevdagent, spice_clipboard_sharing;
+    char *spicehost, *spicepasswd;
+    struct strlist vfb, serial, pci, usbctrl, usbdev, usbdevice, channel, dm_args;
+    bool serial_list, usbdevice_list;    /* written as a [list] */
+    /* Where the keys that decide whether xenkvm can run the domain were
+     * set (0: absent), for domcfg_check_supported's messages. */
+    int line_type, line_pci, line_usbctrl, line_usbdev, line_channel, line_gfx, line_emulated,
+        line_e820, line_cpu;
+};
 
 enum domcfg_action {
     ACT_DESTROY, ACT_RESTART, ACT_RENAME_RESTART, ACT_PRESERVE,
@@ -50,11 +82,22 @@ struct domcfg {
     bool pvshim;
     char *pvshim_path, *pvshim_cmdline, *pvshim_extra;
     bool localtime;
+    /* vCPU placement and scheduling (xl.cfg cpus=, cpus_soft=, cpu_weight=,
+     * cap=; xm vcpu_avail=). cpus: one string for every vCPU, or a list
+     * with one per vCPU (cpus_list). */
+    bool has_vcpu_avail;
+    uint64_t vcpu_avail;            /* online vCPUs (bit i = vCPU i) */
+    struct strlist cpus, cpus_soft;
+    bool cpus_list, cpus_soft_list;
+    int cpu_weight, cap;            /* -1 absent */
+    unsigned max_grant_frames, max_event_channels;   /* 0 absent */
+    struct domcfg_hw hw;
 };
 
 #define DOMCFG_DEFAULT_MEMORY_MIB 32   /* libxl's default */
 #define DOMCFG_MAX_VCPUS 512
 #define DOMCFG_MAX_MEMORY_MIB (16ull << 20)
+#define DOMCFG_LIBVIRT_MEMORY_MIB 128  /* libvirt's default when a config has none */
 
 /* Sets the defaults xl uses (memory 32 MiB, one vCPU, PV, ...). */
 void domcfg_init(struct domcfg *dc);
@@ -72,5 +115,11 @@ int uuid_parse(const char *s, uint8_t uuid[16]);
 void uuid_format(const uint8_t uuid[16], char buf[37]);
 /* The MAC of vif i: its own, or the stable default. */
 void domcfg_vif_mac(const struct domcfg *dc, size_t i, uint8_t mac[6]);
+/* Whether vCPU i starts online: vcpu_avail's bit, else i < vcpus. */
+bool domcfg_vcpu_online(const struct domcfg *dc, unsigned i);
+int strlist_add(struct strlist *l, const char *s);    /* 0, or -1 (no memory) */
+void strlist_free(struct strlist *l);
+void domcfg_hw_init(struct domcfg_hw *hw);
+void domcfg_hw_free(struct domcfg_hw *hw);
 /* The kernel command line xl builds from root= and extra= (malloc'd, NULL if neither). */
 char *domcfg_join_cmdline(const char *root, const char *extra);

@@ -15,14 +15,15 @@ int native_fmt_parse(const char *name, enum native_fmt *fmt)
 }
 
 /* Valid UTF-8 with no C0 controls or DEL (XML 1.0 cannot carry them, and
- * attributes would fold tabs and newlines). */
-static bool xml_ok(const char *s)
+ * attributes would fold tabs and newlines; element text keeps them: lines
+ * lets newlines and tabs through). */
+static bool xml_ok_text(const char *s, bool lines)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (p && *p) {
         unsigned c = *p, n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
                                : (c & 0xf8) == 0xf0 ? 3 : 9;
-        if (c < 0x20 || c == 0x7f || n == 9 || (n == 1 && c < 0xc2) || (n == 3 && c > 0xf4))
+        if ((c < 0x20 && !(lines && (c == '\n' || c == '\t'))) || c == 0x7f || n == 9 || (n == 1 && c < 0xc2) || (n == 3 && c > 0xf4))
             return false;
         for (unsigned i = 1; i <= n; i++)
             if ((p[i] & 0xc0) != 0x80)
@@ -37,7 +38,8 @@ static bool xml_ok(const char *s)
 
 static bool check(struct cfg_diag *d, const struct domcfg *dc, int line, const char *key, const char *v)
 {
-    if (xml_ok(v))
+    /* The command line is element text (<cmdline>), the rest attributes or names. */
+    if (xml_ok_text(v, !strcmp(key, "cmdline")))
         return true;
     diag_error(d, (struct cfg_loc){ dc->file, line },
                "%s: control characters or invalid UTF-8 cannot be written to XML", key);
@@ -70,12 +72,30 @@ int domxml_check_text(const struct domcfg *dc, struct cfg_diag *d)
     return ok ? 0 : -1;
 }
 
+/* libvirt's defaults where they differ from xl's (docs/config.md): with no
+ * memory= or maxmem= libvirt gives 128 MiB (xl 32), with no on_crash=
+ * "restart" (xl "destroy"). Conversion follows libvirt; running follows xl. */
+static void libvirt_defaults(struct domcfg *dc, const struct xlcfg *cfg)
+{
+    if (!xlcfg_find(cfg, "memory") && !xlcfg_find(cfg, "maxmem"))
+        dc->memory_mib = dc->maxmem_mib = DOMCFG_LIBVIRT_MEMORY_MIB;
+    if (!xlcfg_find(cfg, "on_crash"))
+        dc->on_crash = ACT_RESTART;
+}
+
 char *domxml_from_native(enum native_fmt fmt, const struct xlcfg *cfg, struct cfg_diag *d)
 {
     struct domcfg dc;
     char *xml = NULL;
-    if (domcfg_from_xlcfg(&dc, cfg, d) == 0 && domxml_check_text(&dc, d) == 0)
-        xml = domxml_write(&dc, fmt);
+    size_t before = d->errors;
+    if (domcfg_from_xlcfg(&dc, cfg, d) == 0 && domxml_check_text(&dc, d) == 0) {
+        libvirt_defaults(&dc, cfg);
+        xml = domxml_write(&dc, fmt, d);
+        if (d->errors > before) {
+            free(xml);
+            xml = NULL;
+        }
+    }
     domcfg_free(&dc);
     return xml;
 }

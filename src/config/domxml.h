@@ -26,7 +26,7 @@ char *domxml_to_native_file(enum native_fmt fmt, const char *path, struct cfg_di
 
 /* The two halves. domxml_write expects text that XML can hold (see
  * domxml_check_text). */
-char *domxml_write(const struct domcfg *dc, enum native_fmt fmt);
+char *domxml_write(const struct domcfg *dc, enum native_fmt fmt, struct cfg_diag *d);
 /* Every string of dc is valid UTF-8 without control characters: 0, or -1
  * with an error naming the offending key. */
 int domxml_check_text(const struct domcfg *dc, struct cfg_diag *d);

@@ -1,33 +1,31 @@
-/* libvirt domain XML -> struct domcfg (libxml2). Elements xenkvm has no use
- * for (console, input, graphics, ...) are skipped. */
-#include "config/domxml.h"
+/* libvirt domain XML -> struct domcfg (libxml2), the way libvirt's Xen
+ * driver formats a domain as an xl/xm config. */
+#include "config/cpumap.h"
+#include "config/domxml_priv.h"
 #include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define XENKVM_NS "urn:xenkvm:domain:1"
+#define loc(...) xr_loc(__VA_ARGS__)
+#define is(...) xr_is(__VA_ARGS__)
+#define child(...) xr_child(__VA_ARGS__)
+#define text(...) xr_text(__VA_ARGS__)
+#define prop(...) xr_prop(__VA_ARGS__)
+#define prop_is(...) xr_prop_is(__VA_ARGS__)
 
-struct rd {
-    struct domcfg *dc;
-    struct cfg_diag *d;
-    const char *file;
-    enum native_fmt fmt;
-};
-
-static struct cfg_loc loc(struct rd *r, xmlNodePtr n)
+struct cfg_loc xr_loc(struct rd *r, xmlNodePtr n)
 {
     return (struct cfg_loc){ r->file, n ? (int)xmlGetLineNo(n) : 0 };
 }
 
-static bool is(xmlNodePtr n, const char *name)
+bool xr_is(xmlNodePtr n, const char *name)
 {
     return n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
 }
 
-static xmlNodePtr child(xmlNodePtr n, const char *name)
+xmlNodePtr xr_child(xmlNodePtr n, const char *name)
 {
     for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
         if (is(c, name) && !c->ns)
@@ -35,8 +33,7 @@ static xmlNodePtr child(xmlNodePtr n, const char *name)
     return NULL;
 }
 
-/* malloc'd copies (NULL when absent). */
-static char *text(xmlNodePtr n)
+char *xr_text(xmlNodePtr n)
 {
     if (!n)
         return NULL;
@@ -46,7 +43,7 @@ static char *text(xmlNodePtr n)
     return s;
 }
 
-static char *prop(xmlNodePtr n, const char *name)
+char *xr_prop(xmlNodePtr n, const char *name)
 {
     xmlChar *t = n ? xmlGetNoNsProp(n, (const xmlChar *)name) : NULL;
     char *s = t ? strdup((const char *)t) : NULL;
@@ -54,12 +51,29 @@ static char *prop(xmlNodePtr n, const char *name)
     return s;
 }
 
-static bool prop_is(xmlNodePtr n, const char *name, const char *v)
+bool xr_prop_is(xmlNodePtr n, const char *name, const char *v)
 {
     char *p = prop(n, name);
     bool r = p && !strcmp(p, v);
     free(p);
     return r;
+}
+
+bool xr_int_prop(struct rd *r, xmlNodePtr n, const char *name, long long min, long long max,
+                 long long *out)
+{
+    char *v = prop(n, name), *e;
+    if (!v)
+        return false;
+    long long x = strtoll(v, &e, 10);
+    bool ok = e != v && !*e && x >= min && x <= max;
+    if (ok)
+        *out = x;
+    else
+        diag_error(r->d, loc(r, n), "<%s %s>: invalid value '%s' (%lld to %lld)",
+                   (const char *)n->name, name, v, min, max);
+    free(v);
+    return ok;
 }
 
 /* <memory unit='...'>N</memory> in MiB, rounded up. */
@@ -110,8 +124,47 @@ static void read_vcpu(struct rd *r, xmlNodePtr n)
         r->dc->vcpus = r->dc->maxvcpus = max;
     if (cur && read_uint(r, n, "<vcpu current>", cur, max, &now))
         r->dc->vcpus = now;
+    char *set = prop(n, "cpuset"), err[160];
+    struct cpumap m;
+    if (set && (cpumap_is_symbolic(set) ||
+                cpumap_parse(set, &m, 0, NULL, NULL, err, sizeof(err)) < 0))
+        diag_error(r->d, loc(r, n), "<vcpu cpuset>: '%s' is not a CPU list", set);
+    else if (set && strlist_add(&r->dc->cpus, set) < 0)
+        diag_error(r->d, loc(r, n), "out of memory");
+    free(set);
     free(t);
     free(cur);
+}
+
+static char *dup_str(const char *s) { return s ? strdup(s) : NULL; }
+
+/* An HVM guest's firmware, boot order and ACPI table. */
+static void read_hvm_os(struct rd *r, xmlNodePtr os)
+{
+    struct domcfg_hw *hw = &r->dc->hw;
+    xmlNodePtr ld = child(os, "loader");
+    if (ld && prop_is(ld, "type", "pflash")) {
+        hw->bios = strdup("ovmf");
+        hw->bios_path_override = text(ld);
+    } else {
+        hw->loader = ld ? text(ld) : dup_str(LIBVIRT_HVMLOADER);
+    }
+    char boot[8] = "";
+    size_t nb = 0;
+    for (xmlNodePtr c = os->children; c; c = c->next) {
+        if (!is(c, "boot") || nb + 1 >= sizeof(boot))
+            continue;
+        char *dev = prop(c, "dev");
+        boot[nb++] = !dev ? 'c' : !strcmp(dev, "fd") ? 'a' : !strcmp(dev, "cdrom") ? 'd'
+                   : !strcmp(dev, "network") ? 'n' : 'c';
+        free(dev);
+    }
+    hw->boot = strdup(nb ? boot : "c");
+    for (xmlNodePtr c = child(child(os, "acpi"), "table"); c; c = c->next)
+        if (is(c, "table") && prop_is(c, "type", "slic")) {
+            free(hw->acpi_firmware);
+            hw->acpi_firmware = text(c);
+        }
 }
 
 static void read_os(struct rd *r, xmlNodePtr os, xmlNodePtr dom)
@@ -127,13 +180,122 @@ static void read_os(struct rd *r, xmlNodePtr os, xmlNodePtr dom)
     else if (ty && !strcmp(ty, "xenpvh"))
         r->dc->type = DOMCFG_PVH;
     else if (ty && !strcmp(ty, "hvm"))
-        diag_error(r->d, loc(r, t), "<os><type>: hvm guests are not supported by xenkvm (linux or xenpvh)");
+        r->dc->type = DOMCFG_HVM;
     else
-        diag_error(r->d, loc(r, t), "<os><type>: unknown OS type '%s' (linux or xenpvh)", ty ? ty : "");
+        diag_error(r->d, loc(r, t), "<os><type>: unknown OS type '%s' (linux, xenpvh or hvm)",
+                   ty ? ty : "");
     free(ty);
     r->dc->kernel = text(child(os, "kernel"));
     r->dc->ramdisk = text(child(os, "initrd"));
     r->dc->cmdline = text(child(os, "cmdline"));
+    if (r->dc->type == DOMCFG_HVM)
+        read_hvm_os(r, os);
+}
+
+/* <state='on|off'> of a <features> child. */
+static bool feature_on(xmlNodePtr f)
+{
+    return f && !prop_is(f, "state", "off");
+}
+
+static void read_features(struct rd *r, xmlNodePtr feat)
+{
+    struct domcfg_hw *hw = &r->dc->hw;
+    if (r->dc->type == DOMCFG_HVM) {
+        hw->pae = feature_on(child(feat, "pae"));
+        hw->acpi = feature_on(child(feat, "acpi"));
+        hw->apic = feature_on(child(feat, "apic"));
+        if (child(feat, "hap") && !feature_on(child(feat, "hap")))
+            hw->hap = 0;
+        hw->viridian = feature_on(child(feat, "viridian"));
+    }
+    xmlNodePtr xen = child(feat, "xen");
+    if (!xen || !feature_on(xen))
+        return;
+    xmlNodePtr e820 = child(xen, "e820_host"), pt = child(xen, "passthrough");
+    if (r->dc->type != DOMCFG_HVM && e820 && prop_is(e820, "state", "on"))
+        hw->e820_host = 1;
+    if (pt && prop_is(pt, "state", "on")) {
+        char *mode = prop(pt, "mode");
+        hw->passthrough = mode && (!strcmp(mode, "sync_pt") || !strcmp(mode, "share_pt"))
+                        ? mode : (free(mode), strdup("enabled"));
+    }
+}
+
+/* A host-passthrough <cpu>: nestedhvm (vmx/svm) and the cpuid= policies. */
+static void read_cpu(struct rd *r, xmlNodePtr cpu)
+{
+    struct domcfg_hw *hw = &r->dc->hw;
+    if (!cpu)
+        return;
+    if (!prop_is(cpu, "mode", "host-passthrough")) {
+        diag_warn(r->d, loc(r, cpu), "<cpu>: only mode='host-passthrough' converts (nestedhvm, "
+                  "cpuid); ignored");
+        return;
+    }
+    bool hwvirt = true;
+    struct strbuf id = { 0 };
+    sb_add(&id, "host");
+    size_t n = 0;
+    for (xmlNodePtr f = cpu->children; f; f = f->next) {
+        if (!is(f, "feature"))
+            continue;
+        char *name = prop(f, "name"), *pol = prop(f, "policy");
+        bool off = pol && (!strcmp(pol, "disable") || !strcmp(pol, "forbid"));
+        if (name && (!strcmp(name, "vmx") || !strcmp(name, "svm"))) {
+            hwvirt &= !off;
+        } else if (name) {
+            const char *v = off ? "0" : pol && !strcmp(pol, "optional") ? "x" : "1";
+            sb_printf(&id, ",%s=%s", domxml_cpu_feature(name, false), v);
+            n++;
+        }
+        free(name);
+        free(pol);
+    }
+    if (r->dc->type == DOMCFG_HVM)
+        hw->nestedhvm = hwvirt;
+    if (n)
+        hw->cpuid = sb_take(&id);
+    sb_free(&id);
+}
+
+static void read_clock(struct rd *r, xmlNodePtr clock)
+{
+    struct domcfg *dc = r->dc;
+    struct domcfg_hw *hw = &dc->hw;
+    char *off = prop(clock, "offset");
+    bool reset = prop_is(clock, "adjustment", "reset");
+    if (!off || !strcmp(off, "utc") || !strcmp(off, "localtime")) {
+        dc->localtime = off && !strcmp(off, "localtime");
+        if (dc->type == DOMCFG_HVM && reset)
+            diag_error(r->d, loc(r, clock), "<clock adjustment='reset'>: not for an HVM guest");
+        if (dc->type == DOMCFG_HVM)
+            hw->has_rtc_timeoffset = true;
+    } else if (!strcmp(off, "variable") && dc->type == DOMCFG_HVM) {
+        dc->localtime = prop_is(clock, "basis", "localtime");
+        hw->has_rtc_timeoffset = true;
+        xr_int_prop(r, clock, "adjustment", INT_MIN, INT_MAX, &hw->rtc_timeoffset);
+    } else {
+        diag_error(r->d, loc(r, clock), "<clock offset='%s'>: not convertible", off);
+    }
+    free(off);
+    for (xmlNodePtr t = clock ? clock->children : NULL; t; t = t->next) {
+        if (!is(t, "timer"))
+            continue;
+        char *name = prop(t, "name"), *mode = prop(t, "mode");
+        if (name && !strcmp(name, "tsc")) {
+            free(hw->tsc_mode);
+            hw->tsc_mode = strdup(!mode ? "default" : !strcmp(mode, "native") ? "native"
+                                  : !strcmp(mode, "paravirt") ? "native_paravirt"
+                                  : !strcmp(mode, "emulate") ? "always_emulate" : "default");
+        } else if (name && !strcmp(name, "hpet") && dc->type == DOMCFG_HVM) {
+            hw->hpet = !prop_is(t, "present", "no");
+        } else {
+            diag_error(r->d, loc(r, t), "<timer name='%s'>: not convertible", name ? name : "");
+        }
+        free(name);
+        free(mode);
+    }
 }
 
 static void read_action(struct rd *r, xmlNodePtr dom, const char *name, enum domcfg_action *a)
@@ -145,7 +307,8 @@ static void read_action(struct rd *r, xmlNodePtr dom, const char *name, enum dom
     free(t);
 }
 
-static void disk_backend(struct disk_spec *s, const char *driver, bool block, const char *type)
+/* The driver libvirt names: backendtype (xl) and the xm prefix. */
+static void disk_backend(struct disk_spec *s, const char *driver, bool block)
 {
     char pre[32];
     const char *p = NULL;
@@ -155,17 +318,15 @@ static void disk_backend(struct disk_spec *s, const char *driver, bool block, co
     } else if (!strcmp(driver, "phy")) {
         s->backend = DISK_BK_PHY;
         p = "phy";
-    } else if (!strcmp(driver, "qemu")) {
-        s->backend = DISK_BK_QDISK;
     } else if (!strcmp(driver, "tap") || !strcmp(driver, "tap2")) {
         s->backend = DISK_BK_TAP;
         snprintf(pre, sizeof(pre), "%s:%s", driver,
                  s->format == DISK_FMT_RAW ? "aio" : disk_format_name(s->format));
         p = pre;
     } else {
+        s->backend = DISK_BK_QDISK;     /* qemu, file */
         p = "file";
     }
-    (void)type;
     s->prefix = p ? strdup(p) : NULL;
 }
 
@@ -206,7 +367,7 @@ static void read_disk(struct rd *r, xmlNodePtr n)
         goto out;
     }
     s.readonly = child(n, "readonly") != NULL;
-    disk_backend(&s, dname, block, type);
+    disk_backend(&s, dname, block);
     struct domcfg *dc = r->dc;
     struct domcfg_disk *nd = realloc(dc->disks, (dc->ndisks + 1) * sizeof(*nd));
     if (!nd) {
@@ -222,6 +383,37 @@ out:
     free(dev);
     free(dname);
     free(dtype);
+}
+
+/* An Open vSwitch port's VLAN tags, folded into libxl's bridge name:
+ * "BRIDGE.TAG" or "BRIDGE:TAG:TAG..." (trunk). */
+static bool read_vlan(struct rd *r, xmlNodePtr n, struct vif_spec *v)
+{
+    xmlNodePtr vlan = child(n, "vlan");
+    if (!prop_is(child(n, "virtualport"), "type", "openvswitch"))
+        return true;
+    if (!child(n, "script"))
+        v->script = strdup("vif-openvswitch");    /* libvirt's default for such a port */
+    if (!vlan)
+        return true;
+    bool trunk = prop_is(vlan, "trunk", "yes");
+    struct strbuf b = { 0 };
+    sb_add(&b, v->bridge);
+    for (xmlNodePtr t = vlan->children; t; t = t->next) {
+        long long id;
+        if (!is(t, "tag"))
+            continue;
+        if (!xr_int_prop(r, t, "id", 0, 4095, &id)) {
+            sb_free(&b);
+            return false;
+        }
+        sb_printf(&b, "%c%lld", trunk ? ':' : '.', id);
+        if (!trunk)
+            break;
+    }
+    free(v->bridge);
+    v->bridge = sb_take(&b);
+    return v->bridge != NULL;
 }
 
 static void read_iface(struct rd *r, xmlNodePtr n)
@@ -241,6 +433,8 @@ static void read_iface(struct rd *r, xmlNodePtr n)
         v.mac_set = true;
     }
     v.bridge = prop(child(n, "source"), "bridge");
+    if (v.bridge && !read_vlan(r, n, &v))
+        goto out;
     size_t iplen = 0;
     for (xmlNodePtr c = n->children; c; c = c->next) {
         char *a = is(c, "ip") ? prop(c, "address") : NULL;
@@ -267,11 +461,14 @@ static void read_iface(struct rd *r, xmlNodePtr n)
         }
         free(avg);
     }
-    v.script = prop(child(n, "script"), "path");
+    if (child(n, "script"))
+        v.script = prop(child(n, "script"), "path");
     v.backend = prop(child(n, "backenddomain"), "name");
     v.vifname = prop(child(n, "target"), "dev");
     model = prop(child(n, "model"), "type");
-    if (model && !strcmp(model, "netfront"))
+    /* libvirt: an HVM guest's netfront NIC is type=vif (xm: netfront); a PV
+     * guest's model is written as it is. */
+    if (model && !strcmp(model, "netfront") && r->dc->type == DOMCFG_HVM)
         v.type = strdup(r->fmt == NATIVE_XM ? "netfront" : "vif");
     else if (model)
         v.model = strdup(model);
@@ -349,7 +546,9 @@ static void read_domain(struct rd *r, xmlNodePtr dom)
     }
     free(args);
     read_os(r, child(dom, "os"), dom);
-    dc->localtime = prop_is(child(dom, "clock"), "offset", "localtime");
+    read_features(r, child(dom, "features"));
+    read_cpu(r, child(dom, "cpu"));
+    read_clock(r, child(dom, "clock"));
     read_action(r, dom, "on_poweroff", &dc->on_poweroff);
     read_action(r, dom, "on_reboot", &dc->on_reboot);
     read_action(r, dom, "on_crash", &dc->on_crash);
@@ -358,7 +557,11 @@ static void read_domain(struct rd *r, xmlNodePtr dom)
             read_disk(r, n);
         else if (is(n, "interface"))
             read_iface(r, n);
+        else if (n->type == XML_ELEMENT_NODE)
+            domxml_read_device(r, n);
     }
+    domxml_read_devices_done(r);
+    domxml_read_commandline(r, dom);
 }
 
 /* The first error libxml2 reports (its last error is often a consequence). */

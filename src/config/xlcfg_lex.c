@@ -39,21 +39,55 @@ static int hexval(char c)
 
 /* Reads a quoted string starting at lx->p (the quote). Returns the value,
  * or NULL after reporting the error (lx->p then past the bad string). */
-static char *lex_string(struct xllex *lx)
+static bool triple_at(const struct xllex *lx, const char *p, char q)
 {
-    char q = *lx->p++;
-    const char *s = lx->p;
-    /* Find the end first: strings do not span lines. */
-    while (lx->p < lx->end && *lx->p != q && *lx->p != '\n') {
-        if (*lx->p == '\\' && lx->p + 1 < lx->end && lx->p[1] != '\n')
+    return lx->end - p >= 3 && p[0] == q && p[1] == q && p[2] == q;
+}
+
+/* A Python triple-quoted string (xm files are Python): runs to the same
+ * three quotes and may span lines. Sets [*s, *e) to its text. */
+static bool triple_body(struct xllex *lx, char q, const char **s, const char **e)
+{
+    int start = lx->line;
+    lx->p += 3;
+    *s = lx->p;
+    while (lx->p < lx->end && !triple_at(lx, lx->p, q)) {
+        if (*lx->p == '\\' && lx->p + 1 < lx->end)
             lx->p++;
+        if (*lx->p == '\n')
+            lx->line++;
         lx->p++;
     }
-    if (lx->p >= lx->end || *lx->p != q) {
-        err(lx, lx->line, "unterminated quoted string");
-        return NULL;
+    if (lx->p >= lx->end) {
+        err(lx, start, "unterminated triple-quoted string");
+        return false;
     }
-    const char *e = lx->p++;
+    *e = lx->p;
+    lx->p += 3;
+    return true;
+}
+
+static char *lex_string(struct xllex *lx)
+{
+    char q = *lx->p;
+    const char *s, *e;
+    if (triple_at(lx, lx->p, q)) {
+        if (!triple_body(lx, q, &s, &e))
+            return NULL;
+    } else {
+        s = ++lx->p;
+        /* Find the end first: strings do not span lines. */
+        while (lx->p < lx->end && *lx->p != q && *lx->p != '\n') {
+            if (*lx->p == '\\' && lx->p + 1 < lx->end && lx->p[1] != '\n')
+                lx->p++;
+            lx->p++;
+        }
+        if (lx->p >= lx->end || *lx->p != q) {
+            err(lx, lx->line, "unterminated quoted string");
+            return NULL;
+        }
+        e = lx->p++;
+    }
     char *out = malloc((size_t)(e - s) + 1), *o = out;
     if (!out) {
         err(lx, lx->line, "out of memory");
@@ -71,6 +105,8 @@ static char *lex_string(struct xllex *lx)
         }
         char n = c[1];
         c += 2;
+        if (n == '\n')
+            continue;     /* a backslash-newline joins lines (triple-quoted) */
         int v = -1;
         switch (n) {
         case '"': case '\'': case '\\': v = n; break;

@@ -123,9 +123,9 @@ TEST(domcfg_bootloader_args)
 
 TEST(domcfg_unknown_keys_warn)
 {
-    CHECK_EQ(dom("name='g'\nfrobnicate=1\nvfb=['vnc=1']\nfrobnicate=2\n"), 0);
+    CHECK_EQ(dom("name='g'\nfrobnicate=1\nvtpm=['backend=0']\nfrobnicate=2\nvfb=['vnc=1']\n"), 0);
     CHECK(diag_has(&D, "t.cfg:2: warning: frobnicate: unknown key, ignored"));
-    CHECK(diag_has(&D, "t.cfg:3: warning: vfb: not supported by xenkvm, ignored"));
+    CHECK(diag_has(&D, "t.cfg:3: warning: vtpm: not supported by xenkvm, ignored"));
     CHECK_EQ(D.warnings, 2);
     CHECK_EQ(D.errors, 0);
 }
@@ -161,9 +161,7 @@ TEST(domcfg_errors_strings_and_enums)
     bad("name='g'\nkernel=5\n", "t.cfg:2: kernel: expected a quoted string, not the number 5", __LINE__);
     bad("name='g'\non_crash='explode'\n", "t.cfg:2: on_crash: invalid action 'explode'", __LINE__);
     bad("name='g'\non_reboot=1\n", "on_reboot: expected a quoted string", __LINE__);
-    bad("name='g'\ntype='hvm'\n", "t.cfg:2: type: \"hvm\" guests are not supported by xenkvm", __LINE__);
-    bad("name='g'\nbuilder='hvm'\n", "t.cfg:2: builder: \"hvm\" guests are not supported", __LINE__);
-    bad("name='g'\ntype='pvhx'\n", "t.cfg:2: type: invalid type 'pvhx' (pv or pvh)", __LINE__);
+    bad("name='g'\ntype='pvhx'\n", "t.cfg:2: type: invalid type 'pvhx' (pv, pvh or hvm)", __LINE__);
     bad("name='g'\nbuilder='xen'\n", "t.cfg:2: builder: invalid builder 'xen'", __LINE__);
     bad("name='g'\ntype='pv'\nbuilder='linux'\n", "t.cfg:3: builder: can't specify both", __LINE__);
     bad("name='g'\nuuid='1234'\n", "t.cfg:2: uuid: '1234' is not a UUID", __LINE__);
