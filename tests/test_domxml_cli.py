@@ -60,3 +60,38 @@ def test_errors_name_the_file(build, args, msg):
     assert r.returncode == 1
     assert msg in r.stderr
     assert r.stdout == ""
+
+
+def test_libvirt_written_xml_to_native(build):
+    """XML as libvirt itself writes it (addresses, video, a console that
+    mirrors a serial port, host-passthrough CPU, elements xl has no key for)."""
+    r = xenkvm("domxml-to-native", "xen-xl", str(FIX / "libvirt-written.xml"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (FIX / "libvirt-written.xl.expected.cfg").read_text()
+    assert "libvirt-written.xml:79: warning: <watchdog>: not converted" in r.stderr
+
+
+@pytest.mark.parametrize("cfg,fmt,msg", [
+    ("name='h'\nbuilder='hvm'\nserial=['pty','pty']\n", "xm",
+     "serial: multiple serial devices are not supported by xen-xm"),
+    ("name='h'\ntype='hvm'\nsoundhw='sb16,gus'\n", "xl", "soundhw: unknown sound model 'gus'"),
+    ("name='h'\npci=['01:02']\n", "xl", "pci '01:02': expected [DOMAIN:]BUS:SLOT.FUNCTION"),
+    ("name='h'\ntype='hvm'\ncpuid='0x1:ecx=xxxx'\n", "xl", "cpuid: '0x1:ecx=xxxx': only libxl's"),
+    ("name='h'\nchannel=['connection=tcp,name=a']\n", "xl", "connection must be pty or socket"),
+    ("name='h'\ntype='hvm'\nserial='bogus:x'\n", "xl", "unknown character device type 'bogus'"),
+])
+def test_conversion_errors_name_file_and_device(build, tmp_path, cfg, fmt, msg):
+    f = tmp_path / "g.cfg"
+    f.write_text(cfg)
+    r = xenkvm("domxml-from-native", f"xen-{fmt}", str(f))
+    assert r.returncode == 1 and r.stdout == ""
+    assert str(f) in r.stderr and msg in r.stderr, r.stderr
+
+
+def test_libvirt_defaults_differ_from_xl(build, tmp_path):
+    """With no memory= and no on_crash=, libvirt converts 128 MiB and
+    'restart'; xl (and xenkvm create) run 32 MiB and 'destroy'."""
+    f = tmp_path / "d.cfg"
+    f.write_text("name='d'\nkernel='/k'\n")
+    x = xenkvm("domxml-from-native", "xen-xl", str(f)).stdout
+    assert "<memory unit='KiB'>131072</memory>" in x and "<on_crash>restart</on_crash>" in x

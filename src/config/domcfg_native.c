@@ -215,9 +215,18 @@ static void pv_os(struct strbuf *b, const struct domcfg *dc, enum native_fmt fmt
         kv_str(b, "pvshim_extra", dc->pvshim_extra);
     }
     kv_str(b, "bootloader", dc->bootloader);
-    if (dc->nbootloader_args)
-        kv_list(b, fmt == NATIVE_XM ? "bootargs" : "bootloader_args", dc->bootloader_args,
-                dc->nbootloader_args);
+    /* xm's bootargs is one string; xl's bootloader_args a list (libvirt
+     * writes bootargs for both, which xl does not read). */
+    if (dc->nbootloader_args && fmt == NATIVE_XL) {
+        kv_list(b, "bootloader_args", dc->bootloader_args, dc->nbootloader_args);
+    } else if (dc->nbootloader_args) {
+        struct strbuf a = { 0 };
+        for (size_t i = 0; i < dc->nbootloader_args; i++)
+            sb_printf(&a, "%s%s", i ? " " : "", dc->bootloader_args[i]);
+        b->failed |= a.failed;
+        kv_str(b, "bootargs", a.s ? a.s : "");
+        sb_free(&a);
+    }
     kv_str(b, "kernel", dc->kernel);
     kv_str(b, "ramdisk", dc->ramdisk);
     kv_str(b, fmt == NATIVE_XM ? "extra" : "cmdline", dc->cmdline);

@@ -231,3 +231,60 @@ TEST(domcfg_xm_legacy_file)
     CHECK_EQ(D.n, 0);
     CHECK_EQ(domcfg_check_supported(&DC, &D), 0);
 }
+
+/* xend wrote UUIDs without dashes; libvirt reads them too. */
+TEST(domcfg_uuid_without_dashes)
+{
+    CHECK_EQ(dom("name='g'\nuuid='C7A5FDB2cdaf9455926ad65c16db1809'\n"), 0);
+    CHECK(DC.has_uuid && DC.uuid[0] == 0xc7 && DC.uuid[15] == 0x09);
+    bad("name='g'\nuuid='c7a5fdb2cdaf9455926ad65c16db18'\n", "t.cfg:2: uuid: 'c7a5fdb2cdaf9455926ad65c16db18' is not a UUID", __LINE__);
+    bad("name='g'\nuuid='-c7a5fdb2cdaf9455926ad65c16db1809'\n", "is not a UUID", __LINE__);
+    bad("name='g'\nuuid='c7a5fdb2--cdaf9455926ad65c16db1809'\n", "is not a UUID", __LINE__);
+}
+
+/* xm: vcpus is the maximum and vcpu_avail the online mask. */
+TEST(domcfg_vcpu_avail)
+{
+    CHECK_EQ(dom("name='g'\nvcpus=4\nvcpu_avail=10\n"), 0);
+    CHECK_EQ(DC.maxvcpus, 4);
+    CHECK_EQ(DC.vcpus, 2);
+    CHECK(!domcfg_vcpu_online(&DC, 0) && domcfg_vcpu_online(&DC, 1) &&
+          !domcfg_vcpu_online(&DC, 2) && domcfg_vcpu_online(&DC, 3));
+    CHECK_EQ(dom("name='g'\nvcpus=2\nmaxvcpus=3\n"), 0);
+    CHECK(domcfg_vcpu_online(&DC, 1) && !domcfg_vcpu_online(&DC, 2));
+    bad("name='g'\nvcpus=2\nvcpu_avail=12\n", "t.cfg:3: vcpu_avail: 0xc leaves none of the 2 vCPUs online", __LINE__);
+    bad("name='g'\nvcpus=64\nvcpu_avail=1\n", "vcpu_avail: a mask for at most 63 vCPUs", __LINE__);
+}
+
+TEST(domcfg_cpus_and_scheduling)
+{
+    CHECK_EQ(dom("name='g'\nvcpus=2\ncpus='0-3,^1'\ncpus_soft=['2','3']\ncpu_weight=512\ncap=50\n"
+                 "max_grant_frames=16\nmax_event_channels=255\n"), 0);
+    CHECK(DC.cpus.n == 1 && !DC.cpus_list && !strcmp(DC.cpus.v[0], "0-3,^1"));
+    CHECK(DC.cpus_soft.n == 2 && DC.cpus_soft_list);
+    CHECK_EQ(DC.cpu_weight, 512);
+    CHECK_EQ(DC.cap, 50);
+    CHECK_EQ(DC.max_grant_frames, 16);
+    CHECK_EQ(DC.max_event_channels, 255);
+    bad("name='g'\ncpus='0-x'\n", "t.cfg:2: cpus: '0-x': '0-x' is not a CPU", __LINE__);
+    bad("name='g'\ncpus=['1','2']\n", "t.cfg:2: cpus: 2 CPU lists for 1 vCPUs", __LINE__);
+    bad("name='g'\ncpu_weight=0\n", "t.cfg:2: cpu_weight: 0 is out of range (1 to 65535)", __LINE__);
+    bad("name='g'\ncap='-1'\n", "cap: -1 is out of range", __LINE__);
+}
+
+TEST(domcfg_hvm_and_devices_kept)
+{
+    CHECK_EQ(dom("name='h'\nbuilder='hvm'\nboot='dc'\npae=0\nserial=['pty','none']\n"
+                 "pci=['01:00.0']\nusbdevice='tablet'\nvnc=1\n"), 0);
+    CHECK_EQ(DC.type, DOMCFG_HVM);
+    CHECK_STR(DC.hw.boot, "dc");
+    CHECK_EQ(DC.hw.pae, 0);
+    CHECK_EQ(DC.hw.acpi, -1);
+    CHECK(DC.hw.serial_list && DC.hw.serial.n == 2);
+    CHECK(!DC.hw.usbdevice_list && DC.hw.usbdevice.n == 1);
+    CHECK_EQ(D.warnings, 0);      /* converted keys are not "ignored" */
+    CHECK_EQ(domcfg_check_supported(&DC, &D), -1);
+    CHECK(diag_has(&D, "t.cfg:2: type: hvm guests are not run by xenkvm"));
+    CHECK(diag_has(&D, "t.cfg:6: pci: PCI passthrough is not supported"));
+    CHECK(diag_has(&D, "t.cfg:8: warning: vfb/vnc/sdl/spice: no framebuffer"));
+}

@@ -214,3 +214,20 @@ TEST(xlcfg_many_errors_capped)
     xlcfg_free(&C);
     diag_free(&D);
 }
+
+/* xm files are Python: a triple-quoted string may span lines, and its line
+ * numbers keep counting. */
+TEST(xlcfg_triple_quoted_strings)
+{
+    CHECK_EQ(t_parse(&C, &D, "extra = \"\"\"console=hvc0\n  quiet \"x\" \"\"\"\n"
+                             "root = '''/dev/xvda1'''\nafter = 1\n"), 0);
+    CHECK_STR(t_val(&C, "extra"), "console=hvc0\n  quiet \"x\" ");
+    CHECK_STR(t_val(&C, "root"), "/dev/xvda1");
+    CHECK_EQ(C.sets[2].line, 4);
+    CHECK_EQ(t_parse(&C, &D, "a = \"\"\"one\\\ntwo\"\"\"\n"), 0);
+    CHECK_STR(t_val(&C, "a"), "onetwo");          /* backslash-newline joins */
+    CHECK_EQ(t_parse(&C, &D, "a = \"\"\n"), 0);   /* an empty string is not a triple */
+    CHECK_STR(t_val(&C, "a"), "");
+    CHECK_EQ(t_parse(&C, &D, "name = 'x'\nextra = \"\"\"never\nclosed\n"), -1);
+    CHECK(diag_has(&D, "t.cfg:2: config parsing error: unterminated triple-quoted string"));
+}
