@@ -1,5 +1,6 @@
 /* idle: a long-running guest for the toolstack's tests. Prints
- * "idle: tick N" every 500 ms (so a pause shows as silence), sleeps in
+ * "idle: tick N" every 500 ms (so a pause shows as silence), and after an
+ * NMI (xl trigger DOM nmi) "idle: NMI count N" at the next tick; sleeps in
  * SCHEDOP_block in between, and acts on control/shutdown as a PV guest's
  * xenbus driver does: "poweroff"/"halt" power off, "reboot" reboots,
  * "crash" crashes (after acknowledging with an empty value). Without
@@ -10,11 +11,18 @@
 #include "hypercall.h"
 #include "pvclock.h"
 #include "report.h"
+#include "traps.h"
 #include "xenbus.h"
 
 #define MS 1000000ULL
 
-static volatile uint32_t timer_hits;
+static volatile uint32_t timer_hits, nmis;
+
+static void on_nmi(struct trap_frame *f)
+{
+    (void)f;
+    nmis++;
+}
 
 static void on_timer(evtchn_port_t port, void *arg)
 {
@@ -64,11 +72,17 @@ void prog_idle(int argc, char **argv)
     }
     evtchn_set_handler(port, on_timer, NULL);
     evtchn_unmask(port);
+    set_irq_handler(2, on_nmi);
+    uint32_t nmis_seen = 0;
     bool xs = xb_init() == 0 && xb_watch("control/shutdown", "idle") == 0;
     printf("idle: running%s\n", xs ? ", watching control/shutdown" : " (no xenstore)");
     for (unsigned tick = 1;; tick++) {
         sleep_ms(500);
         printf("idle: tick %u\n", tick);
+        if (nmis != nmis_seen) {
+            nmis_seen = nmis;
+            printf("idle: NMI count %u\n", nmis_seen);
+        }
         int reason = xs ? shutdown_request() : -1;
         if (reason >= 0)
             shutdown(reason);

@@ -122,4 +122,18 @@ void prog_smp(int argc, char **argv)
     struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = xen_time_ns() + MS };
     check_rc("singleshot timer for another vCPU -> -EINVAL",
              HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 1, &t), -XEN_EINVAL);
+
+    /* VCPUOP_down stops vCPU 1 where it is; VCPUOP_up lets it go on. */
+    check_rc("VCPUOP_down vCPU 1", HYPERVISOR_vcpu_op(VCPUOP_down, 1, NULL), 0);
+    check_rc("VCPUOP_is_up vCPU 1 after down -> 0", HYPERVISOR_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
+    sends = ap_sends;
+    before = evtchn_stat[to0].hits;
+    ap_send_port = to0;
+    got = wait_count(&evtchn_stat[to0].hits, before + 1, 300 * MS);
+    check(!got && ap_sends == sends, "a vCPU that is down does not run", "it sent %u",
+          ap_sends - sends);
+    check_rc("VCPUOP_up vCPU 1 again", HYPERVISOR_vcpu_op(VCPUOP_up, 1, NULL), 0);
+    got = wait_count(&evtchn_stat[to0].hits, before + 1, 500 * MS);
+    check(got && HYPERVISOR_vcpu_op(VCPUOP_is_up, 1, NULL) == 1,
+          "vCPU 1 resumes where it was after VCPUOP_up", "got %d", got);
 }

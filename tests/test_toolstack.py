@@ -252,7 +252,8 @@ def test_pause_unpause(ts, need_kvm):
     n = ts.ticks("p1")
     time.sleep(1.5)
     assert ts.ticks("p1") == n, "ticks while paused"
-    assert "p" in ts.xk("vcpu-list", "p1").stdout.splitlines()[1].split()[4]
+    # xl: a paused domain's online vCPU is neither running nor blocked.
+    assert ts.xk("vcpu-list", "p1").stdout.splitlines()[1].split()[4] == "---"
     ts.xk("unpause", "p1")
     assert wait_for(lambda: ts.ticks("p1") > n + 1, 10)
     assert ts.domains()["p1"][1] != "--p---"

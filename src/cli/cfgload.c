@@ -58,6 +58,35 @@ static struct json_object *to_json(const struct domcfg *dc)
     json_object_object_add(o, "maxmem", json_object_new_int64(dc->maxmem_mib));
     json_object_object_add(o, "vcpus", json_object_new_int(dc->vcpus));
     json_object_object_add(o, "maxvcpus", json_object_new_int(dc->maxvcpus));
+    if (dc->has_vcpu_avail) {
+        char mask[20];
+        snprintf(mask, sizeof(mask), "%llx", (unsigned long long)dc->vcpu_avail);
+        json_object_object_add(o, "vcpu_avail", json_object_new_string(mask));
+    }
+    const struct { const char *key; const struct strlist *l; bool list; } aff[] = {
+        { "cpus", &dc->cpus, dc->cpus_list }, { "cpus_soft", &dc->cpus_soft, dc->cpus_soft_list },
+    };
+    for (int k = 0; k < 2; k++) {
+        if (!aff[k].l->n)
+            continue;
+        if (!aff[k].list) {
+            json_object_object_add(o, aff[k].key, json_object_new_string(aff[k].l->v[0]));
+            continue;
+        }
+        struct json_object *a = json_object_new_array();
+        for (size_t i = 0; i < aff[k].l->n; i++)
+            json_object_array_add(a, json_object_new_string(aff[k].l->v[i]));
+        json_object_object_add(o, aff[k].key, a);
+    }
+    if (dc->cpu_weight > 0)
+        json_object_object_add(o, "cpu_weight", json_object_new_int(dc->cpu_weight));
+    if (dc->cap > 0)
+        json_object_object_add(o, "cap", json_object_new_int(dc->cap));
+    if (dc->max_grant_frames)
+        json_object_object_add(o, "max_grant_frames", json_object_new_int((int)dc->max_grant_frames));
+    if (dc->max_event_channels)
+        json_object_object_add(o, "max_event_channels",
+                               json_object_new_int((int)dc->max_event_channels));
     static const char *const keys[] = { "on_poweroff", "on_reboot", "on_crash", "on_watchdog",
                                         "on_soft_reset" };
     const enum domcfg_action acts[] = { dc->on_poweroff, dc->on_reboot, dc->on_crash,
@@ -84,7 +113,7 @@ void cfg_check_vif(const struct vif_spec *v, const char *text, struct cfg_diag *
     if (v->backend && strcmp(v->backend, "0") && strcmp(v->backend, "Domain-0"))
         diag_error(d, at, "vif '%s': backend=%s: only the host (domain 0) serves devices", text,
                    v->backend);
-    if (v->model)
+    if (v->model && strcmp(v->model, "netfront"))
         diag_warn(d, at, "vif '%s': model=%s is ignored (a PVH guest's NIC is xen-netfront)",
                   text, v->model);
     if (v->script && !strstr(v->script, "vif-bridge"))
@@ -109,8 +138,9 @@ static int check_runnable(const struct domcfg *dc, struct cfg_diag *d)
     for (size_t i = 0; i < dc->nvifs; i++)
         cfg_check_vif(&dc->vifs[i].spec, dc->vifs[i].text, d,
                       (struct cfg_loc){ dc->file, dc->vifs[i].line });
-    if (dc->vcpus > 32)
-        diag_error(d, at, "vcpus = %u: xenkvm runs at most 32", dc->vcpus);
+    if (dc->maxvcpus > 32)
+        diag_error(d, at, "maxvcpus = %u: xenkvm runs at most 32 vCPUs", dc->maxvcpus);
+
     return domcfg_check_supported(dc, d);
 }
 

@@ -1,6 +1,13 @@
 #pragma once
+#include <stdbool.h>
 #include <time.h>
 extern struct timespec cli_start;   /* when main() began */
+/* Called as "xl": xl's messages and exit statuses where they differ
+ * (usage errors exit 2, unknown domains "NAME is an invalid domain
+ * identifier (rc=-6)", "command not implemented", ...). */
+extern bool cli_xl;
+/* The message for a domain that does not exist. */
+void cli_no_domain(const char *dom);
 
 /* Prints the command's usage (stdout when asked for with -h, else stderr);
  * returns the exit status: 0 when asked for, else 1. */
@@ -18,7 +25,12 @@ int cmd_list(int argc, char **argv);        /* cmd_list.c */
 int cmd_domid(int argc, char **argv);
 int cmd_domname(int argc, char **argv);
 int cmd_uptime(int argc, char **argv);
-int cmd_vcpu_list(int argc, char **argv);
+int cmd_vcpu_list(int argc, char **argv);  /* cmd_vcpu.c */
+int cmd_vcpu_set(int argc, char **argv);
+int cmd_vcpu_pin(int argc, char **argv);
+int cmd_sched_credit(int argc, char **argv);
+int cmd_sched_credit2(int argc, char **argv);
+int cmd_trigger(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);     /* cmd_domain.c */
 int cmd_shutdown(int argc, char **argv);
 int cmd_reboot(int argc, char **argv);

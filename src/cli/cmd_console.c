@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -78,17 +79,28 @@ int console_attach(long long domid)
     return 0;
 }
 
+/* xl console [-t pv|serial|vuart] [-n NUM] DOMAIN: a PV or PVH domain has
+ * one console, PV console 0 (no emulated UART: -t serial fails, as it does
+ * for such a guest on Xen). */
 int cmd_console(int argc, char **argv)
 {
-    int c;
+    static const struct option opts[] = { { "type", required_argument, NULL, 't' },
+        { "num", required_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+    const char *type = "pv";
+    int c, num = 0;
     optind = 1;
-    while ((c = getopt(argc, argv, "t:n:h")) != -1) {
-        if (c == 't' && strcmp(optarg, "pv") && strcmp(optarg, "serial")) {
-            log_err("console: type '%s': only pv (and serial, the same here) exist", optarg);
-            return 1;
-        }
-        if (c == 'h' || c == '?')
+    while ((c = getopt_long(argc, argv, "t:n:h", opts, NULL)) != -1) {
+        if (c == 't') {
+            if (strcmp(optarg, "pv") && strcmp(optarg, "serial") && strcmp(optarg, "vuart")) {
+                fprintf(stderr, "console type supported are: pv, serial, vuart\n");
+                return 1;
+            }
+            type = optarg;
+        } else if (c == 'n') {
+            num = atoi(optarg);
+        } else {
             return cli_usage("console", c == 'h');
+        }
     }
     if (argc - optind != 1)
         return cli_usage("console", false);
@@ -97,5 +109,11 @@ int cmd_console(int argc, char **argv)
         return 1;
     long long domid = jl_int(json_object_array_get_idx(arr, 0), "domid", 0);
     json_object_put(rep);
+    if (strcmp(type, "pv") || num != 0) {
+        fprintf(stderr, "libxl: error: Domain %lld:Console %s %d does not exist (a PV/PVH guest "
+                "has PV console 0 only)\n", domid, type, num);
+        fprintf(stderr, "Unable to attach console\n");
+        return 1;
+    }
     return console_attach(domid);
 }

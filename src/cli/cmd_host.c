@@ -33,14 +33,21 @@ static void line(const char *key, const char *fmt, ...)
 
 int cmd_info(int argc, char **argv)
 {
+    static const struct option opts[] = { { "numa", no_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' }, { 0 } };
+    bool numa = false;
     int c;
     optind = 1;
-    while ((c = getopt(argc, argv, "nh")) != -1)
-        if (c != 'n')
+    while ((c = getopt_long(argc, argv, "nh", opts, NULL)) != -1) {
+        if (c == 'n')
+            numa = true;
+        else
             return cli_usage("info", c == 'h');
+    }
     if (argc - optind > 1)
         return cli_usage("info", false);
-    info_only = optind < argc ? argv[optind] : NULL;
+    /* As xl: one key only without -n. */
+    info_only = !numa && optind < argc ? argv[optind] : NULL;
     struct utsname u;
     struct hostinfo h;
     uint32_t caps[8];
@@ -66,6 +73,8 @@ int cmd_info(int argc, char **argv)
     line("sharing_used_memory", "0");
     line("outstanding_claims", "0");
     line("free_cpus", "0");
+    if (numa)
+        hostinfo_print_topology();
     line("xen_major", "%d", 4);
     line("xen_minor", "%d", 17);
     line("xen_extra", "%s", ".0-xenkvm");
@@ -141,10 +150,13 @@ static long long cpu_before(struct sample *s, long long domid)
 
 static void top_table(struct sample *prev, struct sample *cur, const struct hostinfo *h)
 {
-    printf("%10s %5s %10s %6s %10s %6s %10s %9s %5s %4s %8s %8s %4s %8s %8s %8s %10s %10s\n",
+    /* xentop's columns, then the domain cgroup's block I/O (what reached
+     * the host's disks on the domain's behalf). */
+    printf("%10s %5s %10s %6s %10s %6s %10s %9s %5s %4s %8s %8s %4s %8s %8s %8s %10s %10s "
+           "%9s %9s\n",
            "NAME", "STATE", "CPU(sec)", "CPU(%)", "MEM(k)", "MEM(%)", "MAXMEM(k)", "MAXMEM(%)",
            "VCPUS", "NETS", "NETTX(k)", "NETRX(k)", "VBDS", "VBD_OO", "VBD_RD", "VBD_WR",
-           "VBD_RSECT", "VBD_WSECT");
+           "VBD_RSECT", "VBD_WSECT", "IO_RD(k)", "IO_WR(k)");
     double dt = cur->when - prev->when;
     for (size_t i = 0; i < json_object_array_length(cur->arr); i++) {
         struct json_object *d = json_object_array_get_idx(cur->arr, i), *cfg = NULL, *l;
@@ -152,7 +164,12 @@ static void top_table(struct sample *prev, struct sample *cur, const struct host
         long long id = jl_int(d, "domid", 0), ns = jl_int(d, "cpu_time_ns", 0);
         long long before = cpu_before(prev, id);
         double pct = before >= 0 && dt > 0 ? (ns - before) / 1e9 / dt * 100 : 0;
-        unsigned long long mem = jl_int(d, "target_kib", 0), max = jl_int(d, "maxmem_kib", 0);
+        /* MEM: what the domain holds, from its cgroup (guest RAM it touched
+         * and did not balloon out, plus the process); else its target. */
+        struct json_object *cg = NULL;
+        json_object_object_get_ex(d, "cgroup", &cg);
+        unsigned long long mem = jl_int(cg, "memory_kib", jl_int(d, "target_kib", 0)),
+                           max = jl_int(d, "maxmem_kib", 0);
         /* The domain process's counters; a domain without a process (shut
          * down) shows its config's device counts. */
         struct json_object *dv = NULL;
@@ -165,14 +182,19 @@ static void top_table(struct sample *prev, struct sample *cur, const struct host
         }
         char state[7];
         snprintf(state, sizeof(state), "%s", jl_str(d, "state", "------"));
+        char io_rd[24] = "n/a", io_wr[24] = "n/a";
+        if (jl_int(cg, "io_read_bytes", -1) >= 0) {
+            snprintf(io_rd, sizeof(io_rd), "%lld", jl_int(cg, "io_read_bytes", 0) / 1024);
+            snprintf(io_wr, sizeof(io_wr), "%lld", jl_int(cg, "io_write_bytes", 0) / 1024);
+        }
         printf("%10.10s %5.6s %10lld %6.1f %10llu %6.1f %10llu %9.1f %5lld %4lld %8lld %8lld "
-               "%4lld %8lld %8lld %8lld %10lld %10lld\n",
+               "%4lld %8lld %8lld %8lld %10lld %10lld %9s %9s\n",
                jl_str(d, "name", ""), state, ns / 1000000000LL, pct, mem,
                h->total_kib ? mem * 100.0 / h->total_kib : 0, max,
-               h->total_kib ? max * 100.0 / h->total_kib : 0, jl_int(d, "vcpus_max", 1), nets,
+               h->total_kib ? max * 100.0 / h->total_kib : 0, ts_vcpus_online(d), nets,
                jl_int(dv, "net_tx_bytes", 0) / 1024, jl_int(dv, "net_rx_bytes", 0) / 1024, vbds,
                jl_int(dv, "vbd_oo", 0), jl_int(dv, "vbd_rd", 0), jl_int(dv, "vbd_wr", 0),
-               jl_int(dv, "vbd_rsect", 0), jl_int(dv, "vbd_wsect", 0));
+               jl_int(dv, "vbd_rsect", 0), jl_int(dv, "vbd_wsect", 0), io_rd, io_wr);
     }
 }
 

@@ -1,5 +1,5 @@
-/* list, domid, domname, uptime, vcpu-list: xl's formats (tools/xl/xl_info.c,
- * xl_vcpu.c), with the host as Domain-0. */
+/* list, domid, domname, uptime: xl's formats (tools/xl/xl_info.c), with
+ * the host as Domain-0. */
 #include "cli/cli.h"
 #include "cli/hostinfo.h"
 #include "cli/tsclient.h"
@@ -114,7 +114,7 @@ int cmd_list(int argc, char **argv)
         struct json_object *d = json_object_array_get_idx(arr, i);
         const char *state = jl_str(d, "state", "------");
         list_row(jl_str(d, "name", "?"), jl_int(d, "domid", 0),
-                 (unsigned long)(jl_int(d, "target_kib", 0) >> 10), jl_int(d, "vcpus_max", 1),
+                 (unsigned long)(jl_int(d, "target_kib", 0) >> 10), ts_vcpus_online(d),
                  state, jl_int(d, "cpu_time_ns", 0) / 1e9);
         if (verbose) {
             printf(" %s", jl_str(d, "uuid", ""));
@@ -251,69 +251,7 @@ int cmd_uptime(int argc, char **argv)
             found = true;
         }
         if (!found) {
-            log_err("domain '%s' does not exist", want);
-            status = 1;
-        }
-    }
-    json_object_put(rep);
-    return status;
-}
-
-static void vcpu_row(const char *name, long long domid, struct json_object *v)
-{
-    printf("%-32s %5lld %5lld", name, domid, jl_int(v, "id", 0));
-    const char *st = jl_str(v, "state", "offline");
-    if (!jl_bool(v, "online", false))
-        printf("%5c %3c%cp ", '-', '-', '-');
-    else
-        printf("%5lld %3c%c%c ", jl_int(v, "cpu", 0), !strcmp(st, "running") ? 'r' : '-',
-               !strcmp(st, "blocked") ? 'b' : '-', !strcmp(st, "paused") ? 'p' : '-');
-    printf("%9.1f  all / all\n", jl_int(v, "time_ns", 0) / 1e9);
-}
-
-int cmd_vcpu_list(int argc, char **argv)
-{
-    struct json_object *rep, *arr = ts_list(NULL, &rep);
-    if (!arr)
-        return 1;
-    printf("%-32s %5s %5s %5s %5s %9s %s\n", "Name", "ID", "VCPU", "CPU", "State", "Time(s)",
-           "Affinity (Hard / Soft)");
-    int status = 0;
-    for (int a = 1; a <= argc; a++) {
-        const char *want = a < argc ? argv[a] : NULL;
-        if (a == argc && argc > 1)
-            break;
-        bool found = false;
-        if (!want || is_dom0(want)) {
-            struct hostinfo h;
-            hostinfo_get(&h);
-            for (unsigned i = 0; i < h.nr_cpus; i++) {
-                struct json_object *v = json_object_new_object();
-                json_object_object_add(v, "id", json_object_new_int(i));
-                json_object_object_add(v, "cpu", json_object_new_int(i));
-                json_object_object_add(v, "online", json_object_new_boolean(1));
-                json_object_object_add(v, "state", json_object_new_string("running"));
-                json_object_object_add(v, "time_ns",
-                                       json_object_new_int64(hostinfo_cpu_time(i) * 1e9));
-                vcpu_row("Domain-0", 0, v);
-                json_object_put(v);
-            }
-            found = true;
-        }
-        for (size_t i = 0; i < json_object_array_length(arr); i++) {
-            struct json_object *d = json_object_array_get_idx(arr, i), *vs;
-            char id[16];
-            snprintf(id, sizeof(id), "%lld", jl_int(d, "domid", 0));
-            if (want && strcmp(want, id) && strcmp(want, jl_str(d, "name", "")))
-                continue;
-            found = true;
-            if (json_object_object_get_ex(d, "vcpus", &vs))
-                for (size_t j = 0; j < json_object_array_length(vs); j++)
-                    vcpu_row(jl_str(d, "name", ""), jl_int(d, "domid", 0),
-                             json_object_array_get_idx(vs, j));
-        }
-        if (!found) {
-            log_err("domain '%s' does not exist", want);
+            cli_no_domain(want);
             status = 1;
         }
     }

@@ -127,3 +127,100 @@ void hostinfo_hw_caps(uint32_t c[8])
     if (__get_cpuid(0x80000008, &a, &b, &cx, &d))
         c[7] = b;
 }
+
+/* A small integer from a sysfs file, or def. */
+static long sys_long(const char *path, long def)
+{
+    FILE *f = fopen(path, "re");
+    long v = def;
+    if (f) {
+        if (fscanf(f, "%ld", &v) != 1)
+            v = def;
+        fclose(f);
+    }
+    return v;
+}
+
+/* The node of a CPU: the nodeN entry in its sysfs directory (0 without NUMA). */
+static int cpu_node(unsigned cpu)
+{
+    char path[96];
+    for (int n = 0; n < 1024; n++) {
+        snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/node%d", cpu, n);
+        if (access(path, F_OK) == 0)
+            return n;
+        snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", n);
+        if (access(path, F_OK) != 0)
+            break;
+    }
+    return 0;
+}
+
+void hostinfo_print_topology(void)
+{
+    struct hostinfo h;
+    hostinfo_get(&h);
+    char path[128];
+    printf("cpu_topology           :\n");
+    printf("cpu:    core    socket     node\n");
+    for (unsigned c = 0; c <= h.max_cpu_id; c++) {
+        snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/topology/core_id", c);
+        long core = sys_long(path, -1);
+        snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/topology/physical_package_id", c);
+        long socket = sys_long(path, 0);
+        if (core >= 0)
+            printf("%3u:    %4ld     %4ld     %4d\n", c, core, socket, cpu_node(c));
+    }
+    printf("device topology        :\n");
+    printf("device           node\n");
+    int devs = 0;
+    DIR *dh = opendir("/sys/bus/pci/devices");
+    struct dirent *e;
+    while (dh && (e = readdir(dh))) {
+        unsigned seg, bus, dev, fn;
+        if (sscanf(e->d_name, "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4)
+            continue;
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.32s/numa_node", e->d_name);
+        long node = sys_long(path, -1);
+        if (node < 0)
+            continue;
+        printf("%04x:%02x:%02x.%01x      %ld\n", seg, bus, dev, fn, node);
+        devs++;
+    }
+    if (dh)
+        closedir(dh);
+    if (!devs)
+        printf("No device topology data available\n");
+    printf("numa_info              :\n");
+    printf("node:    memsize    memfree    distances\n");
+    for (unsigned n = 0; n < h.nr_nodes; n++) {
+        char line[256], dist[256] = "10";
+        unsigned long long total = 0, freek = 0;
+        snprintf(path, sizeof(path), "/sys/devices/system/node/node%u/meminfo", n);
+        FILE *f = fopen(path, "re");
+        while (f && fgets(line, sizeof(line), f)) {
+            char *p;
+            if ((p = strstr(line, "MemTotal:")))
+                total = strtoull(p + 9, NULL, 10);
+            else if ((p = strstr(line, "MemFree:")))
+                freek = strtoull(p + 8, NULL, 10);
+        }
+        if (f)
+            fclose(f);
+        if (!f) {          /* no NUMA in the kernel: one node, the whole host */
+            total = h.total_kib;
+            freek = h.free_kib;
+        }
+        snprintf(path, sizeof(path), "/sys/devices/system/node/node%u/distance", n);
+        if ((f = fopen(path, "re"))) {
+            if (fgets(dist, sizeof(dist), f)) {
+                dist[strcspn(dist, "\n")] = 0;
+                for (char *p = dist; *p; p++)
+                    if (*p == ' ')
+                        *p = ',';
+            }
+            fclose(f);
+        }
+        printf("%4u:    %6llu     %6llu      %s\n", n, total >> 10, freek >> 10, dist);
+    }
+}

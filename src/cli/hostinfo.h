@@ -16,3 +16,5 @@ void hostinfo_get(struct hostinfo *h);
 double hostinfo_cpu_time(unsigned cpu);
 /* Xen's 8 feature words, from CPUID. */
 void hostinfo_hw_caps(uint32_t caps[8]);
+/* xl info -n: the cpu_topology, device topology and numa_info sections. */
+void hostinfo_print_topology(void);

@@ -10,67 +10,84 @@ static const struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *args, *what;
+    int nargs;          /* positional arguments it needs at least (xl's usage message) */
 } commands[] = {
-    { "run", cmd_run, "--kernel FILE [...]", "boot a PVH kernel in this process (see run --help)" },
+    { "run", cmd_run, "--kernel FILE [...]", "boot a PVH kernel in this process (see run --help)", 0 },
     { "create", cmd_create, "[-c] [-p] [-F] [-n] [-q] FILE [KEY=VALUE...]",
-      "create a domain from an xl.cfg/xm file or libvirt domain XML" },
-    { "list", cmd_list, "[-l] [-v] [DOMAIN]", "list domains (-l: JSON)" },
-    { "console", cmd_console, "[-t pv|serial] DOMAIN", "attach to the domain's console (Ctrl-] detaches)" },
-    { "destroy", cmd_destroy, "DOMAIN", "terminate a domain at once" },
-    { "shutdown", cmd_shutdown, "[-w] [-F] (-a | DOMAIN)", "ask a domain to power off (-w: wait)" },
-    { "reboot", cmd_reboot, "[-w] [-F] (-a | DOMAIN)", "ask a domain to reboot (-w: wait)" },
-    { "pause", cmd_pause, "DOMAIN", "stop a domain's vCPUs" },
-    { "unpause", cmd_unpause, "DOMAIN", "let a paused domain run again" },
-    { "rename", cmd_rename, "DOMAIN NEW-NAME", "rename a domain" },
-    { "domid", cmd_domid, "NAME", "the domain id of a domain name" },
-    { "domname", cmd_domname, "DOMID", "the name of a domain id" },
-    { "info", cmd_info, "[-n] [KEY]", "the host, as xl info shows Xen's" },
-    { "uptime", cmd_uptime, "[-s] [DOMAIN...]", "how long domains have run" },
-    { "dmesg", cmd_dmesg, "[-c]", "xenkvmd's log (-c: then clear it)" },
-    { "top", cmd_top, "[-b] [-d SECONDS] [-i ITERATIONS]", "per-domain CPU, memory and devices" },
-    { "vcpu-list", cmd_vcpu_list, "[DOMAIN...]", "the domains' vCPUs" },
-    { "mem-set", cmd_mem_set, "DOMAIN SIZE", "set the balloon target (SIZE: MiB, or t/g/m/k/b suffix)" },
-    { "mem-max", cmd_mem_max, "DOMAIN SIZE", "set the domain's maximum memory" },
-    { "sysrq", cmd_sysrq, "DOMAIN KEY", "send a magic sysrq key to the guest" },
-    { "block-attach", cmd_block_attach, "DOMAIN DISK-SPEC", "hot-plug a disk (xl-disk-configuration)" },
+      "create a domain from an xl.cfg/xm file or libvirt domain XML", 1 },
+    { "list", cmd_list, "[-l] [-v] [DOMAIN]", "list domains (-l: JSON)", 0 },
+    { "console", cmd_console, "[-t pv|serial] [-n NUM] DOMAIN", "attach to the domain's console (Ctrl-] detaches)", 1 },
+    { "destroy", cmd_destroy, "DOMAIN", "terminate a domain at once", 1 },
+    { "shutdown", cmd_shutdown, "[-w] [-F] (-a | DOMAIN)", "ask a domain to power off (-w: wait)", 0 },
+    { "reboot", cmd_reboot, "[-w] [-F] (-a | DOMAIN)", "ask a domain to reboot (-w: wait)", 0 },
+    { "pause", cmd_pause, "DOMAIN", "stop a domain's vCPUs", 1 },
+    { "unpause", cmd_unpause, "DOMAIN", "let a paused domain run again", 1 },
+    { "rename", cmd_rename, "DOMAIN NEW-NAME", "rename a domain", 2 },
+    { "domid", cmd_domid, "NAME", "the domain id of a domain name", 1 },
+    { "domname", cmd_domname, "DOMID", "the name of a domain id", 1 },
+    { "info", cmd_info, "[-n] [KEY]", "the host, as xl info shows Xen's", 0 },
+    { "uptime", cmd_uptime, "[-s] [DOMAIN...]", "how long domains have run", 0 },
+    { "dmesg", cmd_dmesg, "[-c]", "xenkvmd's log (-c: then clear it)", 0 },
+    { "top", cmd_top, "[-b] [-d SECONDS] [-i ITERATIONS]", "per-domain CPU, memory and devices", 0 },
+    { "vcpu-list", cmd_vcpu_list, "[DOMAIN...]", "the domains' vCPUs and their host CPU affinity", 0 },
+    { "vcpu-set", cmd_vcpu_set, "[-i] DOMAIN N",
+      "make vCPUs 0..N-1 available to the guest, the rest not (-i: more than host CPUs)", 2 },
+    { "vcpu-pin", cmd_vcpu_pin, "[-f] DOMAIN VCPU|all HARD [SOFT]",
+      "host CPUs a vCPU runs on (xl's CPU lists: 2-5,^3, all, node:1; - keeps)", 3 },
+    { "sched-credit", cmd_sched_credit, "[-d DOMAIN [-w WEIGHT] [-c CAP]] [-s] [-p POOL]",
+      "a domain's CPU weight (1-65535, 256) and cap (% of a CPU, 0: none) on its cgroup", 0 },
+    { "sched-credit2", cmd_sched_credit2, "[-d DOMAIN [-w WEIGHT] [-c CAP]] [-s] [-p POOL]",
+      "the same as sched-credit (one scheduler here: Linux's, through cgroups)", 0 },
+    { "trigger", cmd_trigger, "DOMAIN nmi|reset|init|power|sleep|s3resume [VCPU]",
+      "send a hardware event to the domain", 2 },
+    { "mem-set", cmd_mem_set, "DOMAIN SIZE", "set the balloon target (SIZE: MiB, or t/g/m/k/b suffix)", 2 },
+    { "mem-max", cmd_mem_max, "DOMAIN SIZE", "set the domain's maximum memory", 2 },
+    { "sysrq", cmd_sysrq, "DOMAIN KEY", "send a magic sysrq key to the guest", 2 },
+    { "block-attach", cmd_block_attach, "DOMAIN DISK-SPEC", "hot-plug a disk (xl-disk-configuration)", 2 },
     { "block-detach", cmd_block_detach, "[-f] DOMAIN VDEV",
-      "remove a disk (waits up to 10 s for the guest; -f: at once)" },
-    { "block-list", cmd_block_list, "DOMAIN", "the domain's disks" },
+      "remove a disk (waits up to 10 s for the guest; -f: at once)", 2 },
+    { "block-list", cmd_block_list, "DOMAIN", "the domain's disks", 1 },
     { "network-attach", cmd_network_attach, "DOMAIN [VIF-SPEC...]",
-      "hot-plug a NIC (xl-network-configuration; the arguments are joined with commas)" },
+      "hot-plug a NIC (xl-network-configuration; the arguments are joined with commas)", 1 },
     { "network-detach", cmd_network_detach, "[-f] DOMAIN DEVID|MAC",
-      "remove a NIC (waits up to 10 s for the guest; -f: at once)" },
-    { "network-list", cmd_network_list, "DOMAIN", "the domain's NICs" },
-    { "define", cmd_define, "FILE [KEY=VALUE...]", "store a domain config for start" },
-    { "undefine", cmd_undefine, "NAME", "forget a stored domain config" },
-    { "start", cmd_start, "[-c] [-p] NAME", "create a domain from its stored config" },
-    { "autostart", cmd_autostart, "NAME [--disable]", "start NAME when xenkvmd starts at boot" },
-    { "list-defined", cmd_list_defined, "", "the stored domain configs" },
+      "remove a NIC (waits up to 10 s for the guest; -f: at once)", 2 },
+    { "network-list", cmd_network_list, "DOMAIN", "the domain's NICs", 1 },
+    { "define", cmd_define, "FILE [KEY=VALUE...]", "store a domain config for start", 1 },
+    { "undefine", cmd_undefine, "NAME", "forget a stored domain config", 1 },
+    { "start", cmd_start, "[-c] [-p] NAME", "create a domain from its stored config", 1 },
+    { "autostart", cmd_autostart, "NAME [--disable]", "start NAME when xenkvmd starts at boot", 1 },
+    { "list-defined", cmd_list_defined, "", "the stored domain configs", 0 },
     { "domxml-from-native", cmd_domxml_from_native, "xen-xl|xen-xm FILE [KEY=VALUE...]",
-      "print an xl/xm config as libvirt domain XML" },
+      "print an xl/xm config as libvirt domain XML", 2 },
     { "domxml-to-native", cmd_domxml_to_native, "xen-xl|xen-xm FILE.xml",
-      "print libvirt domain XML as an xl/xm config" },
+      "print libvirt domain XML as an xl/xm config", 2 },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+bool cli_xl;
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: xenkvm COMMAND [ARGS]\ncommands:\n");
+    fprintf(f, "usage: %s COMMAND [ARGS]\ncommands:\n", cli_xl ? "xl" : "xenkvm");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].what);
-    fprintf(f, "xenkvm COMMAND -h: the command's arguments. See xenkvm(1).\n");
+    fprintf(f, "%s COMMAND -h: the command's arguments. See xenkvm(1).\n", cli_xl ? "xl" : "xenkvm");
 }
 
 int cli_usage(const char *cmd, int asked)
 {
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(commands[i].name, cmd)) {
-            fprintf(asked ? stdout : stderr, "usage: xenkvm %s %s\n%s.\n", cmd, commands[i].args,
-                    commands[i].what);
+            if (cli_xl && !asked && commands[i].nargs)
+                fprintf(stderr, "'xl %s' requires at least %d argument%s.\n\n", cmd,
+                        commands[i].nargs, commands[i].nargs > 1 ? "s" : "");
+            fprintf(asked ? stdout : stderr, "usage: %s %s %s\n%s.\n", cli_xl ? "xl" : "xenkvm",
+                    cmd, commands[i].args, commands[i].what);
             break;
         }
-    return asked ? 0 : 1;
+    /* xl exits 2 on a usage error. */
+    return asked ? 0 : cli_xl ? 2 : 1;
 }
 
 struct timespec cli_start;
@@ -81,23 +98,46 @@ int cmd_run(int argc, char **argv)
     return vmm_run(argc, argv, &cli_start);
 }
 
+/* The command's usage, as `xl help COMMAND` prints it. */
+static int help(const char *cmd)
+{
+    for (size_t i = 0; cmd && i < NCOMMANDS; i++)
+        if (!strcmp(commands[i].name, cmd))
+            return cli_usage(cmd, true);
+    usage(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     clock_gettime(CLOCK_MONOTONIC, &cli_start);
-    log_prog = "xenkvm";
+    const char *base = strrchr(argv[0], '/');
+    cli_xl = !strcmp(base ? base + 1 : argv[0], "xl");
+    log_prog = cli_xl ? "xl" : "xenkvm";
     setvbuf(stdout, NULL, _IONBF, 0);
-    if (argc < 2) {
+    int first = 1;
+    /* xl's global options: -v (more messages), -N (dry run), -f, -t. */
+    while (cli_xl && first < argc && argv[first][0] == '-' && argv[first][1] &&
+           strspn(argv[first] + 1, "vNft") == strlen(argv[first] + 1)) {
+        if (strchr(argv[first], 'v'))
+            log_verbose++;
+        first++;
+    }
+    if (argc <= first) {
         usage(stderr);
         return 1;
     }
+    const char *cmd = argv[first];
     for (size_t i = 0; i < NCOMMANDS; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(stdout);
-        return 0;
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].fn(argc - first, argv + first);
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
+        return help(first + 1 < argc ? argv[first + 1] : NULL);
+    if (cli_xl) {
+        fprintf(stderr, "command not implemented\n");
+        return 1;
     }
-    log_err("unknown command '%s'", argv[1]);
+    log_err("unknown command '%s'", cmd);
     usage(stderr);
     return 1;
 }

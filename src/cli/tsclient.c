@@ -1,4 +1,5 @@
 /* Talking to xenkvmd; starting it when it is not running. */
+#include "cli/cli.h"
 #include "cli/tsclient.h"
 #include "common/log.h"
 #include "toolstack/jsonline.h"
@@ -48,7 +49,44 @@ static int start_daemon(void)
     return 0;
 }
 
+static struct json_object *call(struct json_object *req, const char *prefix);
+
 struct json_object *ts_call(struct json_object *req)
+{
+    return call(req, NULL);
+}
+
+struct json_object *ts_call_prefix(struct json_object *req, const char *prefix)
+{
+    return call(req, prefix);
+}
+
+void cli_no_domain(const char *dom)
+{
+    if (cli_xl)
+        fprintf(stderr, "%s is an invalid domain identifier (rc=-6)\n", dom);
+    else
+        log_err("domain '%s' does not exist", dom);
+}
+
+/* An error reply: "domain 'X' does not exist" in xl's words under that name. */
+static void report(const char *why, const char *prefix)
+{
+    size_t n = strlen(why);
+    static const char tail[] = "' does not exist";
+    if (!strncmp(why, "domain '", 8) && n > 8 + sizeof(tail) - 1 &&
+        !strcmp(why + n - (sizeof(tail) - 1), tail)) {
+        char dom[256];
+        snprintf(dom, sizeof(dom), "%.*s", (int)(n - 8 - (sizeof(tail) - 1)), why + 8);
+        cli_no_domain(dom);
+    } else if (prefix) {
+        fprintf(stderr, "%s%s\n", prefix, why);
+    } else {
+        log_err("%s", why);
+    }
+}
+
+static struct json_object *call(struct json_object *req, const char *prefix)
 {
     char sock[4096], err[512];
     if (!ts_path(sock, sizeof(sock), "%s/xenkvmd.sock", ts_rundir())) {
@@ -82,7 +120,7 @@ struct json_object *ts_call(struct json_object *req)
     }
     const char *why;
     if (!jl_reply_ok(rep, &why)) {
-        log_err("%s", why);
+        report(why, prefix);
         json_object_put(rep);
         return NULL;
     }
@@ -115,10 +153,23 @@ struct json_object *ts_list(const char *dom, struct json_object **reply)
         return NULL;
     }
     if (dom && !json_object_array_length(arr)) {
-        log_err("domain '%s' does not exist", dom);
+        cli_no_domain(dom);
         json_object_put(*reply);
         *reply = NULL;
         return NULL;
     }
     return arr;
+}
+
+long long ts_vcpus_online(struct json_object *d)
+{
+    struct json_object *vs, *cfg = NULL;
+    long long n = 0;
+    if (json_object_object_get_ex(d, "vcpus", &vs) && json_object_is_type(vs, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(vs); i++)
+            n += jl_bool(json_object_array_get_idx(vs, i), "online", false);
+        return n;
+    }
+    json_object_object_get_ex(d, "config", &cfg);
+    return jl_int(cfg, "vcpus", 1);
 }

@@ -39,6 +39,9 @@ struct dom {
     int reason;                    /* SHUTDOWN_* once shut down */
     bool destroying;               /* destroy asked: no on_* action */
     uint64_t target_kib, maxmem_kib;
+    int weight, cap;               /* xl's credit weight (0: default) and cap (0: none) */
+    char cgroup[256];              /* its cgroup v2 directory, "" for none */
+    bool cgroup_systemd;           /* a systemd scope (xenkvm-domN.scope) */
     struct json_object *config;    /* as the CLI sent it (see docs/toolstack.md) */
     struct dom *next;
 };
@@ -80,6 +83,19 @@ const char *reg_check_name(const char *name);                  /* NULL: fine; el
 struct dom *reg_spawn(struct registry *r, struct json_object *config, bool paused,
                       char *err, size_t errlen);
 
+/* registry_cgroup.c: one cgroup v2 per domain (systemd scope or the
+ * cgroup filesystem): CPU weight and cap, memory and I/O accounting. */
+enum cg_mode { CG_NONE, CG_FS, CG_SYSTEMD };
+enum cg_mode reg_cg_mode(void);
+/* Puts pid (the new domain process, not yet exec'd) into d's cgroup with
+ * d->weight and d->cap. Without cgroups that is fine unless a weight or cap
+ * was asked for. 0, or -errno with err set. */
+int reg_cg_attach(struct registry *r, struct dom *d, pid_t pid, char *err, size_t errlen);
+int reg_cg_set(struct registry *r, struct dom *d, int weight, int cap, char *err, size_t errlen);
+/* Adds "cgroup": {path, memory_kib, io_read_bytes, io_write_bytes} to o. */
+void reg_cg_stats(struct dom *d, struct json_object *o);
+void reg_cg_remove(struct registry *r, struct dom *d);
+
 /* registry_exit.c */
 void reg_exited(struct registry *r, struct dom *d);
 void reg_run_restarts(struct registry *r);
@@ -103,5 +119,9 @@ struct json_object *reg_domctl_req(struct registry *r, struct dom *d, struct jso
  * the reply, or NULL when op is none of those. */
 struct json_object *reg_device_op(struct registry *r, const char *op, struct dom *d,
                                   struct json_object *req);
+/* vcpu-set, vcpu-pin, sched, trigger (registry_vcpu.c): the reply, or NULL
+ * when op is none of those. */
+struct json_object *reg_vcpu_op(struct registry *r, const char *op, struct dom *d,
+                                struct json_object *req);
 struct json_object *reg_defs_handle(struct registry *r, const char *op, struct json_object *req);
 void reg_autostart(struct registry *r);

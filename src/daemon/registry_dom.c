@@ -110,6 +110,10 @@ void reg_save(struct registry *r, struct dom *d)
     json_object_object_add(o, "reason", json_object_new_int(d->reason));
     json_object_object_add(o, "target_kib", json_object_new_int64(d->target_kib));
     json_object_object_add(o, "maxmem_kib", json_object_new_int64(d->maxmem_kib));
+    json_object_object_add(o, "weight", json_object_new_int(d->weight));
+    json_object_object_add(o, "cap", json_object_new_int(d->cap));
+    json_object_object_add(o, "cgroup", json_object_new_string(d->cgroup));
+    json_object_object_add(o, "cgroup_systemd", json_object_new_boolean(d->cgroup_systemd));
     json_object_object_add(o, "config", json_object_get(d->config));
     if (json_object_to_file_ext(tmp, o, JSON_C_TO_STRING_PRETTY) < 0 || rename(tmp, path) < 0)
         reg_log("cannot write %s: %s", path, strerror(errno));
@@ -202,6 +206,10 @@ static struct dom *from_record(struct json_object *o)
     d->reason = jl_int(o, "reason", 0);
     d->target_kib = jl_int(o, "target_kib", 0);
     d->maxmem_kib = jl_int(o, "maxmem_kib", 0);
+    d->weight = (int)jl_int(o, "weight", 0);
+    d->cap = (int)jl_int(o, "cap", 0);
+    snprintf(d->cgroup, sizeof(d->cgroup), "%s", jl_str(o, "cgroup", ""));
+    d->cgroup_systemd = jl_bool(o, "cgroup_systemd", false);
     d->config = json_object_get(cfg);
     return d;
 }

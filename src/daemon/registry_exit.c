@@ -98,6 +98,7 @@ static void cleanup(struct registry *r, struct dom *d)
         d->pidfd = -1;
     }
     d->pid = 0;
+    reg_cg_remove(r, d);
 }
 
 /* rename-restart: the old domain stays, shut down, under a new name and UUID. */

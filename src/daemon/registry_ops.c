@@ -97,7 +97,11 @@ static struct json_object *describe(struct registry *r, struct dom *d)
     json_object_object_add(o, "reason", json_object_new_int(d->reason));
     json_object_object_add(o, "target_kib", json_object_new_int64(d->target_kib));
     json_object_object_add(o, "maxmem_kib", json_object_new_int64(d->maxmem_kib));
-    json_object_object_add(o, "vcpus_max", json_object_new_int(jl_int(d->config, "vcpus", 1)));
+    json_object_object_add(o, "vcpus_max",
+                           json_object_new_int(jl_int(d->config, "maxvcpus", jl_int(d->config, "vcpus", 1))));
+    json_object_object_add(o, "weight", json_object_new_int(d->weight > 0 ? d->weight : 256));
+    json_object_object_add(o, "cap", json_object_new_int(d->cap));
+    reg_cg_stats(d, o);
     json_object_object_add(o, "cpu_time_ns", json_object_new_int64(cpu));
     if (vs)
         json_object_object_add(o, "vcpus", json_object_get(vs));
@@ -207,6 +211,9 @@ static struct json_object *op_on_domain(struct registry *r, const char *op, stru
 {
     struct json_object *e;
     char err[512];
+    struct json_object *vrep = reg_vcpu_op(r, op, d, req);
+    if (vrep)
+        return vrep;
     if (!strcmp(op, "destroy")) {
         reg_destroy(r, d);
         return jl_ok();
@@ -246,6 +253,7 @@ static struct json_object *op_on_domain(struct registry *r, const char *op, stru
 static const char *const dom_ops[] = {
     "destroy", "rename", "shutdown", "reboot", "sysrq", "mem-set", "mem-max", "pause", "unpause",
     "block-attach", "block-detach", "network-attach", "network-detach", "devices",
+    "vcpu-set", "vcpu-pin", "sched", "trigger",
 };
 
 struct json_object *reg_handle(struct registry *r, struct json_object *req)

@@ -26,7 +26,16 @@ struct argv {
     bool full;           /* an argument did not fit */
     char bufs[24][32];   /* numbers */
     int nbufs;
+    char *owned[64];     /* malloc'd arguments */
+    int nowned;
 };
+
+static void argv_free(struct argv *a)
+{
+    for (int i = 0; i < a->nowned; i++)
+        free(a->owned[i]);
+    a->nowned = 0;
+}
 
 static void arg(struct argv *a, const char *s)
 {
@@ -92,13 +101,15 @@ static const char *check(struct registry *r, struct json_object *cfg, char *why,
     }
     if (!jl_str(cfg, "kernel", NULL))
         return "the config has no kernel";
-    long long mem = jl_int(cfg, "memory", 0), vcpus = jl_int(cfg, "vcpus", 1);
+    long long mem = jl_int(cfg, "memory", 0), vcpus = jl_int(cfg, "vcpus", 1),
+              maxv = jl_int(cfg, "maxvcpus", vcpus);
     if (mem < 2 || mem > (1 << 20)) {
         snprintf(why, size, "memory = %lld MiB is out of range 2..1048576", mem);
         return why;
     }
-    if (vcpus < 1 || vcpus > 32) {
-        snprintf(why, size, "vcpus = %lld is out of range 1..32", vcpus);
+    if (vcpus < 1 || maxv < vcpus || maxv > 32) {
+        snprintf(why, size, "vcpus = %lld, maxvcpus = %lld: 1 <= vcpus <= maxvcpus <= 32", vcpus,
+                 maxv);
         return why;
     }
     const char *uuid = jl_str(cfg, "uuid", NULL);
@@ -132,6 +143,41 @@ static void build_args(struct registry *r, struct argv *a, struct json_object *c
     }
     arg_num(a, "--memory", jl_int(cfg, "memory", 0));
     arg_num(a, "--vcpus", jl_int(cfg, "vcpus", 1));
+    arg_num(a, "--maxvcpus", jl_int(cfg, "maxvcpus", jl_int(cfg, "vcpus", 1)));
+    if (jl_str(cfg, "vcpu_avail", NULL)) {
+        arg(a, "--vcpu-avail");
+        arg(a, jl_str(cfg, "vcpu_avail", NULL));
+    }
+    static const char *const lims[][2] = { { "max_grant_frames", "--max-grant-frames" },
+                                           { "max_event_channels", "--max-event-channels" } };
+    for (int i = 0; i < 2; i++)
+        if (jl_int(cfg, lims[i][0], 0) > 0)
+            arg_num(a, lims[i][1], jl_int(cfg, lims[i][0], 0));
+    /* cpus / cpus_soft: one CPU list for every vCPU, or a list of them. */
+    static const char *const aff[][2] = { { "cpus", "--cpus" }, { "cpus_soft", "--cpus-soft" } };
+    for (int k = 0; k < 2; k++) {
+        struct json_object *v;
+        if (!json_object_object_get_ex(cfg, aff[k][0], &v))
+            continue;
+        if (json_object_is_type(v, json_type_string)) {
+            arg(a, aff[k][1]);
+            arg(a, json_object_get_string(v));
+            continue;
+        }
+        for (size_t i = 0; json_object_is_type(v, json_type_array) &&
+                           i < json_object_array_length(v); i++) {
+            const char *list = json_object_get_string(json_object_array_get_idx(v, i));
+            char *one = NULL;      /* "N=LIST": vCPU N's list */
+            if (a->nowned == (int)(sizeof(a->owned) / sizeof(*a->owned)) ||
+                asprintf(&one, "%zu=%s", i, list ? list : "") < 0) {
+                a->full = true;
+                break;
+            }
+            a->owned[a->nowned++] = one;
+            arg(a, aff[k][1]);
+            arg(a, one);
+        }
+    }
     arg(a, "--name");
     arg(a, d->name);
     arg_num(a, "--domid", d->domid);
@@ -211,6 +257,8 @@ struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
     d->target_kib = mem << 10;
     d->maxmem_kib = (maxmem > mem ? maxmem : mem) << 10;
     d->config = json_object_get(cfg);
+    d->weight = (int)jl_int(cfg, "cpu_weight", 0);
+    d->cap = (int)jl_int(cfg, "cap", 0);
 
     char sock[512], status[512], conlog[512], dir[512];
     snprintf(dir, sizeof(dir), "%s/domains", r->o.rundir);
@@ -230,6 +278,7 @@ struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
     build_args(r, &a, cfg, d, paused, paths);
     if (a.full) {
         snprintf(err, errlen, "too many devices in the config (at most %d arguments)", MAX_ARGS);
+        argv_free(&a);
         goto fail;
     }
 
@@ -237,18 +286,28 @@ struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
                               : fcntl(2, F_DUPFD_CLOEXEC, 3);
     off_t log_start = logfd >= 0 ? lseek(logfd, 0, SEEK_END) : 0;
     int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    int ready[2];
-    if (logfd < 0 || nullfd < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+    int ready[2] = { -1, -1 }, go[2] = { -1, -1 };
+    if (logfd < 0 || nullfd < 0 || pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "cannot prepare the domain process: %s", strerror(errno));
         if (logfd >= 0)
             close(logfd);
         if (nullfd >= 0)
             close(nullfd);
+        for (int i = 0; i < 2; i++)
+            if (ready[i] >= 0)
+                close(ready[i]);
+        argv_free(&a);
         goto fail;
     }
     pid_t pid = fork();
     if (pid == 0) {
-        /* Child: only async-signal-safe calls until exec. */
+        /* Child: only async-signal-safe calls until exec. It waits until
+         * the registry has put it in its cgroup, so that the domain's
+         * memory is charged there from the first page. */
+        char c;
+        close(go[1]);
+        if (read(go[0], &c, 1) != 1)
+            _exit(127);
         setsid();
         dup2(nullfd, 0);
         dup2(nullfd, 1);
@@ -262,26 +321,36 @@ struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
         if (write(2, msg, sizeof(msg) - 1) < 0) { /* nothing left to tell */ }
         _exit(127);
     }
+    argv_free(&a);
     close(ready[1]);
+    close(go[0]);
     close(nullfd);
     if (pid < 0) {
         snprintf(err, errlen, "fork: %s", strerror(errno));
         close(ready[0]);
+        close(go[1]);
         close(logfd);
         goto fail;
     }
     d->pid = pid;
     d->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    bool ok = d->pidfd >= 0 && wait_ready(ready[0], d->pidfd);
+    char cgerr[512] = "";
+    bool moved = reg_cg_attach(r, d, pid, cgerr, sizeof(cgerr)) == 0;
+    bool ok = moved && write(go[1], "g", 1) == 1 && d->pidfd >= 0 && wait_ready(ready[0], d->pidfd);
+    close(go[1]);
     close(ready[0]);
     if (!ok) {
         kill(pid, SIGKILL);
         int st = 0;
         waitpid(pid, &st, 0);
         close(logfd);
-        child_error(r->o.log_file, log_start, st, err, errlen);
+        if (moved)
+            child_error(r->o.log_file, log_start, st, err, errlen);
+        else
+            snprintf(err, errlen, "%s", cgerr);
         if (d->pidfd >= 0)
             close(d->pidfd);
+        reg_cg_remove(r, d);
         unlink(sock);
         unlink(status);
         goto fail;

@@ -245,10 +245,33 @@ static void report_first_exit(struct vm *vm)
     vm->report_first_exit = false;
 }
 
+int vcpu_inject_nmi(struct vcpu *v)
+{
+    return ioctl(v->fd, KVM_NMI, 0) < 0 ? -1 : 0;
+}
+
+int vcpu_set_affinity(struct vcpu *v, const cpu_set_t *set)
+{
+    if (set) {
+        v->affinity = *set;
+        v->has_affinity = true;
+    } else {
+        v->has_affinity = false;
+        CPU_ZERO(&v->affinity);
+        for (int c = 0; c < CPU_SETSIZE; c++)
+            CPU_SET(c, &v->affinity);
+    }
+    if (!v->thread)
+        return 0;
+    return -pthread_setaffinity_np(v->thread, sizeof(v->affinity), &v->affinity);
+}
+
 void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
     struct vm *vm = v->vm;
+    if (v->has_affinity)
+        sched_setaffinity(0, sizeof(v->affinity), &v->affinity);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, KICK_SIGNAL);

@@ -216,6 +216,16 @@ int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector)
     return rc < 0 ? -errno : rc;   /* > 0 delivered, 0 blocked by the guest */
 }
 
+int vm_send_init(struct vm *vm, int apic_id)
+{
+    struct kvm_msi msi = {
+        .address_lo = 0xfee00000u | ((uint32_t)apic_id << 12),
+        .data = 5u << 8,   /* delivery mode INIT */
+    };
+    int rc = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
+    return rc < 0 ? -errno : rc;
+}
+
 void vm_destroy(struct vm *vm)
 {
     for (int i = 0; i < vm->nr_vcpus; i++) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,6 +52,8 @@ struct vm_ops {
 struct vcpu {
     struct vm *vm;
     int id;
+    cpu_set_t affinity;   /* host CPUs the thread may run on, when has_affinity */
+    bool has_affinity;
     int fd;
     struct kvm_run *run;
     size_t run_size;
@@ -129,6 +132,14 @@ void vm_pause_point(struct vm *vm);
 /* Injects a fixed, edge-triggered interrupt vector into the vCPU's LAPIC.
  * Returns > 0 if delivered, 0 if the guest's LAPIC refused it, or -errno. */
 int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector);
+/* Sends an INIT IPI to the vCPU's LAPIC (it then waits for a startup IPI).
+ * > 0 delivered, 0 refused, -errno. */
+int vm_send_init(struct vm *vm, int apic_id);
+/* On the vCPU's own thread: an NMI into the guest (KVM_NMI). 0 or -1. */
+int vcpu_inject_nmi(struct vcpu *v);
+/* The host CPUs the vCPU's thread runs on (NULL: any): applied now if the
+ * thread runs, else when it starts. 0 or -errno. */
+int vcpu_set_affinity(struct vcpu *v, const cpu_set_t *set);
 
 /* Register state; only the thread that runs the vCPU may call these. */
 int vcpu_get_regs(struct vcpu *v, struct kvm_regs *r);

@@ -1,5 +1,6 @@
 /* Control socket and console fan-out of one domain process (see domctl.h). */
 #include "vmm/domctl.h"
+#include "vmm/vcpu_ctl.h"
 #include "backend/devices.h"
 #include "backend/xenstore_relay.h"
 #include "common/log.h"
@@ -41,6 +42,7 @@ struct domctl {
     struct xs_relay *relay;
     const char *xenstore;
     struct domain_devices *devs;   /* NULL: no xenstore, no devices */
+    struct vcpu_ctl *vcpus;
     int (*retree)(void *);
     void *opaque;
 };
@@ -147,9 +149,7 @@ static struct json_object *info(struct domctl *c)
     struct json_object *vs = json_object_new_array();
     for (int i = 0; i < d->vm.nr_vcpus; i++) {
         struct json_object *v = json_object_new_object();
-        pthread_mutex_lock(&d->lock);
-        bool up = d->xv[i].up;
-        pthread_mutex_unlock(&d->lock);
+        bool up = domain_vcpu_is_up(d, (unsigned)i);
         clockid_t cid;
         struct timespec ts = { 0, 0 };
         pid_t tid = thread_tid(d->vm.vcpus[i].thread, &cid);
@@ -165,6 +165,8 @@ static struct json_object *info(struct domctl *c)
         json_object_object_add(v, "cpu", json_object_new_int(cpu));
         json_object_object_add(v, "time_ns",
                                json_object_new_int64(ts.tv_sec * 1000000000LL + ts.tv_nsec));
+        if (c->vcpus)
+            vcpu_ctl_describe(c->vcpus, (unsigned)i, v);
         json_object_array_add(vs, v);
     }
     json_object_object_add(r, "vcpus", vs);
@@ -188,6 +190,45 @@ static struct json_object *block_attach(struct domctl *c, const char *spec)
 void domctl_set_devices(struct domctl *c, struct domain_devices *devs)
 {
     c->devs = devs;
+}
+
+void domctl_set_vcpus(struct domctl *c, struct vcpu_ctl *vcpus)
+{
+    c->vcpus = vcpus;
+}
+
+/* vcpu-set, vcpu-pin, trigger (NULL: op is none of them). */
+static struct json_object *vcpu_request(struct domctl *c, const char *op, struct json_object *req)
+{
+    char err[512];
+    int rc;
+    if (!strcmp(op, "vcpu-set")) {
+        rc = c->vcpus ? vcpu_ctl_set_online(c->vcpus, c->xenstore, c->d->domid,
+                                            (unsigned)jl_int(req, "vcpus", 0), err, sizeof(err))
+                      : (snprintf(err, sizeof(err), "no vCPU control"), -1);
+        if (!rc)
+            log_info("domain %u: vCPUs 0..%lld available", c->d->domid, jl_int(req, "vcpus", 0) - 1);
+    } else if (!strcmp(op, "vcpu-pin")) {
+        rc = c->vcpus ? vcpu_ctl_pin(c->vcpus, &c->d->vm, (int)jl_int(req, "vcpu", -1),
+                                     jl_str(req, "hard", NULL), jl_str(req, "soft", NULL), err,
+                                     sizeof(err))
+                      : (snprintf(err, sizeof(err), "no vCPU control"), -1);
+    } else if (!strcmp(op, "trigger")) {
+        const char *what = jl_str(req, "trigger", "");
+        rc = domain_trigger(c->d, what, (unsigned)jl_int(req, "vcpu", 0));
+        if (rc == -ENOENT)
+            snprintf(err, sizeof(err), "vcpu %lld: no such vCPU", jl_int(req, "vcpu", 0));
+        else if (rc == -EINVAL)
+            snprintf(err, sizeof(err), "trigger '%s': not supported", what);
+        else if (rc)
+            snprintf(err, sizeof(err), "trigger '%s': %s", what, strerror(-rc));
+        else
+            log_info("domain %u: trigger %s on vcpu %lld", c->d->domid, what,
+                     jl_int(req, "vcpu", 0));
+    } else {
+        return NULL;
+    }
+    return rc ? jl_error("%s", err) : jl_ok();
 }
 
 /* ---- Device requests beyond block-attach: unplug, NICs, counters ---- */
@@ -407,7 +448,7 @@ static void client_request(struct client *cl)
     } else if (!strcmp(op, "console")) {
         attach = true;
         reply = jl_ok();
-    } else if (!(reply = device_request(c, op, req)))
+    } else if (!(reply = device_request(c, op, req)) && !(reply = vcpu_request(c, op, req)))
         reply = jl_error("unknown request '%s'", op);
     json_object_put(req);
     int rc = jl_send(cl->fd, reply);

@@ -11,6 +11,9 @@
  *   {"op":"network-attach","spec":S}  a NIC (reply: devid, mac, name)
  *   {"op":"network-detach","id":DEVID|MAC,"force":B}  (reply: devid, name, mac)
  *   {"op":"devices"}  every device with its counters; info carries totals
+ *   {"op":"vcpu-set","vcpus":N}     vCPUs 0..N-1 available (xenstore)
+ *   {"op":"vcpu-pin","vcpu":N|-1,"hard":L,"soft":L}   host CPU affinity
+ *   {"op":"trigger","trigger":"nmi|init|reset|power|sleep","vcpu":N}
  * The console ring's output goes to a pipe that the I/O thread reads: into
  * the console log, to every attached client, and while none is attached into
  * a backlog (the last 64 KiB) that the next client gets first. */
@@ -40,6 +43,9 @@ int domctl_start(struct domctl *c, struct xs_relay *relay, const char *xenstore,
  * {"op":"block-attach","spec":SPEC} add a disk at run time. */
 struct domain_devices;
 void domctl_set_devices(struct domctl *c, struct domain_devices *devs);
+/* The vCPU control the requests vcpu-set and vcpu-pin act on. */
+struct vcpu_ctl;
+void domctl_set_vcpus(struct domctl *c, struct vcpu_ctl *vcpus);
 /* After domain_run: flushes console output, writes the status file
  * ("destroyed" when a destroy request ended the domain), closes clients and
  * removes the socket. */

@@ -1,6 +1,7 @@
 /* `xenkvm run`: one domain in this process, its console on the terminal. */
 #include "vmm/run.h"
 #include "vmm/domctl.h"
+#include "vmm/vcpu_ctl.h"
 #include "toolstack/uuid.h"
 #include "backend/devices.h"
 #include "backend/console.h"
@@ -30,6 +31,10 @@ static void usage(FILE *f)
         "        tap vifDOMID.DEVID on that (existing) bridge, served by netback.\n"
         "Exit status: 0 poweroff, 1 xenkvm error, 2 crash, 3 reboot, 4 suspend,\n"
         "             5 watchdog, 6 soft_reset.\n"
+        "vCPUs: [--maxvcpus N] (vCPUs the domain has; --vcpus of them available first),\n"
+        "  [--vcpu-avail HEXMASK] (which are available instead), [--cpus LIST|N=LIST]...,\n"
+        "  [--cpus-soft LIST|N=LIST]... (host CPU affinity, xl's CPU list syntax).\n"
+        "Limits: [--max-grant-frames N] [--max-event-channels N] (xl.cfg's).\n"
         "Under xenkvmd (see xenkvm(1)): [--uuid UUID] [--control SOCKET]\n"
         "  [--console-log FILE] [--status-file FILE] [--ready-fd FD] [--paused]\n"
         "--control serves pause/unpause/info/destroy/console there; the console then\n"
@@ -50,6 +55,8 @@ static int parse_num(const char *opt, const char *s, long min, long max, long *o
 }
 
 /* The domain's standard xenstore tree, as Xen's toolstack writes it. */
+static struct vcpu_ctl vcpus;
+
 static int xenstore_tree(struct xs_client *xs, struct domain *d, const struct domain_config *cfg)
 {
     char uuid[37];
@@ -60,7 +67,7 @@ static int xenstore_tree(struct xs_client *xs, struct domain *d, const struct do
              u[12], u[13], u[14], u[15]);
     struct xs_domain_info info = {
         .domid = d->domid, .name = d->name, .uuid = uuid,
-        .memory_kib = cfg->memory_mib << 10, .vcpus = cfg->vcpus,
+        .memory_kib = cfg->memory_mib << 10, .vcpus = cfg->vcpus, .vcpus_online = vcpus.online,
         .store_port = d->params[HVM_PARAM_STORE_EVTCHN],
         .store_gfn = d->params[HVM_PARAM_STORE_PFN],
         .console_port = d->params[HVM_PARAM_CONSOLE_EVTCHN],
@@ -106,6 +113,12 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         { "status-file", required_argument, NULL, 'S' },
         { "ready-fd", required_argument, NULL, 'R' },
         { "paused", no_argument, NULL, 'P' },
+        { "maxvcpus", required_argument, NULL, 'M' },
+        { "vcpu-avail", required_argument, NULL, 'A' },
+        { "cpus", required_argument, NULL, 'H' },
+        { "cpus-soft", required_argument, NULL, 'O' },
+        { "max-grant-frames", required_argument, NULL, 'G' },
+        { "max-event-channels", required_argument, NULL, 'E' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
@@ -121,6 +134,10 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     int ready_fd = -1;
     bool paused = false;
     uint8_t uuid[16];
+    long maxvcpus = 0;
+    uint64_t avail = 0;
+    const char *aff[2][VM_MAX_VCPUS + 1];
+    int naff[2] = { 0, 0 };
     optind = 1;
     while ((c = getopt_long(argc, argv, "k:r:c:m:n:N:d:vh", opts, NULL)) != -1) {
         switch (c) {
@@ -175,6 +192,39 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
             ready_fd = v;
             break;
         case 'P': paused = true; break;
+        case 'M':
+            if (parse_num("maxvcpus", optarg, 1, VM_MAX_VCPUS, &maxvcpus) < 0)
+                return EXIT_ERROR;
+            break;
+        case 'A': {
+            char *e;
+            avail = strtoull(optarg, &e, 16);
+            if (e == optarg || *e || !avail) {
+                log_err("--vcpu-avail: '%s' is not a non-zero hexadecimal mask", optarg);
+                return EXIT_ERROR;
+            }
+            break;
+        }
+        case 'H':
+        case 'O': {
+            int k = c == 'O';
+            if (naff[k] == VM_MAX_VCPUS + 1) {
+                log_err("run: too many --cpus options");
+                return EXIT_ERROR;
+            }
+            aff[k][naff[k]++] = optarg;
+            break;
+        }
+        case 'G':
+            if (parse_num("max-grant-frames", optarg, 1, GNTTAB_MAX_FRAMES, &v) < 0)
+                return EXIT_ERROR;
+            cfg.max_grant_frames = (unsigned)v;
+            break;
+        case 'E':
+            if (parse_num("max-event-channels", optarg, 1, EVTCHN_NR_PORTS, &v) < 0)
+                return EXIT_ERROR;
+            cfg.max_event_channels = (unsigned)v;
+            break;
         case 'v': log_verbose++; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_ERROR;
@@ -189,13 +239,42 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         usage(stderr);
         return EXIT_ERROR;
     }
+    /* The domain has maxvcpus vCPUs (all in its MADT); --vcpus of them are
+     * available to the guest at first (xenstore cpu/N/availability). */
+    unsigned online = (unsigned)cfg.vcpus;
+    if (maxvcpus && maxvcpus < cfg.vcpus) {
+        log_err("run: --maxvcpus %ld is less than --vcpus %d", maxvcpus, cfg.vcpus);
+        return EXIT_ERROR;
+    }
+    if (maxvcpus)
+        cfg.vcpus = (int)maxvcpus;
     static struct domain d;
     char err[512];
+    vcpu_ctl_init(&vcpus, (unsigned)cfg.vcpus, online);
+    if (avail) {
+        vcpus.online = avail & (cfg.vcpus >= 64 ? ~0ull : (1ull << cfg.vcpus) - 1);
+        if (!vcpus.online) {
+            log_err("--vcpu-avail: no vCPU below %d is in the mask", cfg.vcpus);
+            return EXIT_ERROR;
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < naff[k]; i++)
+            if (vcpu_ctl_arg(&vcpus, k, aff[k][i], err, sizeof(err)) < 0) {
+                log_err("--cpus%s: %s", k ? "-soft" : "", err);
+                return EXIT_ERROR;
+            }
     if (domain_create(&d, &cfg, err, sizeof(err)) < 0 ||
         domain_pvh_boot(&d, &cfg, err, sizeof(err)) < 0) {
         log_err("%s", err);
         return EXIT_ERROR;
     }
+    for (int i = 0; i < cfg.vcpus; i++)
+        if (vcpu_ctl_apply(&vcpus, &d.vm, (unsigned)i, err, sizeof(err)) < 0) {
+            log_err("%s", err);
+            domain_destroy(&d);
+            return EXIT_ERROR;
+        }
     d.vm.report_since = *process_start;
     d.vm.report_first_exit = getenv("XENKVM_REPORT_STARTUP") != NULL;
     /* From here on, every exit goes through the one teardown at "out". */
@@ -261,6 +340,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     struct retree rt = { &d, &cfg };
     if (ctl) {
         domctl_set_devices(ctl, devs);
+        domctl_set_vcpus(ctl, &vcpus);
         int rc = domctl_start(ctl, relay, xs ? cfg.xenstore_socket : NULL, retree, &rt);
         if (rc < 0) {
             log_err("control socket %s: %s", ctl_opts.socket, strerror(-rc));

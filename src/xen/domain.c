@@ -263,12 +263,34 @@ static void dump_vcpu(struct vcpu *v)
             (unsigned long long)s.cr0, (unsigned long long)r.rflags);
 }
 
+/* A vCPU taken down (VCPUOP_down) waits here until VCPUOP_up or the end. */
+static void wait_while_down(struct domain *d, struct xvcpu *xv)
+{
+    if (!atomic_load(&xv->down))
+        return;
+    pthread_mutex_lock(&d->lock);
+    while (atomic_load(&xv->down) && !atomic_load(&d->vm.stopping)) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 100 * 1000000;
+        if (t.tv_nsec >= 1000000000) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&d->vcpu_cond, &d->lock, &t);
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
 static bool xen_before_run(struct vcpu *v)
 {
     struct domain *d = v->vm->priv;
     struct xvcpu *xv = &d->xv[v->id];
     if (atomic_exchange(&xv->dump, false))
         dump_vcpu(v);
+    wait_while_down(d, xv);
+    if (atomic_exchange(&xv->nmi_pending, false) && vcpu_inject_nmi(v) < 0)
+        log_warn("vcpu %d: KVM_NMI: %s", v->id, strerror(errno));
     pthread_mutex_lock(&d->lock);
     bool reset = xv->reset_pending;
     xv->reset_pending = false;
@@ -380,11 +402,40 @@ void domain_shutdown(struct domain *d, int reason)
     pthread_mutex_unlock(&d->lock);
     vm_stop(&d->vm);
     pthread_mutex_lock(&d->lock);
+    pthread_cond_broadcast(&d->vcpu_cond);
     for (int i = 0; i < d->vm.nr_vcpus; i++) {
         uint64_t one = 1;
         if (write(d->xv[i].wake_fd, &one, sizeof(one)) < 0) { /* already awake */ }
     }
     pthread_mutex_unlock(&d->lock);
+}
+
+int domain_trigger(struct domain *d, const char *what, unsigned vcpu)
+{
+    if (vcpu >= (unsigned)d->vm.nr_vcpus)
+        return -ENOENT;
+    if (!strcmp(what, "nmi")) {
+        struct xvcpu *xv = &d->xv[vcpu];
+        if (!atomic_exchange(&xv->nmi_pending, true))
+            vcpu_kick(xv->v);
+        return 0;
+    }
+    if (!strcmp(what, "init")) {
+        int rc = vm_send_init(&d->vm, (int)vcpu);
+        return rc < 0 ? rc : 0;
+    }
+    if (!strcmp(what, "reset")) {
+        log_info("domain %u: reset", d->domid);
+        domain_shutdown(d, SHUTDOWN_reboot);
+        return 0;
+    }
+    return -EINVAL;
+}
+
+bool domain_vcpu_is_up(struct domain *d, unsigned vcpu)
+{
+    return vcpu < (unsigned)d->vm.nr_vcpus && atomic_load(&d->xv[vcpu].up) &&
+           !atomic_load(&d->xv[vcpu].down);
 }
 
 int domain_create(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen)
@@ -402,6 +453,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     else
         uuid_generate_v4(d->uuid);
     pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->vcpu_cond, NULL);
     pthread_mutex_init(&d->watch_lock, NULL);
     if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, err, errlen) < 0)
         return -1;
@@ -448,6 +500,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
         domain_update_vcpu_time(d, &d->xv[i]);
     domain_update_wallclock(d);
     evtchn_init(&d->ev, d->domid, d->vm.nr_vcpus);
+    d->ev.max_port = cfg->max_event_channels;
     d->ev.shared_info = cb_shared_info;
     d->ev.vcpu_info = cb_vcpu_info;
     d->ev.kick = cb_kick;
@@ -458,6 +511,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
         return -1;
     }
     d->gt.gfn_page = cb_gfn_page;
+    d->gt.max_frames = cfg->max_grant_frames;
     d->gt.opaque = d;
     d->dump_fd = -1;
     start_debug_dump(d);

@@ -62,6 +62,11 @@ struct xvcpu {
     atomic_bool up;
     bool initialised, reset_pending;
     struct vcpu_hvm_context ctx;
+    /* VCPUOP_down: the vCPU stays out of the guest until VCPUOP_up (it then
+     * resumes where it was). Set under d->lock; d->vcpu_cond wakes it. */
+    atomic_bool down;
+    /* Triggers (xl trigger) waiting for the vCPU's own thread. */
+    atomic_bool nmi_pending;
 };
 
 struct domain_config {
@@ -73,6 +78,8 @@ struct domain_config {
     const char *kernel, *ramdisk, *cmdline;
     const char *xenstore_socket;    /* NULL: no xenstore connection */
     bool console_stdin;             /* feed stdin to the PV console */
+    unsigned max_grant_frames;      /* xl's max_grant_frames; 0: Xen's default */
+    unsigned max_event_channels;    /* xl's max_event_channels; 0: no limit below the ABI's */
 };
 
 struct domain {
@@ -81,6 +88,7 @@ struct domain {
     char name[64];
     uint8_t uuid[16];
     pthread_mutex_t lock;          /* event channels, grant table, params, vCPU bring-up */
+    pthread_cond_t vcpu_cond;      /* a vCPU that is down waits here (with lock) */
     struct xvcpu xv[VM_MAX_VCPUS];
 
     struct shared_info *shinfo;    /* current location (own page until the guest maps it) */
@@ -133,6 +141,14 @@ int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err
 
 /* Ends the domain with a SHUTDOWN_* reason (first reason wins). */
 void domain_shutdown(struct domain *d, int reason);
+
+/* xl trigger: "nmi" (an NMI on vcpu), "init" (an INIT IPI to vcpu: it waits
+ * for a startup IPI, as on hardware), "reset" (the domain resets: it ends
+ * with reason reboot, as the ACPI reset register does). 0, -ENOENT for no
+ * such vCPU, -EINVAL for another name. */
+int domain_trigger(struct domain *d, const char *what, unsigned vcpu);
+/* Whether a vCPU is up for the hypervisor (started and not VCPUOP_down). */
+bool domain_vcpu_is_up(struct domain *d, unsigned vcpu);
 
 /* System time: ns since the domain started, from the guest TSC. */
 uint64_t domain_system_time(struct domain *d);

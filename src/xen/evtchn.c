@@ -36,9 +36,12 @@ static bool virq_is_global(uint32_t virq)
 
 static int get_free_port(struct evtchn_domain *e)
 {
-    for (evtchn_port_t p = 1; p < EVTCHN_NR_PORTS; p++)
+    for (evtchn_port_t p = 1; p < EVTCHN_NR_PORTS; p++) {
+        if (e->max_port && p > e->max_port)
+            break;              /* as Xen: ports above max_evtchn_port are refused */
         if (e->ports[p].state == ECS_FREE)
             return p;
+    }
     return -ENOSPC;
 }
 

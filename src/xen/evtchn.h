@@ -37,6 +37,7 @@ struct evtchn_host_port {
 struct evtchn_domain {
     domid_t domid;
     unsigned nr_vcpus;
+    unsigned max_port;            /* xl's max_event_channels: no port above it; 0: no limit */
     struct evtchn ports[EVTCHN_NR_PORTS];
     struct evtchn_host_port host[EVTCHN_HOST_PORTS];
     uint32_t virq_port[XEN_LEGACY_MAX_VCPUS][NR_VIRQS];

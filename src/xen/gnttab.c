@@ -66,7 +66,7 @@ static long setup_table(struct gnttab *gt, struct gnttab_setup_table *op)
         op->status = other_domain(op->dom);
         return 0;
     }
-    if (op->nr_frames > GNTTAB_MAX_FRAMES) {
+    if (op->nr_frames > gnttab_max_frames(gt)) {
         op->status = GNTST_general_error;
         return 0;
     }
@@ -83,7 +83,7 @@ static long query_size(struct gnttab *gt, struct gnttab_query_size *op)
         return 0;
     }
     op->nr_frames = gt->nr_frames;
-    op->max_nr_frames = GNTTAB_MAX_FRAMES;
+    op->max_nr_frames = gnttab_max_frames(gt);
     op->status = GNTST_okay;
     return 0;
 }

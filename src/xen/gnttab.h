@@ -17,12 +17,19 @@ struct gnttab {
     uint8_t *frame[GNTTAB_MAX_FRAMES];/* where frame i's entries live now */
     uint64_t gfn[GNTTAB_MAX_FRAMES];  /* where the guest mapped frame i, or ~0 */
     uint8_t *own;                     /* xenkvm's own backing, max frames pages */
+    unsigned max_frames;              /* the domain's max_grant_frames; 0: GNTTAB_MAX_FRAMES */
     uint16_t pin_ro[GNTTAB_MAX_ENTRIES], pin_rw[GNTTAB_MAX_ENTRIES];
     uint32_t pin_frame[GNTTAB_MAX_ENTRIES];   /* the frame read at the first pin */
     /* Host pointer to guest frame gfn (one page), or NULL if not guest RAM. */
     uint8_t *(*gfn_page)(void *opaque, uint64_t gfn);
     void *opaque;
 };
+
+/* The frames the domain may have: its max_grant_frames (at most GNTTAB_MAX_FRAMES). */
+static inline unsigned gnttab_max_frames(const struct gnttab *gt)
+{
+    return gt->max_frames && gt->max_frames < GNTTAB_MAX_FRAMES ? gt->max_frames : GNTTAB_MAX_FRAMES;
+}
 
 /* gt must be zero-filled (it is part of a zeroed domain). */
 int gnttab_init(struct gnttab *gt, domid_t domid);

@@ -45,7 +45,7 @@ static long add_to_physmap_one(struct domain *d, unsigned space, uint64_t idx, u
     case XENMAPSPACE_grant_table: {
         if (idx & XENMAPIDX_grant_table_status)
             return -EINVAL;    /* status frames exist for v2 only */
-        if (idx >= GNTTAB_MAX_FRAMES)
+        if (idx >= gnttab_max_frames(&d->gt))
             return -EINVAL;
         uint8_t *p = domain_xen_page_at(d, gfn);
         if (!p)

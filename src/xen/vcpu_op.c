@@ -1,6 +1,7 @@
 /* __HYPERVISOR_vcpu_op: vcpu_info and runstate areas, bring-up, timers. */
 #include "xen/domain.h"
 #include <errno.h>
+#include <xen/sched.h>
 #include <string.h>
 
 static long register_vcpu_info(struct hcall *h, struct xvcpu *xv)
@@ -79,10 +80,33 @@ static long up(struct hcall *h, struct xvcpu *xv)
     bool start = !rc && !atomic_exchange(&xv->up, true);
     if (start)
         xv->reset_pending = true;
+    /* A vCPU that went down resumes where it was (as Xen clears _VPF_down). */
+    bool wake = !rc && atomic_exchange(&xv->down, false);
+    if (wake)
+        pthread_cond_broadcast(&d->vcpu_cond);
     pthread_mutex_unlock(&d->lock);
     if (start)
         vcpu_kick(xv->v);    /* out of KVM's wait-for-SIPI, into the context */
     return rc;
+}
+
+/* As Xen: the last vCPU going down powers the domain off. */
+static long down(struct hcall *h, struct xvcpu *xv)
+{
+    struct domain *d = h->d;
+    bool others = false;
+    pthread_mutex_lock(&d->lock);
+    for (int i = 0; i < d->vm.nr_vcpus; i++)
+        others |= (unsigned)i != xv->id && atomic_load(&d->xv[i].up) &&
+                  !atomic_load(&d->xv[i].down);
+    if (others)
+        atomic_store(&xv->down, true);
+    pthread_mutex_unlock(&d->lock);
+    if (!others)
+        domain_shutdown(d, SHUTDOWN_poweroff);
+    else
+        vcpu_kick(xv->v);     /* leaves the guest at its next exit */
+    return 0;
 }
 
 long do_vcpu_op(struct hcall *h)
@@ -101,8 +125,10 @@ long do_vcpu_op(struct hcall *h)
         return initialise(h, xv);
     case VCPUOP_up:
         return up(h, xv);
+    case VCPUOP_down:
+        return down(h, xv);
     case VCPUOP_is_up:
-        return atomic_load(&xv->up);
+        return atomic_load(&xv->up) && !atomic_load(&xv->down);
     case VCPUOP_get_runstate_info: {
         struct vcpu_runstate_info info = { .state = atomic_load(&xv->up) ? RUNSTATE_running : RUNSTATE_offline,
                                            .state_entry_time = domain_system_time(h->d) };

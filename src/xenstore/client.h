@@ -69,7 +69,8 @@ struct xs_domain_info {
     const char *name;
     const char *uuid;          /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
     uint64_t memory_kib;
-    unsigned vcpus;
+    unsigned vcpus;            /* the domain's vCPUs (maxvcpus) */
+    uint64_t vcpus_online;     /* cpu/N/availability "online" for bit N; 0: all */
     unsigned store_port;
     uint64_t store_gfn;
     unsigned console_port;

@@ -70,7 +70,8 @@ static int write_tree(struct tx *t, const struct xs_domain_info *d)
     dir(t, "cpu", ro, 2);
     for (unsigned i = 0; i < d->vcpus; i++) {
         snprintf(p, sizeof(p), "cpu/%u/availability", i);
-        put(t, p, "online");
+        bool on = !d->vcpus_online || (i < 64 && (d->vcpus_online >> i) & 1);
+        put(t, p, "%s", on ? "online" : "offline");
     }
     dir(t, "memory", ro, 2);
     put(t, "memory/static-max", "%llu", (unsigned long long)d->memory_kib);
