@@ -31,7 +31,24 @@ static struct json_object *long_form(struct json_object *d)
     json_object_object_add(ci, "type", json_object_new_string(jl_str(cfg, "type", "pvh")));
     json_object_object_add(ci, "name", json_object_new_string(jl_str(d, "name", "")));
     json_object_object_add(ci, "uuid", json_object_new_string(jl_str(d, "uuid", "")));
-    json_object_object_add(bi, "max_vcpus", json_object_new_int(jl_int(cfg, "vcpus", 1)));
+    long long maxv = jl_int(cfg, "maxvcpus", jl_int(cfg, "vcpus", 1));
+    json_object_object_add(bi, "max_vcpus", json_object_new_int((int)maxv));
+    /* libxl's avail_vcpus: the vCPUs the guest may use (vcpus=, vcpu-set). */
+    struct json_object *avail = json_object_new_array(), *vs;
+    if (json_object_object_get_ex(d, "vcpus", &vs) && json_object_is_type(vs, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(vs); i++)
+            if (jl_bool(json_object_array_get_idx(vs, i), "available", false))
+                json_object_array_add(avail, json_object_new_int((int)i));
+    } else {
+        for (long long i = 0; i < jl_int(cfg, "vcpus", 1); i++)
+            json_object_array_add(avail, json_object_new_int((int)i));
+    }
+    json_object_object_add(bi, "avail_vcpus", avail);
+    static const char *const sched[] = { "cpu_weight", "cap", "max_grant_frames",
+                                         "max_event_channels" };
+    for (int i = 0; i < 4; i++)
+        if (jl_int(cfg, sched[i], 0) > 0)
+            json_object_object_add(bi, sched[i], json_object_new_int((int)jl_int(cfg, sched[i], 0)));
     json_object_object_add(bi, "max_memkb", json_object_new_int64(jl_int(d, "maxmem_kib", 0)));
     json_object_object_add(bi, "target_memkb", json_object_new_int64(jl_int(d, "target_kib", 0)));
     static const char *const keys[] = { "kernel", "ramdisk", "cmdline" };

@@ -261,13 +261,16 @@ int reg_cg_attach(struct registry *r, struct dom *d, pid_t pid, char *err, size_
         if (rc < 0)
             return rc;
         /* The scope is made asynchronously: wait (up to 2 s) for the move. */
+        d->cgroup_systemd = true;
         for (int i = 0; i < 200; i++) {
             proc_cgroup(pid, d->cgroup, sizeof(d->cgroup));
             if (strstr(d->cgroup, ".scope"))
-                break;
+                return 0;
             usleep(10000);
         }
-        d->cgroup_systemd = true;
+        reg_log("domain %u: systemd did not move process %d into its scope within 2 s; no "
+                "cgroup accounting for it", d->domid, (int)pid);
+        d->cgroup[0] = 0;
         return 0;
 #else
         return -ENOTSUP;
