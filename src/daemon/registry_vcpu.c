@@ -69,11 +69,10 @@ struct json_object *reg_vcpu_op(struct registry *r, const char *op, struct dom *
 {
     if (!strcmp(op, "sched"))
         return sched(r, d, req);
-    if (d->pidfd < 0)
+    bool ours = !strcmp(op, "vcpu-set") || !strcmp(op, "vcpu-pin") || !strcmp(op, "trigger");
+    if (ours && d->pidfd < 0)
         return jl_error("domain %u (%s) is not running", d->domid, d->name);
     if (!strcmp(op, "vcpu-set"))
         return vcpu_set(r, d, req);
-    if (!strcmp(op, "vcpu-pin") || !strcmp(op, "trigger"))
-        return forward(r, d, req);
-    return NULL;
+    return ours ? forward(r, d, req) : NULL;
 }
