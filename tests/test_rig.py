@@ -36,7 +36,7 @@ def rig(build):
 
 # Host-side limits per scenario (s): about 3x what each takes here.
 SCENARIO_TIMEOUT = {"kvm-check": 150, "xtest-all": 300, "boot-bench": 400, "linux-boot": 900,
-                    "linux-blk": 400, "linux-net": 400}
+                    "linux-blk": 400, "linux-net": 400, "linux-toolstack": 700}
 
 
 def _run_once(name, timeout, args):
@@ -168,3 +168,27 @@ def test_linux_netfront(linux_net, check):
 def test_linux_net_scenario_exit_status(linux_net):
     assert "RIG-DONE" in linux_net.stdout.splitlines(), _show(linux_net)
     assert linux_net.returncode == 0, _show(linux_net)
+
+
+@pytest.fixture(scope="module")
+def linux_toolstack(rig):
+    return run_scenario("linux-toolstack")
+
+
+@pytest.mark.parametrize("check", ["linux-ts-cgroup", "linux-ts-boot", "linux-ts-vcpu-up",
+                                   "linux-ts-vcpu-down", "linux-ts-balloon", "linux-ts-nmi",
+                                   "linux-ts-destroy"])
+def test_linux_toolstack(linux_toolstack, check):
+    """The toolstack with Linux, one `xenkvm create` in the outer guest's cgroup v2:
+    cpu_weight/cap and sched-credit on the domain's cgroup; maxvcpus=2 vcpus=1 boots with
+    CPU 1 offline, vcpu-set 2 and 1 bring it up and take it down through
+    cpu/1/availability; mem-set 128 shrinks the balloon to 128 MiB and the memory the
+    cgroup holds (top's MEM); trigger nmi reaches Linux; destroy removes process and
+    cgroup."""
+    res = results(linux_toolstack.stdout)
+    assert res.get(check, ("missing",))[0] == "PASS", _show(linux_toolstack)
+
+
+def test_linux_toolstack_scenario_exit_status(linux_toolstack):
+    assert "RIG-DONE" in linux_toolstack.stdout.splitlines(), _show(linux_toolstack)
+    assert linux_toolstack.returncode == 0, _show(linux_toolstack)

@@ -55,6 +55,15 @@ xmlNodePtr xr_child(xmlNodePtr n, const char *name);
 char *xr_text(xmlNodePtr n);
 char *xr_prop(xmlNodePtr n, const char *name);
 bool xr_prop_is(xmlNodePtr n, const char *name, const char *v);
+/* The readers' short names for them (the writers have their own helpers). */
+#ifdef DOMXML_READER
+#define loc(...) xr_loc(__VA_ARGS__)
+#define is(...) xr_is(__VA_ARGS__)
+#define child(...) xr_child(__VA_ARGS__)
+#define text(...) xr_text(__VA_ARGS__)
+#define prop(...) xr_prop(__VA_ARGS__)
+#define prop_is(...) xr_prop_is(__VA_ARGS__)
+#endif
 /* A decimal attribute in [min, max]: true when present and good (else an
  * error is reported when present). */
 bool xr_int_prop(struct rd *r, xmlNodePtr n, const char *name, long long min, long long max,

@@ -1,19 +1,13 @@
 /* libvirt domain XML -> struct domcfg (libxml2), the way libvirt's Xen
  * driver formats a domain as an xl/xm config. */
 #include "config/cpumap.h"
+#define DOMXML_READER
 #include "config/domxml_priv.h"
 #include <libxml/parser.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define loc(...) xr_loc(__VA_ARGS__)
-#define is(...) xr_is(__VA_ARGS__)
-#define child(...) xr_child(__VA_ARGS__)
-#define text(...) xr_text(__VA_ARGS__)
-#define prop(...) xr_prop(__VA_ARGS__)
-#define prop_is(...) xr_prop_is(__VA_ARGS__)
 
 struct cfg_loc xr_loc(struct rd *r, xmlNodePtr n)
 {

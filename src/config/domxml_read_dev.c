@@ -2,19 +2,13 @@
  * character devices, channels, inputs, graphics, sound, host devices, the
  * device model's arguments. As libvirt's Xen driver writes them. */
 #include "config/chardev.h"
+#define DOMXML_READER
 #include "config/domxml_priv.h"
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define loc(...) xr_loc(__VA_ARGS__)
-#define is(...) xr_is(__VA_ARGS__)
-#define child(...) xr_child(__VA_ARGS__)
-#define text(...) xr_text(__VA_ARGS__)
-#define prop(...) xr_prop(__VA_ARGS__)
-#define prop_is(...) xr_prop_is(__VA_ARGS__)
 
 static bool hvm(struct rd *r) { return r->dc->type == DOMCFG_HVM; }
 

@@ -60,18 +60,12 @@ static int vcpu_create(struct vm *vm, int id, char *err, size_t errlen)
         .h.nmsrs = 1, .e.index = MSR_IA32_TSC, .e.data = __rdtsc() };
     if (ioctl(v->fd, KVM_SET_MSRS, &tsc) != 1)
         log_warn("vcpu %d: cannot set the TSC: %s", id, strerror(errno));
-    if (id == 0) {
-        /* Learn this VM's TSC offset once: all vCPUs share it. */
-        struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
-            .h.nmsrs = 1, .e.index = MSR_IA32_TSC };
-        uint64_t before = __rdtsc();
-        if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1) {
-            snprintf(err, errlen, "KVM_GET_MSRS(TSC): %s", strerror(errno));
-            return -1;
-        }
-        uint64_t after = __rdtsc();
-        vm->tsc_offset = (int64_t)(m.e.data - (before + (after - before) / 2));
+    /* The VM's TSC offset, from vCPU 0; the others start with it. */
+    if (id == 0 && vcpu_sample_tsc(v) < 0) {
+        snprintf(err, errlen, "KVM_GET_MSRS(TSC): %s", strerror(errno));
+        return -1;
     }
+    v->tsc_offset = vm->tsc_offset;
     return 0;
 }
 
@@ -85,7 +79,7 @@ int vm_create_vcpus(struct vm *vm, char *err, size_t errlen)
 
 uint64_t vm_guest_tsc(struct vm *vm)
 {
-    return __rdtsc() + (uint64_t)vm->tsc_offset;
+    return __rdtsc() + (uint64_t)atomic_load(&vm->tsc_offset);
 }
 
 int vcpu_get_regs(struct vcpu *v, struct kvm_regs *r) { return ioctl(v->fd, KVM_GET_REGS, r); }
@@ -243,6 +237,25 @@ static void report_first_exit(struct vm *vm)
                 (now.tv_nsec - vm->report_since.tv_nsec) / 1e3;
     fprintf(stderr, "startup: first guest instruction %.0f us after process start\n", us);
     vm->report_first_exit = false;
+}
+
+int vcpu_sample_tsc(struct vcpu *v)
+{
+    struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
+        .h.nmsrs = 1, .e.index = MSR_IA32_TSC };
+    uint64_t before = __rdtsc();
+    if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1)
+        return -1;
+    uint64_t after = __rdtsc();
+    int64_t off = (int64_t)(m.e.data - (before + (after - before) / 2));
+    atomic_store(&v->tsc_offset, off);
+    atomic_store(&v->vm->tsc_offset, off);
+    return 0;
+}
+
+uint64_t vcpu_guest_tsc(struct vcpu *v)
+{
+    return __rdtsc() + (uint64_t)atomic_load(&v->tsc_offset);
 }
 
 int vcpu_inject_nmi(struct vcpu *v)

@@ -60,6 +60,7 @@ struct vcpu {
     pthread_t thread;
     atomic_bool kicked;
     bool sync_regs;       /* run->s.regs holds regs/sregs after each exit */
+    _Atomic int64_t tsc_offset;   /* this vCPU's guest TSC - host TSC, last sampled */
     void *priv;           /* the Xen layer's per-vCPU state */
 };
 
@@ -82,7 +83,7 @@ struct vm {
     atomic_bool paused;
     pthread_mutex_t pause_lock;
     pthread_cond_t pause_cond;
-    int64_t tsc_offset;       /* guest TSC - host TSC */
+    _Atomic int64_t tsc_offset;   /* guest TSC - host TSC, the latest sample of any vCPU */
     /* Start-up measurement: when set, vCPU 0's first entry into the guest is
      * reported on stderr as the time since this instant (the process's start). */
     struct timespec report_since;
@@ -137,6 +138,14 @@ int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector);
 int vm_send_init(struct vm *vm, int apic_id);
 /* On the vCPU's own thread: an NMI into the guest (KVM_NMI). 0 or -1. */
 int vcpu_inject_nmi(struct vcpu *v);
+/* Reads the guest's TSC through the vCPU (from its own thread only: outside
+ * KVM_RUN) and so corrects the offsets vcpu_guest_tsc/vm_guest_tsc add to the
+ * host's. Where the host TSC is stable they never change; where KVM finds it
+ * unstable (a nested rig) it moves each vCPU's offset as it catches its TSC
+ * up with the host's clock, and only a sample shows where it went. */
+int vcpu_sample_tsc(struct vcpu *v);
+/* The vCPU's TSC now, from the host's and the last sampled offset. */
+uint64_t vcpu_guest_tsc(struct vcpu *v);
 /* The host CPUs the vCPU's thread runs on (NULL: any): applied now if the
  * thread runs, else when it starts. 0 or -errno. */
 int vcpu_set_affinity(struct vcpu *v, const cpu_set_t *set);

@@ -263,22 +263,15 @@ static void dump_vcpu(struct vcpu *v)
             (unsigned long long)s.cr0, (unsigned long long)r.rflags);
 }
 
-/* A vCPU taken down (VCPUOP_down) waits here until VCPUOP_up or the end. */
+/* A vCPU taken down (VCPUOP_down) waits here until VCPUOP_up or the end (every
+ * end goes through domain_shutdown, which sets stopping, then broadcasts). */
 static void wait_while_down(struct domain *d, struct xvcpu *xv)
 {
     if (!atomic_load(&xv->down))
         return;
     pthread_mutex_lock(&d->lock);
-    while (atomic_load(&xv->down) && !atomic_load(&d->vm.stopping)) {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_nsec += 100 * 1000000;
-        if (t.tv_nsec >= 1000000000) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&d->vcpu_cond, &d->lock, &t);
-    }
+    while (atomic_load(&xv->down) && !atomic_load(&d->vm.stopping))
+        pthread_cond_wait(&d->vcpu_cond, &d->lock);
     pthread_mutex_unlock(&d->lock);
 }
 

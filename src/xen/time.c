@@ -48,6 +48,13 @@ uint64_t domain_system_time(struct domain *d)
     return scale_delta(d, vm_guest_tsc(&d->vm) - d->tsc0);
 }
 
+/* System time as this vCPU's pvclock reads it (its own TSC). */
+static uint64_t vcpu_system_time(struct xvcpu *xv)
+{
+    int64_t t = (int64_t)(vcpu_guest_tsc(xv->v) - xv->d->tsc0);
+    return t > 0 ? scale_delta(xv->d, (uint64_t)t) : 0;
+}
+
 /* The scale is fixed for the domain's life (the TSC is constant), so vcpu_info's
  * time record is written when vcpu_info moves, not on a tick. */
 void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv)
@@ -89,12 +96,15 @@ static int arm(int fd, int64_t delay_ns, uint64_t period_ns)
     return timerfd_settime(fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
+/* On the vCPU's own thread (a hypercall of its): the deadline is in the
+ * guest's clock, so the guest's TSC is read to know how far away it is. */
 int vcpu_set_singleshot(struct xvcpu *xv, uint64_t abs_ns)
 {
     xv->timer_deadline = abs_ns;
     if (!abs_ns)
         return arm(xv->timer_fd, -1, 0);
-    uint64_t now = domain_system_time(xv->d);
+    vcpu_sample_tsc(xv->v);
+    uint64_t now = vcpu_system_time(xv);
     uint64_t delay = abs_ns > now ? abs_ns - now : 0;   /* the past fires at once */
     log_debug("vcpu %u: singleshot timer at %llu ns, now %llu ns", xv->id,
               (unsigned long long)abs_ns, (unsigned long long)now);
@@ -127,8 +137,9 @@ static void timer_fired(void *opaque)
     struct xvcpu *xv = opaque;
     /* The timerfd counts host time, the guest's deadline is in system time,
      * whose rate is KVM's idea of the TSC frequency; where the two disagree (a
-     * nested, emulated TSC) an early expiry waits out the rest. */
-    uint64_t deadline = xv->timer_deadline, now = domain_system_time(xv->d);
+     * nested, emulated TSC) an early expiry waits out the rest, measured with
+     * the vCPU's TSC offset as last sampled. */
+    uint64_t deadline = xv->timer_deadline, now = vcpu_system_time(xv);
     if (deadline && now < deadline) {
         uint64_t n;
         if (read(xv->timer_fd, &n, sizeof(n)) == sizeof(n))
