@@ -80,13 +80,6 @@ static int write_tree(struct tx *t, const struct xs_domain_info *d)
     dir(t, "control", ro, 2);
     dir(t, "control/shutdown", rw, 1);
     dir(t, "control/sysrq", rw, 1);
-    /* Where the guest's drivers say what they handle (Linux's manage.c writes
-     * feature-poweroff and feature-reboot), as libxl makes them. */
-    static const char *const features[] = { "poweroff", "reboot", "suspend", "s3", "s4" };
-    for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
-        snprintf(p, sizeof(p), "control/feature-%s", features[i]);
-        dir(t, p, rw, 1);
-    }
     put(t, "control/platform-feature-multiprocessor-suspend", "1");
     put(t, "control/platform-feature-xs_reset_watches", "1");
     static const char *const own[] = { "data", "drivers", "feature", "attr", "error" };
