@@ -68,7 +68,9 @@ int console_confirm_upgrade(struct lws *wsi, const char *protocol)
     }
     if (!console_dom(uri, dom, sizeof(dom)))
         return http_respond_now(wsi, 404, "WebSockets are served at /api/domains/DOM/console only");
-    if (!protocol || strcmp(protocol, PROTO_CONSOLE))
+    char sub[128] = "";
+    lws_hdr_copy(wsi, sub, sizeof(sub), WSI_TOKEN_PROTOCOL);
+    if (!protocol || strcmp(protocol, "websocket") || !strstr(sub, PROTO_CONSOLE))
         return http_respond_now(wsi, 400, "the console WebSocket takes subprotocol "
                                           PROTO_CONSOLE);
     return 0;

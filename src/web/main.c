@@ -245,6 +245,7 @@ int main(int argc, char **argv)
         vi.iface = host;
         vi.ssl_cert_filepath = cert;
         vi.ssl_private_key_filepath = key;
+        vi.options = srv.tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
         if (!(srv.tcp = lws_create_vhost(srv.ctx, &vi)))
             die("cannot listen on %s (see the messages above)", listen_text);
         port = lws_get_vhost_listen_port(srv.tcp);
