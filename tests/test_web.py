@@ -211,3 +211,125 @@ def test_info_and_dmesg(ts, web):
     ts.xk("list")                        # the daemon runs and logs
     s, d, _ = web.get("/api/dmesg")
     assert s == 200 and d["log"] == open(os.path.join(ts.log_dir, "xenkvmd.log")).read()
+
+
+# ---- with guests ----
+
+def test_lifecycle_through_the_api(ts, web, need_kvm):
+    s, r, _ = web.post("/api/domains", {"config": echo_cfg("w1"), "name": "w1.cfg"})
+    assert s == 201 and r["name"] == "w1" and r["domid"] > 0, r
+    domid = r["domid"]
+    s, lst, _ = web.get("/api/domains")
+    assert s == 200 and [d["name"] for d in lst["domains"]] == ["w1"]
+    d = lst["domains"][0]
+    (cli,) = ts.info()                           # `xenkvm list -l`
+    assert d["config"] == cli["config"] and d["domid"] == cli["domid"] == domid
+    assert d["memory_kib"] == 32768 and d["vcpus"] == 1 and d["state"][0] in "rb"
+    assert web.get("/api/domains/w1")[1]["domain"]["config"] == cli["config"]
+    # Pause and unpause, as the CLI's list shows them.
+    assert web.post(f"/api/domains/{domid}/pause")[0] == 200
+    assert ts.domains()["w1"][1][2] == "p"
+    assert web.post("/api/domains/w1/unpause")[0] == 200
+    assert ts.domains()["w1"][1][2] == "-"
+    # mem-set in xl's units.
+    assert web.post("/api/domains/w1/mem-set", {"size": "16m"})[0] == 200
+    assert ts.xs_read(f"/local/domain/{domid}/memory/target") == "16384"
+    # top's counters.
+    s, top, _ = web.get("/api/top")
+    (t,) = top["domains"]
+    assert t["name"] == "w1" and t["vbds"] == 0 and t["nets"] == 0 and t["mem_kib"] == 16384
+    assert t["cpu_time_ns"] > 0 and top["time_ns"] > 0
+    # A disk: attach, list as block-list does, detach.
+    img = os.path.join(ts.dir, "d.raw")
+    with open(img, "wb") as f:
+        f.truncate(1 << 20)
+    s, r, _ = web.post("/api/domains/w1/block-attach", {"spec": f"{img},raw,xvdb,rw"})
+    assert s == 200, r
+    s, blk, _ = web.get("/api/domains/w1/block")
+    assert s == 200 and [b["vdev"] for b in blk["devices"]] == ["51728"]
+    assert blk["devices"][0]["be_path"] == f"/local/domain/0/backend/vbd/{domid}/51728"
+    assert "51728" in ts.xk("block-list", "w1").stdout
+    assert web.get("/api/domains/w1/network")[1] == {"devices": []}
+    s, r, _ = web.post("/api/domains/w1/block-detach", {"id": "xvdb"})
+    assert s == 200, r
+    assert web.get("/api/domains/w1/block")[1] == {"devices": []}
+    # The daemon's log, as dmesg shows it.
+    assert "w1" in web.get("/api/dmesg")[1]["log"]
+    # Reboot gives a new domain id; shutdown ends it (on_poweroff destroy).
+    assert web.post("/api/domains/w1/reboot")[0] == 200
+    assert wait_for(lambda: ts.domains().get("w1", (domid,))[0] != domid, 20)
+    assert web.post("/api/domains/w1/shutdown")[0] == 200
+    assert wait_for(lambda: "w1" not in ts.domains(), 20)
+    assert "control/shutdown = poweroff" in ts.console_log("w1")
+    # destroy
+    assert web.post("/api/domains", echo_cfg("w2"), content_type="text/plain")[0] == 201
+    assert web.post("/api/domains/w2/destroy")[0] == 200
+    assert "w2" not in ts.domains()
+
+
+def test_create_paused_with_overrides_and_xml(ts, web, need_kvm):
+    s, r, _ = web.post("/api/domains", {"config": echo_cfg("p1"), "paused": True,
+                                        "overrides": ["memory=48"]})
+    assert s == 201, r
+    d = web.get("/api/domains/p1")[1]["domain"]
+    assert d["state"][2] == "p" and d["memory_kib"] == 48 * 1024
+    xml = ts.xk("domxml-from-native", "xen-xl", ts.cfg("x1", "echo")).stdout
+    s, r, _ = web.post("/api/domains", xml, content_type="text/plain")
+    assert s == 201 and r["name"] == "x1", r
+
+
+def recv_until(ws, needle, timeout=20):
+    got = b""
+    end = time.time() + timeout
+    while needle.encode() not in got and time.time() < end:
+        data = ws.recv()
+        got += data if isinstance(data, bytes) else data.encode()
+    return got.decode(errors="replace")
+
+
+def test_console_websocket(ts, web, need_kvm):
+    assert web.post("/api/domains", {"config": echo_cfg("c1")})[0] == 201
+    ws = web.console("c1")
+    assert ws.subprotocol == "xenkvm-console"
+    assert "type a line" in recv_until(ws, "type a line")
+    ws.send_binary(b"over the web\r")
+    out = recv_until(ws, "(12 characters)")
+    assert "echo: 'over the web' (12 characters)" in out, out
+    # The CLI's console sees the same guest at the same time.
+    assert "echo: 'over the web'" in ts.console_log("c1")
+    # The domain's end closes the WebSocket.
+    ts.xk("destroy", "c1")
+    import websocket
+    with pytest.raises(websocket.WebSocketConnectionClosedException):
+        for _ in range(100):
+            ws.recv()
+    ws.close()
+    # No such domain: closed with 4404 and the CLI's message.
+    ws = web.console("nosuch")
+    op, frame = ws.recv_data_frame(True)
+    assert op == 8       # close
+    code = int.from_bytes(frame.data[:2], "big")
+    assert code == 4404 and frame.data[2:].decode() == "domain 'nosuch' does not exist"
+    ws.close()
+
+
+def test_page_in_chromium(ts, web, need_kvm):
+    """The issue's browser test: log in, see the guest, type into its
+    console, shut it down. Screenshots stay in test-output/web/."""
+    node_modules = ROOT / "web" / "node_modules" / "playwright-core"
+    assert node_modules.is_dir(), "run scripts/deps.sh (npm ci in web/) first"
+    assert (ROOT / "web" / "dist" / "index.html").is_file(), "run scripts/build.sh (the page)"
+    assert shutil.which("chromium"), "Debian's chromium is missing: run scripts/deps.sh"
+    assert web.post("/api/domains", {"config": echo_cfg("b1")})[0] == 201
+    shots = ROOT / "test-output" / "web"
+    shutil.rmtree(shots, ignore_errors=True)
+    env = dict(os.environ, URL=web.origin, TOKEN=web.token, DOMAIN="b1", SHOT_DIR=str(shots))
+    r = subprocess.run(["node", str(ROOT / "web" / "test" / "browser.mjs")], env=env,
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result["ok"] and len(result["steps"]) == 6, result
+    for png in ("1-domains.png", "2-console.png", "3-shut-down.png"):
+        assert (shots / png).stat().st_size > 1000
+    assert "b1" not in ts.domains()
+    assert "echo: 'hello from chromium' (19 characters)" in ts.console_log("b1")

@@ -110,10 +110,13 @@ static void console_finish(struct job *j)
         j->fd = -1;     /* lws's now, even when the adoption fails */
         pss->fdwsi = lws_adopt_descriptor_vhost(lws_get_vhost(wsi), LWS_ADOPT_RAW_FILE_DESC, fd,
                                                 PROTO_CONSOLE_FD, wsi);
-        if (!pss->fdwsi)
+        if (!pss->fdwsi) {
             close_with(wsi, pss, 1011, "cannot poll the domain's console socket");
-        else if (pss->in_len)
-            lws_callback_on_writable(pss->fdwsi);
+        } else {
+            lws_set_opaque_user_data(pss->fdwsi, wsi);
+            if (pss->in_len)
+                lws_callback_on_writable(pss->fdwsi);
+        }
     }
     job_free(j);
 }
@@ -193,6 +196,8 @@ int console_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         if (pss->job)
             jobs_orphan(pss->job);
         pss->job = NULL;
+        if (pss->fdwsi)
+            lws_set_opaque_user_data(pss->fdwsi, NULL);
         pss->fdwsi = NULL;
         return 0;
     default:
@@ -203,7 +208,7 @@ int console_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 int console_fd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                         size_t len)
 {
-    struct lws *ws = lws_get_parent(wsi);
+    struct lws *ws = lws_get_opaque_user_data(wsi);   /* NULL once it closed */
     struct console_pss *pss = ws ? lws_wsi_user(ws) : NULL;
     if (!pss || pss->fdwsi != wsi)
         return reason == LWS_CALLBACK_RAW_RX_FILE || reason == LWS_CALLBACK_RAW_WRITEABLE_FILE
