@@ -142,6 +142,12 @@ struct json_object *cfg_parse(const char *name, const uint8_t *text, size_t len,
     return o;
 }
 
+const char *cfg_display_name(const char *file)
+{
+    const char *name = getenv("XENKVM_CONFIG_NAME");
+    return name && *name ? name : file;
+}
+
 struct json_object *cfg_load(const char *file, char **overrides, int noverrides)
 {
     uint8_t *text = NULL;
@@ -152,7 +158,7 @@ struct json_object *cfg_load(const char *file, char **overrides, int noverrides)
         return NULL;
     }
     struct cfg_diag d = { 0 };
-    struct json_object *o = cfg_parse(file, text, len, overrides, noverrides, &d);
+    struct json_object *o = cfg_parse(cfg_display_name(file), text, len, overrides, noverrides, &d);
     free(text);
     for (size_t i = 0; i < d.n; i++)
         fprintf(stderr, "xenkvm: %s\n", d.msgs[i].text);

@@ -11,6 +11,10 @@
 
 #define CFG_MAX (1 << 20)      /* the longest config file read */
 
+/* The name messages give the file: $XENKVM_CONFIG_NAME when set (remote
+ * control hands the config over as /dev/fd/3 and names the local file
+ * there), else file. */
+const char *cfg_display_name(const char *file);
 /* NULL after printing every error ("FILE:LINE: ..."); warnings go to stderr. */
 struct json_object *cfg_load(const char *file, char **overrides, int noverrides);
 /* The same from text already read (name: for messages and "source"); every
