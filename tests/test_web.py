@@ -318,7 +318,7 @@ def test_page_in_chromium(ts, web, need_kvm):
     console, shut it down. Screenshots stay in test-output/web/."""
     node_modules = ROOT / "web" / "node_modules" / "playwright-core"
     assert node_modules.is_dir(), "run scripts/deps.sh (npm ci in web/) first"
-    assert (ROOT / "web" / "dist" / "index.html").is_file(), "run scripts/build.sh (the page)"
+    assert (BUILD / "web" / "page" / "index.html").is_file(), "run scripts/build.sh (the page)"
     assert shutil.which("chromium"), "Debian's chromium is missing: run scripts/deps.sh"
     assert web.post("/api/domains", {"config": echo_cfg("b1")})[0] == 201
     shots = ROOT / "test-output" / "web"

@@ -1,10 +1,13 @@
-// Bundles the page into dist/: the HTML as written, app.js with xterm.js
-// (and its CSS) from node_modules, login.js and the style sheet.
+// Bundles the page into OUTDIR (default: dist/): the HTML as written,
+// app.js with xterm.js (and its CSS) from node_modules, login.js and the
+// style sheet. meson runs it (web/meson.build) into build/web/page.
+//   node build.mjs [OUTDIR]
 import { build } from "esbuild";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
 
 const here = new URL(".", import.meta.url).pathname;
-const dist = `${here}dist`;
+const dist = resolve(process.argv[2] || `${here}dist`);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(`${dist}/assets`, { recursive: true });
 for (const page of ["index.html", "login.html"])

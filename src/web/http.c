@@ -202,7 +202,7 @@ static int serve_file(struct lws *wsi, struct http_pss *pss, const char *path)
     char file[4200];
     if (!file_of(path, file, sizeof(file))) {
         respond_error(wsi, pss, 404, srv.webroot[0] ? "no such page"
-                      : "the web page is not built (see README: cd web && npm ci && npm run build)");
+                      : "the web page is not built (see README: scripts/deps.sh, scripts/build.sh)");
         return 0;
     }
     unsigned char hdr[2048], *p = hdr, *end = hdr + sizeof(hdr);

@@ -46,8 +46,8 @@ static void usage(FILE *f)
         "  -s, --socket PATH        the root-only unix socket (default RUNDIR/web.sock; none)\n"
         "  -t, --token-file FILE    the access token (default STATEDIR/web.token; made if absent)\n"
         "      --cert FILE --key FILE  serve https with this certificate and key (PEM)\n"
-        "  -w, --webroot DIR        the built page (default: next to the program, or\n"
-        "                           /usr/share/xenkvm/web)\n"
+        "  -w, --webroot DIR        the built page (default: the build tree's, or\n"
+        "                           /usr/share/xenkvm/page)\n"
         "      --log FILE           append messages to FILE\n"
         "      --auth-failures N --auth-window S\n"
         "                           lock an address out for S s after N wrong tokens in S s\n"
@@ -83,8 +83,8 @@ static int parse_listen(char *spec, const char **host, int *port, bool *loopback
     return 0;
 }
 
-/* The built page: --webroot, $XENKVM_WEBROOT, the build tree's web/dist
- * beside the sources, or the installed copy. */
+/* The built page: --webroot, $XENKVM_WEBROOT, the build tree's web/page,
+ * or the installed copy. */
 static void find_webroot(const char *opt)
 {
     char exe[2048], cand[3][2200];
@@ -99,8 +99,9 @@ static void find_webroot(const char *opt)
     else {
         if (getenv("XENKVM_WEBROOT"))
             snprintf(cand[n++], sizeof(cand[0]), "%s", getenv("XENKVM_WEBROOT"));
-        snprintf(cand[n++], sizeof(cand[0]), "%s/../../../web/dist", exe);
-        snprintf(cand[n++], sizeof(cand[0]), "/usr/share/xenkvm/web");
+        snprintf(cand[n++], sizeof(cand[0]), "%s/../../web/page", exe);
+        snprintf(cand[n++], sizeof(cand[0]), "%s/../share/xenkvm/page", exe);
+        snprintf(cand[n++], sizeof(cand[0]), "/usr/share/xenkvm/page");
     }
     for (int i = 0; i < n; i++) {
         char idx[2300];
@@ -109,7 +110,8 @@ static void find_webroot(const char *opt)
             return;
     }
     srv.webroot[0] = 0;
-    log_warn("the web page is not built (web/: npm ci && npm run build): serving the API only");
+    log_warn("the web page is not built (scripts/deps.sh, then scripts/build.sh): serving the "
+             "API only");
 }
 
 /* A stale socket file is replaced; a live one means another server. */
