@@ -314,21 +314,22 @@ def test_console_websocket(ts, web, need_kvm):
 
 
 def test_page_in_chromium(ts, web, need_kvm):
-    """The issue's browser test: log in, see the guest, type into its
-    console, shut it down. Screenshots stay in test-output/web/."""
+    """The issue's browser test: log in, create the guest with the form, see
+    it running, type into its console, shut it down. Screenshots stay in
+    test-output/web/."""
     node_modules = ROOT / "web" / "node_modules" / "playwright-core"
     assert node_modules.is_dir(), "run scripts/deps.sh (npm ci in web/) first"
     assert (BUILD / "web" / "page" / "index.html").is_file(), "run scripts/build.sh (the page)"
     assert shutil.which("chromium"), "Debian's chromium is missing: run scripts/deps.sh"
-    assert web.post("/api/domains", {"config": echo_cfg("b1")})[0] == 201
     shots = ROOT / "test-output" / "web"
     shutil.rmtree(shots, ignore_errors=True)
-    env = dict(os.environ, URL=web.origin, TOKEN=web.token, DOMAIN="b1", SHOT_DIR=str(shots))
+    env = dict(os.environ, URL=web.origin, TOKEN=web.token, DOMAIN="b1", CONFIG=echo_cfg("b1"),
+               SHOT_DIR=str(shots))
     r = subprocess.run(["node", str(ROOT / "web" / "test" / "browser.mjs")], env=env,
                        capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stdout + r.stderr
     result = json.loads(r.stdout.strip().splitlines()[-1])
-    assert result["ok"] and len(result["steps"]) == 6, result
+    assert result["ok"] and len(result["steps"]) == 7, result
     for png in ("1-domains.png", "2-console.png", "3-shut-down.png"):
         assert (shots / png).stat().st_size > 1000
     assert "b1" not in ts.domains()

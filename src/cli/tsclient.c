@@ -5,6 +5,7 @@
 #include "toolstack/paths.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -38,6 +39,7 @@ static int start_daemon(char *err, size_t errlen)
             dup2(null, 0);
             dup2(null, 1);
         }
+        signal(SIGPIPE, SIG_DFL);    /* xenkvm-web ignores it; the daemon starts clean */
         execl(bin, bin, "--socket", sock, "--log", logf, (char *)NULL);
         _exit(127);
     }

@@ -319,26 +319,21 @@ static bool domain_path(const char *path, char dom[DOM_MAX], const char **rest)
     return true;
 }
 
-bool api_is_post_route(const char *path)
-{
-    char dom[DOM_MAX];
-    const char *rest;
-    if (!strcmp(path, "/api/domains") || !strcmp(path, "/api/dmesg"))
-        return true;   /* create; dmesg's clear (GET reads) */
-    return domain_path(path, dom, &rest) && is_action(rest);
-}
-
 void api_handle(const struct api_request *rq, struct api_response *rs)
 {
     const char *p = rq->path, *rest;
     char dom[DOM_MAX], msg[300];
     rs->status = 0;
     rs->body = NULL;
-    if (!strcmp(p, "/api/info") && !rq->post)
+    if ((!strcmp(p, "/api/info") || !strcmp(p, "/api/top")) && rq->post) {
+        snprintf(msg, sizeof(msg), "POST %s: use GET", p);
+        rs->status = 405;
+        rs->body = api_error_body(msg);
+    } else if (!strcmp(p, "/api/info"))
         reply(rs, 200, hostinfo_xl_info());
     else if (!strcmp(p, "/api/domains"))
         rq->post ? create(rq, rs) : list(rs, NULL, false);
-    else if (!strcmp(p, "/api/top") && !rq->post)
+    else if (!strcmp(p, "/api/top"))
         list(rs, NULL, true);
     else if (!strcmp(p, "/api/dmesg")) {
         struct json_object *args = rq->post ? body_object(rq, rs) : NULL;

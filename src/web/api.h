@@ -20,7 +20,5 @@ struct api_response {
 };
 
 void api_handle(const struct api_request *rq, struct api_response *rs);
-/* Whether path is an API route taking POST (the state-changing ones). */
-bool api_is_post_route(const char *path);
 /* {"error": msg} as malloc'd JSON text. */
 char *api_error_body(const char *msg);

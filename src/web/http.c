@@ -115,6 +115,18 @@ int http_respond_now(struct lws *wsi, int status, const char *msg)
     return rc;
 }
 
+/* The source address, an IPv4 one without its IPv6-mapped prefix. */
+static void peer_name(struct lws *wsi, char *buf, size_t size)
+{
+    if (unix_peer(wsi)) {
+        snprintf(buf, size, "unix");
+        return;
+    }
+    lws_get_peer_simple(wsi, buf, size);
+    if (!strncmp(buf, "::ffff:", 7) && strchr(buf + 7, '.'))
+        memmove(buf, buf + 7, strlen(buf + 7) + 1);
+}
+
 void http_auth_request(struct lws *wsi, struct auth_request *r, char *hdrs, size_t size)
 {
     /* Each header gets a slice of hdrs; absent ones stay NULL. */
@@ -135,18 +147,14 @@ void http_auth_request(struct lws *wsi, struct auth_request *r, char *hdrs, size
         r->csrf = hdrs + used;
     used += slice;
     r->unix_peer = unix_peer(wsi);
-    if (!r->unix_peer) {
-        lws_get_peer_simple(wsi, hdrs + used, slice);
-        r->peer = hdrs + used;
-    } else
-        r->peer = "unix";
+    peer_name(wsi, hdrs + used, slice);
+    r->peer = hdrs + used;
 }
 
 void http_log_refusal(struct lws *wsi, const struct auth_verdict *v, const char *what)
 {
-    char peer[64] = "unix";
-    if (!unix_peer(wsi))
-        lws_get_peer_simple(wsi, peer, sizeof(peer));
+    char peer[64];
+    peer_name(wsi, peer, sizeof(peer));
     log_warn("refused %s from %s (%d): %s", what, peer, v->status, v->error);
 }
 

@@ -1,13 +1,15 @@
 // The web console in a real browser: Debian's chromium, headless, driven by
-// playwright-core. Logs in with the token, sees the running test guest
-// listed, opens its console, types a line and waits for the guest's answer,
-// presses Shut down and waits until the domain is gone. Screenshots go to
-// SHOT_DIR. Prints one JSON line of results (timings included) at the end.
-//   URL=http://127.0.0.1:PORT TOKEN=... DOMAIN=name SHOT_DIR=dir node browser.mjs
+// playwright-core. Logs in with the token, creates the test guest with the
+// create form (CONFIG: its config), sees it listed running, opens its
+// console, types a line and waits for the guest's answer, presses Shut down
+// and waits until the domain is gone. Screenshots go to SHOT_DIR. Prints one
+// JSON line of results (timings included) at the end.
+//   URL=http://127.0.0.1:PORT TOKEN=... DOMAIN=name CONFIG=... SHOT_DIR=dir node browser.mjs
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 
-const { URL: base, TOKEN: token, DOMAIN: domain, SHOT_DIR: shots = "." } = process.env;
+const { URL: base, TOKEN: token, DOMAIN: domain, CONFIG: config, SHOT_DIR: shots = "." } =
+  process.env;
 const line = process.env.LINE || "hello from chromium";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 mkdirSync(shots, { recursive: true });
@@ -41,6 +43,11 @@ try {
   result.first_paint_ms = paint["first-paint"];
   result.first_contentful_paint_ms = paint["first-contentful-paint"];
   step("logged in");
+
+  await page.fill("#create-config", config);
+  await page.click("#create-form button[type=submit]");
+  await page.waitForSelector(`#create-result:has-text("created ${domain}")`);
+  step(`created ${domain} with the form`);
 
   const row = page.locator(`tr[data-domain="${domain}"]`);
   await row.waitFor();
