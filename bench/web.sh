@@ -4,8 +4,9 @@
 #   keep-alive connection) against `xenkvm list -l` (the CLI process making
 #   the same registry call; median of 30 runs);
 # - the console page's first paint and first contentful paint in Debian's
-#   chromium after login, against the login page's (a small static page from
-#   the same server). Needs /dev/kvm, chromium and web/node_modules.
+#   chromium after login (one domain running), against the login page's (a
+#   small static page from the same server). Needs /dev/kvm, chromium and
+#   web/node_modules.
 # usage: bench/web.sh   (uses build/, the release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
