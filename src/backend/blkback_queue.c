@@ -5,7 +5,6 @@
 #include "backend/blkback_queue.h"
 #include "common/log.h"
 #include <errno.h>
-#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,7 +246,7 @@ static void io_done(struct blk_io *io, void *arg)
 void blkq_reap(struct blkq *q, bool wait)
 {
     const struct blk_disk_ops *ops = q->disk->ops;
-    ops->reap(q->io, POLLIN, false);
+    ops->reap(q->io, 0, false);            /* what is ready without polling */
     while (wait && q->inflight)
         if (ops->reap(q->io, 0, true) < 0)
             break;

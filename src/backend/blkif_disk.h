@@ -32,6 +32,7 @@ struct blk_io {
     unsigned pending;
     uint64_t expect;
     struct blk_io *next;
+    void *owner;
     void *bounce;
 };
 
@@ -84,12 +85,16 @@ struct blk_disk {
 /* Opens path as a raw file or block device (read-only if readonly).
  * Returns 0 or -errno with a message in err. */
 int blk_disk_open(struct blk_disk *d, const char *path, bool readonly, char *err, size_t errlen);
-/* Opens path as an image of QEMU block driver format ("qcow2", "vpc",
- * "raw"...) served by a qemu-storage-daemon started for it. Errors (no
+/* Opens path as an image of format ("qcow2", "vhd", "qcow", "qed", "vmdk",
+ * "raw" or any other QEMU block driver's name) served by a
+ * qemu-storage-daemon started for it. Errors (no
  * such file, locked by another process, not in that format, no storage
  * daemon) come back here, with the storage daemon's own words in err. */
 int blk_disk_open_image(struct blk_disk *d, const char *path, const char *format, bool readonly,
                         char *err, size_t errlen);
+
+/* The pid of the disk's qemu-storage-daemon, or 0 (a raw file). */
+pid_t blk_disk_helper_pid(const struct blk_disk *d);
 
 static inline void blk_disk_close(struct blk_disk *d)
 {
