@@ -5,11 +5,12 @@ set -euo pipefail
 PKGS=(
   gcc make pkg-config meson ninja-build
   libxen-dev liburing-dev zlib1g-dev liblzma-dev libzstd-dev liblz4-dev
-  libjson-c-dev libxml2-dev
+  libjson-c-dev libxml2-dev libnbd-dev
   python3 python3-pytest
   xenstore-utils libxenstore4 python3-pyxs
   clang libclang-rt-14-dev
   binutils dpkg-dev bc fio qemu-system-x86 iproute2
+  qemu-system-common qemu-utils
 )
 missing=()
 for p in "${PKGS[@]}"; do

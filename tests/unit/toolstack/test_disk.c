@@ -165,7 +165,7 @@ TEST(disk_errors)
         { "", "no vdev specified" },
         { "/x,raw,xvdA", "invalid vdev 'xvdA'" },
         { "/x,raw,xvda,rx", "invalid access 'rx'" },
-        { "/x,vmdk,xvda", "unknown format 'vmdk'" },
+        { "/x,vdi,xvda", "unknown format 'vdi' (raw, qcow, qcow2, vhd, qed or vmdk)" },
         { "/x,raw,xvda,w,extra", "too many positional parameters at 'extra'" },
         { "/x,raw,xvda,w,bogus=1", "unknown parameter 'bogus'" },
         { "/x,raw,xvda,vdev=xvdb", "vdev specified more than once" },
@@ -188,10 +188,6 @@ TEST(disk_errors)
 TEST(disk_supported_checks)
 {
     struct { const char *spec, *err; } cases[] = {
-        { "/x.q,qcow2,xvda", "format qcow2 is not supported (raw only)" },
-        { "/x.q,qcow,xvda", "format qcow is not supported" },
-        { "/x,vhd,xvda", "format vhd is not supported" },
-        { "/x,qed,xvda", "format qed is not supported" },
         { "/x,raw,xvda,colo,colo-host=h", "COLO" },
         { "nbd:host:1,xvda,w", "block scripts" },
         { "/x,raw,xvda,backend=dd", "driver domains" },
@@ -204,6 +200,14 @@ TEST(disk_supported_checks)
     }
     CHECK_EQ(parse("/x,raw,xvda,backend=0"), 0);
     CHECK_EQ(disk_check_supported(&S, E, sizeof(E)), 0);
+    /* every image format runs (through qemu-storage-daemon) */
+    const char *const formats[] = { "/x.q,qcow2,xvda", "/x.q,qcow,xvda", "/x,vhd,xvda",
+                                    "/x,qed,xvda", "format=vmdk,vdev=xvda,target=/x",
+                                    "/x,raw,xvda,backendtype=qdisk" };
+    for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++) {
+        CHECK_EQ(parse(formats[i]), 0);
+        CHECK_EQ(disk_check_supported(&S, E, sizeof(E)), 0);
+    }
 }
 
 TEST(disk_canonical_forms)
