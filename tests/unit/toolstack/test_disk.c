@@ -117,6 +117,34 @@ TEST(disk_legacy_prefixes)
     CHECK_STR(S.vdev, "xvda");
 }
 
+/* The forms Xen users' image disks come in (xm/xl prefixes, xl keys). */
+TEST(disk_image_format_forms)
+{
+    struct { const char *spec; enum disk_format fmt; const char *target; } cases[] = {
+        { "qcow2:/x.qcow2,xvda,w", DISK_FMT_QCOW2, "/x.qcow2" },
+        { "tap:qcow2:/x.qcow2,xvda,w", DISK_FMT_QCOW2, "/x.qcow2" },
+        { "tap2:tapdisk:qcow2:/x.qcow2,xvda,w", DISK_FMT_QCOW2, "/x.qcow2" },
+        { "vhd:/x.vhd,xvda,w", DISK_FMT_VHD, "/x.vhd" },
+        { "tap:vhd:/x.vhd,xvda,w", DISK_FMT_VHD, "/x.vhd" },
+        { "tap:qcow:/x.qcow,xvda,w", DISK_FMT_QCOW, "/x.qcow" },
+        { "tap:qed:/x.qed,xvda,w", DISK_FMT_QED, "/x.qed" },
+        { "vmdk:/x.vmdk,xvda,w", DISK_FMT_VMDK, "/x.vmdk" },
+        { "format=vmdk,vdev=xvda,target=/x.vmdk", DISK_FMT_VMDK, "/x.vmdk" },
+        { "/x.qcow2,qcow2,xvda,w,backendtype=qdisk", DISK_FMT_QCOW2, "/x.qcow2" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        if (parse(cases[i].spec) != 0) {
+            unit_fail(__FILE__, __LINE__, "'%s': %s", cases[i].spec, E);
+            continue;
+        }
+        CHECK_EQ(S.format, cases[i].fmt);
+        CHECK_STR(S.target, cases[i].target);
+        CHECK_STR(S.vdev, "xvda");
+    }
+    CHECK_EQ(parse("/x.img,raw,xvda,w,backendtype=qdisk"), 0);
+    CHECK_EQ(S.backend, DISK_BK_QDISK);
+}
+
 TEST(disk_empty_cdrom)
 {
     CHECK_EQ(parse(",hdc:cdrom,r"), 0);
