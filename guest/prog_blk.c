@@ -9,10 +9,13 @@
  *              (XTEST-BLK text + i * 5), a flush with data (1 page at 2 MiB),
  *              a bare flush and a barrier, reads the pages back; a discard at
  *              3 MiB when offered; bad requests answered ERROR.
+ *   blk io stay  the same, then stays connected and idle (for the
+ *              toolstack's device counters) until the domain is destroyed.
  *   blk kill   reads one page every 10 ms after "blk: connected" until one
  *              fails (the host kills the storage daemon meanwhile): it must
  *              fail with BLKIF_RSP_ERROR, within 20 s, and so must the next. */
 #include "xtest.h"
+#include "cpu.h"
 #include "events.h"
 #include "hypercall.h"
 #include "pvclock.h"
@@ -255,6 +258,14 @@ void prog_blk(int argc, char **argv)
         run_kill();
     else
         run_io(be);
+    if (argc > 2 && !strcmp(argv[2], "stay")) {
+        printf("blk: staying\n");
+        for (;;) {
+            irq_disable();
+            HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+            irq_enable();
+        }
+    }
     fe_write("state", "%u", XenbusStateClosing);
     check(backend_state(be, XenbusStateClosing, 5000 * MS), "backend follows to Closing",
           "state not 5");

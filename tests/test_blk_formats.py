@@ -238,6 +238,23 @@ def test_flushed_write_survives_sigkill(build, tmp_path, fmt):
     qemu_img_check(img, fmt)
 
 
+def test_top_counts_qcow2_requests(ts, need_kvm, tmp_path):
+    """`top`'s VBD columns count an image disk's requests as a raw disk's."""
+    img = make_image(tmp_path, "qcow2", 8 * MIB)
+    ts.create("q2", "blk io stay", disk=[f"{img},qcow2,xvda,rw"])
+    assert wait_for(lambda: "blk: staying" in ts.console_log("q2"), 30), ts.console_log("q2")
+    out = ts.xk("top", "-b", "-d", "0.2").stdout.splitlines()
+    head = out[0].split()
+    (row,) = [l.split() for l in out[1:] if l.split()[0] == "q2"]
+    cols = dict(zip(head, row))
+    # reads: sector 0, the 4 pages back, past the end (refused before the disk: not
+    # counted), the ungranted ref (not counted), and one more; writes: 4 pages + 1 page
+    assert cols["VBDS"] == "1" and int(cols["VBD_RD"]) >= 3 and int(cols["VBD_WR"]) >= 2, cols
+    assert int(cols["VBD_WSECT"]) >= 40, cols
+    ts.xk("destroy", "q2")
+    assert wait_for(lambda: not storage_daemons(img), 10)
+
+
 def test_block_attach_detach_qcow2(ts, need_kvm, tmp_path):
     img = make_image(tmp_path, "qcow2", 4 * MIB)
     ts.create("q1", "idle")
