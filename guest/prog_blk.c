@@ -21,6 +21,7 @@
 #include "pvclock.h"
 #include "report.h"
 #include "xenbus.h"
+#include "front.h"
 
 #ifndef xen_mb
 #define xen_mb()  asm volatile("mfence" ::: "memory")
@@ -31,38 +32,18 @@
 #include <xen/io/protocols.h>
 #include <xen/io/xenbus.h>
 
-#define MS 1000000ULL
+#define MS FRONT_MS
 #define VBD "device/vbd/51712"
 #define NR_DATA 8
 #define GREF_RING 16
 #define GREF_DATA 20              /* NR_DATA of them */
 
-static uint8_t gnt_frame[4096] ALIGNED(4096);
 static uint8_t ring_page[4096] ALIGNED(4096);
 static uint8_t data[NR_DATA][4096] ALIGNED(4096);
 static blkif_front_ring_t ring;
 static evtchn_port_t port;
 static char path[160], buf[128];
 static uint64_t next_id = 1;
-
-static grant_entry_v1_t *gnt(void) { return (grant_entry_v1_t *)gnt_frame; }
-
-static void grant(grant_ref_t ref, void *page, bool readonly)
-{
-    grant_entry_v1_t *e = &gnt()[ref];
-    e->domid = 0;
-    e->frame = (uint32_t)((uintptr_t)page >> 12);
-    xen_wmb();
-    e->flags = GTF_permit_access | (readonly ? GTF_readonly : 0);
-}
-
-static int fe_write(const char *node, const char *fmt, unsigned v)
-{
-    char val[32], p[160];
-    snprintf(val, sizeof(val), fmt, v);
-    snprintf(p, sizeof(p), VBD "/%s", node);
-    return xb_write(0, p, val);
-}
 
 static bool be_read(const char *be, const char *node)
 {
@@ -77,18 +58,6 @@ static unsigned long be_num(const char *be, const char *node)
         for (const char *c = buf; *c >= '0' && *c <= '9'; c++)
             v = v * 10 + (unsigned long)(*c - '0');
     return v;
-}
-
-static bool backend_state(const char *be, unsigned want, uint64_t timeout_ns)
-{
-    uint64_t end = xen_time_ns() + timeout_ns;
-    do {
-        if (be_read(be, "state") && buf[0] == (char)('0' + want) && !buf[1])
-            return true;
-        for (uint64_t t = xen_time_ns() + 5 * MS; xen_time_ns() < t;)
-            cpu_relax();
-    } while (xen_time_ns() < end);
-    return false;
 }
 
 static uint8_t written(unsigned page, unsigned i)
@@ -218,19 +187,8 @@ static void run_kill(void)
 void prog_blk(int argc, char **argv)
 {
     bool kill = argc > 1 && !strcmp(argv[1], "kill");
-    struct xen_add_to_physmap xatp = {
-        .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table, .idx = 0,
-        .gpfn = (uintptr_t)gnt_frame >> 12,
-    };
-    long rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
-    if (!check(rc == 0, "grant table frame 0 mapped", "%s", errname(rc)) ||
-        !check(xb_init() == 0, "xenstore ring", "no ring"))
-        finish();
     char be[128];
-    int xr = xb_read(0, VBD "/backend", be, sizeof(be));
-    if (!check(xr == 0, "vbd 51712 has a backend", "%s", xb_errname(xr)) ||
-        !check(backend_state(be, XenbusStateInitWait, 5000 * MS), "backend in InitWait",
-               "state never 2"))
+    if (!front_init(VBD, be, sizeof(be)))
         finish();
     check(be_num(be, "feature-flush-cache") == 1, "backend offers feature-flush-cache", "'%s'", buf);
     unsigned long sectors = be_num(be, "sectors");
@@ -238,22 +196,22 @@ void prog_blk(int argc, char **argv)
 
     SHARED_RING_INIT((blkif_sring_t *)ring_page);
     FRONT_RING_INIT(&ring, (blkif_sring_t *)ring_page, 4096);
-    grant(GREF_RING, ring_page, false);
+    front_grant(GREF_RING, ring_page, false);
     for (unsigned i = 0; i < NR_DATA; i++)
-        grant(GREF_DATA + i, data[i], false);
-    rc = evtchn_alloc_unbound(0, &port);
+        front_grant(GREF_DATA + i, data[i], false);
+    long rc = evtchn_alloc_unbound(0, &port);
     if (!check(rc == 0, "event channel for dom 0", "%s", errname(rc)))
         finish();
-    int w = fe_write("ring-ref", "%u", GREF_RING);
-    w = w ? w : fe_write("event-channel", "%u", port);
+    int w = front_write(VBD, "ring-ref", "%u", GREF_RING);
+    w = w ? w : front_write(VBD, "event-channel", "%u", port);
     snprintf(path, sizeof(path), VBD "/protocol");
     w = w ? w : xb_write(0, path, XEN_IO_PROTO_ABI_NATIVE);
-    w = w ? w : fe_write("state", "%u", XenbusStateInitialised);
+    w = w ? w : front_write(VBD, "state", "%u", XenbusStateInitialised);
     if (!check(w == 0, "frontend nodes written", "%s", xb_errname(w)) ||
-        !check(backend_state(be, XenbusStateConnected, 5000 * MS), "backend Connected",
+        !check(front_backend_state(be, XenbusStateConnected, 5000 * MS), "backend Connected",
                "state never 4"))
         finish();
-    fe_write("state", "%u", XenbusStateConnected);
+    front_write(VBD, "state", "%u", XenbusStateConnected);
     if (kill)
         run_kill();
     else
@@ -266,10 +224,6 @@ void prog_blk(int argc, char **argv)
             irq_enable();
         }
     }
-    fe_write("state", "%u", XenbusStateClosing);
-    check(backend_state(be, XenbusStateClosing, 5000 * MS), "backend follows to Closing",
-          "state not 5");
-    fe_write("state", "%u", XenbusStateClosed);
-    check(backend_state(be, XenbusStateClosed, 5000 * MS), "backend Closed", "state not 6");
+    front_close(VBD, be);
     finish();
 }
