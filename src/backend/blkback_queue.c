@@ -147,8 +147,10 @@ static void submit_plan(struct blkq *q, struct blk_slot *s, struct blk_plan *p)
 {
     const struct blkif_request_segment *seg = p->seg;
     if (p->nr_indirect) {
-        if ((s->status = fetch_indirect(q, s, p)) != BLKIF_RSP_OKAY)
-            return slot_finish(s);
+        if ((s->status = fetch_indirect(q, s, p)) != BLKIF_RSP_OKAY) {
+            slot_finish(s);
+            return;
+        }
         seg = s->segs;
     }
     struct blk_io *io = &s->io;
@@ -161,7 +163,8 @@ static void submit_plan(struct blkq *q, struct blk_slot *s, struct blk_plan *p)
         int n = map_data(q, s, p, seg);
         if (n <= 0) {
             s->status = BLKIF_RSP_ERROR;
-            return slot_finish(s);
+            slot_finish(s);
+            return;
         }
         io->op = p->read ? BLK_IO_READ : BLK_IO_WRITE;
         io->iov = s->iov;

@@ -210,8 +210,10 @@ static void file_submit(struct blk_ioq *q, struct blk_io *io)
         io_uring_submit(&q->uring);   /* a data+fsync link must not be split */
     if (io->op == BLK_IO_DISCARD) {
         struct io_uring_sqe *sqe = get_sqe(q);
-        if (!sqe)
-            return fail_now(q, io);
+        if (!sqe) {
+            fail_now(q, io);
+            return;
+        }
         io_uring_prep_fallocate(sqe, q->disk->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                                 io->off, io->len);
         io_uring_sqe_set_data(sqe, io);
@@ -220,8 +222,10 @@ static void file_submit(struct blk_ioq *q, struct blk_io *io)
     }
     if (io->op == BLK_IO_READ || io->op == BLK_IO_WRITE) {
         struct io_uring_sqe *sqe = get_sqe(q);
-        if (!sqe)
-            return fail_now(q, io);
+        if (!sqe) {
+            fail_now(q, io);
+            return;
+        }
         int fd = pick_fd(q, io->iov, io->iovcnt, io->off);
         if (io->op == BLK_IO_READ)
             io_uring_prep_readv(sqe, fd, io->iov, io->iovcnt, io->off);
@@ -235,8 +239,10 @@ static void file_submit(struct blk_ioq *q, struct blk_io *io)
     }
     if (io->flush || io->op == BLK_IO_FLUSH) {
         struct io_uring_sqe *sqe = get_sqe(q);
-        if (!sqe)
-            return fail_now(q, io);
+        if (!sqe) {
+            fail_now(q, io);
+            return;
+        }
         io_uring_prep_fsync(sqe, q->disk->fd, IORING_FSYNC_DATASYNC);
         io_uring_sqe_set_data(sqe, io);
         io_uring_sqe_set_flags(sqe, drain);
