@@ -28,10 +28,10 @@
  * libnbd returns. */
 #include "backend/blkif_disk.h"
 #include "backend/blkif_ring.h"
+#include "backend/nbd_lib.h"
 #include "backend/storage_daemon.h"
 #include "common/log.h"
 #include <errno.h>
-#include <libnbd.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +73,8 @@ struct blk_ioq {
  * next = held / completed lists; owner = the queue; bounce = its bounce
  * buffer. */
 
-static const struct blk_disk_ops nbd_ops;
+static const struct blk_disk_ops img_ops;
+static const struct nbd_lib *L;      /* libnbd, loaded by the first blk_disk_open_image */
 
 /* ---- commands ---- */
 
@@ -106,10 +107,10 @@ static void cmd(struct blk_ioq *q, struct blk_io *io, int what, void *buf, uint6
     nbd_completion_callback cb = { .callback = cmd_done, .user_data = io };
     int64_t r;
     switch (what) {
-    case CMD_READ:  r = nbd_aio_pread(q->h, buf, len, off, cb, 0); break;
-    case CMD_WRITE: r = nbd_aio_pwrite(q->h, buf, len, off, cb, 0); break;
-    case CMD_FLUSH: r = nbd_aio_flush(q->h, cb, 0); break;
-    default:        r = nbd_aio_trim(q->h, len, off, cb, 0); break;
+    case CMD_READ:  r = L->nbd_aio_pread(q->h, buf, len, off, cb, 0); break;
+    case CMD_WRITE: r = L->nbd_aio_pwrite(q->h, buf, len, off, cb, 0); break;
+    case CMD_FLUSH: r = L->nbd_aio_flush(q->h, cb, 0); break;
+    default:        r = L->nbd_aio_trim(q->h, len, off, cb, 0); break;
     }
     if (r < 0) {              /* not queued: the callback will not come */
         io->status = BLKIF_RSP_ERROR;
@@ -241,12 +242,12 @@ static void release_held(struct blk_ioq *q)
 static void note_failure(struct blk_ioq *q, int rc)
 {
     if (rc < 0 && !q->why[0])
-        snprintf(q->why, sizeof(q->why), "%s", nbd_get_error() ? nbd_get_error() : "?");
+        snprintf(q->why, sizeof(q->why), "%s", L->nbd_get_error() ? L->nbd_get_error() : "?");
 }
 
 static void note_dead(struct blk_ioq *q)
 {
-    if (!q->dead_logged && (nbd_aio_is_dead(q->h) || nbd_aio_is_closed(q->h))) {
+    if (!q->dead_logged && (L->nbd_aio_is_dead(q->h) || L->nbd_aio_is_closed(q->h))) {
         q->dead_logged = true;
         log_err("disk %s: queue %u: connection to the storage daemon lost (%s): requests "
                 "fail from now on", q->disk->path, q->idx, q->why[0] ? q->why : "closed");
@@ -255,7 +256,7 @@ static void note_dead(struct blk_ioq *q)
 
 /* ---- the queue interface ---- */
 
-static void nbd_submit(struct blk_ioq *q, struct blk_io *io)
+static void img_submit(struct blk_ioq *q, struct blk_io *io)
 {
     if (q->held || q->barrier || (io->drain && q->inflight)) {
         io->next = NULL;
@@ -267,40 +268,40 @@ static void nbd_submit(struct blk_ioq *q, struct blk_io *io)
     process_completed(q);
 }
 
-static void nbd_commit(struct blk_ioq *q)
+static void img_commit(struct blk_ioq *q)
 {
     (void)q;                  /* libnbd sends at once, or on POLLOUT */
 }
 
-static int nbd_poll_fd(struct blk_ioq *q, short *events)
+static int img_poll_fd(struct blk_ioq *q, short *events)
 {
-    unsigned dir = nbd_aio_get_direction(q->h);
+    unsigned dir = L->nbd_aio_get_direction(q->h);
     *events = ((dir & LIBNBD_AIO_DIRECTION_READ) ? POLLIN : 0) |
               ((dir & LIBNBD_AIO_DIRECTION_WRITE) ? POLLOUT : 0);
-    return nbd_aio_get_fd(q->h);      /* -1 once the connection is gone */
+    return L->nbd_aio_get_fd(q->h);      /* -1 once the connection is gone */
 }
 
-static int nbd_reap(struct blk_ioq *q, short revents, bool block)
+static int img_reap(struct blk_ioq *q, short revents, bool block)
 {
     bool stuck = false;
     if (block) {
-        int rc = nbd_poll(q->h, -1);
+        int rc = L->nbd_poll(q->h, -1);
         note_failure(q, rc);
         stuck = rc < 0;                      /* the connection is gone */
     } else {
         /* only on real readiness: a spurious notify_read makes libnbd stop
          * sending a write's payload to wait for a reply */
         if (revents & (POLLIN | POLLHUP | POLLERR))
-            note_failure(q, nbd_aio_notify_read(q->h));
-        if ((revents & POLLOUT) && !nbd_aio_is_dead(q->h))
-            note_failure(q, nbd_aio_notify_write(q->h));
+            note_failure(q, L->nbd_aio_notify_read(q->h));
+        if ((revents & POLLOUT) && !L->nbd_aio_is_dead(q->h))
+            note_failure(q, L->nbd_aio_notify_write(q->h));
     }
     process_completed(q);
     note_dead(q);
     return stuck && q->inflight ? -1 : 0;
 }
 
-static int nbd_ioq_open(struct blk_disk *d, unsigned idx, unsigned depth, blk_io_done_fn *done,
+static int img_ioq_open(struct blk_disk *d, unsigned idx, unsigned depth, blk_io_done_fn *done,
                         void *arg, struct blk_ioq **out, char *err, size_t errlen)
 {
     (void)depth;
@@ -322,7 +323,7 @@ static int nbd_ioq_open(struct blk_disk *d, unsigned idx, unsigned depth, blk_io
     return 0;
 }
 
-static void nbd_ioq_close(struct blk_ioq *q)
+static void img_ioq_close(struct blk_ioq *q)
 {
     for (unsigned i = 0; i < q->nbounce; i++)
         free(q->bounce[i]);
@@ -341,14 +342,14 @@ static long ms_since(const struct timespec *t0)
 static int handshake(struct blk_nbd *n, int *fds, char *err, size_t errlen)
 {
     for (unsigned i = 0; i < BLK_MAX_QUEUES; i++) {
-        struct nbd_handle *h = n->h[i] = nbd_create();
-        if (!h || nbd_set_export_name(h, SD_EXPORT_NAME) < 0 ||
-            nbd_set_pread_initialize(h, false) < 0 ||
+        struct nbd_handle *h = n->h[i] = L->nbd_create();
+        if (!h || L->nbd_set_export_name(h, SD_EXPORT_NAME) < 0 ||
+            L->nbd_set_pread_initialize(h, false) < 0 ||
             /* QEMU then reports a minimum block size of 1 and aligns
              * requests itself: 512-byte guest sectors on a 4 KiB host disk */
-            nbd_set_request_block_size(h, false) < 0 ||
-            nbd_aio_connect_socket(h, fds[i]) < 0) {
-            snprintf(err, errlen, "libnbd: %s", nbd_get_error());
+            L->nbd_set_request_block_size(h, false) < 0 ||
+            L->nbd_aio_connect_socket(h, fds[i]) < 0) {
+            snprintf(err, errlen, "libnbd: %s", L->nbd_get_error());
             for (unsigned j = i + 1; j < BLK_MAX_QUEUES; j++)
                 close(fds[j]);
             return -1;
@@ -362,15 +363,15 @@ static int handshake(struct blk_nbd *n, int *fds, char *err, size_t errlen)
         unsigned np = 0;
         for (unsigned i = 0; i < BLK_MAX_QUEUES; i++) {
             struct nbd_handle *h = n->h[i];
-            if (nbd_aio_is_ready(h))
+            if (L->nbd_aio_is_ready(h))
                 continue;
-            if (nbd_aio_is_dead(h) || nbd_aio_is_closed(h)) {
-                snprintf(err, errlen, "%s", nbd_get_error() ? nbd_get_error() : "connection closed");
+            if (L->nbd_aio_is_dead(h) || L->nbd_aio_is_closed(h)) {
+                snprintf(err, errlen, "%s", L->nbd_get_error() ? L->nbd_get_error() : "connection closed");
                 return -1;
             }
-            unsigned dir = nbd_aio_get_direction(h);
+            unsigned dir = L->nbd_aio_get_direction(h);
             ph[np] = h;
-            pfd[np++] = (struct pollfd){ .fd = nbd_aio_get_fd(h),
+            pfd[np++] = (struct pollfd){ .fd = L->nbd_aio_get_fd(h),
                 .events = ((dir & LIBNBD_AIO_DIRECTION_READ) ? POLLIN : 0) |
                           ((dir & LIBNBD_AIO_DIRECTION_WRITE) ? POLLOUT : 0) };
         }
@@ -387,9 +388,9 @@ static int handshake(struct blk_nbd *n, int *fds, char *err, size_t errlen)
         }
         for (unsigned i = 0; i < np; i++) {
             if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-                nbd_aio_notify_read(ph[i]);
+                L->nbd_aio_notify_read(ph[i]);
             if (pfd[i].revents & POLLOUT)
-                nbd_aio_notify_write(ph[i]);
+                L->nbd_aio_notify_write(ph[i]);
         }
     }
 }
@@ -401,13 +402,13 @@ static void close_nbd(struct blk_disk *d, bool quiet)
         return;
     for (unsigned i = 0; i < BLK_MAX_QUEUES; i++)
         if (n->h[i])
-            nbd_close(n->h[i]);
+            L->nbd_close(n->h[i]);
     sd_stop(n->sd, quiet);
     free(n);
     d->nbd = NULL;
 }
 
-static void nbd_close_disk(struct blk_disk *d)
+static void img_close_disk(struct blk_disk *d)
 {
     close_nbd(d, false);
 }
@@ -416,7 +417,7 @@ int blk_disk_open_image(struct blk_disk *d, const char *path, const char *format
                         char *err, size_t errlen)
 {
     memset(d, 0, sizeof(*d));
-    d->ops = &nbd_ops;
+    d->ops = &img_ops;
     d->fd = d->fd_direct = -1;
     snprintf(d->path, sizeof(d->path), "%s", path);
     struct blk_nbd *n = d->nbd = calloc(1, sizeof(*n));
@@ -426,6 +427,10 @@ int blk_disk_open_image(struct blk_disk *d, const char *path, const char *format
     }
     int fds[BLK_MAX_QUEUES];
     char why[512];
+    if (!(L = nbd_lib_load(why, sizeof(why)))) {
+        snprintf(err, errlen, "disk %s (%s): %s", path, format, why);
+        goto fail;
+    }
     /* xl's name for Microsoft's VHD is QEMU's vpc driver */
     struct sd_image img = { .path = path, .driver = strcmp(format, "vhd") ? format : "vpc",
                             .readonly = readonly };
@@ -452,22 +457,22 @@ int blk_disk_open_image(struct blk_disk *d, const char *path, const char *format
         return -EIO;
     }
     struct nbd_handle *h = n->h[0];
-    int64_t size = nbd_get_size(h);
-    int64_t max = nbd_get_block_size(h, LIBNBD_SIZE_MAXIMUM);
-    int64_t pref = nbd_get_block_size(h, LIBNBD_SIZE_PREFERRED);
+    int64_t size = L->nbd_get_size(h);
+    int64_t max = L->nbd_get_block_size(h, LIBNBD_SIZE_MAXIMUM);
+    int64_t pref = L->nbd_get_block_size(h, LIBNBD_SIZE_PREFERRED);
     if (size < 0) {
         snprintf(err, errlen, "disk %s (%s): no size from the storage daemon: %s", path, format,
-                 nbd_get_error());
+                 L->nbd_get_error());
         goto fail;
     }
-    n->can_flush = nbd_can_flush(h) == 1;
+    n->can_flush = L->nbd_can_flush(h) == 1;
     if (!readonly && !n->can_flush) {
         snprintf(err, errlen, "disk %s (%s): the storage daemon's export cannot flush", path, format);
         goto fail;
     }
     n->max_len = max >= 512 && max <= (32 << 20) ? (uint64_t)max : 32 << 20;
-    n->can_trim = !readonly && nbd_can_trim(h) == 1;
-    d->readonly = readonly || nbd_is_read_only(h) == 1;
+    n->can_trim = !readonly && L->nbd_can_trim(h) == 1;
+    d->readonly = readonly || L->nbd_is_read_only(h) == 1;
     d->sectors = (uint64_t)size >> 9;
     d->sector_size = 512;
     d->physical_sector_size = pref >= 4096 && pref <= 65536 && !(pref & (pref - 1)) ? pref : 4096;
@@ -484,7 +489,7 @@ pid_t blk_disk_helper_pid(const struct blk_disk *d)
     return d->nbd && d->nbd->sd ? sd_pid(d->nbd->sd) : 0;
 }
 
-static const struct blk_disk_ops nbd_ops = {
-    .name = "nbd", .ioq_open = nbd_ioq_open, .submit = nbd_submit, .commit = nbd_commit,
-    .poll_fd = nbd_poll_fd, .reap = nbd_reap, .ioq_close = nbd_ioq_close, .close = nbd_close_disk,
+static const struct blk_disk_ops img_ops = {
+    .name = "nbd", .ioq_open = img_ioq_open, .submit = img_submit, .commit = img_commit,
+    .poll_fd = img_poll_fd, .reap = img_reap, .ioq_close = img_ioq_close, .close = img_close_disk,
 };
