@@ -5,7 +5,7 @@
 #   parts/base.cpio.gz            busybox-static + irqbypass, ccp, kvm, kvm-amd, bridge, tun (+ deps)
 #   parts/guest.cpio              /guest/vmlinuz (cloud kernel) + /guest/initrd.gz (uncompressed cpio)
 #   parts/qemu.cpio.gz            the host's Debian qemu-system-x86_64 + libraries + qboot
-#   parts/storage.cpio.gz         the host's Debian qemu-storage-daemon and qemu-img + libraries
+#   parts/storage.cpio.gz         the host's Debian qemu-storage-daemon, qemu-img and libnbd + libraries
 #   parts/xenkvm.cpio.gz          /init, /scenarios, xenkvm, xenkvmd, /xtest (+ libraries)
 #   outer-initrd.cpio.gz          base + guest + xenkvm (concatenated cpio.gz members)
 #   outer-initrd-qemu.cpio.gz     the same + qemu (for scenarios marked "# rig: needs qemu")
@@ -41,6 +41,7 @@ need_host_file /usr/share/qemu/qboot.rom qemu-system-data
 need_host_file /usr/share/seabios/bios-256k.bin seabios
 need_host_cmd qemu-storage-daemon qemu-system-common
 need_host_cmd qemu-img qemu-utils
+need_host_file /usr/lib/x86_64-linux-gnu/libnbd.so.0 libnbd0
 
 # Kernel version: pinned, cached, or the newest with both flavours.
 if [ -n "${RIG_KABI:-}" ]; then
@@ -115,14 +116,20 @@ if [ "$(cat "$RIG_CACHE/parts/qemu.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e 
     log "qemu part rebuilt"
 fi
 
-# --- storage part: Debian's qemu-storage-daemon (xenkvm serves disk images through it)
-# and qemu-img (scenarios make and check images), as installed on the host.
+# --- storage part: Debian's qemu-storage-daemon (xenkvm serves disk images through it),
+# libnbd (xenkvm loads it for them) and qemu-img (scenarios make and check images), as
+# installed on the host.
 qsd_bin=$(command -v qemu-storage-daemon) qimg_bin=$(command -v qemu-img)
-stamp=$(inputs_stamp "$qsd_bin" "$qimg_bin" "$RIG_DIR/lib.sh" "$0")
+nbd_lib=/usr/lib/x86_64-linux-gnu/libnbd.so.0
+# Libraries the xenkvm part carries anyway (libxml2 and ICU for libnbd, libc...) stay out.
+xk_libs=$(ldd "$BUILD/src/cli/xenkvm" 2>/dev/null | awk '/=> \//{print $3} /^\t\/[^ ]+ \(/{print $1}')
+stamp=$(inputs_stamp "$qsd_bin" "$qimg_bin" "$(readlink -f "$nbd_lib")" $xk_libs "$RIG_DIR/lib.sh" "$0")
 if [ "$(cat "$RIG_CACHE/parts/storage.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e "$RIG_CACHE/parts/storage.cpio.gz" ]; then
     stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
     copy_with_libs "$qsd_bin" "$stage" /usr/bin/qemu-storage-daemon
     copy_with_libs "$qimg_bin" "$stage" /usr/bin/qemu-img
+    copy_with_libs "$nbd_lib" "$stage" "$nbd_lib"
+    for l in $xk_libs; do rm -f "$stage$l"; done
     mk_cpio_gz "$stage" "$RIG_CACHE/parts/storage.cpio.gz"
     rm -rf "$stage"; trap - EXIT
     echo "$stamp" > "$RIG_CACHE/parts/storage.stamp"
