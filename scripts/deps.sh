@@ -7,12 +7,13 @@ cd "$(dirname "$0")/.."
 PKGS=(
   gcc make pkg-config meson ninja-build
   libxen-dev liburing-dev zlib1g-dev liblzma-dev libzstd-dev liblz4-dev
-  libjson-c-dev libxml2-dev
+  libjson-c-dev libxml2-dev libnbd-dev
   python3 python3-pytest
   xenstore-utils libxenstore4 python3-pyxs
   clang libclang-rt-14-dev
   binutils dpkg-dev bc fio qemu-system-x86 iproute2
   libwebsockets-dev python3-websocket openssl chromium openssh-server
+  qemu-system-common qemu-utils
 )
 # Node.js and npm for the web page (web/): Debian's, unless the machine has
 # them already (from another source, whose nodejs carries its own npm).
