@@ -9,7 +9,7 @@ static uint8_t shared_info_page[4096] ALIGNED(4096);
 struct shared_info *shared;
 
 struct evtchn_stat evtchn_stat[NR_EVTCHN];
-volatile uint32_t upcall_count[MAX_CPUS];
+volatile uint32_t upcall_count[MAX_CPUS], callback_count[MAX_CPUS];
 static evtchn_handler_t handler_fn[NR_EVTCHN];
 static void *handler_arg[NR_EVTCHN];
 
@@ -65,12 +65,11 @@ void evtchn_clear_pending(evtchn_port_t port)
                        __ATOMIC_SEQ_CST);
 }
 
-static void upcall(struct trap_frame *f)
+/* The 2-level scan every upcall runs: selector words, then their ports. */
+static void upcall_scan(void)
 {
-    (void)f;
     struct percpu *pc = this_cpu();
     struct vcpu_info *vi = pc->vi;
-    upcall_count[pc->id]++;
     do {
         vi->evtchn_upcall_pending = 0;
         xen_ulong_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
@@ -90,7 +89,31 @@ static void upcall(struct trap_frame *f)
             }
         }
     } while (vi->evtchn_upcall_pending);
+}
+
+/* The per-vCPU vector is a LAPIC interrupt: EOI it. */
+static void upcall(struct trap_frame *f)
+{
+    (void)f;
+    upcall_count[this_cpu()->id]++;
+    upcall_scan();
     apic_eoi();
+}
+
+/* The global callback vector comes with no LAPIC involvement: no EOI. */
+static void callback(struct trap_frame *f)
+{
+    (void)f;
+    callback_count[this_cpu()->id]++;
+    upcall_scan();
+}
+
+long events_init_callback(uint8_t vector)
+{
+    set_irq_handler(vector, callback);
+    this_cpu()->vi->evtchn_upcall_mask = 0;
+    return hvm_set_param(HVM_PARAM_CALLBACK_IRQ,
+                         ((uint64_t)HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) | vector);
 }
 
 long events_init_cpu(void)

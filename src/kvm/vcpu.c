@@ -52,6 +52,10 @@ static int vcpu_create(struct vm *vm, int id, char *err, size_t errlen)
         snprintf(err, errlen, "KVM_SET_CPUID2: %s", strerror(errno));
         return -1;
     }
+    if ((rc = vcpu_extint_init(v)) < 0) {
+        snprintf(err, errlen, "vcpu %d LVT0: %s", id, strerror(-rc));
+        return -1;
+    }
     /* Start the guest TSC at the host's: offset zero. KVM treats these writes,
      * made together, as one synchronised TSC for all vCPUs. Under a nested
      * hypervisor that ignores the offset (seen in QEMU's emulated SVM), the
@@ -146,6 +150,13 @@ int vcpu_reset_flat32(struct vcpu *v, uint32_t eip, uint32_t ebx)
     return vcpu_set_regs(v, &r);
 }
 
+static __thread struct vcpu *this_vcpu;   /* set on each vCPU's own thread */
+
+bool vcpu_is_self(const struct vcpu *v)
+{
+    return this_vcpu == v;
+}
+
 void vcpu_kick(struct vcpu *v)
 {
     atomic_store(&v->kicked, true);
@@ -215,6 +226,8 @@ static bool handle_exit(struct vcpu *v)
     }
     case KVM_EXIT_HLT:
         return true;   /* the in-kernel LAPIC normally handles HLT */
+    case KVM_EXIT_IRQ_WINDOW_OPEN:
+        return true;   /* asked for by extint.c, which looks at every exit */
     case KVM_EXIT_SHUTDOWN:
         fatal(v, VCPU_STOP_TRIPLE_FAULT, "triple fault");
         return false;
@@ -249,6 +262,7 @@ void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
     struct vm *vm = v->vm;
+    this_vcpu = v;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, KICK_SIGNAL);
@@ -271,6 +285,8 @@ void *vcpu_thread(void *arg)
                 break;
             continue;
         }
+        if (v->lvt0_borrowed)
+            vcpu_extint_exit(v);
         if (!handle_exit(v))
             break;
     }

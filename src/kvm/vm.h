@@ -57,6 +57,9 @@ struct vcpu {
     pthread_t thread;
     atomic_bool kicked;
     bool sync_regs;       /* run->s.regs holds regs/sregs after each exit */
+    /* extint.c: LVT0 opened for one queued external interrupt, and its value */
+    bool lvt0_borrowed;
+    uint32_t lvt0_saved;
     void *priv;           /* the Xen layer's per-vCPU state */
 };
 
@@ -129,6 +132,17 @@ void vm_pause_point(struct vm *vm);
 /* Injects a fixed, edge-triggered interrupt vector into the vCPU's LAPIC.
  * Returns > 0 if delivered, 0 if the guest's LAPIC refused it, or -errno. */
 int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector);
+
+/* External interrupts (extint.c): a vector delivered outside the LAPIC, with
+ * no EOI, at the guest's next interrupt window. vcpu_extint_init puts LVT0 in
+ * ExtINT mode (at creation); vcpu_queue_extint, on the vCPU's thread, queues
+ * the vector (0, or -EEXIST if one is queued still); vcpu_extint_exit runs
+ * after every exit. */
+int vcpu_extint_init(struct vcpu *v);
+int vcpu_queue_extint(struct vcpu *v, uint8_t vector);
+void vcpu_extint_exit(struct vcpu *v);
+/* True on the thread that runs v. */
+bool vcpu_is_self(const struct vcpu *v);
 
 /* Register state; only the thread that runs the vCPU may call these. */
 int vcpu_get_regs(struct vcpu *v, struct kvm_regs *r);

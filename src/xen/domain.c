@@ -58,11 +58,18 @@ static void cb_rekick(void *opaque, unsigned vcpu)
     domain_retry_upcall(opaque, vcpu);
 }
 
-/* Xen's vLAPIC keeps an upcall in IRR until the guest can take it; KVM's
- * refuses it while the guest's LAPIC is software-disabled (Linux registers its
- * upcall vector before it enables the LAPIC). So an upcall that was not
- * delivered is remembered and raised again on the vCPU's next event or
- * hypercall, until it lands. */
+/* An event for a vCPU whose evtchn_upcall_pending went 0 -> 1. Xen has two
+ * ways to raise it on an HVM vCPU:
+ * - the per-vCPU vector (HVMOP_set_evtchn_upcall_vector): a LAPIC interrupt,
+ *   which the guest EOIs. Xen's vLAPIC keeps it in IRR until the guest can take
+ *   it; KVM's refuses it while the guest's LAPIC is software-disabled (Linux
+ *   registers its vector before it enables the LAPIC), so an upcall that was
+ *   not taken is raised again on the vCPU's next event or hypercall;
+ * - the global callback vector (HVM_PARAM_CALLBACK_IRQ, type vector): no LAPIC
+ *   at all. Xen injects it on every VM entry of a vCPU whose
+ *   evtchn_upcall_pending is set (hvm_vcpu_has_pending_irq), with no EOI. Here
+ *   the vCPU's own thread queues it as an external interrupt before it enters
+ *   the guest (domain_vcpu_entry); the kick brings it out of KVM_RUN (or HLT). */
 void domain_kick_vcpu(struct domain *d, unsigned vcpu)
 {
     struct xvcpu *xv = &d->xv[vcpu];
@@ -72,9 +79,9 @@ void domain_kick_vcpu(struct domain *d, unsigned vcpu)
         if (rc <= 0)
             log_debug("vcpu %u: upcall vector %#x not taken (%d); will retry",
                       vcpu, xv->upcall_vector, rc);
-    } else {
-        atomic_store(&xv->upcall_undelivered, true);
     }
+    if (atomic_load(&d->callback_vector) && !vcpu_is_self(xv->v))
+        vcpu_kick(xv->v);
     uint64_t one = 1;
     if (write(xv->wake_fd, &one, sizeof(one)) < 0) { /* counter full: already awake */ }
 }
@@ -85,6 +92,18 @@ void domain_retry_upcall(struct domain *d, unsigned vcpu)
     if (atomic_load(&xv->upcall_undelivered) && xv->vi &&
         __atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
         domain_kick_vcpu(d, vcpu);
+}
+
+void domain_vcpu_entry(struct domain *d, unsigned vcpu)
+{
+    struct xvcpu *xv = &d->xv[vcpu];
+    domain_retry_upcall(d, vcpu);
+    uint8_t vec = atomic_load(&d->callback_vector);
+    if (vec && xv->vi && __atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST)) {
+        int rc = vcpu_queue_extint(xv->v, vec);
+        if (rc < 0 && rc != -EEXIST)
+            log_warn("vcpu %u: callback vector %#x: %s", vcpu, vec, strerror(-rc));
+    }
 }
 
 static uint8_t *cb_gfn_page(void *opaque, uint64_t gfn)
@@ -280,6 +299,7 @@ static bool xen_before_run(struct vcpu *v)
         domain_shutdown(d, SHUTDOWN_crash);
         return false;
     }
+    domain_vcpu_entry(d, v->id);
     return true;
 }
 

@@ -88,6 +88,7 @@ struct domain {
     uint64_t shinfo_gfn;           /* ~0 while unmapped */
 
     uint64_t params[HVM_NR_PARAMS];
+    _Atomic uint8_t callback_vector; /* HVM_PARAM_CALLBACK_IRQ type vector, 0 = none */
     struct evtchn_domain ev;
     struct gnttab gt;
 
@@ -148,6 +149,10 @@ void domain_kick_vcpu(struct domain *d, unsigned vcpu);
 /* Raises the upcall again if an earlier one was not taken and events are
  * still pending (cheap when there is nothing to do). */
 void domain_retry_upcall(struct domain *d, unsigned vcpu);
+/* On the vCPU's own thread before it enters the guest again (after a kick or
+ * a hypercall): the pending upcall, and the global callback vector while its
+ * evtchn_upcall_pending is set, as Xen injects it on every VM entry. */
+void domain_vcpu_entry(struct domain *d, unsigned vcpu);
 
 /* Epoll registration on the I/O thread: fn(opaque) runs when fd is readable. */
 int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque);

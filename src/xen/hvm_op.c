@@ -34,26 +34,27 @@ static bool guest_may_get(uint32_t index)
     }
 }
 
+/* The global callback: for type vector, Xen injects the vector into any vCPU
+ * whose evtchn_upcall_pending is set, with no LAPIC involved (domain.c). GSI
+ * and PCI INTx callbacks need an emulated IOAPIC or platform device that a PVH
+ * domain does not have: stored, never raised. */
 static long set_callback_irq(struct domain *d, uint64_t value)
 {
     uint64_t type = value >> 56;
+    uint8_t vec = 0;
     if (type == HVM_PARAM_CALLBACK_TYPE_VECTOR) {
-        uint8_t vec = value & 0xff;
+        vec = value & 0xff;
         if (vec < 0x10)
             return -EINVAL;
-        /* One vector for every vCPU, delivered through each one's LAPIC. */
-        for (int i = 0; i < d->vm.nr_vcpus; i++)
-            if (!d->xv[i].upcall_vector) {
-                d->xv[i].upcall_vector = vec;
-                if (__atomic_load_n(&d->xv[i].vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
-                    domain_kick_vcpu(d, i);
-            }
     } else if (value != 0 && type != HVM_PARAM_CALLBACK_TYPE_GSI &&
                type != HVM_PARAM_CALLBACK_TYPE_PCI_INTX) {
         return -EINVAL;
     }
-    /* GSI and PCI INTx callbacks need an emulated IOAPIC/platform device that a
-     * PVH domain does not have: stored, never raised (as on Xen for PVH). */
+    atomic_store(&d->callback_vector, vec);
+    /* As Xen's hvm_set_callback_via: events already pending are raised now. */
+    for (int i = 0; vec && i < d->vm.nr_vcpus; i++)
+        if (__atomic_load_n(&d->xv[i].vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+            domain_kick_vcpu(d, i);
     return 0;
 }
 

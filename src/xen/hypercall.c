@@ -72,7 +72,7 @@ int hypercall_trap(struct vcpu *v)
                   (unsigned long long)h.arg[0], (unsigned long long)h.arg[1],
                   (unsigned long long)h.arg[2], ret);
     }
-    domain_retry_upcall(d, v->id);
+    domain_vcpu_entry(d, v->id);
     r->rax = h.long_mode ? (uint64_t)ret : (uint32_t)ret;
     return vcpu_exit_regs_dirty(v, r);
 }
