@@ -106,6 +106,19 @@ void domain_vcpu_entry(struct domain *d, unsigned vcpu)
     }
 }
 
+/* Xen's evtchn_check_pollers: a vCPU in SCHEDOP_poll looks again at its
+ * ports whenever one becomes pending, masked or not. */
+static void cb_poll_wake(void *opaque, evtchn_port_t port)
+{
+    struct domain *d = opaque;
+    (void)port;
+    for (int i = 0; i < d->vm.nr_vcpus; i++)
+        if (atomic_load(&d->xv[i].polling)) {
+            uint64_t one = 1;
+            if (write(d->xv[i].wake_fd, &one, sizeof(one)) < 0) { /* already awake */ }
+        }
+}
+
 static uint8_t *cb_gfn_page(void *opaque, uint64_t gfn)
 {
     struct domain *d = opaque;
@@ -472,6 +485,8 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     d->ev.vcpu_info = cb_vcpu_info;
     d->ev.kick = cb_kick;
     d->ev.rekick = cb_rekick;
+    d->ev.gfn_page = cb_gfn_page;
+    d->ev.poll_wake = cb_poll_wake;
     d->ev.opaque = d;
     if (gnttab_init(&d->gt, d->domid) < 0) {
         snprintf(err, errlen, "out of memory");
@@ -545,6 +560,7 @@ void domain_destroy(struct domain *d)
         free(w);
     }
     gnttab_fini(&d->gt);
+    evtchn_fini(&d->ev);
     free(d->shinfo_own);
     if (d->dump_fd >= 0)
         close(d->dump_fd);

@@ -56,6 +56,7 @@ struct xvcpu {
     uint64_t timer_deadline;       /* singleshot, system time ns; 0 = none */
     uint64_t periodic_ns;
     int wake_fd;                   /* eventfd: an event for a blocked vCPU */
+    atomic_bool polling;           /* in SCHEDOP_poll: woken by any port becoming pending */
     /* Bring-up (VCPUOP_initialise / VCPUOP_up, or INIT/SIPI): guarded by d->lock,
      * but for up, which the vCPU's own thread also sets (lock-free) when it is
      * seen making a hypercall after a SIPI. */

@@ -60,7 +60,9 @@ static long do_poll(struct hcall *h)
     for (unsigned i = 0; i < sp.nr_ports; i++)
         if (ports[i] >= EVTCHN_NR_PORTS)
             return -EINVAL;
+    atomic_store(&h->xv->polling, true);
     vcpu_block(h->xv, sp.timeout, ports, sp.nr_ports);
+    atomic_store(&h->xv->polling, false);
     return 0;
 }
 
