@@ -1,5 +1,6 @@
 #include "events.h"
 #include "cpu.h"
+#include "fifo.h"
 #include "hypercall.h"
 #include "pvclock.h"
 #include "traps.h"
@@ -45,29 +46,58 @@ static volatile xen_ulong_t *word(volatile xen_ulong_t *arr, evtchn_port_t port)
 
 bool evtchn_test_pending(evtchn_port_t port)
 {
+    if (fifo_active)
+        return fifo_test_pending(port);
     return (*word(shared->evtchn_pending, port) >> (port % BITS_PER_WORD)) & 1;
 }
 
 bool evtchn_test_masked(evtchn_port_t port)
 {
+    if (fifo_active)
+        return fifo_test_masked(port);
     return (*word(shared->evtchn_mask, port) >> (port % BITS_PER_WORD)) & 1;
 }
 
 void evtchn_mask(evtchn_port_t port)
 {
+    if (fifo_active) {
+        fifo_mask(port);
+        return;
+    }
     __atomic_fetch_or(word(shared->evtchn_mask, port), 1UL << (port % BITS_PER_WORD),
                       __ATOMIC_SEQ_CST);
 }
 
 void evtchn_clear_pending(evtchn_port_t port)
 {
+    if (fifo_active) {
+        fifo_clear_pending(port);
+        return;
+    }
     __atomic_fetch_and(word(shared->evtchn_pending, port), ~(1UL << (port % BITS_PER_WORD)),
                        __ATOMIC_SEQ_CST);
 }
 
-/* The 2-level scan every upcall runs: selector words, then their ports. */
+static void dispatch(evtchn_port_t port)
+{
+    evtchn_stat[port].cpu = (int)this_cpu()->id;
+    evtchn_stat[port].hits++;
+    if (handler_fn[port])
+        handler_fn[port](port, handler_arg[port]);
+}
+
+/* The scan every upcall runs: FIFO queues, or the 2-level selector words,
+ * then their ports. */
 static void upcall_scan(void)
 {
+    if (fifo_active) {
+        struct vcpu_info *vi = this_cpu()->vi;
+        do {
+            vi->evtchn_upcall_pending = 0;
+            fifo_scan(dispatch);
+        } while (vi->evtchn_upcall_pending);
+        return;
+    }
     struct percpu *pc = this_cpu();
     struct vcpu_info *vi = pc->vi;
     do {
@@ -82,10 +112,7 @@ static void upcall_scan(void)
                 bits &= bits - 1;
                 evtchn_port_t port = w * BITS_PER_WORD + b;
                 evtchn_clear_pending(port);
-                evtchn_stat[port].cpu = (int)pc->id;
-                evtchn_stat[port].hits++;
-                if (handler_fn[port])
-                    handler_fn[port](port, handler_arg[port]);
+                dispatch(port);
             }
         }
     } while (vi->evtchn_upcall_pending);
@@ -140,6 +167,8 @@ long evtchn_close(evtchn_port_t port)
 
 long evtchn_unmask(evtchn_port_t port)
 {
+    if (fifo_active)
+        return fifo_unmask(port);
     struct evtchn_unmask u = { .port = port };
     return HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &u);
 }

@@ -18,7 +18,7 @@ static const struct {
 #define PROGRAM(n) { #n, prog_##n, false }
     PROGRAM(hello),    PROGRAM(version), PROGRAM(evtchn),   PROGRAM(timer), PROGRAM(grant),
     PROGRAM(shutdown), PROGRAM(hostile), PROGRAM(vmcall),   PROGRAM(smp),   PROGRAM(bench),
-    PROGRAM(xenstore), PROGRAM(idle),    PROGRAM(net),
+    PROGRAM(xenstore), PROGRAM(idle),    PROGRAM(net),      PROGRAM(fifo),
     { "callback", prog_callback, true },
 #undef PROGRAM
 };

@@ -23,3 +23,4 @@ void prog_xenstore(int argc, char **argv);
 void prog_idle(int argc, char **argv);
 void prog_net(int argc, char **argv);
 void prog_callback(int argc, char **argv);
+void prog_fifo(int argc, char **argv);
