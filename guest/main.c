@@ -20,6 +20,7 @@ static const struct {
     PROGRAM(shutdown), PROGRAM(hostile), PROGRAM(vmcall),   PROGRAM(smp),   PROGRAM(bench),
     PROGRAM(xenstore), PROGRAM(idle),    PROGRAM(net),      PROGRAM(fifo),
     { "callback", prog_callback, true },
+    { "xsave", prog_xsave_dbg, false },
 #undef PROGRAM
 };
 
