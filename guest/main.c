@@ -18,9 +18,8 @@ static const struct {
 #define PROGRAM(n) { #n, prog_##n, false }
     PROGRAM(hello),    PROGRAM(version), PROGRAM(evtchn),   PROGRAM(timer), PROGRAM(grant),
     PROGRAM(shutdown), PROGRAM(hostile), PROGRAM(vmcall),   PROGRAM(smp),   PROGRAM(bench),
-    PROGRAM(xenstore), PROGRAM(idle),    PROGRAM(net),      PROGRAM(fifo),
+    PROGRAM(xenstore), PROGRAM(idle),    PROGRAM(net),      PROGRAM(fifo),  PROGRAM(balloon),
     { "callback", prog_callback, true },
-    { "xsave", prog_xsave_dbg, false },
 #undef PROGRAM
 };
 

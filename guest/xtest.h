@@ -24,4 +24,4 @@ void prog_idle(int argc, char **argv);
 void prog_net(int argc, char **argv);
 void prog_callback(int argc, char **argv);
 void prog_fifo(int argc, char **argv);
-void prog_xsave_dbg(int argc, char **argv);
+void prog_balloon(int argc, char **argv);

@@ -152,7 +152,8 @@ static void top_table(struct sample *prev, struct sample *cur, const struct host
         long long id = jl_int(d, "domid", 0), ns = jl_int(d, "cpu_time_ns", 0);
         long long before = cpu_before(prev, id);
         double pct = before >= 0 && dt > 0 ? (ns - before) / 1e9 / dt * 100 : 0;
-        unsigned long long mem = jl_int(d, "target_kib", 0), max = jl_int(d, "maxmem_kib", 0);
+        unsigned long long mem = jl_int(d, "mem_kib", jl_int(d, "target_kib", 0));
+        unsigned long long max = jl_int(d, "maxmem_kib", 0);
         /* The domain process's counters; a domain without a process (shut
          * down) shows its config's device counts. */
         struct json_object *dv = NULL;

@@ -29,6 +29,9 @@ struct mem_region {
     uint8_t *host;
     uint32_t slot;
     bool ram;            /* part of the guest's RAM (vs. a special page) */
+    /* RAM: one bit per frame, set while the frame is released (ballooned
+     * out, ram_frames.c); NULL: every frame present. */
+    uint64_t *absent;
 };
 
 /* Exit handlers (set by the layer above). Return 0 to resume the vCPU. */
@@ -66,6 +69,7 @@ struct vcpu {
 struct vm {
     int kvm_fd, vm_fd, mem_fd;
     uint64_t ram_size;        /* bytes of RAM */
+    atomic_uint_fast64_t ram_absent;  /* RAM frames released (ram_frames.c) */
     uint64_t mem_fd_size;     /* bytes allocated in the memfd so far */
     uint32_t tsc_khz;
     int nr_vcpus;
@@ -106,9 +110,30 @@ uint8_t *vm_map_extra(struct vm *vm, uint64_t gpa, uint64_t size);
 void vm_unmap_extra(struct vm *vm, uint64_t gpa);
 
 /* Host pointer for guest-physical [gpa, gpa+len) if it lies wholly in one
- * region, else NULL. The one gate through which guest addresses become host ones. */
+ * region and, in RAM, on frames that are present, else NULL. The one gate
+ * through which guest addresses become host ones. */
 uint8_t *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+/* gpa lies in a RAM region (present or released). */
 bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa);
+
+/* RAM frames (ram_frames.c): which guest frames have memory behind them. A
+ * released frame's memory goes back to the host (its page is punched out of
+ * the memfd) and vm_gpa refuses it until it is restored, reading zeros. The
+ * guest itself still reaches the slot: it reads zeros there and a write
+ * brings a page back that stays uncounted. Thread-safe. */
+/* 0, -ENOENT if already released, -EINVAL if gfn is no RAM frame. */
+int vm_ram_release(struct vm *vm, uint64_t gfn);
+/* 0, -EEXIST if present, -EINVAL if gfn is no RAM frame. */
+int vm_ram_restore(struct vm *vm, uint64_t gfn);
+/* 1 if gfn is a present RAM frame, 0 if released, -EINVAL if no RAM frame. */
+int vm_ram_present(struct vm *vm, uint64_t gfn);
+/* RAM frames present now. */
+uint64_t vm_ram_present_pages(struct vm *vm);
+/* Internal to vm.c and ram_frames.c: the region holding gpa (a copy); every
+ * frame of [gpa, gpa+len) in r present; a region's bitmap. */
+bool vm_region_of(struct vm *vm, uint64_t gpa, struct mem_region *r);
+bool vm_frames_present(const struct mem_region *r, uint64_t gpa, uint64_t len);
+uint64_t *vm_frames_alloc(uint64_t size);
 
 /* CPUID: the host-supported set with the hypervisor leaves removed; the layer
  * above adds its own leaves with vm_cpuid_set before the vCPUs start. */

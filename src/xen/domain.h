@@ -89,6 +89,7 @@ struct domain {
     uint64_t shinfo_gfn;           /* ~0 while unmapped */
 
     uint64_t params[HVM_NR_PARAMS];
+    uint64_t unmapped_pages;       /* increase_reservation's pages (no gfn), under lock */
     _Atomic uint8_t callback_vector; /* HVM_PARAM_CALLBACK_IRQ type vector, 0 = none */
     struct evtchn_domain ev;
     struct gnttab gt;

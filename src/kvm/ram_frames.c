@@ -1,0 +1,83 @@
+/* Which guest RAM frames have memory behind them: a bitmap per RAM region of
+ * frames released by the layer above (ballooning). Releasing punches the page
+ * out of the memfd, so the host gets the memory back; vm_gpa refuses released
+ * frames, so no hypercall or backend reads or writes them. The guest's own
+ * accesses still reach the KVM slot (one slot per hole would run out of
+ * slots): they read zeros, and a write brings back a page nobody counts. */
+#include "kvm/vm.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define BITS 64
+
+static bool ram_frame(struct vm *vm, uint64_t gfn, struct mem_region *r, uint64_t *idx)
+{
+    if (gfn >= (1ull << 52) || !vm_region_of(vm, gfn << PAGE_SHIFT, r) || !r->ram || !r->absent)
+        return false;
+    *idx = ((gfn << PAGE_SHIFT) - r->gpa) >> PAGE_SHIFT;
+    return true;
+}
+
+int vm_ram_release(struct vm *vm, uint64_t gfn)
+{
+    struct mem_region r;
+    uint64_t i;
+    if (!ram_frame(vm, gfn, &r, &i))
+        return -EINVAL;
+    uint64_t m = 1ull << (i % BITS);
+    if (__atomic_fetch_or(&r.absent[i / BITS], m, __ATOMIC_SEQ_CST) & m)
+        return -ENOENT;
+    atomic_fetch_add(&vm->ram_absent, 1);
+    /* Not fatal if it fails (a test's anonymous memory): the frame is gone
+     * for the guest either way. */
+    madvise(r.host + (i << PAGE_SHIFT), PAGE_SIZE, MADV_REMOVE);
+    return 0;
+}
+
+int vm_ram_restore(struct vm *vm, uint64_t gfn)
+{
+    struct mem_region r;
+    uint64_t i;
+    if (!ram_frame(vm, gfn, &r, &i))
+        return -EINVAL;
+    uint64_t m = 1ull << (i % BITS);
+    if (!(__atomic_fetch_and(&r.absent[i / BITS], ~m, __ATOMIC_SEQ_CST) & m))
+        return -EEXIST;
+    /* Whatever the guest wrote into the hole meanwhile goes: a populated
+     * frame starts as zeros. */
+    madvise(r.host + (i << PAGE_SHIFT), PAGE_SIZE, MADV_REMOVE);
+    atomic_fetch_sub(&vm->ram_absent, 1);
+    return 0;
+}
+
+int vm_ram_present(struct vm *vm, uint64_t gfn)
+{
+    struct mem_region r;
+    uint64_t i;
+    if (!ram_frame(vm, gfn, &r, &i))
+        return -EINVAL;
+    return !(__atomic_load_n(&r.absent[i / BITS], __ATOMIC_SEQ_CST) & (1ull << (i % BITS)));
+}
+
+uint64_t vm_ram_present_pages(struct vm *vm)
+{
+    return (vm->ram_size >> PAGE_SHIFT) - atomic_load(&vm->ram_absent);
+}
+
+bool vm_frames_present(const struct mem_region *r, uint64_t gpa, uint64_t len)
+{
+    if (!r->ram || !r->absent || !len)
+        return true;
+    uint64_t first = (gpa - r->gpa) >> PAGE_SHIFT, last = (gpa - r->gpa + len - 1) >> PAGE_SHIFT;
+    for (uint64_t i = first; i <= last; i++)
+        if (__atomic_load_n(&r->absent[i / BITS], __ATOMIC_RELAXED) & (1ull << (i % BITS)))
+            return false;
+    return true;
+}
+
+uint64_t *vm_frames_alloc(uint64_t size)
+{
+    uint64_t frames = size >> PAGE_SHIFT;
+    return calloc((frames + BITS - 1) / BITS, sizeof(uint64_t));
+}
