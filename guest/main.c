@@ -19,6 +19,7 @@ static const struct {
     PROGRAM(hello),    PROGRAM(version), PROGRAM(evtchn),   PROGRAM(timer), PROGRAM(grant),
     PROGRAM(shutdown), PROGRAM(hostile), PROGRAM(vmcall),   PROGRAM(smp),   PROGRAM(bench),
     PROGRAM(xenstore), PROGRAM(idle),    PROGRAM(net),      PROGRAM(fifo),  PROGRAM(balloon),
+    PROGRAM(watchdog), PROGRAM(tlb),
     { "callback", prog_callback, true },
 #undef PROGRAM
 };

@@ -25,3 +25,5 @@ void prog_net(int argc, char **argv);
 void prog_callback(int argc, char **argv);
 void prog_fifo(int argc, char **argv);
 void prog_balloon(int argc, char **argv);
+void prog_watchdog(int argc, char **argv);
+void prog_tlb(int argc, char **argv);

@@ -97,6 +97,15 @@ PROGRAMS = {
                     "nothing changed by the bad calls", "current_reservation of dom 0 -> -EPERM",
                     "decrease from start extent 2 of 4: returns 4, 2 frames out",
                     "increase_reservation up to the maximum: 4 of 8, counted"]),
+    "watchdog": (1, ["ping of watchdog 1 before any exists -> -EINVAL",
+                     "watchdog id 3 (only 2 exist) -> -EINVAL", "two watchdogs created: ids 1 and 2",
+                     "a third -> -ENOSPC", "pinged watchdogs do not fire (1.5 s with 1 s timeouts)",
+                     "destroy watchdog 2 (timeout 0)", "ping of the destroyed watchdog -> -EINVAL",
+                     "its slot is free again",
+                     "destroyed watchdogs do not fire (1.5 s after their 1 s timeout)"]),
+    "tlb": (2, ["HVMOP_flush_tlbs with a non-NULL argument -> -EINVAL", "HVMOP_flush_tlbs",
+                "vCPU 1 reads it too", "vCPU 0 sees the new page after the flush",
+                "vCPU 1 sees the new page after the flush", "every vCPU follows a second remap"]),
     "smp": (2, ["vCPU 1 runs our code", "IPI from vCPU 0 handled on vCPU 1",
                 "IPI from vCPU 1 handled on vCPU 0",
                 "event on a port bound to vCPU 1 lands there"]),
@@ -202,6 +211,14 @@ def test_shutdown_reason(need_kvm, reason):
     r = run_guest(f"shutdown {reason}")
     assert f"shutting down: {reason}" in r.stdout.splitlines(), describe(r)
     assert r.returncode == EXIT[reason], describe(r)
+
+
+def test_watchdog_expiry_shuts_down(need_kvm):
+    """An unpinged 1 s SCHEDOP_watchdog ends the domain with SHUTDOWN_watchdog."""
+    r = run_guest("watchdog expire")
+    assert "ok SCHEDOP_watchdog create, 1 s" in r.stdout.splitlines(), describe(r)
+    assert "Watchdog timer 1 fired" in r.stderr, describe(r)
+    assert r.returncode == EXIT["watchdog"], describe(r)
 
 
 @pytest.mark.parametrize("reason", ["reboot", "crash"])

@@ -285,14 +285,18 @@ def test_shutdown_and_reboot(ts, need_kvm):
     ("shutdown crash", "on_crash", "restart", "restarted"),
     ("shutdown crash", "on_crash", "rename-restart", "renamed"),
     ("shutdown poweroff", "on_poweroff", "destroy", "gone"),
+    ("watchdog expire", "on_watchdog", "preserve", "preserved"),
 ])
 def test_on_actions(ts, need_kvm, program, key, action, expect):
     ts.create("a1", program, **{key: action})
     first = ts.domains().get("a1", (None,))[0]
     if expect == "preserved":
-        assert wait_for(lambda: ts.domains().get("a1", (0, ""))[1] == "---sc-", 15)
+        # xl's state letter and reason code: crash c / 3, watchdog w / 4.
+        letter, code = ("w", 4) if key == "on_watchdog" else ("c", 3)
+        assert wait_for(lambda: ts.domains().get("a1", (0, ""))[1] == f"---s{letter}-", 15)
         rows = [l for l in ts.xk("list", "-v").stdout.splitlines() if l.startswith("a1 ")]
-        assert len(rows) == 1 and re.search(r"---sc- +\d+\.\d [-0-9a-f]{36} +3 +-$", rows[0]), rows
+        assert len(rows) == 1 and re.search(rf"---s{letter}- +\d+\.\d [-0-9a-f]{{36}} +{code} +-$",
+                                            rows[0]), rows
         ts.xk("destroy", "a1")
         assert "a1" not in ts.domains()
     elif expect == "gone":

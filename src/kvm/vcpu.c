@@ -126,6 +126,22 @@ int vcpu_exit_regs_dirty(struct vcpu *v, struct kvm_regs *r)
     return vcpu_set_regs(v, r);
 }
 
+/* KVM has no ioctl for it; a change of CR4 through KVM_SET_SREGS resets the
+ * vCPU's MMU context, and loading the new root flushes its TLB (KVM asks for
+ * a guest TLB flush there too). Toggling CR4.PGE and back leaves the guest's
+ * state as it was. */
+int vcpu_flush_tlb(struct vcpu *v)
+{
+    struct kvm_sregs s;
+    if (vcpu_get_sregs(v, &s) < 0)
+        return -errno;
+    s.cr4 ^= 1u << 7;     /* PGE */
+    if (vcpu_set_sregs(v, &s) < 0)
+        return -errno;
+    s.cr4 ^= 1u << 7;
+    return vcpu_set_sregs(v, &s) < 0 ? -errno : 0;
+}
+
 int vcpu_reset_flat32(struct vcpu *v, uint32_t eip, uint32_t ebx)
 {
     struct kvm_sregs s;
@@ -272,7 +288,10 @@ void *vcpu_thread(void *arg)
     if (v->id == 0 && vm->report_first_exit)
         report_first_exit(vm);
     while (!atomic_load(&vm->stopping)) {
-        if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+        atomic_store(&v->in_run, true);
+        int rc = ioctl(v->fd, KVM_RUN, 0);
+        atomic_store(&v->in_run, false);
+        if (rc < 0) {
             if (errno != EINTR && errno != EAGAIN) {
                 fatal(v, VCPU_STOP_ERROR, "KVM_RUN: %s", strerror(errno));
                 break;

@@ -59,6 +59,7 @@ struct vcpu {
     size_t run_size;
     pthread_t thread;
     atomic_bool kicked;
+    atomic_bool in_run;   /* inside KVM_RUN (running guest code or halted there) */
     bool sync_regs;       /* run->s.regs holds regs/sregs after each exit */
     /* extint.c: LVT0 opened for one queued external interrupt, and its value */
     bool lvt0_borrowed;
@@ -180,6 +181,9 @@ int vcpu_set_sregs(struct vcpu *v, const struct kvm_sregs *s);
 struct kvm_regs *vcpu_exit_regs(struct vcpu *v, struct kvm_regs *buf);
 const struct kvm_sregs *vcpu_exit_sregs(struct vcpu *v, struct kvm_sregs *buf);
 int vcpu_exit_regs_dirty(struct vcpu *v, struct kvm_regs *r);
+/* Flushes the vCPU's guest TLB (every linear translation, global ones too):
+ * on its own thread, out of KVM_RUN. */
+int vcpu_flush_tlb(struct vcpu *v);
 /* Puts the vCPU in flat 32-bit protected mode, paging off, at eip with ebx set
  * (the PVH entry state). */
 int vcpu_reset_flat32(struct vcpu *v, uint32_t eip, uint32_t ebx);

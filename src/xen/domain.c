@@ -301,6 +301,8 @@ static bool xen_before_run(struct vcpu *v)
     struct xvcpu *xv = &d->xv[v->id];
     if (atomic_exchange(&xv->dump, false))
         dump_vcpu(v);
+    if (atomic_exchange(&xv->flush_tlb, false) && vcpu_flush_tlb(v) < 0)
+        log_warn("vcpu %d: TLB flush: %s", v->id, strerror(errno));
     pthread_mutex_lock(&d->lock);
     bool reset = xv->reset_pending;
     xv->reset_pending = false;
@@ -425,6 +427,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     /* d arrives zeroed (see domain.h): not clearing its 300+ KiB again keeps
      * untouched pages unfaulted, which is a visible share of start-up here. */
     d->epfd = d->stop_fd = -1;
+    d->watchdog_fd[0] = d->watchdog_fd[1] = -1;
     d->domid = cfg->domid;
     snprintf(d->name, sizeof(d->name), "%s", cfg->name ? cfg->name : "xenkvm");
     d->shutdown_reason = -1;
@@ -496,6 +499,10 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     d->gt.opaque = d;
     d->dump_fd = -1;
     start_debug_dump(d);
+    if (domain_watchdog_init(d) < 0) {
+        snprintf(err, errlen, "watchdog timers: %s", strerror(errno));
+        return -1;
+    }
     d->special = vm_map_extra(&d->vm, SPECIAL_PAGES_BASE, SPECIAL_NR_PAGES * PAGE_SIZE);
     if (!d->special) {
         snprintf(err, errlen, "cannot map the special pages at %#llx", SPECIAL_PAGES_BASE);
@@ -564,6 +571,9 @@ void domain_destroy(struct domain *d)
     free(d->shinfo_own);
     if (d->dump_fd >= 0)
         close(d->dump_fd);
+    for (int i = 0; i < 2; i++)
+        if (d->watchdog_fd[i] >= 0)
+            close(d->watchdog_fd[i]);
     if (d->epfd >= 0)
         close(d->epfd);
     if (d->stop_fd >= 0)

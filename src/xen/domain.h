@@ -52,6 +52,7 @@ struct xvcpu {
     uint8_t upcall_vector;         /* HVMOP_set_evtchn_upcall_vector, 0 = none */
     atomic_bool upcall_undelivered;/* the last upcall was not taken: raise it again */
     atomic_bool dump;              /* debug: log this vCPU's state at the next kick */
+    atomic_bool flush_tlb;         /* HVMOP_flush_tlbs: flush before entering the guest */
     int timer_fd, periodic_fd;     /* singleshot and periodic VIRQ_TIMER */
     uint64_t timer_deadline;       /* singleshot, system time ns; 0 = none */
     uint64_t periodic_ns;
@@ -102,6 +103,10 @@ struct domain {
     struct timespec wall0;         /* wall clock at system time 0 */
     uint32_t tsc_mul; int8_t tsc_shift;
 
+    /* SCHEDOP_watchdog: Xen's two per-domain timers (timerfds), under lock */
+    int watchdog_fd[2];
+    bool watchdog_used[2];
+
     /* shutdown */
     int shutdown_reason;           /* SHUTDOWN_*, or -1 while running */
     uint32_t shutdown_code;        /* SCHEDOP_shutdown_code, or ~0 */
@@ -144,6 +149,9 @@ void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv);
 void domain_time_init(struct domain *d);
 void domain_update_wallclock(struct domain *d);
 int vcpu_timers_init(struct xvcpu *xv);
+/* SCHEDOP_watchdog's timers (sched_op.c): set up with the domain. */
+int domain_watchdog_init(struct domain *d);
+long domain_watchdog(struct domain *d, uint32_t id, uint32_t timeout_s);
 int vcpu_set_periodic(struct xvcpu *xv, uint64_t period_ns);
 
 /* Event delivery plumbing used by evtchn.c's callbacks. */

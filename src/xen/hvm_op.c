@@ -1,6 +1,7 @@
 /* __HYPERVISOR_hvm_op: HVM parameters and the event upcall vector. */
 #include "xen/domain.h"
 #include <errno.h>
+#include <sched.h>
 #include <xen/hvm/hvm_op.h>
 
 /* Parameters a guest may set on itself (the rest belong to the toolstack). */
@@ -104,6 +105,29 @@ static long set_upcall_vector(struct hcall *h)
     return 0;
 }
 
+/* HVMOP_flush_tlbs (Xen's hvmop_flush_tlb_all): every vCPU's TLB is flushed
+ * before any of them runs guest code again. Xen pauses the others, flushes,
+ * unpauses; here each other vCPU is kicked out of KVM_RUN and flushes on its
+ * own thread before it re-enters (domain.c), and the caller waits until none
+ * is still inside KVM_RUN from before. */
+static long flush_tlbs(struct hcall *h)
+{
+    struct domain *d = h->d;
+    if (h->arg[1])
+        return -EINVAL;    /* the argument must be NULL */
+    for (int i = 0; i < d->vm.nr_vcpus; i++)
+        if (&d->xv[i] != h->xv) {
+            atomic_store(&d->xv[i].flush_tlb, true);
+            vcpu_kick(d->xv[i].v);
+        }
+    int rc = vcpu_flush_tlb(h->xv->v);
+    for (int i = 0; i < d->vm.nr_vcpus; i++)
+        while (&d->xv[i] != h->xv && atomic_load(&d->xv[i].flush_tlb) &&
+               atomic_load(&d->xv[i].v->in_run) && !atomic_load(&d->vm.stopping))
+            sched_yield();
+    return rc < 0 ? -EFAULT : 0;
+}
+
 long do_hvm_op(struct hcall *h)
 {
     switch (h->arg[0]) {
@@ -113,6 +137,8 @@ long do_hvm_op(struct hcall *h)
         return param(h, false);
     case HVMOP_set_evtchn_upcall_vector:
         return set_upcall_vector(h);
+    case HVMOP_flush_tlbs:
+        return flush_tlbs(h);
     case HVMOP_pagetable_dying:
         return 0;   /* a hint for shadow paging; nothing to do under EPT/NPT */
     case HVMOP_get_time: {

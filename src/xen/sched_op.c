@@ -1,6 +1,8 @@
-/* __HYPERVISOR_sched_op: yield, block, poll, shutdown. */
+/* __HYPERVISOR_sched_op: yield, block, poll, shutdown, watchdog. */
 #include "xen/domain.h"
+#include "common/log.h"
 #include <errno.h>
+#include <sys/timerfd.h>
 #include <poll.h>
 #include <sched.h>
 #include <unistd.h>
@@ -66,6 +68,70 @@ static long do_poll(struct hcall *h)
     return 0;
 }
 
+/* ---- SCHEDOP_watchdog, as Xen's common/sched/core.c domain_watchdog ---- */
+
+#define NR_WATCHDOGS 2     /* Xen's NR_DOMAIN_WATCHDOG_TIMERS */
+
+static void watchdog_fired(struct domain *d, int i)
+{
+    uint64_t n;
+    if (read(d->watchdog_fd[i], &n, sizeof(n)) != sizeof(n))
+        return;
+    log_warn("Watchdog timer %d fired for domain %u", i + 1, d->domid);
+    domain_shutdown(d, SHUTDOWN_watchdog);
+}
+
+static void watchdog0_fired(void *opaque) { watchdog_fired(opaque, 0); }
+static void watchdog1_fired(void *opaque) { watchdog_fired(opaque, 1); }
+
+int domain_watchdog_init(struct domain *d)
+{
+    void (*fired[NR_WATCHDOGS])(void *) = { watchdog0_fired, watchdog1_fired };
+    for (int i = 0; i < NR_WATCHDOGS; i++) {
+        d->watchdog_fd[i] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (d->watchdog_fd[i] < 0 || domain_watch_fd(d, d->watchdog_fd[i], fired[i], d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void watchdog_arm(struct domain *d, int i, uint32_t seconds)
+{
+    /* Xen sets the timer to now + timeout: 0 s fires at once (0 would disarm a timerfd). */
+    struct itimerspec its = { .it_value = { seconds, seconds ? 0 : 1 } };
+    timerfd_settime(d->watchdog_fd[i], 0, &its, NULL);
+}
+
+long domain_watchdog(struct domain *d, uint32_t id, uint32_t timeout)
+{
+    if (id > NR_WATCHDOGS)
+        return -EINVAL;
+    long rc = 0;
+    pthread_mutex_lock(&d->lock);
+    if (id == 0) {
+        /* A new timer: its id (1-based), or -ENOSPC when both are in use. */
+        rc = -ENOSPC;
+        for (int i = 0; i < NR_WATCHDOGS; i++)
+            if (!d->watchdog_used[i]) {
+                d->watchdog_used[i] = true;
+                watchdog_arm(d, i, timeout);
+                rc = i + 1;
+                break;
+            }
+    } else if (!d->watchdog_used[id - 1]) {
+        rc = -EINVAL;
+    } else if (timeout == 0) {
+        /* Destroy it. */
+        struct itimerspec off = { 0 };
+        timerfd_settime(d->watchdog_fd[id - 1], 0, &off, NULL);
+        d->watchdog_used[id - 1] = false;
+    } else {
+        watchdog_arm(d, id - 1, timeout);     /* a ping */
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
 long do_sched_op(struct hcall *h)
 {
     struct domain *d = h->d;
@@ -105,6 +171,12 @@ long do_sched_op(struct hcall *h)
     }
     case SCHEDOP_pin_override:
         return -EPERM;    /* the control domain's only */
+    case SCHEDOP_watchdog: {
+        struct sched_watchdog w;
+        if (guest_copy_from(&h->va, &w, h->arg[1], sizeof(w)))
+            return -EFAULT;
+        return domain_watchdog(d, w.id, w.timeout);
+    }
     default:
         return -ENOSYS;
     }
