@@ -1,7 +1,7 @@
 # rig: Linux's xen-blkfront against xenkvm's blkback, two boots on the same images.
 # Boot 1 (guest.scenario=blk; three disks):
 #   linux-blk          xvdc (raw): a pattern written at 1 MiB with fsync is read back in
-#                      the guest and found in the image file
+#                      the guest and found in the image file (on FIFO event channels)
 #   linux-blk-ro       xvdb is read-only in the guest, its write refused, the file untouched
 #   (then)             xvda: mkfs.ext4 (Debian's e2fsprogs), 4 MiB of random data in a
 #                      file, `sync`, `reboot -n -f` (no further sync) -> xenkvm exits 3
@@ -27,10 +27,12 @@ rc1=$RIG_RC ms1=$RIG_ELAPSED_MS
 log=/tmp/linux-blk.log
 yes xenkvm-blk-pattern | head -c 65536 > /tmp/pat
 dd if=/tmp/raw.img of=/tmp/back bs=4096 skip=256 count=16 2>/dev/null
-if grep -q GUEST-BLK-READBACK-OK "$log" && cmp -s /tmp/pat /tmp/back; then
-    rig_result linux-blk PASS "blkfront wrote, flushed and read back; the data is in the file"
+abi=$(grep -m1 GUEST-EVTCHN "$log" | cut -d' ' -f2-)
+if grep -q GUEST-BLK-READBACK-OK "$log" && cmp -s /tmp/pat /tmp/back &&
+   [ "$abi" = "Using FIFO-based ABI" ]; then
+    rig_result linux-blk PASS "blkfront wrote, flushed and read back; the data is in the file; events: $abi"
 else
-    rig_result linux-blk FAIL "xenkvm exit $rc1; $(grep 'GUEST-BLK' "$log" | tr '\n' ' '); last: $(last "$log")"
+    rig_result linux-blk FAIL "xenkvm exit $rc1; events '$abi'; $(grep 'GUEST-BLK' "$log" | tr '\n' ' '); last: $(last "$log")"
 fi
 if grep -q "GUEST-BLK-RO 1" "$log" && grep -q GUEST-BLK-RO-WRITE-REFUSED "$log" &&
    [ "$(tr -d '\000' < /tmp/ro.img | wc -c)" = 0 ]; then
