@@ -174,6 +174,7 @@ struct hcall {
     struct xvcpu *xv;
     struct guest_va va;
     bool long_mode;
+    bool irqs_on;                  /* RFLAGS.IF of the caller */
     uint64_t arg[5];
 };
 long hypercall_dispatch(struct hcall *h, unsigned nr);
@@ -196,4 +197,11 @@ long do_console_io(struct hcall *h);
 uint8_t *domain_xen_page_at(struct domain *d, uint64_t gfn);
 int domain_map_shared_info(struct domain *d, uint64_t gfn);
 int vcpu_set_singleshot(struct xvcpu *xv, uint64_t abs_ns);
-void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const evtchn_port_t *ports, unsigned nports);
+/* What ends a vcpu_block: SCHEDOP_block (poll false) or SCHEDOP_poll on ports. */
+struct vcpu_block_what {
+    bool poll;
+    bool irqs_on;                  /* poll: the guest's RFLAGS.IF at the call */
+    const evtchn_port_t *ports;
+    unsigned nports;
+};
+void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const struct vcpu_block_what *w);

@@ -53,6 +53,7 @@ int hypercall_trap(struct vcpu *v)
     if (!atomic_load_explicit(&h.xv->up, memory_order_relaxed))
         atomic_store(&h.xv->up, true);   /* a vCPU started by SIPI shows up here first */
     h.long_mode = (s->efer & EFER_LMA) && s->cs.l;
+    h.irqs_on = r->rflags & (1u << 9);
     unsigned nr = (uint32_t)r->rax;
     long ret;
     if (s->ss.dpl != 0) {

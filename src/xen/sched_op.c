@@ -10,29 +10,38 @@
 
 #define POLL_MAX_PORTS 128     /* Xen's limit */
 
-static bool events_pending(struct xvcpu *xv, const evtchn_port_t *ports, unsigned n)
+/* SCHEDOP_block: an upcall the guest has not masked. SCHEDOP_poll: one of
+ * its ports pending, or an upcall it can take now (Xen's
+ * local_events_need_delivery: pending and interrupts enabled). */
+static bool wake_condition(struct xvcpu *xv, const struct vcpu_block_what *w)
 {
-    if (n == 0)
-        return __atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) &&
-               !__atomic_load_n(&xv->vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST);
-    for (unsigned i = 0; i < n; i++)
-        if (evtchn_port_pending(&xv->d->ev, ports[i]))
+    bool upcall = __atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
+    if (!w->poll)
+        return upcall && !__atomic_load_n(&xv->vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST);
+    if (upcall && w->irqs_on)
+        return true;
+    for (unsigned i = 0; i < w->nports; i++)
+        if (evtchn_port_pending(&xv->d->ev, w->ports[i]))
             return true;
     return false;
 }
 
-/* Waits on the vCPU's thread until an event is pending (or one of ports is),
- * the deadline (system time ns, 0 = none) passes, or the domain stops. */
-void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const evtchn_port_t *ports, unsigned nports)
+/* Waits on the vCPU's thread until the condition holds, the deadline (system
+ * time ns, 0 = none) passes, or the domain stops. A poll also ends at any
+ * wake-up of the vCPU (an upcall raised for it, any port becoming pending),
+ * as Xen's vcpu_unblock ends it: the guest looks again. */
+void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const struct vcpu_block_what *w)
 {
     struct domain *d = xv->d;
+    uint64_t n;
+    if (read(xv->wake_fd, &n, sizeof(n)) < 0) { /* nothing stale to drop */ }
     for (;;) {
         if (atomic_load(&d->vm.stopping))
             return;
         pthread_mutex_lock(&d->lock);
-        bool pend = events_pending(xv, ports, nports);
+        bool wake = wake_condition(xv, w);
         pthread_mutex_unlock(&d->lock);
-        if (pend)
+        if (wake)
             return;
         int timeout = -1;
         if (deadline_ns) {
@@ -43,8 +52,9 @@ void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const evtchn_port_t *por
         }
         struct pollfd p = { .fd = xv->wake_fd, .events = POLLIN };
         if (poll(&p, 1, timeout) > 0) {
-            uint64_t n;
             if (read(xv->wake_fd, &n, sizeof(n)) < 0) { /* drained */ }
+            if (w->poll)
+                return;
         }
     }
 }
@@ -62,8 +72,10 @@ static long do_poll(struct hcall *h)
     for (unsigned i = 0; i < sp.nr_ports; i++)
         if (ports[i] >= EVTCHN_NR_PORTS)
             return -EINVAL;
+    struct vcpu_block_what w = { .poll = true, .irqs_on = h->irqs_on, .ports = ports,
+                                 .nports = sp.nr_ports };
     atomic_store(&h->xv->polling, true);
-    vcpu_block(h->xv, sp.timeout, ports, sp.nr_ports);
+    vcpu_block(h->xv, sp.timeout, &w);
     atomic_store(&h->xv->polling, false);
     return 0;
 }
@@ -142,7 +154,7 @@ long do_sched_op(struct hcall *h)
     case SCHEDOP_block:
         /* Re-enable event delivery, then sleep until an event is pending. */
         __atomic_store_n(&h->xv->vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
-        vcpu_block(h->xv, 0, NULL, 0);
+        vcpu_block(h->xv, 0, &(struct vcpu_block_what){ .poll = false });
         return 0;
     case SCHEDOP_poll:
         return do_poll(h);
