@@ -11,53 +11,59 @@
 
 #define BITS 64
 
-static bool ram_frame(struct vm *vm, uint64_t gfn, struct mem_region *r, uint64_t *idx)
+/* gfn's word and bit in its RAM region's bitmap, and its page; NULL if gfn
+ * is no RAM frame. */
+static uint64_t *frame_bit(struct vm *vm, uint64_t gfn, uint64_t *mask, uint8_t **page)
 {
-    if (gfn >= (1ull << 52) || !vm_region_of(vm, gfn << PAGE_SHIFT, r) || !r->ram || !r->absent)
-        return false;
-    *idx = ((gfn << PAGE_SHIFT) - r->gpa) >> PAGE_SHIFT;
-    return true;
+    struct mem_region r;
+    if (gfn >= (1ull << 52) || !vm_region_of(vm, gfn << PAGE_SHIFT, &r) || !r.ram || !r.absent)
+        return NULL;
+    uint64_t i = ((gfn << PAGE_SHIFT) - r.gpa) >> PAGE_SHIFT;
+    *mask = 1ull << (i % BITS);
+    *page = r.host + (i << PAGE_SHIFT);
+    return &r.absent[i / BITS];
 }
 
 int vm_ram_release(struct vm *vm, uint64_t gfn)
 {
-    struct mem_region r;
-    uint64_t i;
-    if (!ram_frame(vm, gfn, &r, &i))
+    uint64_t m;
+    uint8_t *page;
+    uint64_t *w = frame_bit(vm, gfn, &m, &page);
+    if (!w)
         return -EINVAL;
-    uint64_t m = 1ull << (i % BITS);
-    if (__atomic_fetch_or(&r.absent[i / BITS], m, __ATOMIC_SEQ_CST) & m)
+    if (__atomic_fetch_or(w, m, __ATOMIC_SEQ_CST) & m)
         return -ENOENT;
     atomic_fetch_add(&vm->ram_absent, 1);
     /* Not fatal if it fails (a test's anonymous memory): the frame is gone
      * for the guest either way. */
-    madvise(r.host + (i << PAGE_SHIFT), PAGE_SIZE, MADV_REMOVE);
+    madvise(page, PAGE_SIZE, MADV_REMOVE);
     return 0;
 }
 
 int vm_ram_restore(struct vm *vm, uint64_t gfn)
 {
-    struct mem_region r;
-    uint64_t i;
-    if (!ram_frame(vm, gfn, &r, &i))
+    uint64_t m;
+    uint8_t *page;
+    uint64_t *w = frame_bit(vm, gfn, &m, &page);
+    if (!w)
         return -EINVAL;
-    uint64_t m = 1ull << (i % BITS);
-    if (!(__atomic_fetch_and(&r.absent[i / BITS], ~m, __ATOMIC_SEQ_CST) & m))
+    if (!(__atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST) & m))
         return -EEXIST;
     /* Whatever the guest wrote into the hole meanwhile goes: a populated
      * frame starts as zeros. */
-    madvise(r.host + (i << PAGE_SHIFT), PAGE_SIZE, MADV_REMOVE);
+    madvise(page, PAGE_SIZE, MADV_REMOVE);
     atomic_fetch_sub(&vm->ram_absent, 1);
     return 0;
 }
 
 int vm_ram_present(struct vm *vm, uint64_t gfn)
 {
-    struct mem_region r;
-    uint64_t i;
-    if (!ram_frame(vm, gfn, &r, &i))
+    uint64_t m;
+    uint8_t *page;
+    uint64_t *w = frame_bit(vm, gfn, &m, &page);
+    if (!w)
         return -EINVAL;
-    return !(__atomic_load_n(&r.absent[i / BITS], __ATOMIC_SEQ_CST) & (1ull << (i % BITS)));
+    return !(__atomic_load_n(w, __ATOMIC_SEQ_CST) & m);
 }
 
 uint64_t vm_ram_present_pages(struct vm *vm)

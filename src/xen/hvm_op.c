@@ -1,7 +1,9 @@
 /* __HYPERVISOR_hvm_op: HVM parameters and the event upcall vector. */
 #include "xen/domain.h"
+#include "common/log.h"
 #include <errno.h>
 #include <sched.h>
+#include <string.h>
 #include <xen/hvm/hvm_op.h>
 
 /* Parameters a guest may set on itself (the rest belong to the toolstack). */
@@ -120,12 +122,13 @@ static long flush_tlbs(struct hcall *h)
             atomic_store(&d->xv[i].flush_tlb, true);
             vcpu_kick(d->xv[i].v);
         }
-    int rc = vcpu_flush_tlb(h->xv->v);
+    if (vcpu_flush_tlb(h->xv->v) < 0)
+        log_err("vcpu %u: TLB flush: %s", h->xv->id, strerror(errno));
     for (int i = 0; i < d->vm.nr_vcpus; i++)
         while (&d->xv[i] != h->xv && atomic_load(&d->xv[i].flush_tlb) &&
                atomic_load(&d->xv[i].v->in_run) && !atomic_load(&d->vm.stopping))
             sched_yield();
-    return rc < 0 ? -EFAULT : 0;
+    return 0;
 }
 
 long do_hvm_op(struct hcall *h)
