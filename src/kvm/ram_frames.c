@@ -1,4 +1,5 @@
-/* Which guest RAM frames have memory behind them: a bitmap per RAM region of
+/* Which guest RAM frames have memory behind them (callers serialise release
+ * and restore of the same frame; readers may run concurrently): a bitmap per RAM region of
  * frames released by the layer above (ballooning). Releasing punches the page
  * out of the memfd, so the host gets the memory back; vm_gpa refuses released
  * frames, so no hypercall or backend reads or writes them. The guest's own
@@ -47,11 +48,13 @@ int vm_ram_restore(struct vm *vm, uint64_t gfn)
     uint64_t *w = frame_bit(vm, gfn, &m, &page);
     if (!w)
         return -EINVAL;
-    if (!(__atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST) & m))
+    if (!(__atomic_load_n(w, __ATOMIC_SEQ_CST) & m))
         return -EEXIST;
     /* Whatever the guest wrote into the hole meanwhile goes: a populated
-     * frame starts as zeros. */
+     * frame starts as zeros, before vm_gpa lets anyone at it. */
     madvise(page, PAGE_SIZE, MADV_REMOVE);
+    if (!(__atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST) & m))
+        return -EEXIST;    /* restored by another caller meanwhile */
     atomic_fetch_sub(&vm->ram_absent, 1);
     return 0;
 }
