@@ -3,7 +3,7 @@
 #                   /sys/hypervisor/type = xen, the UUID read back through xenbus,
 #                   FIFO event channels in use, then poweroff -> xenkvm exit 0
 #   linux-console   a line typed on xenkvm's stdin reaches the guest's hvc0, with
-#                   xen_fifo_events=0: the 2-level event channel ABI
+#                   xen.fifo_events=0: the 2-level event channel ABI
 #   linux-reboot    reboot -> exit 3
 #   linux-panic     a kernel panic -> exit 2 (crash)
 # The guest console and xenkvm's stderr are kept in the rig log ("| ..." lines).
@@ -49,14 +49,14 @@ rm -f /tmp/console-in; mkfifo /tmp/console-in
 (sleep 25; echo "typed-into-hvc0"; sleep 300) > /tmp/console-in &
 feeder=$!
 fifo_base=$base
-base="$base xen_fifo_events=0"
+base="$base xen.fifo_events=0"
 RIG_STDIN=/tmp/console-in boot linux-console echo
 base=$fifo_base
 kill $feeder 2>/dev/null
 abi=$(grep -m1 GUEST-EVTCHN /tmp/linux-console.log | cut -d' ' -f2-)
 if grep -q "GUEST-ECHO typed-into-hvc0" /tmp/linux-console.log && [ "$RIG_RC" = 0 ] &&
    [ "$abi" = "Using 2-level ABI" ]; then
-    rig_result linux-console PASS "the typed line came back from the guest; events: $abi (xen_fifo_events=0)"
+    rig_result linux-console PASS "the typed line came back from the guest; events: $abi (xen.fifo_events=0)"
 else
     rig_result linux-console FAIL "$(why); events '$abi'; last: $(last /tmp/linux-console.log)"
 fi
