@@ -3,7 +3,6 @@
 #include "xen/evtchn.h"
 #include "xen/evtchn_fifo.h"
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <xen/xen.h>
 

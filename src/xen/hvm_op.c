@@ -37,28 +37,22 @@ static bool guest_may_get(uint32_t index)
     }
 }
 
-/* The global callback: for type vector, Xen injects the vector into any vCPU
- * whose evtchn_upcall_pending is set, with no LAPIC involved (domain.c). GSI
- * and PCI INTx callbacks need an emulated IOAPIC or platform device that a PVH
- * domain does not have: stored, never raised. */
-static long set_callback_irq(struct domain *d, uint64_t value)
+/* The global callback (Xen's hvm_set_callback_via, which cannot fail): for
+ * type vector, Xen injects the vector into any vCPU whose
+ * evtchn_upcall_pending is set, with no LAPIC involved (domain.c); an unknown
+ * type means no callback. GSI and PCI INTx callbacks need an emulated IOAPIC
+ * and PIC that a PVH domain does not have: Xen ignores them there (the value is
+ * stored, never raised). Xen's vCPU-0-only rule (hvm_assert_evtchn_irq) is for
+ * those two; the vector reaches every vCPU. (A vector already queued in KVM
+ * when the guest changes it cannot be taken back: it arrives once more.) */
+static void set_callback_irq(struct domain *d, uint64_t value)
 {
-    uint64_t type = value >> 56;
-    uint8_t vec = 0;
-    if (type == HVM_PARAM_CALLBACK_TYPE_VECTOR) {
-        vec = value & 0xff;
-        if (vec < 0x10)
-            return -EINVAL;
-    } else if (value != 0 && type != HVM_PARAM_CALLBACK_TYPE_GSI &&
-               type != HVM_PARAM_CALLBACK_TYPE_PCI_INTX) {
-        return -EINVAL;
-    }
+    uint8_t vec = value >> 56 == HVM_PARAM_CALLBACK_TYPE_VECTOR ? (uint8_t)value : 0;
     atomic_store(&d->callback_vector, vec);
-    /* As Xen's hvm_set_callback_via: events already pending are raised now. */
+    /* As Xen: events already pending are raised now. */
     for (int i = 0; vec && i < d->vm.nr_vcpus; i++)
         if (__atomic_load_n(&d->xv[i].vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
             domain_kick_vcpu(d, i);
-    return 0;
 }
 
 static long param(struct hcall *h, bool set)
@@ -74,14 +68,12 @@ static long param(struct hcall *h, bool set)
     if (set) {
         if (!guest_may_set(p.index))
             return -EPERM;
-        long rc = 0;
         pthread_mutex_lock(&d->lock);
         if (p.index == HVM_PARAM_CALLBACK_IRQ)
-            rc = set_callback_irq(d, p.value);
-        if (!rc)
-            d->params[p.index] = p.value;
+            set_callback_irq(d, p.value);
+        d->params[p.index] = p.value;
         pthread_mutex_unlock(&d->lock);
-        return rc;
+        return 0;
     }
     if (!guest_may_get(p.index))
         return -EPERM;
