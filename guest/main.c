@@ -21,6 +21,7 @@ static const struct {
     PROGRAM(xenstore), PROGRAM(idle),    PROGRAM(net),      PROGRAM(fifo),  PROGRAM(balloon),
     PROGRAM(watchdog), PROGRAM(tlb),
     { "callback", prog_callback, true },
+    { "evbench", prog_evbench, true },
 #undef PROGRAM
 };
 

@@ -221,6 +221,15 @@ def test_shutdown_reason(need_kvm, reason):
     assert r.returncode == EXIT[reason], describe(r)
 
 
+@pytest.mark.parametrize("mode", ["2l", "fifo", "callback"])
+def test_event_bench_runs(need_kvm, mode):
+    """bench/events.sh's program, briefly: every event of 3 x 20 round trips arrives."""
+    r = run_guest(f"evbench {mode} 20")
+    assert "ok every event delivered" in r.stdout.splitlines(), describe(r)
+    assert any(l.startswith(f"bench mode={mode} event_cycles=") for l in r.stdout.splitlines()), describe(r)
+    assert r.returncode == 0, describe(r)
+
+
 def test_watchdog_expiry_shuts_down(need_kvm):
     """An unpinged 1 s SCHEDOP_watchdog ends the domain with SHUTDOWN_watchdog."""
     r = run_guest("watchdog expire")
