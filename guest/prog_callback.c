@@ -58,6 +58,13 @@ static void on_timer(evtchn_port_t port, void *arg)
     timer_hits++;
 }
 
+/* vCPU 1, its LAPIC never enabled: takes events through the callback vector
+ * while it idles in sti;hlt (ap_main's loop). */
+static void ap_work(unsigned id)
+{
+    percpu[id].vi->evtchn_upcall_mask = 0;
+}
+
 static void arm_timer_ms(unsigned ms)
 {
     struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = xen_time_ns() + ms * MS };
@@ -144,6 +151,25 @@ void prog_callback(int argc, char **argv)
             woken += halt_until(&timer_hits, target, 2000 * MS) && xen_time_ns() >= t0 + 10 * MS;
         }
         check(woken == 5, "singleshot timer wakes sti;hlt 5 times", "%u of 5", woken);
+    }
+
+    /* With a second vCPU: an IPI port bound to it, its LAPIC left off. */
+    if (!lapic && HYPERVISOR_vcpu_op(VCPUOP_is_up, 1, NULL) >= 0) {
+        smp_own_delivery = true;
+        evtchn_port_t ipi;
+        long rc1 = smp_start_cpu(1, ap_work);
+        if (!rc1)
+            rc1 = evtchn_bind_ipi(1, &ipi);
+        uint32_t got = 0;
+        for (unsigned i = 0; !rc1 && i < 5; i++) {
+            uint32_t before = evtchn_stat[ipi].hits;
+            evtchn_send(ipi);
+            got += wait_count(&evtchn_stat[ipi].hits, before + 1, 500 * MS) && evtchn_stat[ipi].cpu == 1;
+        }
+        check(!rc1 && got == 5, "vCPU 1 (LAPIC off, in sti;hlt) takes 5 IPIs through the callback",
+              "%s, %u of 5 on vCPU 1", errname(rc1), got);
+        check(callback_count[1] >= 5 && upcall_count[1] == 0, "vCPU 1's upcalls all through the callback",
+              "callback %u, per-vCPU vector %u", callback_count[1], upcall_count[1]);
     }
 
     if (lapic) {

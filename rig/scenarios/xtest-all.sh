@@ -1,11 +1,11 @@
-# rig: every xtest program under xenkvm (smp and tlb with 2 vCPUs). Under this
+# rig: every xtest program under xenkvm (smp, tlb and callback with 2 vCPUs). Under this
 # KVM (hardware-assisted, nested) the global callback vector, FIFO queues,
 # ballooning and TLB flushes meet a real MMU and interrupt path.
 for prog in hello version evtchn timer grant hostile vmcall smp callback callback:lapic fifo \
             balloon watchdog tlb; do
     cmd=$(echo "$prog" | tr ':' ' ')
     vcpus=1
-    case "$prog" in smp|tlb) vcpus=2 ;; esac
+    case "$prog" in smp|tlb|callback) vcpus=2 ;; esac
     rig_run_guest "/tmp/xtest-$prog.log" 120 "" \
         xenkvm run $(rig_xenkvm_v) --no-xenstore --vcpus $vcpus --kernel /xtest --cmdline "$cmd"
     res=$(grep -m1 'RESULT ' "/tmp/xtest-$prog.log")
