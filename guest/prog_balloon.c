@@ -60,21 +60,41 @@ void prog_balloon(int argc, char **argv)
      * xenkvm keeps the frame mapped: zeros, see docs/hypercalls.md). */
     check(*w == 0, "a handed-back frame reads zeros", "0x%x", *w);
 
+    /* Linux puts its grant frames on ballooned gfns: the frame is placed
+     * there (and read through it), and does not count as the guest's memory. */
+    struct xen_add_to_physmap xatp = { .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table,
+                                       .idx = 0, .gpfn = p[2] };
+    rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
+    const grant_entry_v1_t *ge = (const grant_entry_v1_t *)(uintptr_t)(p[2] << 12);
+    uint64_t store_pfn = 0;
+    hvm_get_param(HVM_PARAM_STORE_PFN, &store_pfn);
+    check(rc == 0 && ge[GNTTAB_RESERVED_XENSTORE].frame == store_pfn &&
+              reservation(DOMID_SELF) == cur0 - 18,
+          "grant frame 0 placed on a handed-back gfn, readable there, not counted",
+          "%s, entry 1 frame 0x%x (store 0x%lx), current %ld", errname(rc),
+          ge[GNTTAB_RESERVED_XENSTORE].frame, (unsigned long)store_pfn, reservation(DOMID_SELF));
+
     /* populate_physmap brings frames back, zeroed. */
-    rc = op(XENMEM_populate_physmap, p, 16, 0);
-    check(rc == 16 && reservation(DOMID_SELF) == cur0 - 2,
-          "populate_physmap of 16 frames: 16 done, current_reservation up by 16",
+    /* (p[2] holds the grant frame now: the others come back.) */
+    xen_pfn_t back[15] = { p[0], p[1] };
+    for (unsigned i = 3; i < 16; i++)
+        back[i - 1] = p[i];
+    rc = op(XENMEM_populate_physmap, back, 15, 0);
+    check(rc == 15 && reservation(DOMID_SELF) == cur0 - 3,
+          "populate_physmap of 15 frames: 15 done, current_reservation up by 15",
           "%ld done, current %ld", rc, reservation(DOMID_SELF));
     check(*w == 0, "a repopulated frame reads zeros", "0x%x", *w);
     *w = 0x12345678;
     check(*w == 0x12345678, "a repopulated frame keeps what is written", "0x%x", *w);
-    /* A present frame: at the maximum Xen cannot allocate one more page. */
+    /* A present frame: Xen, at the domain's maximum, cannot allocate a page. */
     xen_pfn_t mix2[3] = { p[16], p[17], p[0] };
     rc = op(XENMEM_populate_physmap, mix2, 3, 0);
-    check(rc == 2 && reservation(DOMID_SELF) == cur0,
+    check(rc == 2 && reservation(DOMID_SELF) == cur0 - 1,
           "populate stops at a present frame (2 of 3 done)", "%ld done, current %ld", rc,
           reservation(DOMID_SELF));
-    check_rc("populate at the maximum: 0 done", op(XENMEM_populate_physmap, p, 1, 0), 0);
+    check_rc("populate of a present frame: 0 done", op(XENMEM_populate_physmap, p, 1, 0), 0);
+    /* The grant frame's gfn back as RAM (the frame stays in Xen's table). */
+    check_rc("populate of the grant frame's gfn", op(XENMEM_populate_physmap, &p[2], 1, 0), 1);
 
     /* Order-1 extents (2 frames each, the extent's first gfn listed). */
     xen_pfn_t two[2] = { p[21], p[23] };   /* frames p[21..20] and p[23..22] */

@@ -69,6 +69,13 @@ int vm_ram_present(struct vm *vm, uint64_t gfn)
     return !(__atomic_load_n(w, __ATOMIC_SEQ_CST) & m);
 }
 
+uint8_t *vm_ram_frame_page(struct vm *vm, uint64_t gfn)
+{
+    uint64_t m;
+    uint8_t *page;
+    return frame_bit(vm, gfn, &m, &page) ? page : NULL;
+}
+
 uint64_t vm_ram_present_pages(struct vm *vm)
 {
     return (vm->ram_size >> PAGE_SHIFT) - atomic_load(&vm->ram_absent);

@@ -130,6 +130,9 @@ int vm_ram_restore(struct vm *vm, uint64_t gfn);
 int vm_ram_present(struct vm *vm, uint64_t gfn);
 /* RAM frames present now. */
 uint64_t vm_ram_present_pages(struct vm *vm);
+/* The page of RAM frame gfn, present or released (for a page the layer above
+ * places there itself), or NULL if gfn is no RAM frame. */
+uint8_t *vm_ram_frame_page(struct vm *vm, uint64_t gfn);
 /* Internal to vm.c and ram_frames.c: the region holding gpa (a copy); every
  * frame of [gpa, gpa+len) in r present; a region's bitmap. */
 bool vm_region_of(struct vm *vm, uint64_t gpa, struct mem_region *r);

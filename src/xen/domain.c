@@ -138,10 +138,15 @@ static void point_vcpu_infos(struct domain *d)
     }
 }
 
+/* A gfn the guest handed back is a common place for these (Linux takes
+ * ballooned pages for its grant frames): the page goes there and, as on Xen,
+ * does not count as the guest's memory. */
 uint8_t *domain_xen_page_at(struct domain *d, uint64_t gfn)
 {
     uint64_t gpa = gfn << PAGE_SHIFT;
     uint8_t *p = vm_gpa(&d->vm, gpa, PAGE_SIZE);
+    if (!p)
+        p = vm_ram_frame_page(&d->vm, gfn);
     return p ? p : vm_map_extra(&d->vm, gpa, PAGE_SIZE);
 }
 
