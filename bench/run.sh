@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 echo "# $(date -u +%F) on $(uname -r), $(nproc) CPUs"
 bench/startup.sh
 bench/hypercall.sh
+bench/events.sh
 bench/memory.sh
 bench/xenstore/run.sh
 bench/blk/run.sh 5 256
 bench/net/run.sh 5
+bench/web.sh
 # Linux boot against QEMU microvm, same kernel, inside the nested rig (TCG: slow).
 if [ "${BENCH_RIG:-1}" = 1 ]; then
   rig/build.sh --build "${XENKVM_BUILD:-build}" >/dev/null && rig/run.sh boot-bench | grep '^RIG-BENCH' |

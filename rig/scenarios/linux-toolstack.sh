@@ -31,17 +31,12 @@ show_log() { sed 's/^/| /' "$log" 2>/dev/null | tail -${1:-40}; }
 grep -q ' /sys/fs/cgroup cgroup2' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
 echo "rig: cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 rig_start_xenkvmd || rig_result linux-ts-xenkvmd FAIL "xenkvmd did not start"
-# xen_nopvspin: Linux's PV spinlocks wait in SCHEDOP_poll on a masked port, and
-# xenkvm on this branch's base wakes a poller only through an unmasked event;
-# a lost kick hung this boot now and then (CPU 0 blocked in the VMM, RCU stalls).
-# The fix (pollers woken by any newly pending port, as Xen) comes with the FIFO
-# event channel work; then this parameter can go.
 cat > /tmp/ts.cfg <<CFG
 name = "tsguest"
 type = "pvh"
 kernel = "/guest/vmlinuz"
 ramdisk = "/guest/initrd.gz"
-cmdline = "console=hvc0 lpj=10800000 quiet xen_nopvspin guest.scenario=toolstack"
+cmdline = "console=hvc0 lpj=10800000 quiet guest.scenario=toolstack"
 memory = 192
 vcpus = 1
 maxvcpus = 2

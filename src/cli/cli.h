@@ -8,6 +8,10 @@ extern struct timespec cli_start;   /* when main() began */
 extern bool cli_xl;
 /* The message for a domain that does not exist. */
 void cli_no_domain(const char *dom);
+/* A failed request's message: "domain 'X' does not exist" as cli_no_domain
+ * says it, else "PREFIX message" (as xl prints libxl's errors) or, with no
+ * prefix, as an error. */
+void cli_report(const char *why, const char *prefix);
 
 /* Prints the command's usage (stdout when asked for with -h, else stderr);
  * returns the exit status: 0 when asked for, else 1. */

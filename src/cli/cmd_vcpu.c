@@ -11,11 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_dom0(const char *dom)
-{
-    return dom && (!strcmp(dom, "0") || !strcmp(dom, "Domain-0"));
-}
-
 static void vcpu_row(const char *name, long long domid, struct json_object *v)
 {
     printf("%-32s %5lld %5lld", name, domid, jl_int(v, "id", 0));
@@ -62,7 +57,7 @@ int cmd_vcpu_list(int argc, char **argv)
         if (a == argc && argc > optind)
             break;
         bool found = false;
-        if (!want || is_dom0(want)) {
+        if (!want || ts_is_dom0(want)) {
             dom0_rows();
             found = true;
         }
@@ -131,7 +126,10 @@ int cmd_vcpu_set(int argc, char **argv)
     json_object_object_add(req, "vcpus", json_object_new_int64((long long)n));
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "libxl: error: Domain %lld:", domid);
-    struct json_object *rep = ts_call_prefix(req, prefix);
+    char err[1024];
+    struct json_object *rep = ts_call_err(req, err, sizeof(err));
+    if (!rep)
+        cli_report(err, prefix);
     if (!rep) {
         fprintf(stderr, "libxl_set_vcpuonline failed domid=%lld max_vcpus=%lu, rc: -3\n", domid, n);
         return 1;
@@ -256,7 +254,7 @@ static int sched_cmd(const char *cmd, int argc, char **argv)
         printf("Cpupool Pool-0: [sched params unavailable]\n");
         return 0;
     }
-    if (dom && is_dom0(dom)) {
+    if (dom && ts_is_dom0(dom)) {
         if (weight != -1 || cap != -1) {
             log_err("%s: domain 0 is the host: weigh it with the host's own tools", cmd);
             return 1;

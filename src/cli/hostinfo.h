@@ -2,6 +2,7 @@
  * vcpu-list/top (the host plays dom0). */
 #pragma once
 #include <stdint.h>
+#include <json-c/json.h>
 
 struct hostinfo {
     unsigned nr_cpus, max_cpu_id, nr_nodes, cores_per_socket, threads_per_core;
@@ -18,3 +19,5 @@ double hostinfo_cpu_time(unsigned cpu);
 void hostinfo_hw_caps(uint32_t caps[8]);
 /* xl info -n: the cpu_topology, device topology and numa_info sections. */
 void hostinfo_print_topology(void);
+/* `xl info`'s keys and values (strings), in xl's order. */
+struct json_object *hostinfo_xl_info(void);

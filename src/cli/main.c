@@ -1,8 +1,11 @@
 /* xenkvm: the command line. */
 #include "cli/cli.h"
+#include "cli/remote.h"
+#include "cli/tsclient.h"
 #include "common/log.h"
 #include "vmm/run.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -69,7 +72,10 @@ bool cli_xl;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: %s COMMAND [ARGS]\ncommands:\n", cli_xl ? "xl" : "xenkvm");
+    fprintf(f, "usage: %s [-c URI] COMMAND [ARGS]\n"
+               "  -c, --connect URI  run the command on another host: ssh://[user@]host[:port]\n"
+               "                     (default: $XENKVM_URI, else this host)\n"
+               "commands:\n", cli_xl ? "xl" : "xenkvm");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].what);
     fprintf(f, "%s COMMAND -h: the command's arguments. See xenkvm(1).\n", cli_xl ? "xl" : "xenkvm");
@@ -91,6 +97,35 @@ int cli_usage(const char *cmd, int asked)
 }
 
 struct timespec cli_start;
+
+void cli_no_domain(const char *dom)
+{
+    if (cli_xl)
+        fprintf(stderr, "%s is an invalid domain identifier (rc=-6)\n", dom);
+    else
+        log_err("domain '%s' does not exist", dom);
+}
+
+void cli_report(const char *why, const char *prefix)
+{
+    size_t n = strlen(why);
+    static const char tail[] = "' does not exist";
+    if (!strncmp(why, "domain '", 8) && n > 8 + sizeof(tail) - 1 &&
+        !strcmp(why + n - (sizeof(tail) - 1), tail)) {
+        char dom[256];
+        snprintf(dom, sizeof(dom), "%.*s", (int)(n - 8 - (sizeof(tail) - 1)), why + 8);
+        cli_no_domain(dom);
+    } else if (prefix) {
+        fprintf(stderr, "%s%s\n", prefix, why);
+    } else {
+        log_err("%s", why);
+    }
+}
+
+static void report_failure(const char *why)
+{
+    cli_report(why, NULL);
+}
 
 /* `xenkvm run`: this process becomes the domain process. */
 int cmd_run(int argc, char **argv)
@@ -114,7 +149,19 @@ int main(int argc, char **argv)
     const char *base = strrchr(argv[0], '/');
     cli_xl = !strcmp(base ? base + 1 : argv[0], "xl");
     log_prog = cli_xl ? "xl" : "xenkvm";
+    ts_report = report_failure;
     setvbuf(stdout, NULL, _IONBF, 0);
+    /* -c URI / --connect URI / --connect=URI, before the command. */
+    const char *uri = getenv("XENKVM_URI");
+    if (argc > 2 && (!strcmp(argv[1], "-c") || !strcmp(argv[1], "--connect"))) {
+        uri = argv[2];
+        argc -= 2;
+        argv += 2;
+    } else if (argc > 1 && !strncmp(argv[1], "--connect=", 10)) {
+        uri = argv[1] + 10;
+        argc--;
+        argv++;
+    }
     int first = 1;
     /* xl's global options: -v (more messages), -N (dry run), -f, -t. */
     while (cli_xl && first < argc && argv[first][0] == '-' && argv[first][1] &&
@@ -128,6 +175,9 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *cmd = argv[first];
+    /* Pure conversions read local files and need no daemon: always here. */
+    if (!remote_is_local(uri) && strncmp(cmd, "domxml-", 7))
+        return remote_exec(uri, argc - first, argv + first);
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].fn(argc - first, argv + first);
