@@ -19,16 +19,6 @@ int chardev_type_parse(const char *s, enum chr_type *t)
     return -1;
 }
 
-static char *dupn(const char *s, size_t n)
-{
-    char *r = malloc(n + 1);
-    if (r) {
-        memcpy(r, s, n);
-        r[n] = 0;
-    }
-    return r;
-}
-
 /* "HOST:SERVICE" at v: host may be empty (then NULL). */
 static int host_service(const char *v, size_t len, char **host, char **service)
 {
@@ -36,8 +26,8 @@ static int host_service(const char *v, size_t len, char **host, char **service)
     if (!colon)
         return -1;
     if (colon != v)
-        *host = dupn(v, (size_t)(colon - v));
-    *service = dupn(colon + 1, len - (size_t)(colon + 1 - v));
+        *host = strndup(v, (size_t)(colon - v));
+    *service = strndup(colon + 1, len - (size_t)(colon + 1 - v));
     return 0;
 }
 
@@ -91,7 +81,7 @@ int chardev_parse(const char *s, struct chardev *c, char *err, size_t errlen)
     }
     case CHR_UNIX: {
         size_t n = strcspn(v, ",");
-        c->path = dupn(v, n);
+        c->path = strndup(v, n);
         c->listen = strstr(v + n, ",server") != NULL;
         break;
     }
