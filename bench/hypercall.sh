@@ -11,3 +11,6 @@ eval "$(echo "$line" | tr ' ' '\n' | grep '=')"
 printf 'hypercall round trip (best of 3 x %d): xenkvm %.1f us, bare port-I/O exit %.1f us, ratio %.2f\n' \
   "$N" "$(echo "$hypercall_ns / 1000" | bc -l)" "$(echo "$port_exit_ns / 1000" | bc -l)" \
   "$(echo "$ratio_x1000 / 1000" | bc -l)"
+printf 'VCPUOP_set_singleshot_timer (same run): xenkvm %.1f us, a plain hypercall %.1f us, ratio %.2f\n' \
+  "$(echo "$singleshot_ns / 1000" | bc -l)" "$(echo "$hypercall_ns / 1000" | bc -l)" \
+  "$(echo "$singleshot_ratio_x1000 / 1000" | bc -l)"

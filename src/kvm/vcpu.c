@@ -277,9 +277,11 @@ int vcpu_sample_tsc(struct vcpu *v)
         return -1;
     uint64_t after = __rdtsc();
     int64_t off = (int64_t)(m.e.data - (before + (after - before) / 2));
-    atomic_store(&v->tsc_offset, off);
+    int64_t was = atomic_exchange(&v->tsc_offset, off);
     atomic_store(&v->vm->tsc_offset, off);
-    return 0;
+    /* Moved: by more than the uncertainty of this read (the window it took). */
+    uint64_t moved = off > was ? (uint64_t)(off - was) : (uint64_t)(was - off);
+    return moved > after - before ? 1 : 0;
 }
 
 uint64_t vcpu_guest_tsc(struct vcpu *v)

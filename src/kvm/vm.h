@@ -174,7 +174,9 @@ int vcpu_inject_nmi(struct vcpu *v);
  * KVM_RUN) and so corrects the offsets vcpu_guest_tsc/vm_guest_tsc add to the
  * host's. Where the host TSC is stable they never change; where KVM finds it
  * unstable (a nested rig) it moves each vCPU's offset as it catches its TSC
- * up with the host's clock, and only a sample shows where it went. */
+ * up with the host's clock, and only a sample shows where it went. 1 when the
+ * offset moved since the last sample (beyond this read's uncertainty), 0 when
+ * not, -1 when KVM refused (errno). */
 int vcpu_sample_tsc(struct vcpu *v);
 /* The vCPU's TSC now, from the host's and the last sampled offset. */
 uint64_t vcpu_guest_tsc(struct vcpu *v);

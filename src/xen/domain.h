@@ -55,6 +55,8 @@ struct xvcpu {
     atomic_bool flush_tlb;         /* HVMOP_flush_tlbs: flush before entering the guest */
     int timer_fd, periodic_fd;     /* singleshot and periodic VIRQ_TIMER */
     uint64_t timer_deadline;       /* singleshot, system time ns; 0 = none */
+    uint64_t tsc_sampled_ns;       /* host CLOCK_MONOTONIC of the last TSC sample */
+    uint64_t tsc_sample_gap_ns;    /* the next sample not before this after it */
     uint64_t periodic_ns;
     int wake_fd;                   /* eventfd: an event for a blocked vCPU */
     atomic_bool polling;           /* in SCHEDOP_poll: woken by any port becoming pending */
