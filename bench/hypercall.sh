@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hypercall round trip measured inside the guest with rdtsc (xtest's bench
 # program: xen_version through the hypercall page) against a bare port-write
-# exit from the same guest, in one run.
+# exit from the same guest, in one run; and VCPUOP_set_singleshot_timer (a
+# tickless guest's call on each idle entry) beside the plain hypercall.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${XENKVM_BUILD:-build}
