@@ -10,6 +10,7 @@ PKGS=(
   xenstore-utils libxenstore4 python3-pyxs
   clang libclang-rt-14-dev
   binutils dpkg-dev bc fio qemu-system-x86 iproute2
+  xen-utils-4.17 grub-xen-host
 )
 missing=()
 for p in "${PKGS[@]}"; do
