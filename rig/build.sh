@@ -125,7 +125,7 @@ shim_deb=$(deb_extract xen-utils-4.17)
 grubxen=$(deb_extract grub-xen-host)
 pygrub_bin=/usr/lib/xen-4.17/bin/pygrub
 stamp=$(inputs_stamp "$outer_img/boot/vmlinuz-$outer_kver" "$RIG_CACHE/guest/initrd.gz" \
-        "$shim_deb/usr/lib/xen-4.17/boot/xen-shim" "$grubxen/usr/lib/grub-xen/grub-x86_64-xen.bin" \
+        "$shim_deb/usr/lib/xen-4.17/boot/xen-shim" "$grubxen/usr/lib/grub-xen" \
         "$pygrub_bin" "$(readlink -f /usr/bin/python3)" "$RIG_DIR/lib.sh" "$0")
 if [ "$(cat "$RIG_CACHE/parts/pv.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e "$RIG_CACHE/parts/pv.cpio.gz" ]; then
     stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
@@ -134,7 +134,8 @@ if [ "$(cat "$RIG_CACHE/parts/pv.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e "$
     mkdir -p "$stage/pv" "$stage/usr/lib/xen-4.17/boot" "$stage/usr/lib/grub-xen"
     cp "$outer_img/boot/vmlinuz-$outer_kver" "$stage/pv/vmlinuz"
     cp "$shim_deb/usr/lib/xen-4.17/boot/xen-shim" "$stage/usr/lib/xen-4.17/boot/xen-shim"
-    cp "$grubxen/usr/lib/grub-xen/grub-x86_64-xen.bin" "$stage/usr/lib/grub-xen/grub-x86_64-xen.bin"
+    cp "$grubxen/usr/lib/grub-xen/grub-x86_64-xen.bin" "$grubxen/usr/lib/grub-xen/grub-i386-xen.bin" \
+        "$stage/usr/lib/grub-xen/"
     # The disk a guest boots from (pygrub, pvgrub2): ext4 with the generic kernel, the
     # guest initramfs and a grub.cfg as Debian's update-grub would write for it.
     make_boot_disk "$stage/pv/boot.img" "$outer_kver" "$outer_img/boot/vmlinuz-$outer_kver" \
@@ -152,6 +153,7 @@ for f in src/cli/xenkvm src/daemon/xenkvmd guest/xtest; do
 done
 stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
 install -m 755 "$RIG_DIR/outer/init" "$stage/init"
+install -m 755 "$ROOT/scripts/demo.sh" "$stage/demo.sh"   # its Linux path runs in linux-boot
 mkdir -p "$stage/scenarios"
 cp "$RIG_DIR"/scenarios/*.sh "$stage/scenarios/"
 copy_with_libs "$BUILD/src/cli/xenkvm" "$stage" /usr/bin/xenkvm

@@ -84,6 +84,12 @@ rig_net_up() { # NAME MB
     RIG_NET_PIDS=$!
     rm -f /tmp/nc-hold; mkfifo /tmp/nc-hold
     exec 3<>/tmp/nc-hold
+    rig_net_listen
+}
+
+# (Again) an nc listener on port 9000 writing to /tmp/from-guest.bin (it takes one
+# connection: call this before each guest's transfer).
+rig_net_listen() {
     nc -l -p 9000 <&3 > /tmp/from-guest.bin &
     RIG_NET_PIDS="$RIG_NET_PIDS $!"
 }
@@ -98,20 +104,20 @@ rig_net_down() {
 # reported (how its VMM ended). Sets RIG_NET_RX_BYTES/MS and RIG_NET_TX_BYTES/MS.
 rig_net_results() { # NAME LOG MAC MB WHY
     local n=$1 log=$2 mac=$3 mb=$4 why=$5 link ping got have
-    link=$(grep -m1 GUEST-NET-LINK "$log")
+    link=$(grep -m1 -o 'GUEST-NET-LINK.*' "$log" | tr -d '\r')
     if echo "$link" | grep -q "carrier 1 mac $mac"; then
         rig_result "$n"-link PASS "$link"
     else
         rig_result "$n"-link FAIL "'$link' $(grep -m1 GUEST-NET-NODEV "$log"); $why"
     fi
-    ping=$(grep -m1 GUEST-NET-PING "$log")
+    ping=$(grep -m1 -o 'GUEST-NET-PING.*' "$log" | tr -d '\r')
     if echo "$ping" | grep -q "^GUEST-NET-PING 0 3 packets transmitted, 3 packets received"; then
         rig_result "$n"-ping PASS "${ping#GUEST-NET-PING 0 }"
     else
-        rig_result "$n"-ping FAIL "'$ping'"
+        rig_result "$n"-ping FAIL "'$ping' ($(echo "$ping" | od -c | head -3 | tr -s ' ' | tr '\n' ' '))"
     fi
     # GUEST-NET-RX rc sha256 bytes ms / GUEST-NET-TX rc sha256 bytes ms
-    set -- $(grep -m1 GUEST-NET-RX "$log") x x x x x
+    set -- $(grep -m1 -o 'GUEST-NET-RX.*' "$log" | tr -d '\r') x x x x x
     RIG_NET_RX_BYTES=$4 RIG_NET_RX_MS=$5
     if [ "$2" = 0 ] && [ "$3" = "$RIG_NET_RX_SUM" ] && [ "$4" = $((mb * 1048576)) ]; then
         rig_result "$n"-rx PASS "$mb MiB outer -> guest (wget), sha256 equal, $5 ms in the guest"
@@ -119,7 +125,7 @@ rig_net_results() { # NAME LOG MAC MB WHY
         grep -q GUEST-NET-RX "$log" || why="no GUEST-NET-RX line: $why"
         rig_result "$n"-rx FAIL "${why:+$why; }wget exit '$2', $4 bytes, sha256 '$3' want '$RIG_NET_RX_SUM'"
     fi
-    set -- $(grep -m1 GUEST-NET-TX "$log") x x x x x
+    set -- $(grep -m1 -o 'GUEST-NET-TX.*' "$log" | tr -d '\r') x x x x x
     RIG_NET_TX_BYTES=$4 RIG_NET_TX_MS=$5
     got=$(sha256sum /tmp/from-guest.bin | cut -d' ' -f1)
     have=$(wc -c < /tmp/from-guest.bin)
