@@ -28,15 +28,19 @@ ln -sf mke2fs "$stage/sbin/mkfs.ext4"
 ln -sf e2fsck "$stage/sbin/fsck.ext4"
 cp "$(deb_extract e2fsprogs)/etc/mke2fs.conf" "$stage/etc/mke2fs.conf"
 
-# virtio_mmio + virtio_net: the same guest under QEMU microvm (linux-net-qemu, a control).
-# ext4 + crc32c (which ext4 asks the crypto API for, and busybox has no modprobe to
-# load on demand): the generic kernel has them as modules; the cloud kernel built in.
-wanted="xen-blkfront xen-netfront virtio_mmio virtio_net crc32c_generic ext4"
+# virtio_mmio + virtio_net: the cloud kernel under QEMU microvm (linux-net-qemu, a
+# control). ext4 + crc32c (which ext4 asks the crypto API for, and busybox has no
+# modprobe to load on demand): the generic kernel has them as modules, the cloud kernel
+# built in. (Each module costs a PV guest seconds to load in the rig.)
 summary=
 for kv in "$@"; do
     kver=${kv%%=*} img=${kv#*=}
     moddir="$img/lib/modules/$kver"
     [ -d "$moddir" ] || die "no $moddir"
+    case "$kver" in
+        *-cloud-amd64) wanted="xen-blkfront xen-netfront virtio_mmio virtio_net" ;;
+        *) wanted="xen-blkfront xen-netfront crc32c_generic ext4" ;;
+    esac
     names=
     for m in $wanted; do
         grep -qE "/${m//[-_]/[-_]}\.ko" "$moddir/modules.order" && names="$names $m"

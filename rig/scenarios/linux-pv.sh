@@ -11,7 +11,7 @@
 #   linux-pv-reboot     the daemon saw reason reboot, action restart, and restarted it
 # Boot 2 (the same domain config, the disk now has ext4):
 #   linux-pv-fs         mount (journal replayed), e2fsck -fn clean, the file's sha256 equal
-#   linux-pv-link/-ping/-rx/-tx   xen-netfront across the bridge (4 MiB each way)
+#   linux-pv-link/-ping/-rx/-tx   xen-netfront across the bridge (2 MiB each way)
 #   linux-pv-poweroff   poweroff: reason poweroff, action destroy, the domain gone
 # Domain "pvgrub" (bootloader = "pygrub", the boot disk /pv/boot.img read-only):
 #   linux-pv-pygrub     pygrub found the kernel, initrd and command line in the disk's
@@ -37,7 +37,7 @@ for arg in $(cat /proc/cmdline); do
     case "$arg" in rig.pv_parts=*) parts=${arg#*=} ;; esac
 done
 part() { case ",$parts," in *",$1,"*) return 0 ;; esac; return 1; }
-mb=4
+mb=2
 mac=00:16:3e:00:00:02
 clogs=/var/log/xenkvm
 rig_start_xenkvmd || rig_result linux-pv-xenkvmd FAIL "xenkvmd did not start: $(tail -3 /tmp/xenkvmd.log)"
