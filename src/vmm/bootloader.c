@@ -191,8 +191,8 @@ int bootloader_run(const struct bootloader_req *req, struct bootloader_result *r
         res->dir[0] = 0;
         return -1;
     }
-    ts_path(res->out, sizeof(res->out), "%s/output", res->dir);
-    int fd = open(res->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = ts_path(res->out, sizeof(res->out), "%s/output", res->dir) ?
+             open(res->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
     if (fd < 0) {
         snprintf(err, errlen, "bootloader output %s: %s", res->out, strerror(errno));
         bootloader_done(res);

@@ -288,9 +288,16 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
                 " (a PV kernel? --pv runs it through Xen's PV shim)" : "");
         goto out;
     }
-    bootloader_done(&bl);
     if (pv.pv)
         log_info("PV kernel %s through the shim %s ('%s')", pv.kernel, cfg.kernel, cfg.cmdline);
+    /* Loaded: the bootloader's copies go (pv's and cfg's boot fields pointed into
+     * them; nothing reads those from here on). */
+    if (bootloader) {
+        bootloader_done(&bl);
+        pv.kernel = pv.ramdisk = pv.cmdline = NULL;
+        cfg.kernel = cfg.cmdline = NULL;
+        cfg.nr_modules = 0;
+    }
     con = console_create(&d, domain_special_page(&d, SPECIAL_CONSOLE), con_in, con_out);
     if (!con) {
         log_err("cannot set up the console");
