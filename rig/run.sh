@@ -39,7 +39,7 @@ if [ "$scenario" != shell ] && [ ! -f "$RIG_DIR/scenarios/$scenario.sh" ]; then
 fi
 initrd="$RIG_CACHE/outer-initrd.cpio.gz"
 if [ "$scenario" != shell ]; then
-    for extra in qemu pv; do
+    for extra in qemu pv storage; do
         grep -q "^# rig: needs $extra" "$RIG_DIR/scenarios/$scenario.sh" &&
             initrd="$RIG_CACHE/outer-initrd-$extra.cpio.gz"
     done
