@@ -70,6 +70,23 @@ cfg() { # NAME LINES... -> /tmp/NAME.cfg
     { echo "name = \"$n\""; for l in "$@"; do echo "$l"; done; } > "/tmp/$n.cfg"
 }
 
+# disk_booted NAME CMDLINE: creates domain NAME from /tmp/NAME.cfg; true if, once it
+# shut down, its guest had booted PV from the boot disk with the command line CMDLINE
+# (the grub.cfg entry's) and seen the disk's /boot. Sets log (its console, with what
+# `xenkvm create` said at the end) and line (its GUEST-CMDLINE line).
+disk_booted() {
+    if xenkvm create "/tmp/$1.cfg" > /tmp/create.out 2>&1; then
+        rig_wait "$dlog" "($1) shut down" "$t"
+    fi
+    cat /tmp/create.out >> "$clogs/$1.log"
+    cleaned "$1"
+    log=/tmp/$1.txt
+    line=$(grep -m1 GUEST-CMDLINE "$log")
+    grep -q GUEST-INIT-MARKER "$log" && [ "$(grep -m1 GUEST-TYPE "$log" | cut -d' ' -f2)" = PV ] &&
+        echo "$line" | grep -q "root=UUID=5b1c7d2e-94a1-4f7e-8e0a-3c9d1f2a4b6e ro console=hvc0 quiet $2" &&
+        grep -q "GUEST-BOOTDISK .*vmlinuz-" "$log"
+}
+
 # --- domain pv: boot 1, reboot, boot 2
 if part pv; then
 cfg pv 'type = "pv"' 'kernel = "/pv/vmlinuz"' 'ramdisk = "/guest/initrd.gz"' \
@@ -136,14 +153,7 @@ fi
 if part pygrub; then
 cfg pvgrub 'type = "pv"' 'bootloader = "pygrub"' 'memory = 512' \
     'disk = [ "/pv/boot.img,raw,xvda,ro" ]' 'extra = "guest.then=panic"' 'on_crash = "preserve"'
-log=/tmp/pvgrub.txt
-xenkvm create /tmp/pvgrub.cfg > /tmp/create.out 2>&1 || rig_result linux-pv-pygrub FAIL "create: $(tr '\n' ' ' < /tmp/create.out | cut -c1-200)"
-rig_wait "$dlog" "(pvgrub) shut down" "$t"
-cleaned pvgrub
-line=$(grep -m1 GUEST-CMDLINE "$log")
-if grep -q GUEST-INIT-MARKER "$log" && [ "$(grep -m1 GUEST-TYPE "$log" | cut -d' ' -f2)" = PV ] &&
-   echo "$line" | grep -q "root=UUID=5b1c7d2e-94a1-4f7e-8e0a-3c9d1f2a4b6e ro console=hvc0 quiet guest.scenario=bootdisk guest.then=panic" &&
-   grep -q "GUEST-BOOTDISK .*vmlinuz-" "$log"; then
+if disk_booted pvgrub "guest.scenario=bootdisk guest.then=panic"; then
     rig_result linux-pv-pygrub PASS "booted by pygrub from the disk's grub.cfg: ${line#GUEST-CMDLINE }"
 else
     rig_result linux-pv-pygrub FAIL "'$line' $(grep -m1 -E 'GUEST-BOOTDISK|GUEST-TYPE' "$log"); daemon: $(grep -i -E 'pvgrub|bootloader' "$dlog" | tail -2 | tr '\n' ' ' | cut -c1-200); last: $(rig_last "$log")"
@@ -162,15 +172,8 @@ fi
 if part pvgrub2; then
 cfg pvgrub2 'type = "pv"' 'kernel = "/usr/lib/grub-xen/grub-x86_64-xen.bin"' 'memory = 512' \
     'disk = [ "/pv/boot.img,raw,xvda,ro" ]'
-log=/tmp/pvgrub2.txt
 t0=$(rig_ms)
-xenkvm create /tmp/pvgrub2.cfg > /tmp/create.out 2>&1 || rig_result linux-pv-pvgrub2 FAIL "create: $(tr '\n' ' ' < /tmp/create.out | cut -c1-200)"
-rig_wait "$dlog" "(pvgrub2) shut down" "$t"
-cleaned pvgrub2
-line=$(grep -m1 GUEST-CMDLINE "$log")
-if grep -q GUEST-INIT-MARKER "$log" && [ "$(grep -m1 GUEST-TYPE "$log" | cut -d' ' -f2)" = PV ] &&
-   echo "$line" | grep -q "root=UUID=5b1c7d2e-94a1-4f7e-8e0a-3c9d1f2a4b6e ro console=hvc0 quiet guest.scenario=bootdisk" &&
-   grep -q "(pvgrub2) shut down: exit status 0" "$dlog"; then
+if disk_booted pvgrub2 "guest.scenario=bootdisk" && grep -q "(pvgrub2) shut down: exit status 0" "$dlog"; then
     rig_result linux-pv-pvgrub2 PASS "GRUB's PV image booted the disk's default entry in $(( $(rig_ms) - t0 )) ms: ${line#GUEST-CMDLINE }"
 else
     rig_result linux-pv-pvgrub2 FAIL "'$line'; $(grep '(pvgrub2) shut down' "$dlog" | tail -1); last: $(rig_last "$log")"

@@ -14,7 +14,7 @@ rig_net_up pv-debug 1
 full=/tmp/pv-debug.full
 ( xenkvm run -v -v --pv --kernel /pv/vmlinuz --ramdisk /guest/initrd.gz --memory 512 \
     --vif bridge=xenbr0,mac=00:16:3e:00:00:03 $args \
-    --cmdline "console=hvc0 guest.scenario=net guest.netmb=1" > "$full" 2>&1 < /dev/null
+    --cmdline "console=hvc0 lpj=10800000 guest.scenario=net guest.netmb=1" > "$full" 2>&1 < /dev/null
   echo $? > /tmp/pv-debug.rc ) &
 i=0
 while [ ! -e /tmp/pv-debug.rc ] && [ $i -lt "$t" ]; do sleep 1; i=$((i + 1)); done
