@@ -192,9 +192,9 @@ echo "$BUILD" > "$RIG_CACHE/parts/xenkvm.build"
 # a 4-byte aligned offset, and a gzip member ends anywhere.
 cat "$RIG_CACHE"/parts/{guest.cpio,base.cpio.gz,xenkvm.cpio.gz} > "$RIG_CACHE/outer-initrd.cpio.gz.tmp"
 mv "$RIG_CACHE/outer-initrd.cpio.gz.tmp" "$RIG_CACHE/outer-initrd.cpio.gz"
-for extra in qemu pv storage; do
-    cat "$RIG_CACHE"/parts/{guest.cpio,base.cpio.gz,$extra.cpio.gz,xenkvm.cpio.gz} > "$RIG_CACHE/outer-initrd-$extra.cpio.gz.tmp"
-    mv "$RIG_CACHE/outer-initrd-$extra.cpio.gz.tmp" "$RIG_CACHE/outer-initrd-$extra.cpio.gz"
+for part in qemu pv storage; do
+    cat "$RIG_CACHE"/parts/{guest.cpio,base.cpio.gz,$part.cpio.gz,xenkvm.cpio.gz} > "$RIG_CACHE/outer-initrd-$part.cpio.gz.tmp"
+    mv "$RIG_CACHE/outer-initrd-$part.cpio.gz.tmp" "$RIG_CACHE/outer-initrd-$part.cpio.gz"
 done
 
 log "done in $(( $(date +%s) - t_start )) s: outer-initrd $(du -h "$RIG_CACHE/outer-initrd.cpio.gz" | cut -f1), with qemu $(du -h "$RIG_CACHE/outer-initrd-qemu.cpio.gz" | cut -f1), with pv $(du -h "$RIG_CACHE/outer-initrd-pv.cpio.gz" | cut -f1), with storage $(du -h "$RIG_CACHE/outer-initrd-storage.cpio.gz" | cut -f1), downloads $(du -sh "$RIG_CACHE/debs" | cut -f1) (xenkvm from $BUILD)"

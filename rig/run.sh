@@ -39,9 +39,9 @@ if [ "$scenario" != shell ] && [ ! -f "$RIG_DIR/scenarios/$scenario.sh" ]; then
 fi
 initrd="$RIG_CACHE/outer-initrd.cpio.gz"
 if [ "$scenario" != shell ]; then
-    for extra in qemu pv storage; do
-        grep -q "^# rig: needs $extra" "$RIG_DIR/scenarios/$scenario.sh" &&
-            initrd="$RIG_CACHE/outer-initrd-$extra.cpio.gz"
+    for part in qemu pv storage; do
+        grep -q "^# rig: needs $part" "$RIG_DIR/scenarios/$scenario.sh" &&
+            initrd="$RIG_CACHE/outer-initrd-$part.cpio.gz"
     done
 fi
 kernel="$RIG_CACHE/outer/vmlinuz"
