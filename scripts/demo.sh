@@ -8,23 +8,29 @@
 #  - Where it cannot (a KVM that emulates its guests, like kvm_pvm): says so, and boots
 #    the freestanding test guest.
 # usage: scripts/demo.sh [--pv]
-#        scripts/demo.sh --boot-linux KERNEL INITRD [--pv]   the Linux boot alone (the
-#                                                           nested rig runs this)
+#        scripts/demo.sh --boot-linux KERNEL INITRD [--pv] [-- KERNEL-ARG...]
+#            the Linux boot alone, more kernel arguments after "--" (the nested rig
+#            runs this)
 # POSIX sh: the rig's busybox runs the --boot-linux part.
 set -eu
 
-boot_linux() { # KERNEL INITRD [--pv]
-    kernel=$1 initrd=$2 pv=${3:-}
-    [ "$pv" = --pv ] && echo "--- PV through Xen's PV shim (/usr/lib/xen-4.17/boot/xen-shim)"
-    echo "--- xenkvm run --kernel $kernel --ramdisk $initrd ${pv:+$pv }--memory 512 --cmdline 'console=hvc0 quiet guest.scenario=shell'"
+boot_linux() { # KERNEL INITRD [--pv] [-- KERNEL-ARG...]
+    kernel=$1 initrd=$2 pv=
+    shift 2
+    [ "${1:-}" = --pv ] && { pv=--pv; shift; }
+    [ "${1:-}" = -- ] && shift
+    line="console=hvc0 quiet guest.scenario=shell${*:+ $*}"
+    [ -n "$pv" ] && echo "--- PV through Xen's PV shim (/usr/lib/xen-4.17/boot/xen-shim)"
+    echo "--- xenkvm run --kernel $kernel --ramdisk $initrd ${pv:+$pv }--memory 512 --cmdline '$line'"
     echo "--- a shell on the guest's hvc0 follows; 'exit' powers the guest off"
     exec xenkvm run --name demo --kernel "$kernel" --ramdisk "$initrd" $pv --memory 512 \
-        --cmdline "console=hvc0 quiet guest.scenario=shell"
+        --cmdline "$line"
 }
 
 if [ "${1:-}" = --boot-linux ]; then
-    [ $# -ge 3 ] || { echo "usage: $0 --boot-linux KERNEL INITRD [--pv]" >&2; exit 2; }
-    boot_linux "$2" "$3" "${4:-}"
+    [ $# -ge 3 ] || { echo "usage: $0 --boot-linux KERNEL INITRD [--pv] [-- KERNEL-ARG...]" >&2; exit 2; }
+    shift
+    boot_linux "$@"
 fi
 
 cd "$(dirname "$0")/.."

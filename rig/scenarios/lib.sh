@@ -101,14 +101,16 @@ rig_net_down() {
 
 # The results NAME-link, -ping, -rx, -tx from the guest's GUEST-NET-* lines in LOG (its
 # eth0 has MAC, MB MiB went each way); WHY is said of a transfer the guest never
-# reported (how its VMM ended). Sets RIG_NET_RX_BYTES/MS and RIG_NET_TX_BYTES/MS.
-rig_net_results() { # NAME LOG MAC MB WHY
-    local n=$1 log=$2 mac=$3 mb=$4 why=$5 link ping got have
+# reported (how its VMM ended); with ABI, -link also wants the guest on that event
+# channel ABI (its GUEST-EVTCHN line). Sets RIG_NET_RX_BYTES/MS and RIG_NET_TX_BYTES/MS.
+rig_net_results() { # NAME LOG MAC MB WHY [ABI]
+    local n=$1 log=$2 mac=$3 mb=$4 why=$5 want_abi=${6:-} abi link ping got have
     link=$(grep -m1 -o 'GUEST-NET-LINK.*' "$log" | tr -d '\r')
-    if echo "$link" | grep -q "carrier 1 mac $mac"; then
-        rig_result "$n"-link PASS "$link"
+    abi=$(grep -m1 -o 'GUEST-EVTCHN.*' "$log" | cut -d' ' -f2- | tr -d '\r')
+    if echo "$link" | grep -q "carrier 1 mac $mac" && { [ -z "$want_abi" ] || [ "$abi" = "$want_abi" ]; }; then
+        rig_result "$n"-link PASS "$link${want_abi:+; events: $abi}"
     else
-        rig_result "$n"-link FAIL "'$link' $(grep -m1 GUEST-NET-NODEV "$log"); $why"
+        rig_result "$n"-link FAIL "'$link' events '$abi' $(grep -m1 GUEST-NET-NODEV "$log"); $why"
     fi
     ping=$(grep -m1 -o 'GUEST-NET-PING.*' "$log" | tr -d '\r')
     if echo "$ping" | grep -q "^GUEST-NET-PING 0 3 packets transmitted, 3 packets received"; then
@@ -192,10 +194,12 @@ rig_blk_boots() {
     left=$(_daemons_gone)
     yes xenkvm-blk-pattern | head -c 65536 > "$d/pat"
     _bytes "$d/raw.img" 256 16 4096 > "$d/back"
-    if grep -q GUEST-BLK-READBACK-OK "$log" && cmp -s "$d/pat" "$d/back" && [ -z "$left" ]; then
-        rig_result "$n" PASS "blkfront wrote, flushed and read back; the data is in the $fmt image"
+    local abi; abi=$(grep -m1 GUEST-EVTCHN "$log" | cut -d' ' -f2-)
+    if grep -q GUEST-BLK-READBACK-OK "$log" && cmp -s "$d/pat" "$d/back" && [ -z "$left" ] &&
+       [ "$abi" = "Using FIFO-based ABI" ]; then
+        rig_result "$n" PASS "blkfront wrote, flushed and read back; the data is in the $fmt image; events: $abi"
     else
-        rig_result "$n" FAIL "xenkvm exit $rc1; $(grep 'GUEST-BLK' "$log" | tr '\n' ' '); storage daemons left '$left'; last: $(_last "$log")"
+        rig_result "$n" FAIL "xenkvm exit $rc1; events '$abi'; $(grep 'GUEST-BLK' "$log" | tr '\n' ' '); storage daemons left '$left'; last: $(_last "$log")"
     fi
     if grep -q "GUEST-BLK-RO 1" "$log" && grep -q GUEST-BLK-RO-WRITE-REFUSED "$log" &&
        [ "$(_bytes "$d/ro.img" 0 8 1048576 | tr -d '\000' | wc -c)" = 0 ]; then

@@ -75,7 +75,10 @@ case "$RIG_RC" in
     137) why="the guest stalled (killed after $t s; its own 90 s limit on the transfer never fired)" ;;
     *) why="${RIG_NET_VMM:-xenkvm} exit $RIG_RC $(grep -m1 -o 'vcpu [0-9]*: triple fault' "$log")" ;;
 esac
-rig_net_results "$n" "$log" "$mac" "$mb" "$why"
+# Under xenkvm, Linux runs on FIFO event channels (QEMU's guest has none).
+abi=
+[ -n "$RIG_NET_VMM" ] || abi="Using FIFO-based ABI"
+rig_net_results "$n" "$log" "$mac" "$mb" "$why" "$abi"
 if [ "$RIG_RC" = 0 ]; then
     rig_result "$n"-exit PASS "${RIG_NET_VMM:-xenkvm} exit 0 after $RIG_ELAPSED_MS ms"
 else
