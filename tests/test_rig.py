@@ -197,9 +197,17 @@ def test_linux_net_scenario_exit_status(linux_net):
     assert linux_net.returncode == 0, _show(linux_net)
 
 
+# linux-pv's gated run: domain pv (two boots through the shim: console, ext4 across a
+# reboot, the network) and pygrub (one boot, then a panic): 471 s here, the host shared
+# with other builds (load ~10 on 2 cores). GRUB's PV image (pvgrub2: 1.5-3 min more, GRUB
+# reading the disk emulated) only with XENKVM_SLOW_TESTS=1, or by hand: rig/run.sh linux-pv.
+SLOW = bool(os.environ.get("XENKVM_SLOW_TESTS"))
+PV_PARTS = "pv,pygrub,pvgrub2" if SLOW else "pv,pygrub"
+
+
 @pytest.fixture(scope="module")
 def linux_pv(rig):
-    r = run_scenario("linux-pv")
+    r = run_scenario("linux-pv", "--append", f"rig.pv_parts={PV_PARTS}")
     bench = re.search(r"^RIG-BENCH .*$", r.stdout, re.M)
     print(bench.group(0) if bench else "no RIG-BENCH line")
     return r
@@ -215,6 +223,9 @@ def test_linux_pv_guest(linux_pv, check):
     xenbus, ext4 on blkfront across a reboot (restart by the daemon) with e2fsck clean,
     netfront across the bridge, poweroff; the same kernel from a disk image's grub.cfg
     through pygrub (then a panic kept as a crashed domain) and through pvgrub2."""
+    if check == "linux-pv-pvgrub2" and not SLOW:
+        pytest.skip("SKIPPED: pvgrub2 in the rig runs with XENKVM_SLOW_TESTS=1 (1.5-3 min more; "
+                    "test_pv.py starts the shim with GRUB's PV image on this host)")
     res = results(linux_pv.stdout)
     assert res.get(check, ("missing",))[0] == "PASS", _show(linux_pv)
 

@@ -30,6 +30,7 @@
 #                       the 64-bit kernel is reported (then the domain is destroyed)
 # rig.pv_parts=pv,pygrub,pvgrub2,pv32 (on the outer command line: rig/run.sh linux-pv
 # --append rig.pv_parts=...) runs the domains named; the default is pv,pygrub,pvgrub2.
+# tests/test_rig.py runs pv,pygrub (pvgrub2 as well with XENKVM_SLOW_TESTS=1).
 # rig: needs pv
 t=${RIG_GUEST_TIMEOUT:-300}
 parts=pv,pygrub,pvgrub2
