@@ -13,6 +13,7 @@ PKGS=(
   clang libclang-rt-14-dev
   binutils dpkg-dev bc fio qemu-system-x86 iproute2
   dbus-daemon python3-dbus python3-gi
+  xen-utils-4.17 grub-xen-host
   libwebsockets-dev python3-websocket openssl chromium openssh-server
   qemu-system-common qemu-utils
 )
