@@ -401,8 +401,17 @@ static int load_segments(const struct elf *e, const struct guest_mem *mem, struc
                    ") does not fit in guest RAM", i, h.paddr, h.paddr + h.memsz);
             return -1;
         }
-        memcpy(dst, e->img + h.offset, h.filesz);
-        memset(dst + h.filesz, 0, h.memsz - h.filesz);
+        if (mem->write && mem->zero) {
+            if (mem->write(mem->opaque, h.paddr, e->img + h.offset, h.filesz) < 0 ||
+                mem->zero(mem->opaque, h.paddr + h.filesz, h.memsz - h.filesz) < 0) {
+                boot_seterr(err, errlen, "ELF program header %u (PT_LOAD): cannot write guest RAM at %#" PRIx64,
+                       i, h.paddr);
+                return -1;
+            }
+        } else {
+            memcpy(dst, e->img + h.offset, h.filesz);
+            memset(dst + h.filesz, 0, h.memsz - h.filesz);
+        }
         if (first || h.paddr < info->paddr_lo)
             info->paddr_lo = h.paddr;
         if (first || h.paddr + h.memsz > info->paddr_hi)

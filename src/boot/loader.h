@@ -11,6 +11,12 @@
 struct guest_mem {
     void *opaque;
     uint8_t *(*at)(void *opaque, uint64_t gpa, uint64_t len);
+    /* Optional, for bulk loading: copy src to [gpa, gpa+len) / zero that range
+     * without going through at()'s mapping (e.g. pwrite into the file behind
+     * guest RAM, so that fresh pages are not faulted in one at a time).
+     * Return 0, or -1 when the range is not RAM. NULL: memcpy/memset at at(). */
+    int (*write)(void *opaque, uint64_t gpa, const void *src, uint64_t len);
+    int (*zero)(void *opaque, uint64_t gpa, uint64_t len);
 };
 
 /* The port that hypercall traps write to: `out %eax, $XENKVM_HCALL_PORT`

@@ -64,6 +64,9 @@ static struct json_object *long_form(struct json_object *d)
     json_object_object_add(x, "state", json_object_new_string(jl_str(d, "state", "")));
     json_object_object_add(x, "start_time", json_object_new_int64(jl_int(d, "start_time", 0)));
     json_object_object_add(x, "cpu_time_ns", json_object_new_int64(jl_int(d, "cpu_time_ns", 0)));
+    struct json_object *stats;
+    if (json_object_object_get_ex(d, "stats", &stats))
+        json_object_object_add(x, "stats", json_object_get(stats));
     json_object_object_add(o, "xenkvm", x);
     return o;
 }

@@ -187,11 +187,13 @@ static bool handle_exit(struct vcpu *v)
 {
     struct kvm_run *run = v->run;
     const struct vm_ops *ops = v->vm->ops;
+    vcpu_stats_exit(&v->stats, run->exit_reason);
     switch (run->exit_reason) {
     case KVM_EXIT_IO: {
         /* String I/O (rep outs) is not something our traps use; each element is
          * handed over as its own access. */
         uint8_t *data = (uint8_t *)run + run->io.data_offset;
+        vcpu_stats_pio(&v->stats, run->io.port, run->io.direction == KVM_EXIT_IO_OUT);
         for (uint32_t i = 0; i < run->io.count; i++) {
             if (ops->pio(v, run->io.port, run->io.direction == KVM_EXIT_IO_OUT,
                          data + i * run->io.size, run->io.size) < 0)
@@ -264,6 +266,7 @@ void *vcpu_thread(void *arg)
                 break;
             }
             v->run->immediate_exit = 0;
+            stats_inc(&v->stats.exits[VCPU_STATS_KICK]);
             if (!atomic_exchange(&v->kicked, false))
                 continue;
             vm_pause_point(vm);
@@ -298,4 +301,12 @@ void vm_join(struct vm *vm)
     for (int i = 0; i < vm->nr_vcpus; i++)
         if (vm->vcpus[i].thread)
             pthread_join(vm->vcpus[i].thread, NULL);
+}
+
+void vm_stats(struct vm *vm, struct vm_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < vm->nr_vcpus; i++)
+        vm_stats_add(out, &vm->vcpus[i].stats);
+    vm_stats_sort(out);
 }

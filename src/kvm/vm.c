@@ -193,6 +193,68 @@ bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa)
     return lookup(vm, gpa, 1, &r) && r.ram;
 }
 
+/* The memfd offset of [gpa, gpa+len) if it lies in one RAM region, else -1. */
+static int64_t ram_fd_offset(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    struct mem_region r;
+    if (!lookup(vm, gpa, len, &r) || !r.ram)
+        return -1;
+    return (int64_t)(r.fd_offset + (gpa - r.gpa));
+}
+
+static int pwrite_all(int fd, const uint8_t *p, uint64_t len, int64_t off)
+{
+    while (len) {
+        ssize_t n = pwrite(fd, p, len, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        p += n;
+        off += n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
+int vm_write_ram(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
+{
+    int64_t off = ram_fd_offset(vm, gpa, len ? len : 1);
+    if (off < 0)
+        return -EFAULT;
+    return pwrite_all(vm->mem_fd, src, len, off);
+}
+
+int vm_zero_ram(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    static const uint8_t zeros[PAGE_SIZE];
+    int64_t off = ram_fd_offset(vm, gpa, len ? len : 1);
+    if (off < 0)
+        return -EFAULT;
+    /* Whole pages become holes (which read as zeros, and cost nothing while
+     * the guest has not touched them); the partial pages at either end are
+     * written. */
+    uint64_t head = ((uint64_t)off + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    uint64_t tail = ((uint64_t)off + len) & ~(PAGE_SIZE - 1);
+    if (head >= tail) {
+        for (uint64_t done = 0; done < len; ) {
+            uint64_t n = len - done < PAGE_SIZE ? len - done : PAGE_SIZE;
+            int rc = pwrite_all(vm->mem_fd, zeros, n, off + (int64_t)done);
+            if (rc)
+                return rc;
+            done += n;
+        }
+        return 0;
+    }
+    int rc = pwrite_all(vm->mem_fd, zeros, head - (uint64_t)off, off);
+    if (!rc && fallocate(vm->mem_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                         (off_t)head, (off_t)(tail - head)) < 0)
+        rc = -errno;
+    if (!rc)
+        rc = pwrite_all(vm->mem_fd, zeros, (uint64_t)off + len - tail, (int64_t)tail);
+    return rc;
+}
+
 int vm_filter_msrs(struct vm *vm, const uint32_t *msrs, int n)
 {
     struct kvm_msr_filter f = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };

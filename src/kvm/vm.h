@@ -1,6 +1,7 @@
 /* KVM core: a VM with memfd-backed guest memory, vCPU threads and their exit loop.
  * Knows nothing of Xen; the layer above registers exit handlers. */
 #pragma once
+#include "kvm/stats.h"
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -58,6 +59,7 @@ struct vcpu {
     atomic_bool kicked;
     bool sync_regs;       /* run->s.regs holds regs/sregs after each exit */
     void *priv;           /* the Xen layer's per-vCPU state */
+    struct vcpu_stats stats;
 };
 
 struct vm {
@@ -106,6 +108,12 @@ void vm_unmap_extra(struct vm *vm, uint64_t gpa);
  * region, else NULL. The one gate through which guest addresses become host ones. */
 uint8_t *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
 bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa);
+/* Bulk loading of RAM before the guest runs: copy src to guest-physical
+ * [gpa, gpa+len) / zero that range, through the memfd rather than the mapping
+ * (the kernel fills fresh pages without a fault per page here). The range must
+ * lie in one RAM region. Return 0 or -errno. */
+int vm_write_ram(struct vm *vm, uint64_t gpa, const void *src, uint64_t len);
+int vm_zero_ram(struct vm *vm, uint64_t gpa, uint64_t len);
 
 /* CPUID: the host-supported set with the hypervisor leaves removed; the layer
  * above adds its own leaves with vm_cpuid_set before the vCPUs start. */
@@ -126,6 +134,8 @@ void vm_unpause(struct vm *vm);
 bool vm_is_paused(struct vm *vm);
 /* Called by a vCPU thread after a kick: waits while the VM is paused. */
 void vm_pause_point(struct vm *vm);
+/* The exit counters of every vCPU, summed. */
+void vm_stats(struct vm *vm, struct vm_stats *out);
 /* Injects a fixed, edge-triggered interrupt vector into the vCPU's LAPIC.
  * Returns > 0 if delivered, 0 if the guest's LAPIC refused it, or -errno. */
 int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector);

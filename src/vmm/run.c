@@ -20,7 +20,8 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: xenkvm run --kernel FILE [--ramdisk FILE] [--cmdline STRING]\n"
         "                  [--memory MiB] [--vcpus N] [--name NAME] [--domid N]\n"
-        "                  [--xenstore SOCKET | --no-xenstore] [--disk SPEC]... [--vif SPEC]... [-v]\n"
+        "                  [--xenstore SOCKET | --no-xenstore] [--disk SPEC]... [--vif SPEC]...\n"
+        "                  [--stats] [-v]\n"
         "Boots a PVH kernel (ELF vmlinux or bzImage) with its console on this terminal.\n"
         "xenstore: the xenkvmd socket given, else " XS_DEFAULT_SOCKET " if it exists;\n"
         "the domain's tree is written there and the guest's ring is connected to it.\n"
@@ -28,6 +29,8 @@ static void usage(FILE *f)
         "        or 'vdev=xvdb, access=ro, target=/dev/sdb'; raw images and block devices.\n"
         "--vif: an xl vif spec (xl-network-configuration(5)), e.g. bridge=xenbr0,mac=00:16:3e:0:0:1:\n"
         "        tap vifDOMID.DEVID on that (existing) bridge, served by netback.\n"
+        "--stats: at the end, print the guest's exits by reason and by I/O port and its\n"
+        "        hypercalls by number (also in `xenkvm list -l` and `top -x` under xenkvmd).\n"
         "Exit status: 0 poweroff, 1 xenkvm error, 2 crash, 3 reboot, 4 suspend,\n"
         "             5 watchdog, 6 soft_reset.\n"
         "Under xenkvmd (see xenkvm(1)): [--uuid UUID] [--control SOCKET]\n"
@@ -106,6 +109,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         { "status-file", required_argument, NULL, 'S' },
         { "ready-fd", required_argument, NULL, 'R' },
         { "paused", no_argument, NULL, 'P' },
+        { "stats", no_argument, NULL, 's' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
@@ -119,7 +123,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     int ndisks = 0, nvifs = 0;
     struct domctl_opts ctl_opts = { 0 };
     int ready_fd = -1;
-    bool paused = false;
+    bool paused = false, stats = false;
     uint8_t uuid[16];
     optind = 1;
     while ((c = getopt_long(argc, argv, "k:r:c:m:n:N:d:vh", opts, NULL)) != -1) {
@@ -175,6 +179,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
             ready_fd = v;
             break;
         case 'P': paused = true; break;
+        case 's': stats = true; break;
         case 'v': log_verbose++; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_ERROR;
@@ -275,6 +280,11 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     }
 
     status = domain_run(&d);
+    if (stats) {
+        struct domain_stats st;
+        domain_stats(&d, &st);
+        domain_stats_print(stderr, "xenkvm: stats: ", &st);
+    }
     if (ctl)
         domctl_finish(ctl, status);
     ctl = NULL;

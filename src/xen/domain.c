@@ -151,9 +151,18 @@ static int xen_pio(struct vcpu *v, uint16_t port, bool out, uint8_t *data, int s
         domain_shutdown(v->vm->priv, SHUTDOWN_reboot);
         return 0;
     }
+    if (size == 1 && pit_io(&((struct domain *)v->vm->priv)->pit, port, out, data))
+        return 0;
     if (!out)
         memset(data, 0xff, size);   /* nothing decodes other ports: floating bus */
     return 0;
+}
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 static int xen_mmio(struct vcpu *v, uint64_t gpa, bool write, uint8_t *data, int size)
@@ -403,6 +412,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
         uuid_generate_v4(d->uuid);
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->watch_lock, NULL);
+    pit_init(&d->pit, monotonic_ns);
     if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, err, errlen) < 0)
         return -1;
     d->vm.ops = &xen_vm_ops;

@@ -4,6 +4,8 @@
 #include "kvm/guest_va.h"
 #include "xen/evtchn.h"
 #include "xen/gnttab.h"
+#include "xen/pit.h"
+#include "xen/stats.h"
 #include <xen/xen.h>
 #include <xen/hvm/params.h>
 #include <xen/hvm/hvm_vcpu.h>
@@ -62,6 +64,7 @@ struct xvcpu {
     atomic_bool up;
     bool initialised, reset_pending;
     struct vcpu_hvm_context ctx;
+    uint64_t hcalls[XEN_STATS_HCALLS];  /* hypercalls by number (xen/stats.h) */
 };
 
 struct domain_config {
@@ -88,6 +91,7 @@ struct domain {
     uint64_t shinfo_gfn;           /* ~0 while unmapped */
 
     uint64_t params[HVM_NR_PARAMS];
+    struct pit pit;                /* legacy PIT counters and port 0x61 (pit.h) */
     struct evtchn_domain ev;
     struct gnttab gt;
 

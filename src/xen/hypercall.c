@@ -54,6 +54,7 @@ int hypercall_trap(struct vcpu *v)
         atomic_store(&h.xv->up, true);   /* a vCPU started by SIPI shows up here first */
     h.long_mode = (s->efer & EFER_LMA) && s->cs.l;
     unsigned nr = (uint32_t)r->rax;
+    stats_inc(&h.xv->hcalls[nr < XEN_STATS_HCALLS - 1 ? nr : XEN_STATS_HCALLS - 1]);
     long ret;
     if (s->ss.dpl != 0) {
         ret = -EPERM;      /* HVM hypercalls are for kernel mode only */

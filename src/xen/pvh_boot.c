@@ -23,6 +23,16 @@ static uint8_t *ram_at(void *opaque, uint64_t gpa, uint64_t len)
     return vm_gpa(&d->vm, gpa, len);
 }
 
+static int ram_write(void *opaque, uint64_t gpa, const void *src, uint64_t len)
+{
+    return vm_write_ram(&((struct domain *)opaque)->vm, gpa, src, len) < 0 ? -1 : 0;
+}
+
+static int ram_zero(void *opaque, uint64_t gpa, uint64_t len)
+{
+    return vm_zero_ram(&((struct domain *)opaque)->vm, gpa, len) < 0 ? -1 : 0;
+}
+
 static void build_e820(struct domain *d)
 {
     uint64_t low = d->vm.ram_size < VM_LOWMEM_END ? d->vm.ram_size : VM_LOWMEM_END;
@@ -37,16 +47,16 @@ static void build_e820(struct domain *d)
 int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen)
 {
     char why[256];
-    uint8_t *img;
+    const uint8_t *img;
     size_t len;
-    if (file_read_all(cfg->kernel, LOADER_MAX_IMAGE, &img, &len, why, sizeof(why)) < 0) {
+    if (file_map(cfg->kernel, LOADER_MAX_IMAGE, &img, &len, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "kernel %s", why);
         return -1;
     }
-    struct guest_mem mem = { .opaque = d, .at = ram_at };
+    struct guest_mem mem = { .opaque = d, .at = ram_at, .write = ram_write, .zero = ram_zero };
     struct kernel_info ki;
     int rc = kernel_load(img, len, &mem, &ki, why, sizeof(why));
-    free(img);
+    file_unmap(img, len);
     if (rc < 0) {
         snprintf(err, errlen, "kernel %s: %s", cfg->kernel, why);
         return -1;
@@ -91,7 +101,7 @@ int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err
     }
 
     if (cfg->ramdisk) {
-        if (file_read_all(cfg->ramdisk, LOADER_MAX_IMAGE, &img, &len, why, sizeof(why)) < 0) {
+        if (file_map(cfg->ramdisk, LOADER_MAX_IMAGE, &img, &len, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "ramdisk %s", why);
             return -1;
         }
@@ -101,11 +111,15 @@ int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err
         if (len > top || at < si_gpa + PAGE_SIZE) {
             snprintf(err, errlen, "ramdisk %s: %zu bytes do not fit in guest RAM above the kernel "
                      "(raise memory)", cfg->ramdisk, len);
-            free(img);
+            file_unmap(img, len);
             return -1;
         }
-        memcpy(vm_gpa(&d->vm, at, len), img, len);
-        free(img);
+        rc = vm_write_ram(&d->vm, at, img, len);
+        file_unmap(img, len);
+        if (rc < 0) {
+            snprintf(err, errlen, "ramdisk %s: cannot write guest RAM: %s", cfg->ramdisk, strerror(-rc));
+            return -1;
+        }
         struct hvm_modlist_entry *mod = (void *)(si_page + SI_MODLIST_OFF);
         mod->paddr = at;
         mod->size = len;
