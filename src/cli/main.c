@@ -1,10 +1,10 @@
 /* xenkvm: the command line. */
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/startup.h"
 #include "vmm/run.h"
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 static const struct command {
     const char *name;
@@ -74,17 +74,15 @@ int cli_usage(const char *cmd, int asked)
     return asked ? 0 : 1;
 }
 
-struct timespec cli_start;
-
 /* `xenkvm run`: this process becomes the domain process. */
 int cmd_run(int argc, char **argv)
 {
-    return vmm_run(argc, argv, &cli_start);
+    return vmm_run(argc, argv);
 }
 
 int main(int argc, char **argv)
 {
-    clock_gettime(CLOCK_MONOTONIC, &cli_start);
+    startup_init();
     log_prog = "xenkvm";
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc < 2) {

@@ -2,6 +2,7 @@
 #include "kvm/vm.h"
 #include "kvm/cpuid.h"
 #include "common/log.h"
+#include "common/startup.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -237,16 +238,6 @@ static bool handle_exit(struct vcpu *v)
     }
 }
 
-static void report_first_exit(struct vm *vm)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double us = (now.tv_sec - vm->report_since.tv_sec) * 1e6 +
-                (now.tv_nsec - vm->report_since.tv_nsec) / 1e3;
-    fprintf(stderr, "startup: first guest instruction %.0f us after process start\n", us);
-    vm->report_first_exit = false;
-}
-
 void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
@@ -257,8 +248,8 @@ void *vcpu_thread(void *arg)
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     if (vm->ops->before_run && !vm->ops->before_run(v))
         return NULL;
-    if (v->id == 0 && vm->report_first_exit)
-        report_first_exit(vm);
+    if (v->id == 0)
+        startup_report();
     while (!atomic_load(&vm->stopping)) {
         if (ioctl(v->fd, KVM_RUN, 0) < 0) {
             if (errno != EINTR && errno != EAGAIN) {

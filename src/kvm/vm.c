@@ -11,6 +11,35 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define HUGE_PAGE (2ull << 20)
+
+/* Maps size bytes of fd at off. RAM goes at a 2 MiB-aligned address and is
+ * advised to use huge pages: where the host backs it with them (shmem THP set
+ * to "advise", or hugetlbfs), KVM then maps the guest with 2 MiB entries too,
+ * which needs the host address and the guest address aligned alike. */
+static uint8_t *map_aligned(int fd, uint64_t off, uint64_t size, bool ram)
+{
+    if (!ram || size < HUGE_PAGE) {
+        uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, (off_t)off);
+        return p == MAP_FAILED ? NULL : p;
+    }
+    uint8_t *area = mmap(NULL, size + HUGE_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (area == MAP_FAILED)
+        return NULL;
+    uint8_t *p = (uint8_t *)(((uintptr_t)area + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (p > area)
+        munmap(area, (size_t)(p - area));
+    munmap(p + size, (size_t)(area + HUGE_PAGE - p));
+    if (mmap(p, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE | MAP_FIXED, fd, (off_t)off) == MAP_FAILED) {
+        int e = errno;
+        munmap(p, size);
+        errno = e;
+        return NULL;
+    }
+    madvise(p, size, MADV_HUGEPAGE);
+    return p;
+}
+
 static int add_region(struct vm *vm, uint64_t gpa, uint64_t size, bool ram, uint8_t **host)
 {
     if (vm->nr_regions == VM_MAX_REGIONS)
@@ -18,9 +47,8 @@ static int add_region(struct vm *vm, uint64_t gpa, uint64_t size, bool ram, uint
     uint64_t off = vm->mem_fd_size;
     if (ftruncate(vm->mem_fd, off + size) < 0)
         return -errno;
-    uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-                      vm->mem_fd, off);
-    if (p == MAP_FAILED)
+    uint8_t *p = map_aligned(vm->mem_fd, off, size, ram);
+    if (!p)
         return -errno;
     /* Slot numbers are never reused while mapped; pick the lowest free. */
     uint32_t slot = 0;
@@ -49,9 +77,11 @@ static int add_region(struct vm *vm, uint64_t gpa, uint64_t size, bool ram, uint
     return 0;
 }
 
-int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, char *err, size_t errlen)
+int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, const char *cpuid_cache,
+              char *err, size_t errlen)
 {
-    memset(vm, 0, sizeof(*vm));
+    /* vm arrives zeroed: clearing its vCPU array again would fault in pages
+     * that vCPUs never created would not touch. */
     vm->kvm_fd = vm->vm_fd = vm->mem_fd = -1;
     pthread_mutex_init(&vm->mem_lock, NULL);
     pthread_mutex_init(&vm->pause_lock, NULL);
@@ -110,9 +140,9 @@ int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, char *err, size_t e
     int khz = ioctl(vm->vm_fd, KVM_GET_TSC_KHZ, 0);
     vm->tsc_khz = khz > 0 ? (uint32_t)khz : 0;
     vm->nr_vcpus = nr_vcpus;
-    for (int i = 0; i < VM_MAX_VCPUS; i++)
+    for (int i = 0; i < nr_vcpus; i++)
         vm->vcpus[i].fd = -1;
-    if (cpuid_init(vm) < 0) {
+    if (cpuid_init(vm, cpuid_cache) < 0) {
         snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
         return -1;
     }

@@ -82,16 +82,14 @@ struct vm {
     pthread_mutex_t pause_lock;
     pthread_cond_t pause_cond;
     int64_t tsc_offset;       /* guest TSC - host TSC */
-    /* Start-up measurement: when set, vCPU 0's first entry into the guest is
-     * reported on stderr as the time since this instant (the process's start). */
-    struct timespec report_since;
-    bool report_first_exit;
 };
 
-/* Creates the VM, its memfd, RAM regions, the in-kernel LAPIC (split irqchip:
- * no PIC/IOAPIC) and the base CPUID. vCPUs come later (vm_create_vcpus), after
- * the layer above has added its CPUID leaves. Returns 0 or -1 with err set. */
-int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, char *err, size_t errlen);
+/* Creates the VM (vm zero-filled, e.g. static storage), its memfd, RAM regions, the in-kernel LAPIC (split irqchip:
+ * no PIC/IOAPIC) and the base CPUID (cached in the file cpuid_cache, if not
+ * NULL: see cpuid.h). vCPUs come later (vm_create_vcpus), after the layer above
+ * has added its CPUID leaves. Returns 0 or -1 with err set. */
+int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, const char *cpuid_cache,
+              char *err, size_t errlen);
 int vm_create_vcpus(struct vm *vm, char *err, size_t errlen);
 /* Starts one thread per vCPU running vcpu_thread; vm_join waits for them. */
 int vm_start(struct vm *vm);

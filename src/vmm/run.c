@@ -1,12 +1,14 @@
 /* `xenkvm run`: one domain in this process, its console on the terminal. */
 #include "vmm/run.h"
 #include "vmm/domctl.h"
+#include "toolstack/paths.h"
 #include "toolstack/uuid.h"
 #include "backend/devices.h"
 #include "backend/console.h"
 #include "backend/xenstore_relay.h"
 #include "xenstore/client.h"
 #include "common/log.h"
+#include "common/startup.h"
 #include "xen/domain.h"
 #include <errno.h>
 #include <getopt.h>
@@ -89,7 +91,7 @@ static int retree(void *opaque)
     return rc;
 }
 
-int vmm_run(int argc, char **argv, const struct timespec *process_start)
+int vmm_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "kernel", required_argument, NULL, 'k' },
@@ -195,14 +197,20 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         return EXIT_ERROR;
     }
     static struct domain d;
-    char err[512];
-    if (domain_create(&d, &cfg, err, sizeof(err)) < 0 ||
-        domain_pvh_boot(&d, &cfg, err, sizeof(err)) < 0) {
+    char err[512], cpuid_cache[512];
+    if (ts_mkdirs(ts_rundir(), 0755) == 0 &&
+        ts_path(cpuid_cache, sizeof(cpuid_cache), "%s/kvm-cpuid", ts_rundir()))
+        cfg.cpuid_cache = cpuid_cache;
+    if (domain_create(&d, &cfg, err, sizeof(err)) < 0) {
         log_err("%s", err);
         return EXIT_ERROR;
     }
-    d.vm.report_since = *process_start;
-    d.vm.report_first_exit = getenv("XENKVM_REPORT_STARTUP") != NULL;
+    startup_mark("vm");
+    if (domain_pvh_boot(&d, &cfg, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return EXIT_ERROR;
+    }
+    startup_mark("kernel");
     /* From here on, every exit goes through the one teardown at "out". */
     int status = EXIT_ERROR;
     struct domctl *ctl = NULL;
@@ -279,6 +287,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         close(ready_fd);
     }
 
+    startup_mark("devices");
     status = domain_run(&d);
     if (stats) {
         struct domain_stats st;

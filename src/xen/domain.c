@@ -413,7 +413,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->watch_lock, NULL);
     pit_init(&d->pit, monotonic_ns);
-    if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, err, errlen) < 0)
+    if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, cfg->cpuid_cache, err, errlen) < 0)
         return -1;
     d->vm.ops = &xen_vm_ops;
     d->vm.priv = d;

@@ -76,6 +76,7 @@ struct domain_config {
     const char *kernel, *ramdisk, *cmdline;
     const char *xenstore_socket;    /* NULL: no xenstore connection */
     bool console_stdin;             /* feed stdin to the PV console */
+    const char *cpuid_cache;        /* file caching KVM's supported CPUID, or NULL */
 };
 
 struct domain {
