@@ -219,13 +219,13 @@ int net_tx_offload(uint8_t *pkt, size_t len, uint16_t flags, const netif_extra_i
     return net_tx_offload_head(pkt, len, len, flags, gso, vh);
 }
 
-int net_rx_offload(uint8_t *pkt, size_t len, const struct virtio_net_hdr *vh,
-                   const struct net_features *feat, uint16_t *flags, netif_extra_info_t *gso,
-                   bool *has_gso)
+int net_rx_offload_head(uint8_t *pkt, size_t caplen, size_t len, const struct virtio_net_hdr *vh,
+                        const struct net_features *feat, uint16_t *flags, netif_extra_info_t *gso,
+                        bool *has_gso)
 {
     *flags = 0;
     *has_gso = false;
-    int fam = net_l3_family(pkt, len);
+    int fam = net_l3_family(pkt, caplen < len ? caplen : len);
     bool blank_ok = (fam == 4 && feat->csum) || (fam == 6 && feat->ipv6_csum);
     uint8_t gtype = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
     if (gtype != VIRTIO_NET_HDR_GSO_NONE) {
@@ -248,10 +248,19 @@ int net_rx_offload(uint8_t *pkt, size_t len, const struct virtio_net_hdr *vh,
             *flags = NETRXF_csum_blank | NETRXF_data_validated;
             return 0;
         }
+        if (caplen < len)
+            return -ENODATA;
         net_csum_finish(pkt, len, vh->csum_start, vh->csum_offset);
         *flags = NETRXF_data_validated;
     } else if (vh->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
         *flags = NETRXF_data_validated;
     }
     return 0;
+}
+
+int net_rx_offload(uint8_t *pkt, size_t len, const struct virtio_net_hdr *vh,
+                   const struct net_features *feat, uint16_t *flags, netif_extra_info_t *gso,
+                   bool *has_gso)
+{
+    return net_rx_offload_head(pkt, len, len, vh, feat, flags, gso, has_gso);
 }

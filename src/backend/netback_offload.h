@@ -61,3 +61,9 @@ int net_tx_offload_head(uint8_t *pkt, size_t caplen, size_t len, uint16_t flags,
 int net_rx_offload(uint8_t *pkt, size_t len, const struct virtio_net_hdr *vh,
                    const struct net_features *feat, uint16_t *flags, netif_extra_info_t *gso,
                    bool *has_gso);
+/* net_rx_offload with only the first caplen bytes of the len-byte packet at
+ * hand (at least the Ethernet and VLAN headers, or all of it): -ENODATA when
+ * the checksum must be completed in software, which needs every byte. */
+int net_rx_offload_head(uint8_t *pkt, size_t caplen, size_t len, const struct virtio_net_hdr *vh,
+                        const struct net_features *feat, uint16_t *flags, netif_extra_info_t *gso,
+                        bool *has_gso);
