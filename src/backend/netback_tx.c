@@ -215,6 +215,19 @@ static int16_t send_packet(struct netq *q, const netif_tx_request_t *win, const 
     return st;
 }
 
+/* Publishes the responses written so far; notifies if the frontend asked to
+ * be (rsp_event). */
+static void push_responses(struct netq *q)
+{
+    if (!q->tx_notify)
+        return;
+    q->tx_notify = false;
+    int notify;
+    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->tx, notify);
+    if (notify)
+        q->nb->env.notify(q->nb->env.opaque, 2 * q->idx);
+}
+
 /* Takes the packets of the current window; false once the queue is broken. */
 static int take_window(struct netq *q, RING_IDX prod, int *moved)
 {
@@ -222,7 +235,7 @@ static int take_window(struct netq *q, RING_IDX prod, int *moved)
     unsigned avail = prod - cons;
     for (unsigned i = 0; i < avail; i++)
         RING_COPY_REQUEST(&q->tx, cons + i, &q->txwin[i]);
-    unsigned pos = 0;
+    unsigned pos = 0, pushed = 0;
     while (pos < avail && *moved < NET_BUDGET) {
         struct net_tx_pkt p;
         const netif_tx_request_t *w = q->txwin + pos;
@@ -246,6 +259,12 @@ static int take_window(struct netq *q, RING_IDX prod, int *moved)
         respond(q, w, (unsigned)n, p.nr_extras, st);
         pos += (unsigned)n;
         (*moved)++;
+        /* A quarter of the ring answered: let the frontend refill it while
+         * the rest is sent, rather than after the whole window. */
+        if (pos - pushed >= NET_TX_RING_SIZE / 4) {
+            pushed = pos;
+            push_responses(q);
+        }
     }
     q->tx.req_cons += pos;
     return 0;
@@ -269,12 +288,6 @@ int netq_tx(struct netq *q)
         if (__atomic_load_n(&q->tx.sring->req_prod, __ATOMIC_ACQUIRE) == prod)
             break;
     }
-    if (q->tx_notify) {
-        q->tx_notify = false;
-        int notify;
-        RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->tx, notify);
-        if (notify)
-            q->nb->env.notify(q->nb->env.opaque, 2 * q->idx);
-    }
+    push_responses(q);
     return moved;
 }
