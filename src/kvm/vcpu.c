@@ -158,7 +158,10 @@ void vcpu_kick(struct vcpu *v)
 
 void vm_stop(struct vm *vm)
 {
+    pthread_mutex_lock(&vm->pause_lock);
     atomic_store(&vm->stopping, true);
+    pthread_cond_broadcast(&vm->pause_cond);      /* exits held at start-up */
+    pthread_mutex_unlock(&vm->pause_lock);
     for (int i = 0; i < vm->nr_vcpus; i++)
         vcpu_kick(&vm->vcpus[i]);
 }
@@ -189,6 +192,11 @@ static bool handle_exit(struct vcpu *v)
     struct kvm_run *run = v->run;
     const struct vm_ops *ops = v->vm->ops;
     vcpu_stats_exit(&v->stats, run->exit_reason);
+    if (atomic_load_explicit(&v->vm->exits_held, memory_order_acquire)) {
+        vm_exit_point(v->vm);
+        if (atomic_load(&v->vm->stopping))
+            return false;
+    }
     switch (run->exit_reason) {
     case KVM_EXIT_IO: {
         /* String I/O (rep outs) is not something our traps use; each element is

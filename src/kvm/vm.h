@@ -79,6 +79,7 @@ struct vm {
     atomic_bool stopping;
     /* vm_pause/vm_unpause (pause.c): vCPU threads wait in their exit loop. */
     atomic_bool paused;
+    atomic_bool exits_held;   /* vm_hold_exits: exits wait in vm_exit_point */
     pthread_mutex_t pause_lock;
     pthread_cond_t pause_cond;
     int64_t tsc_offset;       /* guest TSC - host TSC */
@@ -132,6 +133,13 @@ void vm_unpause(struct vm *vm);
 bool vm_is_paused(struct vm *vm);
 /* Called by a vCPU thread after a kick: waits while the VM is paused. */
 void vm_pause_point(struct vm *vm);
+/* Start-up: vCPUs may enter the guest before the VMM has finished setting up
+ * (its console, xenstore, devices), as long as nothing the guest asks of it is
+ * answered before: while held, every exit waits (vm_exit_point) until
+ * vm_release_exits or vm_stop. */
+void vm_hold_exits(struct vm *vm);
+void vm_release_exits(struct vm *vm);
+void vm_exit_point(struct vm *vm);
 /* The exit counters of every vCPU, summed. */
 void vm_stats(struct vm *vm, struct vm_stats *out);
 /* Injects a fixed, edge-triggered interrupt vector into the vCPU's LAPIC.

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/startup.h"
 #include "xen/domain.h"
+#include <xen/sched.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -217,8 +218,17 @@ int vmm_run(int argc, char **argv)
     struct console *con = NULL;
     struct xs_relay *relay = NULL;
     struct xs_client *xs = NULL;
-    bool tree_written = false;
+    bool tree_written = false, started = false;
     struct domain_devices *devs = NULL;
+    /* The guest starts now, unless it is to start paused: the console,
+     * xenstore and devices are set up while it runs, and its exits (all it
+     * can ask of this process) wait until they are. */
+    if (!paused) {
+        vm_hold_exits(&d.vm);
+        started = true;
+        if (domain_start(&d) < 0)
+            goto out;
+    }
     if (ctl_opts.socket && !(ctl = domctl_create(&d, &ctl_opts)))
         goto out;
     con = console_create(&d, domain_special_page(&d, SPECIAL_CONSOLE),
@@ -280,15 +290,20 @@ int vmm_run(int argc, char **argv)
             goto out;
         }
     }
-    if (paused)
+    if (paused) {
         vm_pause(&d.vm);
+        started = true;
+        if (domain_start(&d) < 0)
+            goto out;
+    }
     if (ready_fd >= 0) {
         if (write(ready_fd, "r", 1) != 1) { /* the supervisor went away */ }
         close(ready_fd);
     }
 
-    startup_mark("devices");
-    status = domain_run(&d);
+    vm_release_exits(&d.vm);
+    status = domain_wait(&d);
+    started = false;
     if (stats) {
         struct domain_stats st;
         domain_stats(&d, &st);
@@ -299,6 +314,10 @@ int vmm_run(int argc, char **argv)
     ctl = NULL;
     log_info("domain %u (%s) ended: exit status %d", d.domid, d.name, status);
 out:
+    if (started) {            /* set-up failed with the guest running */
+        domain_shutdown(&d, SHUTDOWN_crash);
+        domain_wait(&d);
+    }
     domctl_discard(ctl);
     devices_close(devs);
     if (tree_written)

@@ -503,20 +503,31 @@ static int status_of(int reason)
     }
 }
 
-int domain_run(struct domain *d)
+int domain_start(struct domain *d)
 {
-    if (pthread_create(&d->io_thread, NULL, io_thread, d)) {
-        log_err("cannot start the I/O thread");
-        return EXIT_ERROR;
-    }
+    /* vCPUs first: vCPU 0 enters the guest as early as it can. */
     if (vm_start(&d->vm) < 0) {
         log_err("cannot start vCPU threads");
         domain_shutdown(d, SHUTDOWN_crash);
+        return -1;
     }
+    if (pthread_create(&d->io_thread, NULL, io_thread, d)) {
+        log_err("cannot start the I/O thread");
+        domain_shutdown(d, SHUTDOWN_crash);
+        return -1;
+    }
+    d->io_thread_started = true;
+    return 0;
+}
+
+int domain_wait(struct domain *d)
+{
     vm_join(&d->vm);
     uint64_t one = 1;
     if (write(d->stop_fd, &one, sizeof(one)) < 0) { /* the thread sees EPOLLIN anyway */ }
-    pthread_join(d->io_thread, NULL);
+    if (d->io_thread_started)
+        pthread_join(d->io_thread, NULL);
+    d->io_thread_started = false;
     if (d->shutdown_reason < 0)
         d->shutdown_reason = SHUTDOWN_crash;   /* every vCPU stopped without a shutdown */
     return status_of(d->shutdown_reason);

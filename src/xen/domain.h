@@ -111,6 +111,7 @@ struct domain {
     /* I/O thread: timers, console, xenstore relay */
     int epfd, stop_fd;
     pthread_t io_thread;
+    bool io_thread_started;
     pthread_mutex_t watch_lock;    /* the watches list */
     int dump_fd;                   /* debug: XENKVM_DEBUG_DUMP_MS timer, or -1 */
     struct fd_watch *watches;
@@ -122,8 +123,12 @@ struct domain {
 
 /* d must be zero-filled (static storage or calloc). */
 int domain_create(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen);
-/* Runs the guest until it shuts down; returns the exit status for its reason. */
-int domain_run(struct domain *d);
+/* Starts the I/O thread and the vCPUs (0 or -1). With exits held
+ * (vm_hold_exits), the guest runs while the caller finishes setting up. */
+int domain_start(struct domain *d);
+/* Waits until the guest has shut down (after domain_start); returns the exit
+ * status for its reason. */
+int domain_wait(struct domain *d);
 void domain_destroy(struct domain *d);
 
 /* Adds Xen's leaves (signature, version, hypercall MSR, time, HVM features with
