@@ -74,6 +74,14 @@ unsigned hcall_rewrite(uint8_t *code, size_t len, size_t *sites, unsigned max_si
  * takes from the segment's p_paddr. hcall_rewrite is this with base 0. */
 unsigned hcall_rewrite_at(uint8_t *code, size_t len, uint64_t base, size_t *sites, unsigned max_sites);
 
+/* The rule's decisions without the patching: calls site(opaque, offset) for
+ * each site hcall_rewrite_at would rewrite, in order (each once the scan is
+ * 16 bytes past it, so a caller patching code itself is safe), and returns
+ * their number. hcall_patch rewrites one site's 3 bytes. */
+unsigned hcall_scan(const uint8_t *code, size_t len, uint64_t base,
+                    void (*site)(void *opaque, size_t off), void *opaque);
+void hcall_patch(uint8_t *site);
+
 /* One PT_LOAD program header of a validated ELF image. */
 struct elf_segment {
     uint64_t offset, vaddr, paddr, filesz, memsz;

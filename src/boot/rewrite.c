@@ -182,30 +182,57 @@ static size_t next_candidate(const uint8_t *c, size_t len, size_t i)
     return len;
 }
 
-unsigned hcall_rewrite_at(uint8_t *code, size_t len, uint64_t base, size_t *sites, unsigned max_sites)
+unsigned hcall_scan(const uint8_t *code, size_t len, uint64_t base,
+                    void (*site)(void *opaque, size_t off), void *opaque)
 {
     size_t pending[PENDING_MAX];
     unsigned npending = 0, count = 0;
     if (!code || len < 3)
         return 0;
     /* Rules are applied at every byte-pattern match, in order, exactly as a
-     * byte-by-byte walk would: the offsets in between cannot be sites. */
+     * byte-by-byte walk would: the offsets in between cannot be sites. A site
+     * is reported once the scan is LOOKBEHIND past it, so that a caller
+     * patching code in place never changes bytes a rule still looks at. */
     for (size_t i = next_candidate(code, len, 0); i < len; i = next_candidate(code, len, i + 1)) {
         while (npending && pending[0] + LOOKBEHIND <= i) {
-            patch(code + pending[0]);
+            site(opaque, pending[0]);
             memmove(pending, pending + 1, --npending * sizeof(pending[0]));
         }
         if (!accept(code, len, base, i))
             continue;
         pending[npending++] = i;
-        if (sites && count < max_sites)
-            sites[count] = i;
         count++;
         i += 2;  /* sites do not overlap */
     }
     for (unsigned k = 0; k < npending; k++)
-        patch(code + pending[k]);
+        site(opaque, pending[k]);
     return count;
+}
+
+struct in_place {
+    uint8_t *code;
+    size_t *sites;
+    unsigned max, n;
+};
+
+static void patch_in_place(void *opaque, size_t off)
+{
+    struct in_place *ip = opaque;
+    patch(ip->code + off);
+    if (ip->sites && ip->n < ip->max)
+        ip->sites[ip->n] = off;
+    ip->n++;
+}
+
+unsigned hcall_rewrite_at(uint8_t *code, size_t len, uint64_t base, size_t *sites, unsigned max_sites)
+{
+    struct in_place ip = { code, sites, max_sites, 0 };
+    return hcall_scan(code, len, base, patch_in_place, &ip);
+}
+
+void hcall_patch(uint8_t *site)
+{
+    patch(site);
 }
 
 unsigned hcall_rewrite(uint8_t *code, size_t len, size_t *sites, unsigned max_sites)
