@@ -58,7 +58,7 @@ def test_loader(build, need_kvm, env, tmp_path):
 
 
 def test_blk(build, env, tmp_path):
-    out = bench(env, "blk/run.sh", "1", "16", str(tmp_path))
+    out = bench(env, "blk/run.sh", "1", "16", str(tmp_path), "1")
     assert len(RATIO.findall(out)) >= 4, out
 
 
