@@ -51,6 +51,7 @@ struct evtchn_domain {
     void *opaque;
 };
 
+/* e must be zero-filled (static storage or calloc, as a domain is). */
 void evtchn_init(struct evtchn_domain *e, domid_t domid, unsigned nr_vcpus);
 
 /* The hypercall: EVTCHNOP_* with its argument already copied in (and out by the
