@@ -33,11 +33,6 @@ void startup_init(void)
     startup_mark("main");
 }
 
-bool startup_reporting(void)
-{
-    return st.on && !st.reported;
-}
-
 void startup_mark(const char *what)
 {
     if (!st.on || st.reported || st.n == MAX_MARKS)
@@ -49,7 +44,7 @@ void startup_mark(const char *what)
 
 void startup_report(void)
 {
-    if (!startup_reporting())
+    if (!st.on || st.reported)
         return;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);

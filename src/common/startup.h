@@ -8,7 +8,6 @@
 
 /* Reads the environment; call first thing in main(). */
 void startup_init(void);
-bool startup_reporting(void);
 /* Notes that `what` (a string literal) is done. */
 void startup_mark(const char *what);
 /* "startup: first guest instruction N us after process start (main +a, ...)". */
