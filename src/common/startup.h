@@ -10,5 +10,6 @@
 void startup_init(void);
 /* Notes that `what` (a string literal) is done. */
 void startup_mark(const char *what);
-/* "startup: first guest instruction N us after process start (main +a, ...)". */
+/* "startup: first guest instruction N us after process start (main +a, ...);
+ * cpu M us" (M: the process's CPU time so far, all threads). */
 void startup_report(void);
