@@ -18,7 +18,8 @@ static const struct {
     { "timer", prog_timer },       { "grant", prog_grant },     { "shutdown", prog_shutdown },
     { "hostile", prog_hostile },   { "vmcall", prog_vmcall },   { "smp", prog_smp },
     { "bench", prog_bench },       { "xenstore", prog_xenstore },
-    { "idle", prog_idle },         { "net", prog_net },
+    { "idle", prog_idle },         { "net", prog_net },         { "echo", prog_echo },
+    { "blk", prog_blk },
 };
 
 static char cmdline_copy[1024];

@@ -1,5 +1,6 @@
 #include "common/file.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,54 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Opens path as a regular file of at most max bytes; returns the fd, or -errno. */
-static int open_regular(const char *path, size_t max, size_t *size, char *err, size_t errlen)
+/* A pipe (a here-document, /dev/stdin): read to its end. Closes fd. */
+static int read_stream(int fd, const char *path, size_t max, uint8_t **data, size_t *len,
+                       char *err, size_t errlen)
+{
+    size_t got = 0, cap = 4096;
+    uint8_t *buf = malloc(cap);
+    int e = buf ? 0 : ENOMEM;
+    while (!e) {
+        if (got == cap) {
+            uint8_t *b = cap > max ? NULL : realloc(buf, cap * 2);
+            if (!b) {
+                e = cap > max ? EFBIG : ENOMEM;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + got, cap - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            e = errno;
+        else if (n == 0)
+            break;
+        else
+            got += n;
+    }
+    close(fd);
+    if (!e && got > max)
+        e = EFBIG;
+    if (e) {
+        free(buf);
+        if (e == EFBIG)
+            snprintf(err, errlen, "%s: larger than the %zu bytes allowed", path, max);
+        else
+            snprintf(err, errlen, "%s: read: %s", path, strerror(e));
+        return -e;
+    }
+    *data = buf;
+    *len = got;
+    return 0;
+}
+
+/* Opens path; a regular file must be at most max bytes (*size gets its
+ * length). With fifo_ok a pipe is accepted too (*fifo set). Returns the fd, or
+ * -errno with err filled in. */
+static int open_checked(const char *path, size_t max, bool fifo_ok, size_t *size, bool *fifo,
+                        char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -18,6 +65,9 @@ static int open_regular(const char *path, size_t max, size_t *size, char *err, s
         return -e;
     }
     struct stat st;
+    *fifo = fifo_ok && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+    if (*fifo)
+        return fd;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);
         close(fd);
@@ -36,10 +86,13 @@ static int open_regular(const char *path, size_t max, size_t *size, char *err, s
 int file_read_all(const char *path, size_t max, uint8_t **data, size_t *len,
                   char *err, size_t errlen)
 {
-    size_t size;
-    int fd = open_regular(path, max, &size, err, errlen);
+    size_t size = 0;
+    bool fifo;
+    int fd = open_checked(path, max, true, &size, &fifo, err, errlen);
     if (fd < 0)
         return fd;
+    if (fifo)
+        return read_stream(fd, path, max, data, len, err, errlen);
     uint8_t *buf = malloc(size ? size : 1);
     if (!buf) {
         close(fd);
@@ -71,8 +124,9 @@ static const uint8_t empty_file[1];
 int file_map(const char *path, size_t max, const uint8_t **data, size_t *len,
              char *err, size_t errlen)
 {
-    size_t size;
-    int fd = open_regular(path, max, &size, err, errlen);
+    size_t size = 0;
+    bool fifo;
+    int fd = open_checked(path, max, false, &size, &fifo, err, errlen);
     if (fd < 0)
         return fd;
     void *p = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
