@@ -7,6 +7,7 @@
 #include "xenstore/ring.h"
 #include "common/log.h"
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,8 +22,8 @@ struct xs_relay {
     bool watching;                /* fd is in the I/O thread's epoll set */
     bool broken;                  /* guest indices went wrong, or the daemon left */
     bool lost;                    /* the daemon left (reconnectable) */
-    uint8_t pending[PENDING_MAX]; /* daemon bytes not yet in the ring */
     size_t npending;
+    uint8_t pending[PENDING_MAX]; /* daemon bytes not yet in the ring (last: see create) */
 };
 
 /* Stops relaying; ring_error (XENSTORE_ERROR_*) is reported in the page. */
@@ -118,9 +119,12 @@ static void daemon_readable(void *opaque)
 
 struct xs_relay *xs_relay_create(struct domain *d, void *ring_page)
 {
-    struct xs_relay *r = calloc(1, sizeof(*r));
+    /* The buffer is not cleared: its pages stay out of the process's resident
+     * memory until replies queue up in it (with no daemon, never). */
+    struct xs_relay *r = malloc(sizeof(*r));
     if (!r)
         return NULL;
+    memset(r, 0, offsetof(struct xs_relay, pending));
     r->d = d;
     r->ring = ring_page;
     r->fd = -1;
