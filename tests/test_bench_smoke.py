@@ -36,7 +36,7 @@ def bench(env, *args, netns=False):
 
 def test_startup(build, need_kvm, env):
     out = bench(env, "startup.sh", "2")
-    assert len(RATIO.findall(out)) == 2, out
+    assert len(out.splitlines()) == 2 and all(RATIO.search(l) for l in out.splitlines()), out
 
 
 def test_hypercall(build, need_kvm, env):
