@@ -44,9 +44,13 @@ static void window_fill(struct netq *q, RING_IDX prod)
 static void window_consume(struct netq *q, unsigned n)
 {
     const struct gnt_env *env = &q->nb->env;
+    grant_ref_t refs[NET_RX_MAX_SLOTS];
+    unsigned k = 0;
     for (unsigned i = 0; i < n; i++)
         if (q->rxw_page[i])
-            env->unmap(env->opaque, &q->rxw_req[i].gref, 1, false);
+            refs[k++] = q->rxw_req[i].gref;
+    if (k)
+        env->unmap(env->opaque, refs, k, false);
     memmove(q->rxw_req, q->rxw_req + n, (q->rxw_n - n) * sizeof(q->rxw_req[0]));
     memmove(q->rxw_page, q->rxw_page + n, (q->rxw_n - n) * sizeof(q->rxw_page[0]));
     q->rxw_n -= n;
