@@ -100,7 +100,7 @@ static void guest_kicked(void *opaque, evtchn_port_t port)
 static void daemon_readable(void *opaque)
 {
     struct xs_relay *r = opaque;
-    pthread_mutex_lock(&r->d->lock);
+    domain_lock(r->d);
     if (!r->broken) {
         ssize_t n = read(r->fd, r->pending + r->npending, PENDING_MAX - r->npending);
         if (n > 0)
@@ -114,7 +114,7 @@ static void daemon_readable(void *opaque)
      * daemon (not the daemon or other guests). */
     if (r->broken || r->npending == PENDING_MAX)
         watch_daemon(r, false);
-    pthread_mutex_unlock(&r->d->lock);
+    domain_unlock(r->d);
 }
 
 struct xs_relay *xs_relay_create(struct domain *d, void *ring_page)

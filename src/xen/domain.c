@@ -70,7 +70,42 @@ static void cb_rekick(void *opaque, unsigned vcpu)
  *   evtchn_upcall_pending is set (hvm_vcpu_has_pending_irq), with no EOI. Here
  *   the vCPU's own thread queues it as an external interrupt before it enters
  *   the guest (domain_vcpu_entry); the kick brings it out of KVM_RUN (or HLT). */
+/* Kicks asked for under domain_lock, made at domain_unlock: one set per
+ * thread (a thread holds one domain's lock at a time). */
+static __thread struct {
+    struct domain *d;
+    uint32_t vcpus;               /* VM_MAX_VCPUS bits */
+} deferred;
+
+void domain_lock(struct domain *d)
+{
+    pthread_mutex_lock(&d->lock);
+    deferred.d = d;
+}
+
+static void kick_now(struct domain *d, unsigned vcpu);
+
+void domain_unlock(struct domain *d)
+{
+    uint32_t vcpus = deferred.vcpus;
+    deferred.d = NULL;
+    deferred.vcpus = 0;
+    pthread_mutex_unlock(&d->lock);
+    for (unsigned i = 0; vcpus; i++, vcpus >>= 1)
+        if (vcpus & 1)
+            kick_now(d, i);
+}
+
 void domain_kick_vcpu(struct domain *d, unsigned vcpu)
+{
+    if (deferred.d == d && vcpu < 32) {
+        deferred.vcpus |= 1u << vcpu;
+        return;
+    }
+    kick_now(d, vcpu);
+}
+
+static void kick_now(struct domain *d, unsigned vcpu)
 {
     struct xvcpu *xv = &d->xv[vcpu];
     if (xv->upcall_vector) {
@@ -82,8 +117,13 @@ void domain_kick_vcpu(struct domain *d, unsigned vcpu)
     }
     if (atomic_load(&d->callback_vector) && !vcpu_is_self(xv->v))
         vcpu_kick(xv->v);
-    uint64_t one = 1;
-    if (write(xv->wake_fd, &one, sizeof(one)) < 0) { /* counter full: already awake */ }
+    /* Only a vCPU sleeping in SCHEDOP_block/poll waits on wake_fd; it sets
+     * blocked before it looks at its events under the lock, so either it sees
+     * this event or this sees it blocked. */
+    if (atomic_load(&xv->blocked)) {
+        uint64_t one = 1;
+        if (write(xv->wake_fd, &one, sizeof(one)) < 0) { /* counter full: already awake */ }
+    }
 }
 
 void domain_retry_upcall(struct domain *d, unsigned vcpu)

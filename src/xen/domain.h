@@ -60,6 +60,7 @@ struct xvcpu {
     uint64_t periodic_ns;
     int wake_fd;                   /* eventfd: an event for a blocked vCPU */
     atomic_bool polling;           /* in SCHEDOP_poll: woken by any port becoming pending */
+    atomic_bool blocked;           /* in SCHEDOP_block/poll: a kick must write wake_fd */
     /* Bring-up (VCPUOP_initialise / VCPUOP_up, or INIT/SIPI): guarded by d->lock,
      * but for up, which the vCPU's own thread also sets (lock-free) when it is
      * seen making a hypercall after a SIPI. */
@@ -166,6 +167,11 @@ int vcpu_set_periodic(struct xvcpu *xv, uint64_t period_ns);
 
 /* Event delivery plumbing used by evtchn.c's callbacks. */
 void domain_kick_vcpu(struct domain *d, unsigned vcpu);
+/* d->lock for paths that may raise events (event-channel ops, notifications,
+ * timers): kicks asked for while it is held are made once it is released, so
+ * the injection's ioctl and the wake-up are not done under the lock. */
+void domain_lock(struct domain *d);
+void domain_unlock(struct domain *d);
 /* Raises the upcall again if an earlier one was not taken and events are
  * still pending (cheap when there is nothing to do). */
 void domain_retry_upcall(struct domain *d, unsigned vcpu);

@@ -19,9 +19,9 @@ long do_event_channel_op(struct hcall *h)
         return -EFAULT;
     uint8_t in[sizeof(arg)];
     memcpy(in, &arg, size);
-    pthread_mutex_lock(&h->d->lock);
+    domain_lock(h->d);
     long rc = evtchn_op(&h->d->ev, cmd, &arg, h->xv->id);
-    pthread_mutex_unlock(&h->d->lock);
+    domain_unlock(h->d);
     /* As Xen, nothing goes back from an op that returns nothing (send,
      * unmask, close: the common ones): an argument left unchanged is not
      * written again. */
