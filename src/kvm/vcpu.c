@@ -258,7 +258,9 @@ void *vcpu_thread(void *arg)
     if (v->id == 0 && vm->report_first_exit)
         report_first_exit(vm);
     while (!atomic_load(&vm->stopping)) {
-        if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+        int rc = ioctl(v->fd, KVM_RUN, 0);
+        atomic_fetch_add_explicit(&v->exits, 1, memory_order_relaxed);
+        if (rc < 0) {
             if (errno != EINTR && errno != EAGAIN) {
                 fatal(v, VCPU_STOP_ERROR, "KVM_RUN: %s", strerror(errno));
                 break;

@@ -56,6 +56,7 @@ struct vcpu {
     size_t run_size;
     pthread_t thread;
     atomic_bool kicked;
+    atomic_uint exits;    /* returns from KVM_RUN (exits and kicks), for stall probes */
     bool sync_regs;       /* run->s.regs holds regs/sregs after each exit */
     void *priv;           /* the Xen layer's per-vCPU state */
 };

@@ -273,7 +273,7 @@ static bool xen_before_run(struct vcpu *v)
     bool reset = xv->reset_pending;
     xv->reset_pending = false;
     pthread_mutex_unlock(&d->lock);
-    if (atomic_load(&d->vm.stopping))
+    if (atomic_load(&d->vm.stopping) || !domain_vmcall_probe(d, xv))
         return false;
     if (reset && apply_hvm_context(xv) < 0) {
         log_err("vcpu %d: cannot load the VCPUOP_initialise context", v->id);
@@ -391,7 +391,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
 {
     /* d arrives zeroed (see domain.h): not clearing its 300+ KiB again keeps
      * untouched pages unfaulted, which is a visible share of start-up here. */
-    d->epfd = d->stop_fd = -1;
+    d->epfd = d->stop_fd = d->probe_fd = -1;
     d->domid = cfg->domid;
     snprintf(d->name, sizeof(d->name), "%s", cfg->name ? cfg->name : "xenkvm");
     d->shutdown_reason = -1;
@@ -461,6 +461,10 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     d->gt.opaque = d;
     d->dump_fd = -1;
     start_debug_dump(d);
+    if (domain_vmcall_probe_start(d) < 0) {
+        snprintf(err, errlen, "vmcall probe timer: %s", strerror(errno));
+        return -1;
+    }
     d->special = vm_map_extra(&d->vm, SPECIAL_PAGES_BASE, SPECIAL_NR_PAGES * PAGE_SIZE);
     if (!d->special) {
         snprintf(err, errlen, "cannot map the special pages at %#llx", SPECIAL_PAGES_BASE);
@@ -528,6 +532,8 @@ void domain_destroy(struct domain *d)
     free(d->shinfo_own);
     if (d->dump_fd >= 0)
         close(d->dump_fd);
+    if (d->probe_fd >= 0)
+        close(d->probe_fd);
     if (d->epfd >= 0)
         close(d->epfd);
     if (d->stop_fd >= 0)

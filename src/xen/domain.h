@@ -52,6 +52,8 @@ struct xvcpu {
     uint8_t upcall_vector;         /* HVMOP_set_evtchn_upcall_vector, 0 = none */
     atomic_bool upcall_undelivered;/* the last upcall was not taken: raise it again */
     atomic_bool dump;              /* debug: log this vCPU's state at the next kick */
+    atomic_bool probe;             /* look for an unrewritten vmcall at the next kick */
+    unsigned probe_exits;          /* the vCPU's exit count at the last probe tick */
     int timer_fd, periodic_fd;     /* singleshot and periodic VIRQ_TIMER */
     uint64_t timer_deadline;       /* singleshot, system time ns; 0 = none */
     uint64_t periodic_ns;
@@ -108,6 +110,7 @@ struct domain {
     pthread_t io_thread;
     pthread_mutex_t watch_lock;    /* the watches list */
     int dump_fd;                   /* debug: XENKVM_DEBUG_DUMP_MS timer, or -1 */
+    int probe_fd;                  /* vmcall_probe.c's timer, or -1 */
     struct fd_watch *watches;
     /* console_io's sink and source, provided by the console backend */
     void (*conio_write)(void *opaque, const void *buf, size_t len);
@@ -148,6 +151,12 @@ void domain_kick_vcpu(struct domain *d, unsigned vcpu);
 /* Raises the upcall again if an earlier one was not taken and events are
  * still pending (cheap when there is nothing to do). */
 void domain_retry_upcall(struct domain *d, unsigned vcpu);
+
+/* vmcall_probe.c: finds vCPUs stuck on a hypercall instruction that was not
+ * rewritten. start: once, before the vCPUs run. probe: on the vCPU's thread
+ * after a kick; false when it ended the domain. */
+int domain_vmcall_probe_start(struct domain *d);
+bool domain_vmcall_probe(struct domain *d, struct xvcpu *xv);
 
 /* Epoll registration on the I/O thread: fn(opaque) runs when fd is readable. */
 int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque);
