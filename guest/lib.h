@@ -53,6 +53,11 @@ static inline uint64_t rdtsc(void)
     return lo | ((uint64_t)hi << 32);
 }
 
+static inline void outb(uint16_t port, uint8_t v)
+{
+    asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
 static inline void barrier(void) { asm volatile("" ::: "memory"); }
 static inline void cpu_relax(void) { asm volatile("pause" ::: "memory"); }
 static inline void irq_enable(void) { asm volatile("sti" ::: "memory"); }

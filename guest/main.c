@@ -1,6 +1,7 @@
 /* xtest entry (from boot.S): common setup, then the program named by the first
  * word of the command line. */
 #include "xtest.h"
+#include "console.h"
 #include "cpu.h"
 #include "events.h"
 #include "hypercall.h"
@@ -50,6 +51,7 @@ void xtest_main(uint64_t start_info_paddr)
         for (;;)
             asm volatile("cli; hlt");
     }
+    console_use_ring();
 
     start_info = (const struct hvm_start_info *)(uintptr_t)start_info_paddr;
     if (start_info->magic != XEN_HVM_START_MAGIC_VALUE)
@@ -65,7 +67,9 @@ void xtest_main(uint64_t start_info_paddr)
     long rc = shared_info_map();
     if (rc)
         fail("map shared_info", "XENMEM_add_to_physmap: %s", errname(rc));
-    else if ((rc = events_init_cpu()))
+    else
+        console_mask_port();
+    if (!rc && (rc = events_init_cpu()))
         fail("upcall vector", "HVMOP_set_evtchn_upcall_vector: %s", errname(rc));
     percpu[0].online = true;
     irq_enable();

@@ -3,7 +3,9 @@
 
 The guest prints "ok <check>" or "FAIL <check>: <details>" per check, then
 "RESULT PASS" (and powers off: exit 0) or "RESULT FAIL <n>" (and crashes:
-exit 2). Checks that fail because of a known xenkvm defect are listed in
+exit 2), on its PV console (xenkvm's stdout) or, before it found the console
+ring and after EVTCHNOP_reset closed its port, through console_io into the
+hypervisor's log (xenkvm's stderr, "(d1) " first): both are read. Checks that fail because of a known xenkvm defect are listed in
 KNOWN_DEFECTS: each becomes its own strict xfail item, so the program's test
 stays meaningful for every other check and a fix is noticed at once.
 """
@@ -24,7 +26,8 @@ EXIT = {"poweroff": 0, "crash": 2, "reboot": 3, "suspend": 4, "watchdog": 5, "so
 
 # program -> (vCPUs, lines that must appear as "ok <line>")
 PROGRAMS = {
-    "hello": (1, ["start_info version >= 1", "PV console ring found", "PV console ring write"]),
+    "hello": (1, ["start_info version >= 1", "PV console ring found", "PV console ring write",
+               "console_io write"]),
     "version": (1, ["XENVER_version is 4.17", "capabilities include hvm-3.0-x86_64",
                     "feature auto_translated_physmap set", "feature hvm_callback_vector set",
                     "XENVER_pagesize is 4096", "XENVER_build_id denied to a domU (-EPERM)",
@@ -91,10 +94,18 @@ def run_guest(cmdline, vcpus=1, memory=64):
         pytest.fail(f"'{cmdline}' did not finish in {TIMEOUT} s; output so far:\n{out[-3000:]}")
 
 
-def parse(stdout):
+def lines(r, domid=1):
+    """The guest's output lines: its console (stdout), then its lines in the
+    hypervisor's log (stderr, "(dN) " stripped)."""
+    prefix = f"(d{domid}) "
+    return r.stdout.splitlines() + [l[len(prefix):] for l in r.stderr.splitlines()
+                                    if l.startswith(prefix)]
+
+
+def parse(r):
     """Returns (set of ok checks, {failed check: details})."""
     oks, fails = set(), {}
-    for line in stdout.splitlines():
+    for line in lines(r):
         if line.startswith("ok "):
             oks.add(line[3:])
         elif line.startswith("FAIL "):
@@ -119,7 +130,7 @@ def _program_params():
 def test_program(need_kvm, program):
     vcpus, required = PROGRAMS[program]
     r = run_guest(program, vcpus)
-    oks, fails = parse(r.stdout)
+    oks, fails = parse(r)
     known = KNOWN_DEFECTS.get(program, {})
     unexpected = {k: v for k, v in fails.items() if k not in known}
     assert not unexpected, f"unexpected failures {unexpected}\n{describe(r)}"
@@ -127,10 +138,10 @@ def test_program(need_kvm, program):
     assert not missing, f"required checks missing: {missing}\n{describe(r)}"
     if fails:
         # Only known defects failed: the guest reports them and crashes.
-        assert f"RESULT FAIL {len(fails)}" in r.stdout.splitlines(), describe(r)
+        assert f"RESULT FAIL {len(fails)}" in lines(r), describe(r)
         assert r.returncode == EXIT["crash"], describe(r)
     else:
-        assert "RESULT PASS" in r.stdout.splitlines(), describe(r)
+        assert "RESULT PASS" in lines(r), describe(r)
         assert r.returncode == EXIT["poweroff"], describe(r)
 
 
@@ -144,38 +155,43 @@ if KNOWN_DEFECTS:   # one strict xfail per known defect, while there are any
     @pytest.mark.parametrize("program,check", _defect_params())
     def test_known_xenkvm_defect(need_kvm, program, check):
         r = run_guest(program, PROGRAMS[program][0])
-        oks, fails = parse(r.stdout)
+        oks, fails = parse(r)
         assert check in oks, f"{check}: {fails.get(check, 'not run')}"
 
 
 def test_hello_output(need_kvm):
     r = run_guest("hello first second")
-    lines = r.stdout.splitlines()
-    assert "Hello from xtest" in lines, describe(r)
-    assert "cmdline: 'hello first second'" in lines, describe(r)
-    assert "argv[2] = 'second'" in lines, describe(r)
-    # The PV console ring's output reaches the same console.
-    assert "Hello from xtest via the PV console ring" in (r.stdout + r.stderr).splitlines(), describe(r)
+    out = r.stdout.splitlines()   # printf: the PV console
+    assert "Hello from xtest" in out, describe(r)
+    assert "cmdline: 'hello first second'" in out, describe(r)
+    assert "argv[2] = 'second'" in out, describe(r)
+    assert "Hello from xtest via the PV console ring" in out, describe(r)
+    # console_io and port 0xE9 go to the hypervisor's log, as on Xen: whole
+    # lines, "(d1) " first, on stderr; never on the PV console.
+    log = [l for l in r.stderr.splitlines() if l.startswith("(d1) ")]
+    assert log == ["(d1) Hello from xtest via console_io", "(d1) Hello from xtest via port 0xE9",
+                   "(d1) split e9 line\tend", "(d1) next line"], describe(r)
+    assert "via console_io" not in r.stdout and "0xE9" not in r.stdout, describe(r)
     assert r.returncode == 0, describe(r)
 
 
 @pytest.mark.parametrize("reason", list(EXIT))
 def test_shutdown_reason(need_kvm, reason):
     r = run_guest(f"shutdown {reason}")
-    assert f"shutting down: {reason}" in r.stdout.splitlines(), describe(r)
+    assert f"shutting down: {reason}" in lines(r), describe(r)
     assert r.returncode == EXIT[reason], describe(r)
 
 
 @pytest.mark.parametrize("reason", ["reboot", "crash"])
 def test_shutdown_code(need_kvm, reason):
     r = run_guest(f"shutdown code {reason}")
-    assert "ok SCHEDOP_shutdown_code" in r.stdout.splitlines(), describe(r)
+    assert "ok SCHEDOP_shutdown_code" in lines(r), describe(r)
     assert r.returncode == EXIT[reason], describe(r)
 
 
 def test_unknown_program_crashes(need_kvm):
     r = run_guest("no-such-program")
-    assert "FAIL command line: unknown program 'no-such-program'" in r.stdout.splitlines(), describe(r)
+    assert "FAIL command line: unknown program 'no-such-program'" in lines(r), describe(r)
     assert r.returncode == EXIT["crash"], describe(r)
 
 

@@ -142,6 +142,11 @@ static int xen_pio(struct vcpu *v, uint16_t port, bool out, uint8_t *data, int s
 {
     if (port == XENKVM_HCALL_PORT && out && size == 4)
         return hypercall_trap(v);
+    /* Xen's debug port takes byte writes only (a wider access is not its). */
+    if (port == XEN_HVM_DEBUGCONS_IOPORT && out && size == 1) {
+        guest_log_putc(v->vm->priv, data[0]);
+        return 0;
+    }
     if (out && port == ACPI_SLEEP_CTL_PORT &&
         (data[0] & ACPI_SLP_EN) && ((data[0] >> 2) & 7) == ACPI_SLP_TYP_S5) {
         domain_shutdown(v->vm->priv, SHUTDOWN_poweroff);
@@ -403,6 +408,8 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
         uuid_generate_v4(d->uuid);
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->watch_lock, NULL);
+    pthread_mutex_init(&d->glog_lock, NULL);
+    d->glog_fd = STDERR_FILENO;
     if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, err, errlen) < 0)
         return -1;
     d->vm.ops = &xen_vm_ops;
@@ -511,6 +518,7 @@ int domain_run(struct domain *d)
     uint64_t one = 1;
     if (write(d->stop_fd, &one, sizeof(one)) < 0) { /* the thread sees EPOLLIN anyway */ }
     pthread_join(d->io_thread, NULL);
+    guest_log_flush(d);
     if (d->shutdown_reason < 0)
         d->shutdown_reason = SHUTDOWN_crash;   /* every vCPU stopped without a shutdown */
     return status_of(d->shutdown_reason);

@@ -43,6 +43,12 @@ enum {
 
 struct domain;
 
+/* Xen's per-domain debug line buffer (DOMAIN_PBUF_SIZE) and console_io's
+ * copy-in chunk (its kbuf). */
+#define GUEST_LOG_LINE 200
+#define GUEST_LOG_CHUNK 128
+#define XEN_HVM_DEBUGCONS_IOPORT 0xe9
+
 struct xvcpu {
     struct domain *d;
     struct vcpu *v;
@@ -112,10 +118,14 @@ struct domain {
     int dump_fd;                   /* debug: XENKVM_DEBUG_DUMP_MS timer, or -1 */
     int probe_fd;                  /* vmcall_probe.c's timer, or -1 */
     struct fd_watch *watches;
-    /* console_io's sink and source, provided by the console backend */
-    void (*conio_write)(void *opaque, const void *buf, size_t len);
+    /* console_io's source (CONSOLEIO_read), provided by the console backend */
     size_t (*conio_read)(void *opaque, void *buf, size_t max);
     void *conio;
+    /* guest_log.c: console_io writes and port 0xE9, Xen's log for the guest */
+    pthread_mutex_t glog_lock;
+    int glog_fd;                   /* where complete "(dN) " lines go: stderr */
+    char glog[GUEST_LOG_LINE];
+    unsigned glog_len;
 };
 
 /* d must be zero-filled (static storage or calloc). */
@@ -151,6 +161,16 @@ void domain_kick_vcpu(struct domain *d, unsigned vcpu);
 /* Raises the upcall again if an earlier one was not taken and events are
  * still pending (cheap when there is nothing to do). */
 void domain_retry_upcall(struct domain *d, unsigned vcpu);
+
+/* guest_log.c: the guest's lines in Xen's log (stderr), "(dN) " first.
+ * putc: a write to port 0xE9. chunk: console_io's step over at most
+ * GUEST_LOG_CHUNK - 1 bytes, stopping after a newline; returns the bytes it
+ * consumed. write: a whole buffer, as console_io would. flush: a partial line
+ * at the domain's end (Xen would keep it unprinted). */
+void guest_log_putc(struct domain *d, uint8_t c);
+size_t guest_log_chunk(struct domain *d, const uint8_t *in, size_t len);
+void guest_log_write(struct domain *d, const void *buf, size_t len);
+void guest_log_flush(struct domain *d);
 
 /* vmcall_probe.c: finds vCPUs stuck on a hypercall instruction that was not
  * rewritten. start: once, before the vCPUs run. probe: on the vCPU's thread
