@@ -17,6 +17,8 @@
 #include <xen/arch-x86/cpuid.h>
 #include <xen/sched.h>
 
+#define EFER_LMA (1ull << 10)
+
 /* One record per fd ever watched, owned by the domain: kept after unwatch so
  * that the I/O thread never sees a freed record, reused when the fd is watched
  * again, freed with the domain. */
@@ -182,6 +184,13 @@ static int xen_wrmsr(struct vcpu *v, uint32_t index, uint64_t value)
     if (!p)
         return -1;
     hypercall_page_fill(p);
+    struct kvm_sregs sbuf;
+    const struct kvm_sregs *s = vcpu_exit_sregs(v, &sbuf);
+    if (s) {
+        pthread_mutex_lock(&d->lock);
+        domain_latch_shinfo_size(d, (s->efer & EFER_LMA) && s->cs.l);
+        pthread_mutex_unlock(&d->lock);
+    }
     return 0;
 }
 

@@ -55,6 +55,8 @@ struct xvcpu {
     unsigned id;
     struct vcpu_info *vi;          /* current vcpu_info (shared_info slot or registered) */
     uint64_t vi_gpa;               /* ~0 while in shared_info */
+    uint64_t time_area_va;         /* VCPUOP_register_vcpu_time_memory_area, 0 = none */
+    struct guest_va time_area_mm;  /* its translation (the registration's tables) */
     uint8_t upcall_vector;         /* HVMOP_set_evtchn_upcall_vector, 0 = none */
     atomic_bool upcall_undelivered;/* the last upcall was not taken: raise it again */
     atomic_bool dump;              /* debug: log this vCPU's state at the next kick */
@@ -153,6 +155,11 @@ void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv);
 
 void domain_time_init(struct domain *d);
 void domain_update_wallclock(struct domain *d);
+/* Xen's hvm_latch_shinfo_size: from now on shared_info and vcpu_info are in
+ * the layout of the calling vCPU's mode (32-bit unless in long mode). Done
+ * when the guest installs its hypercall page or sets HVM_PARAM_CALLBACK_IRQ.
+ * Caller holds d->lock. */
+void domain_latch_shinfo_size(struct domain *d, bool long_mode);
 int vcpu_timers_init(struct xvcpu *xv);
 int vcpu_set_periodic(struct xvcpu *xv, uint64_t period_ns);
 

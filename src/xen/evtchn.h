@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <xen/xen.h>
 #include <xen/event_channel.h>
+#include <xen/foreign/x86_32.h>
 
 #define EVTCHN_NR_PORTS (sizeof(xen_ulong_t) * sizeof(xen_ulong_t) * 64)   /* 4096 */
 #define EVTCHN_HOST_PORTS 64    /* ports in the host ("dom0") namespace per domain */
@@ -49,9 +50,17 @@ struct evtchn_domain {
      * domain re-raises an upcall its guest could not take before). */
     void (*rekick)(void *opaque, unsigned vcpu);
     void *opaque;
+    /* shared_info and vcpu_info in the 32-bit layout (Xen's
+     * has_32bit_shinfo): 32-bit bitmap words, 1024 ports. */
+    bool shinfo32;
 };
 
 void evtchn_init(struct evtchn_domain *e, domid_t domid, unsigned nr_vcpus);
+
+/* 2-level ports in the current layout: 4096, or 1024 with shinfo32. */
+unsigned evtchn_2l_max_ports(const struct evtchn_domain *e);
+/* The first byte of vi's evtchn_pending_sel in the current layout. */
+uint8_t *evtchn_2l_sel_bits(const struct evtchn_domain *e, struct vcpu_info *vi);
 
 /* The hypercall: EVTCHNOP_* with its argument already copied in (and out by the
  * caller afterwards). Returns 0 or a negative Xen errno. */

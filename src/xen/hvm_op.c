@@ -72,8 +72,11 @@ static long param(struct hcall *h, bool set)
             return -EPERM;
         long rc = 0;
         pthread_mutex_lock(&d->lock);
-        if (p.index == HVM_PARAM_CALLBACK_IRQ)
+        if (p.index == HVM_PARAM_CALLBACK_IRQ) {
             rc = set_callback_irq(d, p.value);
+            if (!rc)
+                domain_latch_shinfo_size(d, h->long_mode);   /* as Xen */
+        }
         if (!rc)
             d->params[p.index] = p.value;
         pthread_mutex_unlock(&d->lock);
