@@ -117,6 +117,7 @@ int hx_open(struct hx *h, const struct hx_config *cfg, char *err, size_t errlen)
         SHARED_RING_INIT(s);
         FRONT_RING_INIT(&hq->front, s, (size_t)pages * PG);
         rings[q].nr_pages = pages;
+        rings[q].abi32 = false;
         memcpy(rings[q].refs, hq->ring_refs, pages * sizeof(grant_ref_t));
     }
     return blkback_connect(&h->be, cfg->nr_queues, rings, cfg->threaded, err, errlen);
