@@ -44,15 +44,43 @@ static evtchn_port_t port;
 static char path[128], buf[256];
 static uint8_t our_mac[6];
 
-static grant_entry_v1_t *gnt(void) { return (grant_entry_v1_t *)gnt_frame; }
+/* "net gntv2": the grants are v2 entries, with the in-use bits netback sets
+ * in the status frame. */
+static bool gntv2;
+static uint8_t status_frame[4096] ALIGNED(4096);
 
 static void grant(grant_ref_t ref, void *page, bool readonly)
 {
-    grant_entry_v1_t *e = &gnt()[ref];
+    uint16_t flags = GTF_permit_access | (readonly ? GTF_readonly : 0);
+    if (gntv2) {
+        grant_entry_v2_t *e = &((grant_entry_v2_t *)gnt_frame)[ref];
+        e->hdr.domid = 0;
+        e->full_page.frame = (uintptr_t)page >> 12;
+        xen_wmb();
+        e->hdr.flags = flags;
+        return;
+    }
+    grant_entry_v1_t *e = &((grant_entry_v1_t *)gnt_frame)[ref];
     e->domid = 0;
     e->frame = (uint32_t)((uintptr_t)page >> 12);
     xen_wmb();
-    e->flags = GTF_permit_access | (readonly ? GTF_readonly : 0);
+    e->flags = flags;
+}
+
+static void use_v2(void)
+{
+    struct gnttab_set_version sv = { .version = 2 };
+    long rc = HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1);
+    struct xen_add_to_physmap xatp = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table,
+        .idx = XENMAPIDX_grant_table_status, .gpfn = (uintptr_t)status_frame >> 12,
+    };
+    if (!rc)
+        rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
+    if (!check(rc == 0 && sv.version == 2, "grant table v2 with its status frame",
+               "%s, version %u", errname(rc), sv.version))
+        finish();
+    gntv2 = true;
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -219,7 +247,8 @@ static uint8_t rxbuf[8192];
 
 void prog_net(int argc, char **argv)
 {
-    (void)argc, (void)argv;
+    if (argc > 1 && !strcmp(argv[1], "gntv2"))
+        use_v2();
     struct xen_add_to_physmap xatp = {
         .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table, .idx = 0,
         .gpfn = (uintptr_t)gnt_frame >> 12,
@@ -271,6 +300,15 @@ void prog_net(int argc, char **argv)
                "state never 4"))
         finish();
     push_rx();
+    if (gntv2) {
+        /* netback keeps both rings mapped writable while connected. */
+        const grant_status_t *st = (const grant_status_t *)status_frame;
+        check(st[GREF_TX_RING] == (GTF_reading | GTF_writing) &&
+                  st[GREF_RX_RING] == (GTF_reading | GTF_writing) &&
+                  ((grant_entry_v2_t *)gnt_frame)[GREF_TX_RING].hdr.flags == GTF_permit_access,
+              "v2: the backend's ring mappings show in the status words",
+              "tx 0x%x rx 0x%x", st[GREF_TX_RING], st[GREF_RX_RING]);
+    }
     printf("net: connected\n");
 
     /* guest -> host: one slot, then one frame in three slots */

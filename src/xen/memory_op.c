@@ -43,9 +43,11 @@ static long add_to_physmap_one(struct domain *d, unsigned space, uint64_t idx, u
             return -EINVAL;
         return domain_map_shared_info(d, gfn);
     case XENMAPSPACE_grant_table: {
-        if (idx & XENMAPIDX_grant_table_status)
-            return -EINVAL;    /* status frames exist for v2 only */
-        if (idx >= GNTTAB_MAX_FRAMES)
+        /* A shared frame, or (v2, XENMAPIDX_grant_table_status) a status frame. */
+        pthread_mutex_lock(&d->lock);
+        bool ok = gnttab_frame_idx_ok(&d->gt, idx);
+        pthread_mutex_unlock(&d->lock);
+        if (!ok)
             return -EINVAL;
         uint8_t *p = domain_xen_page_at(d, gfn);
         if (!p)
@@ -53,7 +55,7 @@ static long add_to_physmap_one(struct domain *d, unsigned space, uint64_t idx, u
         pthread_mutex_lock(&d->lock);
         int rc = gnttab_place_frame(&d->gt, idx, gfn, p);
         pthread_mutex_unlock(&d->lock);
-        log_debug("grant table frame %llu at gfn %#llx: %d", (unsigned long long)idx,
+        log_debug("grant table frame %#llx at gfn %#llx: %d", (unsigned long long)idx,
                   (unsigned long long)gfn, rc);
         return rc;
     }
