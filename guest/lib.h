@@ -70,12 +70,12 @@ static inline bool irqs_enabled(void)
     return fl & (1UL << 9);
 }
 
-static inline uint32_t mmio_read32(uint64_t addr)
+static inline uint32_t mmio_read32(uintptr_t addr)
 {
     return *(volatile uint32_t *)addr;
 }
 
-static inline void mmio_write32(uint64_t addr, uint32_t v)
+static inline void mmio_write32(uintptr_t addr, uint32_t v)
 {
     *(volatile uint32_t *)addr = v;
 }

@@ -1,5 +1,6 @@
 /* timer: pvclock sanity, VIRQ_TIMER from the singleshot timer (waited for
- * with SCHEDOP_block), the periodic timer and set_timer_op. Expectations
+ * with SCHEDOP_block), the periodic timer, set_timer_op and the secondary
+ * time area. Expectations
  * follow Xen 4.17 common/domain.c do_vcpu_op() and common/schedule.c
  * do_set_timer_op(). */
 #include "xtest.h"
@@ -81,6 +82,31 @@ static void pvclock_checks(void)
     /* 2020-01-01 .. 2100-01-01 */
     check(sec > 1577836800 && sec < 4102444800u && nsec < 1000000000, "wallclock plausible",
           "%lu.%u", (unsigned long)sec, nsec);
+}
+
+/* VCPUOP_register_vcpu_time_memory_area (Linux's vDSO pvclock page): a
+ * second copy of vcpu_info's time record, kept as the first one is. */
+static void time_area_checks(void)
+{
+    static volatile struct vcpu_time_info area ALIGNED(64);
+    area.version = 0x77;
+    struct vcpu_register_time_memory_area ta = { .addr.p = 0 };
+    ta.addr.v = (struct vcpu_time_info *)&area;
+    long rc = HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, &ta);
+    const volatile struct vcpu_time_info *t = &this_cpu()->vi->time;
+    check(rc == 0 && !(area.version & 1) && area.version == t->version &&
+              area.tsc_to_system_mul == t->tsc_to_system_mul &&
+              area.tsc_shift == t->tsc_shift && area.system_time == t->system_time &&
+              (area.flags & XEN_PVCLOCK_TSC_STABLE_BIT),
+          "VCPUOP_register_vcpu_time_memory_area fills the area",
+          "rc %s version %u/%u mul %u flags 0x%x", errname(rc), area.version, t->version,
+          area.tsc_to_system_mul, area.flags);
+    uint64_t a = pvclock_read(&area), b = xen_time_ns();
+    check(a <= b && b - a < 100 * MS, "pvclock from the time area agrees",
+          "area %lu vcpu_info %lu", (unsigned long)a, (unsigned long)b);
+    ta.addr.v = NULL;
+    rc = HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, &ta);
+    check_rc("time area unregistered (NULL)", rc, 0);
 }
 
 void prog_timer(int argc, char **argv)
@@ -173,4 +199,16 @@ void prog_timer(int argc, char **argv)
     spin_ms(50);
     check(rc == 0 && timer_hits == before, "set_timer_op(0) cancels", "rc %s, %u deliveries",
           errname(rc), timer_hits - before);
+
+    /* do_set_timer_op: a deadline more than 2^50 ns (~13 days) ahead is taken
+     * as a wrapped one and fires in 100 ms. (A 32-bit caller passes it in two
+     * halves: the high one decides.) */
+    before = timer_hits;
+    start = xen_time_ns();
+    rc = HYPERVISOR_set_timer_op(start + (1ULL << 52));
+    fired = block_until(before + 1, 2000 * MS);
+    check(rc == 0 && fired && timer_last_ns - start >= 90 * MS, "set_timer_op far ahead fires in 100 ms",
+          "rc %s fired %d at +%ld ns", errname(rc), fired, (long)(timer_last_ns - start));
+
+    time_area_checks();
 }

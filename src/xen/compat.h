@@ -125,6 +125,13 @@ struct compat_xlat {
  * (x->buf zeroed); returns x->buf. */
 void *compat_xlat_begin(struct compat_xlat *x, const struct hcall *h);
 
+/* The guest-virtual address (as a guest handle's value) of p inside x->buf:
+ * what a native structure in the window must hold to point into it. */
+static inline void *compat_xlat_ptr(const struct compat_xlat *x, const void *p)
+{
+    return (void *)(uintptr_t)(COMPAT_XLAT_VA + (uint64_t)((const uint8_t *)p - x->buf));
+}
+
 /* Entry for a caller in 32-bit mode: translated handlers where Xen has them,
  * the native ones where the structures are the same. */
 long compat_hypercall_dispatch(struct hcall *h, unsigned nr);

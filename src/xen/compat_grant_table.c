@@ -25,18 +25,18 @@ static long setup_table(struct hcall *h, unsigned count)
     }
     n->dom = c.dom;
     n->nr_frames = c.nr_frames;
-    n->frame_list.p = frames;
+    n->frame_list.p = frames ? compat_xlat_ptr(&x, frames) : NULL;
     x.h.arg[1] = COMPAT_XLAT_VA;
     long rc = do_grant_table_op(&x.h);
     if (rc)
         return rc;
     c.nr_frames = n->nr_frames;
     c.status = n->status;
-    for (uint32_t i = 0; c.status == GNTST_okay && i < c.nr_frames; i++) {
+    /* Xen 4.17 truncates each frame number to 32 bits (an unplaced frame's
+     * ~0 reads 0xffffffff); later releases answer GNTST_address_too_big. */
+    for (uint32_t i = 0; n->status == GNTST_okay && i < c.nr_frames; i++) {
         compat_pfn_t f = (compat_pfn_t)frames[i];
-        if (f != frames[i])
-            c.status = GNTST_address_too_big;
-        else if (guest_copy_to(&h->va, c.frame_list + i * sizeof(f), &f, sizeof(f)))
+        if (guest_copy_to(&h->va, c.frame_list + i * sizeof(f), &f, sizeof(f)))
             c.status = GNTST_bad_virt_addr;
     }
     return guest_copy_to(&h->va, h->arg[1], &c, sizeof(c)) ? -EFAULT : 0;

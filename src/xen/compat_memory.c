@@ -68,7 +68,7 @@ static long reservation(struct hcall *h, unsigned op)
             }
             space[i - done] = pfn;
         }
-        n->extent_start.p = space;
+        n->extent_start.p = compat_xlat_ptr(&x, space);
         n->nr_extents = end - done;
         long rc = do_memory_op(&x.h);
         if (rc < 0)
@@ -125,8 +125,8 @@ static long add_to_physmap_batch(struct hcall *h)
         *n = (struct xen_add_to_physmap_batch){
             .domid = c.domid, .space = c.space, .size = end - start,
             .u.foreign_domid = c.foreign_domid };
-        n->idxs.p = idxs;
-        n->gpfns.p = gpfns;
+        n->idxs.p = compat_xlat_ptr(&x, idxs);
+        n->gpfns.p = compat_xlat_ptr(&x, gpfns);
         n->errs.p = (int *)(uintptr_t)(c.errs + start * sizeof(int));   /* int[]: one layout */
         rc = do_memory_op(&x.h);
         if (rc < 0)
