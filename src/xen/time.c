@@ -202,7 +202,7 @@ long do_set_timer_op(struct hcall *h)
     int64_t t = (int64_t)h->arg[0];
     if (t == 0)
         return vcpu_set_singleshot(h->xv, 0);
-    int64_t offset = t - (int64_t)domain_system_time(h->d);
+    int64_t offset = t < 0 ? 0 : t - (int64_t)domain_system_time(h->d);
     if (t < 0 || (offset > 0 && (uint32_t)(offset >> 50) != 0))
         return vcpu_set_singleshot(h->xv, domain_system_time(h->d) + 100000000ull);
     return vcpu_set_singleshot(h->xv, t);

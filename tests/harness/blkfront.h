@@ -21,6 +21,7 @@ struct hx_config {
     bool threaded;               /* backend worker threads (else hx_push runs it) */
     bool guard;                  /* fault on any access outside a mapped grant */
     bool scatter_ring;           /* ring pages granted in reverse frame order */
+    bool abi32;                  /* a 32-bit frontend: protocol x86_32-abi */
 };
 
 struct hx_grant {
@@ -29,7 +30,14 @@ struct hx_grant {
 };
 
 struct hx_queue {
-    blkif_front_ring_t front;
+    /* Indices are the same in both protocols; with abi32 the slots are
+     * front32's and hx_req hands out a native request staged in staged[],
+     * which hx_push writes into the ring in the i386 layout. */
+    union {
+        blkif_front_ring_t front;
+        blkif_x86_32_front_ring_t front32;
+    };
+    blkif_request_t staged[BLK_MAX_RING_PAGES * 32];
     grant_ref_t ring_refs[BLK_MAX_RING_PAGES];
     uint8_t *fview;              /* the frontend's contiguous view of the ring */
     int notify_fd;               /* eventfd the backend's notify writes */
