@@ -10,6 +10,7 @@ PKGS=(
   xenstore-utils libxenstore4 python3-pyxs
   clang libclang-rt-14-dev
   binutils dpkg-dev bc fio qemu-system-x86 iproute2
+  grub-xen-host e2fsprogs
 )
 missing=()
 for p in "${PKGS[@]}"; do
