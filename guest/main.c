@@ -23,6 +23,7 @@ static const struct {
 #endif
     { "bench", prog_bench },       { "xenstore", prog_xenstore },
     { "idle", prog_idle },         { "net", prog_net },
+    { "rawvmcall", prog_rawvmcall },
 };
 
 static char cmdline_copy[1024];

@@ -22,3 +22,4 @@ void prog_bench(int argc, char **argv);
 void prog_xenstore(int argc, char **argv);
 void prog_idle(int argc, char **argv);
 void prog_net(int argc, char **argv);
+void prog_rawvmcall(int argc, char **argv);

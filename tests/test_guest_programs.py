@@ -10,6 +10,7 @@ KNOWN_DEFECTS: each becomes its own strict xfail item, so the program's test
 stays meaningful for every other check and a fix is noticed at once.
 """
 import functools
+import re
 import struct
 import subprocess
 
@@ -297,3 +298,17 @@ def test_xtest32_image(build):
             off = desc_off + ((descsz + 3) & ~3)
     assert 18 in notes and 2 not in notes, notes.keys()
     assert b"\x0f\x01\xc1" not in data and b"\x0f\x01\xd9" not in data
+
+
+@pytest.mark.parametrize("kernel", list(KERNELS))
+@pytest.mark.parametrize("insn", ["vmcall", "vmmcall"])
+def test_unrewritten_hypercall_is_reported(need_kvm, kernel, insn):
+    """A vmcall/vmmcall made at run time, which the loader could not rewrite:
+    on this host KVM_RUN spins on it. xenkvm reports it in its log and ends the
+    domain as crashed within a few seconds, instead of hanging."""
+    r = run_guest("rawvmcall amd" if insn == "vmmcall" else "rawvmcall", kernel=kernel)
+    assert any(l.startswith(f"rawvmcall: calling {insn} at ") for l in lines(r)), describe(r)
+    assert re.search(rf"vcpu 0: executed {insn} at [er]ip 0x[0-9a-f]+ \(hypercall 17\), "
+                     "a hypercall instruction that was not rewritten at load", r.stderr), describe(r)
+    assert r.returncode == EXIT["crash"], describe(r)
+    assert not any(l.startswith("FAIL ") for l in lines(r)), describe(r)
