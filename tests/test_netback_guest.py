@@ -56,9 +56,11 @@ def ctl_request(path, op):
 
 
 # "gntv2": the same frames with the guest's grants as v2 entries (netback maps
-# them and sets the in-use bits in the status frame).
-@pytest.mark.parametrize("cmdline", ["net", "net gntv2"])
-def test_netfront_in_xtest(build, need_kvm, bridge, cmdline):
+# them and sets the in-use bits in the status frame). xtest32: a 32-bit guest
+# (netif's rings have one layout in both ABIs).
+@pytest.mark.parametrize("kernel,cmdline", [("xtest", "net"), ("xtest", "net gntv2"),
+                                            ("xtest32", "net")])
+def test_netfront_in_xtest(build, need_kvm, bridge, kernel, cmdline):
     xs = Store()
     out, err = [], []
     lines = queue.Queue()
@@ -66,7 +68,8 @@ def test_netfront_in_xtest(build, need_kvm, bridge, cmdline):
     # Under --control the console goes to the control socket: the test attaches
     # as a console client before the paused domain starts.
     guest = subprocess.Popen(
-        [str(XENKVM), "run", "--kernel", str(XTEST), "--cmdline", cmdline, "--xenstore", xs.sock,
+        [str(XENKVM), "run", "--kernel", str(BUILD / "guest" / kernel), "--cmdline", cmdline,
+         "--xenstore", xs.sock,
          "--name", "nettest", "--domid", str(DOMID),
          "--vif", f"bridge={bridge},mac=00:16:3e:00:17:01,mtu=9000",
          "--control", ctl_path, "--paused"],

@@ -4,7 +4,9 @@
  * -KVM_ENOSYS (-1000) in rax and the guest goes on. Once a second, each vCPU
  * that has not left KVM_RUN since the last look is kicked out and the
  * instruction at its rip inspected: a vmcall or vmmcall there is reported and
- * ends the domain as crashed, instead of a silent hang. */
+ * ends the domain as crashed, instead of a silent hang. (KVM first patches
+ * the other vendor's instruction into its own, kvm_fix_hypercall: on this
+ * Intel host a vmmcall is seen as the vmcall it became.) */
 #include "xen/domain.h"
 #include "common/log.h"
 #include <string.h>
