@@ -5,25 +5,9 @@
  * %gs by percpu_init). The image has no hypercall-page note and no vmcall:
  * it installs its page through the MSR, as GRUB and Mini-OS do. */
 
-#define XEN_ELFNOTE_GUEST_OS       6
-#define XEN_ELFNOTE_PHYS32_ENTRY   18
+#include "asm.h"
 
-#define KERNEL_CS 0x08
-#define KERNEL_DS 0x10
 #define MAX_CPUS  8
-
-.macro xen_note type
-    .p2align 2
-    .long 2f - 1f
-    .long 4f - 3f
-    .long \type
-1:  .asciz "Xen"
-2:  .p2align 2
-3:
-.endm
-.macro xen_note_end
-4:  .p2align 2
-.endm
 
     .section .note.Xen, "a", @note
     xen_note XEN_ELFNOTE_PHYS32_ENTRY
@@ -39,12 +23,7 @@
 pvh_start32:
     lgdt boot_gdtr
     ljmp $KERNEL_CS, $1f
-1:  mov $KERNEL_DS, %eax
-    mov %eax, %ds
-    mov %eax, %es
-    mov %eax, %ss
-    mov %eax, %fs
-    mov %eax, %gs
+1:  load_data_segments
     mov $__bss_start, %edi
     mov $__bss_end, %ecx
     sub %edi, %ecx
@@ -66,12 +45,7 @@ pvh_start32:
 ap_start32:
     lgdt boot_gdtr
     ljmp $KERNEL_CS, $1f
-1:  mov $KERNEL_DS, %eax
-    mov %eax, %ds
-    mov %eax, %es
-    mov %eax, %ss
-    mov %eax, %fs
-    mov %eax, %gs
+1:  load_data_segments
     xor %ebp, %ebp
     push %edi
     call ap_main

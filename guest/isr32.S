@@ -1,24 +1,12 @@
-/* xtest32's interrupt entry stubs: one 16-byte stub per vector (isr_stubs +
- * 16*vector), as isr.S for 64-bit: a zero error code where the CPU pushes
- * none, the vector, then isr_common saves the registers (pushal) as struct
- * trap_frame (traps.h) and calls trap_dispatch(frame). */
+/* xtest32's interrupt entry: the stubs (asm.h's isr_stub_table) join
+ * isr_common, which saves the registers (pushal) as struct trap_frame
+ * (traps.h) and calls trap_dispatch(frame). */
+
+#include "asm.h"
 
     .text
     .code32
-    .p2align 4
-    .globl isr_stubs
-isr_stubs:
-    .set vec, 0
-    .rept 256
-    .p2align 4
-    .if (vec == 8) || (vec == 10) || (vec == 11) || (vec == 12) || (vec == 13) || (vec == 14) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
-    .else
-    push $0
-    .endif
-    push $vec
-    jmp isr_common
-    .set vec, vec + 1
-    .endr
+    isr_stub_table
 
     .p2align 4
 isr_common:

@@ -10,15 +10,6 @@
 
 #define MIB (1024 * 1024ull)
 
-static bool frame_matches(struct hx *h, unsigned frame, uint64_t disk_off, size_t len)
-{
-    const uint8_t *p = hx_frame(h, frame);
-    for (size_t i = 0; i < len; i++)
-        if (p[i] != blk_pat(disk_off + i))
-            return false;
-    return true;
-}
-
 TEST(abi32_read_write_indirect)
 {
     struct hx h; struct hx_config c = { .guard = true, .abi32 = true }; char path[64];
