@@ -165,6 +165,19 @@ blkif_request_t *hx_req(struct hx *h, unsigned q)
     return r;
 }
 
+void *hx_slot(struct hx *h, unsigned q, size_t *len)
+{
+    struct hx_queue *hq = &h->q[q];
+    hq->raw = true;
+    RING_IDX i = hq->front.req_prod_pvt++;
+    if (h->cfg.abi32) {
+        *len = sizeof(struct blkif_x86_32_request);
+        return RING_GET_REQUEST(&hq->front32, i);
+    }
+    *len = sizeof(blkif_request_t);
+    return RING_GET_REQUEST(&hq->front, i);
+}
+
 /* What a 32-bit blkfront writes: the same fields, i386 layout. */
 static void put_req32(struct blkif_x86_32_request *d, const blkif_request_t *s)
 {
@@ -192,7 +205,7 @@ static void put_req32(struct blkif_x86_32_request *d, const blkif_request_t *s)
 
 void hx_push(struct hx *h, unsigned q)
 {
-    if (h->cfg.abi32) {
+    if (h->cfg.abi32 && !h->q[q].raw) {
         struct hx_queue *hq = &h->q[q];
         for (RING_IDX i = hq->front32.sring->req_prod; i != hq->front.req_prod_pvt; i++)
             put_req32(RING_GET_REQUEST(&hq->front32, i),

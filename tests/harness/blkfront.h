@@ -38,6 +38,7 @@ struct hx_queue {
         blkif_x86_32_front_ring_t front32;
     };
     blkif_request_t staged[BLK_MAX_RING_PAGES * 32];
+    bool raw;                    /* hx_slot wrote the slots themselves */
     grant_ref_t ring_refs[BLK_MAX_RING_PAGES];
     uint8_t *fview;              /* the frontend's contiguous view of the ring */
     int notify_fd;               /* eventfd the backend's notify writes */
@@ -76,6 +77,9 @@ grant_ref_t hx_frame_ref(struct hx *h, unsigned frame, bool readonly);
 
 /* The next free request slot of queue q (zeroed). */
 blkif_request_t *hx_req(struct hx *h, unsigned q);
+/* The next ring slot itself, for a frontend writing raw bytes (the fuzzer);
+ * *len is its size: 112 bytes, or 108 with abi32. Not mixed with hx_req. */
+void *hx_slot(struct hx *h, unsigned q, size_t *len);
 /* Publishes the requests written so far and kicks the backend when needed;
  * unthreaded, runs the backend until nothing is in flight. */
 void hx_push(struct hx *h, unsigned q);
