@@ -21,8 +21,8 @@ static void probe_tick(void *opaque)
 {
     struct domain *d = opaque;
     uint64_t n;
-    if (read(d->probe_fd, &n, sizeof(n)) != sizeof(n))
-        return;
+    if (read(d->probe_fd, &n, sizeof(n)) != sizeof(n) || atomic_load(&d->vm.stopping))
+        return;      /* (stopping: the vCPU threads may be gone) */
     for (int i = 0; i < d->vm.nr_vcpus; i++) {
         struct xvcpu *xv = &d->xv[i];
         unsigned exits = atomic_load_explicit(&xv->v->exits, memory_order_relaxed);
