@@ -21,8 +21,8 @@ struct compat_xlat {
     uint8_t buf[COMPAT_XLAT_SIZE] __attribute__((aligned(8)));
 };
 
-/* Starts a native call for compat call h: x->h is h with the window set up
- * (x->buf zeroed); returns x->buf. */
+/* Starts a native call for compat call h: x->h is h with the window set up;
+ * returns x->buf (not cleared). */
 void *compat_xlat_begin(struct compat_xlat *x, const struct hcall *h);
 
 /* The guest-virtual address (as a guest handle's value) of p inside x->buf:
