@@ -5,6 +5,7 @@
 #include "xen/compat.h"
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 #include <xen/memory.h>
 
 #define MEMOP_CMD_MASK 0x3f
@@ -58,7 +59,10 @@ static long reservation(struct hcall *h, unsigned op)
     do {
         unsigned long end = c.nr_extents - done > limit ? done + limit : c.nr_extents;
         bool fault = false;
-        /* increase_reservation's list is output only (Xen does not read it). */
+        /* increase_reservation's list is output only (Xen does not read it):
+         * the native handler gets zeros there. */
+        if (op == XENMEM_increase_reservation)
+            memset(space, 0, (end - done) * sizeof(*space));
         for (unsigned long i = done; op != XENMEM_increase_reservation && i < end; i++) {
             compat_pfn_t pfn;
             if (guest_copy_from(&h->va, &pfn, c.extent_start + i * sizeof(pfn), sizeof(pfn))) {
