@@ -10,6 +10,7 @@ bench/memory.sh
 bench/xenstore/run.sh
 bench/blk/run.sh 5 256
 bench/net/run.sh 5
+bench/web.sh
 # Linux boot against QEMU microvm, same kernel, inside the nested rig (TCG: slow).
 if [ "${BENCH_RIG:-1}" = 1 ]; then
   rig/build.sh --build "${XENKVM_BUILD:-build}" >/dev/null && rig/run.sh boot-bench | grep '^RIG-BENCH' |

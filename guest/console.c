@@ -108,3 +108,28 @@ long console_ring_write(const char *buf, size_t len)
     long rc = HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
     return rc ? rc : (long)done;
 }
+
+evtchn_port_t console_ring_port(void)
+{
+    return ring_port;
+}
+
+size_t console_ring_read(char *buf, size_t max)
+{
+    if (!ring)
+        return 0;
+    XENCONS_RING_IDX cons = ring->in_cons;
+    XENCONS_RING_IDX prod = __atomic_load_n(&ring->in_prod, __ATOMIC_ACQUIRE);
+    size_t n = 0;
+    if (prod - cons > sizeof(ring->in))
+        return 0;       /* impossible indices: ignore them */
+    while (cons != prod && n < max)
+        buf[n++] = ring->in[MASK_XENCONS_IDX(cons++, ring->in)];
+    __atomic_store_n(&ring->in_cons, cons, __ATOMIC_RELEASE);
+    if (n) {
+        /* Room in the ring again: the backend may have more. */
+        struct evtchn_send s = { .port = ring_port };
+        HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
+    }
+    return n;
+}

@@ -22,8 +22,8 @@ static const struct {
     { "vmcall", prog_vmcall },     /* xtest32 has no vmcall sites */
 #endif
     { "bench", prog_bench },       { "xenstore", prog_xenstore },
-    { "idle", prog_idle },         { "net", prog_net },
-    { "rawvmcall", prog_rawvmcall },
+    { "idle", prog_idle },         { "net", prog_net },         { "echo", prog_echo },
+    { "blk", prog_blk },           { "rawvmcall", prog_rawvmcall },
 };
 
 static char cmdline_copy[1024];

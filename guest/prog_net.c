@@ -15,6 +15,7 @@
 #include "pvclock.h"
 #include "report.h"
 #include "xenbus.h"
+#include "front.h"
 
 #ifndef xen_mb
 #define xen_mb()  asm volatile("mfence" ::: "memory")
@@ -24,7 +25,8 @@
 #include <xen/io/netif.h>
 #include <xen/io/xenbus.h>
 
-#define MS 1000000ULL
+#define MS FRONT_MS
+#define VIF "device/vif/0"
 #define ETH_TYPE 0x88b5
 #define NR_RX 16
 #define NR_TX_PAGES 4
@@ -34,7 +36,6 @@
 #define GREF_TX 18              /* NR_TX_PAGES of them */
 #define GREF_RX 32              /* NR_RX of them */
 
-static uint8_t gnt_frame[4096] ALIGNED(4096);
 static uint8_t tx_ring_page[4096] ALIGNED(4096), rx_ring_page[4096] ALIGNED(4096);
 static uint8_t tx_pages[NR_TX_PAGES][4096] ALIGNED(4096);
 static uint8_t rx_pages[NR_RX][4096] ALIGNED(4096);
@@ -43,45 +44,6 @@ static netif_rx_front_ring_t rx;
 static evtchn_port_t port;
 static char path[128], buf[256];
 static uint8_t our_mac[6];
-
-/* "net gntv2": the grants are v2 entries, with the in-use bits netback sets
- * in the status frame. */
-static bool gntv2;
-static uint8_t status_frame[4096] ALIGNED(4096);
-
-static void grant(grant_ref_t ref, void *page, bool readonly)
-{
-    uint16_t flags = GTF_permit_access | (readonly ? GTF_readonly : 0);
-    if (gntv2) {
-        grant_entry_v2_t *e = &((grant_entry_v2_t *)gnt_frame)[ref];
-        e->hdr.domid = 0;
-        e->full_page.frame = (uintptr_t)page >> 12;
-        xen_wmb();
-        e->hdr.flags = flags;
-        return;
-    }
-    grant_entry_v1_t *e = &((grant_entry_v1_t *)gnt_frame)[ref];
-    e->domid = 0;
-    e->frame = (uint32_t)((uintptr_t)page >> 12);
-    xen_wmb();
-    e->flags = flags;
-}
-
-static void use_v2(void)
-{
-    struct gnttab_set_version sv = { .version = 2 };
-    long rc = HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1);
-    struct xen_add_to_physmap xatp = {
-        .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table,
-        .idx = XENMAPIDX_grant_table_status, .gpfn = (uintptr_t)status_frame >> 12,
-    };
-    if (!rc)
-        rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
-    if (!check(rc == 0 && sv.version == 2, "grant table v2 with its status frame",
-               "%s, version %u", errname(rc), sv.version))
-        finish();
-    gntv2 = true;
-}
 
 static int parse_mac(const char *s, uint8_t mac[6])
 {
@@ -101,29 +63,6 @@ static int parse_mac(const char *s, uint8_t mac[6])
             return -1;
     }
     return 0;
-}
-
-static int fe_write(const char *node, const char *fmt, unsigned v)
-{
-    char val[32], p[160];
-    snprintf(val, sizeof(val), fmt, v);
-    snprintf(p, sizeof(p), "device/vif/0/%s", node);
-    return xb_write(0, p, val);
-}
-
-/* Waits until the backend's state is want (polling xenstore). */
-static bool backend_state(const char *be, unsigned want, uint64_t timeout_ns)
-{
-    char p[160];
-    snprintf(p, sizeof(p), "%s/state", be);
-    uint64_t end = xen_time_ns() + timeout_ns;
-    do {
-        if (xb_read(0, p, buf, sizeof(buf)) == 0 && buf[0] == (char)('0' + want) && !buf[1])
-            return true;
-        for (uint64_t t = xen_time_ns() + 5 * MS; xen_time_ns() < t;)
-            cpu_relax();
-    } while (xen_time_ns() < end);
-    return false;
 }
 
 static void post_rx(unsigned id)
@@ -247,28 +186,18 @@ static uint8_t rxbuf[8192];
 
 void prog_net(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "gntv2"))
-        use_v2();
-    struct xen_add_to_physmap xatp = {
-        .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table, .idx = 0,
-        .gpfn = (uintptr_t)gnt_frame >> 12,
-    };
-    long rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
-    if (!check(rc == 0, "grant table frame 0 mapped", "%s", errname(rc)) ||
-        !check(xb_init() == 0, "xenstore ring", "no ring"))
+    /* "net gntv2": the grants are v2 entries, with the in-use bits netback
+     * sets in the status frame. */
+    bool gntv2 = argc > 1 && !strcmp(argv[1], "gntv2");
+    if (gntv2 && !front_use_v2())
         finish();
-
     char be[128];
-    int xr = xb_read(0, "device/vif/0/backend", be, sizeof(be));
-    if (!check(xr == 0, "vif 0 has a backend", "%s", xb_errname(xr)))
-        finish();
-    if (!check(backend_state(be, XenbusStateInitWait, 5000 * MS), "backend in InitWait",
-               "state never 2"))
+    if (!front_init(VIF, be, sizeof(be)))
         finish();
     snprintf(path, sizeof(path), "%s/feature-rx-copy", be);
     check(xb_read(0, path, buf, sizeof(buf)) == 0 && !strcmp(buf, "1"),
           "backend offers feature-rx-copy", "'%s'", buf);
-    xr = xb_read(0, "device/vif/0/mac", buf, sizeof(buf));
+    int xr = xb_read(0, VIF "/mac", buf, sizeof(buf));
     check(xr == 0 && parse_mac(buf, our_mac) == 0, "frontend mac node", "'%s'", buf);
     printf("net: mac %s\n", buf);
 
@@ -276,38 +205,37 @@ void prog_net(int argc, char **argv)
     FRONT_RING_INIT(&tx, (netif_tx_sring_t *)tx_ring_page, 4096);
     SHARED_RING_INIT((netif_rx_sring_t *)rx_ring_page);
     FRONT_RING_INIT(&rx, (netif_rx_sring_t *)rx_ring_page, 4096);
-    grant(GREF_TX_RING, tx_ring_page, false);
-    grant(GREF_RX_RING, rx_ring_page, false);
+    front_grant(GREF_TX_RING, tx_ring_page, false);
+    front_grant(GREF_RX_RING, rx_ring_page, false);
     for (unsigned i = 0; i < NR_TX_PAGES; i++)
-        grant(GREF_TX + i, tx_pages[i], true);
+        front_grant(GREF_TX + i, tx_pages[i], true);
     for (unsigned i = 0; i < NR_RX; i++) {
-        grant(GREF_RX + i, rx_pages[i], false);
+        front_grant(GREF_RX + i, rx_pages[i], false);
         post_rx(i);
     }
-    rc = evtchn_alloc_unbound(0, &port);
+    long rc = evtchn_alloc_unbound(0, &port);
     if (!check(rc == 0, "event channel for dom 0", "%s", errname(rc)))
         finish();
-    int w = fe_write("tx-ring-ref", "%u", GREF_TX_RING);
-    w = w ? w : fe_write("rx-ring-ref", "%u", GREF_RX_RING);
-    w = w ? w : fe_write("event-channel", "%u", port);
-    w = w ? w : fe_write("request-rx-copy", "%u", 1);
-    w = w ? w : fe_write("feature-rx-notify", "%u", 1);
-    w = w ? w : fe_write("feature-sg", "%u", 1);
-    w = w ? w : fe_write("feature-gso-tcpv4", "%u", 0);
-    w = w ? w : fe_write("state", "%u", XenbusStateConnected);
+    int w = front_write(VIF, "tx-ring-ref", "%u", GREF_TX_RING);
+    w = w ? w : front_write(VIF, "rx-ring-ref", "%u", GREF_RX_RING);
+    w = w ? w : front_write(VIF, "event-channel", "%u", port);
+    w = w ? w : front_write(VIF, "request-rx-copy", "%u", 1);
+    w = w ? w : front_write(VIF, "feature-rx-notify", "%u", 1);
+    w = w ? w : front_write(VIF, "feature-sg", "%u", 1);
+    w = w ? w : front_write(VIF, "feature-gso-tcpv4", "%u", 0);
+    w = w ? w : front_write(VIF, "state", "%u", XenbusStateConnected);
     if (!check(w == 0, "frontend nodes written", "%s", xb_errname(w)) ||
-        !check(backend_state(be, XenbusStateConnected, 5000 * MS), "backend Connected",
+        !check(front_backend_state(be, XenbusStateConnected, 5000 * MS), "backend Connected",
                "state never 4"))
         finish();
     push_rx();
     if (gntv2) {
         /* netback keeps both rings mapped writable while connected. */
-        const grant_status_t *st = (const grant_status_t *)status_frame;
-        check(st[GREF_TX_RING] == (GTF_reading | GTF_writing) &&
-                  st[GREF_RX_RING] == (GTF_reading | GTF_writing) &&
-                  ((grant_entry_v2_t *)gnt_frame)[GREF_TX_RING].hdr.flags == GTF_permit_access,
-              "v2: the backend's ring mappings show in the status words",
-              "tx 0x%x rx 0x%x", st[GREF_TX_RING], st[GREF_RX_RING]);
+        grant_status_t tx_st = front_v2_status(GREF_TX_RING), rx_st = front_v2_status(GREF_RX_RING);
+        check(tx_st == (GTF_reading | GTF_writing) && rx_st == (GTF_reading | GTF_writing) &&
+                  front_v2_flags(GREF_TX_RING) == GTF_permit_access,
+              "v2: the backend's ring mappings show in the status words", "tx 0x%x rx 0x%x",
+              tx_st, rx_st);
     }
     printf("net: connected\n");
 
@@ -357,10 +285,6 @@ void prog_net(int argc, char **argv)
     check(same && slots == 2, "rx: a 6000-byte frame in two slots, contents intact",
           "len %d slots %u", n, slots);
     printf("net: received\n");
-    fe_write("state", "%u", XenbusStateClosing);
-    check(backend_state(be, XenbusStateClosing, 5000 * MS), "backend follows to Closing",
-          "state not 5");
-    fe_write("state", "%u", XenbusStateClosed);
-    check(backend_state(be, XenbusStateClosed, 5000 * MS), "backend Closed", "state not 6");
+    front_close(VIF, be);
     finish();
 }

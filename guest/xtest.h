@@ -22,4 +22,6 @@ void prog_bench(int argc, char **argv);
 void prog_xenstore(int argc, char **argv);
 void prog_idle(int argc, char **argv);
 void prog_net(int argc, char **argv);
+void prog_echo(int argc, char **argv);
+void prog_blk(int argc, char **argv);
 void prog_rawvmcall(int argc, char **argv);

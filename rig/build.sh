@@ -5,9 +5,11 @@
 #   parts/base.cpio.gz            busybox-static + irqbypass, ccp, kvm, kvm-amd, bridge, tun (+ deps)
 #   parts/guest.cpio              /guest/vmlinuz (cloud kernel) + /guest/initrd.gz (uncompressed cpio)
 #   parts/qemu.cpio.gz            the host's Debian qemu-system-x86_64 + libraries + qboot
+#   parts/storage.cpio.gz         the host's Debian qemu-storage-daemon, qemu-img and libnbd + libraries
 #   parts/xenkvm.cpio.gz          /init, /scenarios, xenkvm, xenkvmd, /xtest (+ libraries)
 #   outer-initrd.cpio.gz          base + guest + xenkvm (concatenated cpio.gz members)
 #   outer-initrd-qemu.cpio.gz     the same + qemu (for scenarios marked "# rig: needs qemu")
+#   outer-initrd-storage.cpio.gz  the same + storage ("# rig: needs storage": disk images)
 # Parts are rebuilt only when their inputs change; the xenkvm part always.
 # usage: rig/build.sh [--build DIR]     (DIR: the meson build dir; default $XENKVM_BUILD or build)
 # env: RIG_CACHE, RIG_KABI=6.1.0-N (pin the kernel), RIG_REFRESH=1 (look for a newer kernel)
@@ -37,6 +39,9 @@ need_host_cmd readelf binutils
 need_host_cmd qemu-system-x86_64 qemu-system-x86
 need_host_file /usr/share/qemu/qboot.rom qemu-system-data
 need_host_file /usr/share/seabios/bios-256k.bin seabios
+need_host_cmd qemu-storage-daemon qemu-system-common
+need_host_cmd qemu-img qemu-utils
+need_host_file /usr/lib/x86_64-linux-gnu/libnbd.so.0 libnbd0
 
 # Kernel version: pinned, cached, or the newest with both flavours.
 if [ -n "${RIG_KABI:-}" ]; then
@@ -111,6 +116,26 @@ if [ "$(cat "$RIG_CACHE/parts/qemu.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e 
     log "qemu part rebuilt"
 fi
 
+# --- storage part: Debian's qemu-storage-daemon (xenkvm serves disk images through it),
+# libnbd (xenkvm loads it for them) and qemu-img (scenarios make and check images), as
+# installed on the host.
+qsd_bin=$(command -v qemu-storage-daemon) qimg_bin=$(command -v qemu-img)
+nbd_lib=/usr/lib/x86_64-linux-gnu/libnbd.so.0
+# Libraries the xenkvm part carries anyway (libxml2 and ICU for libnbd, libc...) stay out.
+xk_libs=$(ldd "$BUILD/src/cli/xenkvm" 2>/dev/null | awk '/=> \//{print $3} /^\t\/[^ ]+ \(/{print $1}')
+stamp=$(inputs_stamp "$qsd_bin" "$qimg_bin" "$(readlink -f "$nbd_lib")" $xk_libs "$RIG_DIR/lib.sh" "$0")
+if [ "$(cat "$RIG_CACHE/parts/storage.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e "$RIG_CACHE/parts/storage.cpio.gz" ]; then
+    stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
+    copy_with_libs "$qsd_bin" "$stage" /usr/bin/qemu-storage-daemon
+    copy_with_libs "$qimg_bin" "$stage" /usr/bin/qemu-img
+    copy_with_libs "$nbd_lib" "$stage" "$nbd_lib"
+    for l in $xk_libs; do rm -f "$stage$l"; done
+    mk_cpio_gz "$stage" "$RIG_CACHE/parts/storage.cpio.gz"
+    rm -rf "$stage"; trap - EXIT
+    echo "$stamp" > "$RIG_CACHE/parts/storage.stamp"
+    log "storage part rebuilt ($(du -h "$RIG_CACHE/parts/storage.cpio.gz" | cut -f1))"
+fi
+
 # --- xenkvm part: always rebuilt (small)
 for f in src/cli/xenkvm src/daemon/xenkvmd guest/xtest; do
     [ -x "$BUILD/$f" ] || die "$BUILD/$f is missing: build xenkvm first (ninja -C $BUILD)"
@@ -132,5 +157,7 @@ cat "$RIG_CACHE"/parts/{guest.cpio,base.cpio.gz,xenkvm.cpio.gz} > "$RIG_CACHE/ou
 mv "$RIG_CACHE/outer-initrd.cpio.gz.tmp" "$RIG_CACHE/outer-initrd.cpio.gz"
 cat "$RIG_CACHE"/parts/{guest.cpio,base.cpio.gz,qemu.cpio.gz,xenkvm.cpio.gz} > "$RIG_CACHE/outer-initrd-qemu.cpio.gz.tmp"
 mv "$RIG_CACHE/outer-initrd-qemu.cpio.gz.tmp" "$RIG_CACHE/outer-initrd-qemu.cpio.gz"
+cat "$RIG_CACHE"/parts/{guest.cpio,base.cpio.gz,storage.cpio.gz,xenkvm.cpio.gz} > "$RIG_CACHE/outer-initrd-storage.cpio.gz.tmp"
+mv "$RIG_CACHE/outer-initrd-storage.cpio.gz.tmp" "$RIG_CACHE/outer-initrd-storage.cpio.gz"
 
 log "done in $(( $(date +%s) - t_start )) s: outer-initrd $(du -h "$RIG_CACHE/outer-initrd.cpio.gz" | cut -f1), with qemu $(du -h "$RIG_CACHE/outer-initrd-qemu.cpio.gz" | cut -f1), downloads $(du -sh "$RIG_CACHE/debs" | cut -f1) (xenkvm from $BUILD)"

@@ -40,6 +40,8 @@ fi
 initrd="$RIG_CACHE/outer-initrd.cpio.gz"
 if [ "$scenario" != shell ] && grep -q '^# rig: needs qemu' "$RIG_DIR/scenarios/$scenario.sh"; then
     initrd="$RIG_CACHE/outer-initrd-qemu.cpio.gz"
+elif [ "$scenario" != shell ] && grep -q '^# rig: needs storage' "$RIG_DIR/scenarios/$scenario.sh"; then
+    initrd="$RIG_CACHE/outer-initrd-storage.cpio.gz"
 fi
 kernel="$RIG_CACHE/outer/vmlinuz"
 [ -e "$kernel" ] && [ -e "$initrd" ] || die "no rig in $RIG_CACHE: run rig/build.sh first"

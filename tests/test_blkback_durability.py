@@ -28,7 +28,7 @@ def test_flushed_write_survives_sigkill(build, tmp_path, byte):
                           str(byte)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = p.stdout.readline()
-        assert line.strip() == "flushed", line + p.stderr.read()
+        assert line.strip() == "flushed 0", line + p.stderr.read()
         os.kill(p.pid, signal.SIGKILL)
         p.wait(timeout=10)
     finally:
@@ -60,7 +60,7 @@ def test_flushed_write_on_a_block_device(build, tmp_path):
         line = p.stdout.readline()
         os.kill(p.pid, signal.SIGKILL)
         p.wait(timeout=10)
-        assert line.strip() == "flushed", p.stderr.read()
+        assert line.strip() == "flushed 0", p.stderr.read()
     finally:
         subprocess.run(["losetup", "-d", dev])
     data = img.read_bytes()

@@ -143,15 +143,16 @@ def test_nodes_removed_when_the_domain_ends(build, need_kvm, xsd, image):
 
 
 @pytest.mark.parametrize("spec,msg", [
-    ("{img},qcow2,xvda,rw", "format qcow2 is not supported"),
+    ("{img},qcow2,xvda,rw", "disk {img} (qcow2): Image is not in qcow2 format"),
     ("{img}.missing,raw,xvda,rw", "No such file or directory"),
+    ("{img}.missing,qcow2,xvda,rw", "Could not open '{img}.missing': No such file or directory"),
     ("{img},raw", "no vdev specified"),
-    ("vdev=xvda,format=vhd,target={img}", "format vhd is not supported"),
+    ("vdev=xvda,format=vhd,target={img}", "disk {img} (vhd): invalid VPC image"),
 ])
 def test_bad_disk_specs(build, need_kvm, xsd, image, spec, msg):
     dom = Domain(xsd, spec.format(img=image))
     out, err = dom.proc.communicate(timeout=60)
-    assert dom.proc.returncode == 1 and msg in err, out + err
+    assert dom.proc.returncode == 1 and msg.format(img=image) in err, out + err
     assert read(xsd, "/local/domain/0/backend/vbd/1") is None
 
 

@@ -36,7 +36,7 @@ def rig(build):
 
 # Host-side limits per scenario (s): about 3x what each takes here.
 SCENARIO_TIMEOUT = {"kvm-check": 150, "xtest-all": 300, "boot-bench": 400, "linux-boot": 900,
-                    "linux-blk": 400, "linux-net": 400}
+                    "linux-blk": 400, "linux-qcow": 400, "linux-net": 400}
 
 
 def _run_once(name, timeout, args):
@@ -144,6 +144,27 @@ def test_linux_blkfront(linux_blk, check):
 def test_linux_blk_scenario_exit_status(linux_blk):
     assert "RIG-DONE" in linux_blk.stdout.splitlines(), _show(linux_blk)
     assert linux_blk.returncode == 0, _show(linux_blk)
+
+
+@pytest.fixture(scope="module")
+def linux_qcow(rig):
+    return run_scenario("linux-qcow")
+
+
+@pytest.mark.parametrize("check", ["linux-qcow", "linux-qcow-ro", "linux-qcow-fs", "linux-qcow-reboot",
+                                   "linux-qcow-sigkill", "linux-qcow-check"])
+def test_linux_blkfront_on_qcow2(linux_qcow, check):
+    """linux-blk's checks on qcow2 images served through qemu-storage-daemon (xvda an
+    overlay on a backing file), no storage daemon left after either boot (the second
+    ended by SIGKILL), and `qemu-img check` clean on every image afterwards, the
+    backing file untouched."""
+    res = results(linux_qcow.stdout)
+    assert res.get(check, ("missing",))[0] == "PASS", _show(linux_qcow)
+
+
+def test_linux_qcow_scenario_exit_status(linux_qcow):
+    assert "RIG-DONE" in linux_qcow.stdout.splitlines(), _show(linux_qcow)
+    assert linux_qcow.returncode == 0, _show(linux_qcow)
 
 
 @pytest.fixture(scope="module")

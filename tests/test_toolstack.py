@@ -108,8 +108,13 @@ class Toolstack:
         return len(re.findall(r"idle: tick \d+", self.console_log(name)))
 
     def daemon_pids(self):
-        return [p for p in pids_with(os.path.join(self.run_dir, "xenstored.sock"))
-                if b"xenkvmd" in open(f"/proc/{p}/cmdline", "rb").read()]
+        def is_daemon(p):
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    return b"xenkvmd" in f.read()
+            except OSError:        # it ended meanwhile
+                return False
+        return [p for p in pids_with(os.path.join(self.run_dir, "xenstored.sock")) if is_daemon(p)]
 
     def daemon_log(self):
         try:

@@ -63,3 +63,91 @@ rig_start_xenkvmd() {
 rig_xenkvm_v() {
     [ "${RIG_VERBOSE:-0}" != 0 ] && echo -v
 }
+
+# rig_blk_boots NAME FORMAT: Linux's xen-blkfront on images of FORMAT (raw, or
+# qcow2 through qemu-storage-daemon), two boots on the same images; results
+# NAME, NAME-ro, NAME-fs, NAME-reboot, NAME-sigkill (see docs/rig.md, linux-blk).
+# qcow2: xvda is an overlay on a backing file; the storage daemons must be gone
+# after each boot (after the SIGKILL too).
+rig_blk_boots() {
+    local n=$1 fmt=$2 t=${RIG_GUEST_TIMEOUT:-300} d=/tmp/$1 left
+    mkdir -p "$d"
+    rig_start_xenkvmd || rig_result "$n-xenkvmd" FAIL "xenkvmd did not start"
+    if [ "$fmt" = raw ]; then
+        truncate -s 32M "$d/fs.img"
+        dd if=/dev/zero of="$d/ro.img" bs=1M count=8 2>/dev/null
+        truncate -s 8M "$d/raw.img"
+    else
+        qemu-img create -q -f "$fmt" "$d/base.img" 32M &&
+        qemu-img create -q -f "$fmt" -b "$d/base.img" -F "$fmt" "$d/fs.img" &&
+        qemu-img create -q -f "$fmt" "$d/ro.img" 8M &&
+        qemu-img create -q -f "$fmt" "$d/raw.img" 8M || rig_result "$n-images" FAIL "qemu-img create failed"
+    fi
+    # _bytes IMG SKIP COUNT BS: the image's content (as the guest sees it) to stdout
+    _bytes() {
+        if [ "$fmt" = raw ]; then
+            dd if="$1" bs="$4" skip="$2" count="$3" 2>/dev/null
+        else
+            qemu-img convert -f "$fmt" -O raw "$1" "$d/content.raw" &&
+                dd if="$d/content.raw" bs="$4" skip="$2" count="$3" 2>/dev/null
+            rm -f "$d/content.raw"
+        fi
+    }
+    _last() { grep -v '^[[:space:]]*$' "$1" | tail -1 | cut -c1-160; }
+    # the storage daemons end with their domain process (SIGTERM, a clean close)
+    _daemons_gone() {
+        local i=0
+        while pidof qemu-storage-daemon >/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        pidof qemu-storage-daemon
+    }
+
+    rig_run_guest "$d/boot1.log" "$t" GUEST-INIT-MARKER \
+        xenkvm run $(rig_xenkvm_v) --name "$n" --kernel /guest/vmlinuz --ramdisk /guest/initrd.gz \
+        --memory 256 --vcpus 1 --disk "$d/fs.img,$fmt,xvda,rw" --disk "$d/ro.img,$fmt,xvdb,ro" \
+        --disk "$d/raw.img,$fmt,xvdc,rw" --cmdline "console=hvc0 quiet guest.scenario=blk"
+    local rc1=$RIG_RC ms1=$RIG_ELAPSED_MS log=$d/boot1.log log2=$d/boot2.log
+    left=$(_daemons_gone)
+    yes xenkvm-blk-pattern | head -c 65536 > "$d/pat"
+    _bytes "$d/raw.img" 256 16 4096 > "$d/back"
+    if grep -q GUEST-BLK-READBACK-OK "$log" && cmp -s "$d/pat" "$d/back" && [ -z "$left" ]; then
+        rig_result "$n" PASS "blkfront wrote, flushed and read back; the data is in the $fmt image"
+    else
+        rig_result "$n" FAIL "xenkvm exit $rc1; $(grep 'GUEST-BLK' "$log" | tr '\n' ' '); storage daemons left '$left'; last: $(_last "$log")"
+    fi
+    if grep -q "GUEST-BLK-RO 1" "$log" && grep -q GUEST-BLK-RO-WRITE-REFUSED "$log" &&
+       [ "$(_bytes "$d/ro.img" 0 8 1048576 | tr -d '\000' | wc -c)" = 0 ]; then
+        rig_result "$n-ro" PASS "xvdb read-only in the guest, its write refused, the $fmt image untouched"
+    else
+        rig_result "$n-ro" FAIL "$(grep 'GUEST-BLK-RO' "$log" | tr '\n' ' ')"
+    fi
+    local sum1
+    sum1=$(sed -n 's/.*GUEST-FS-WRITTEN \([0-9a-f]*\).*/\1/p' "$log" | head -1)
+
+    RIG_KILL_ON=GUEST-FLUSHED rig_run_guest "$log2" "$t" GUEST-INIT-MARKER \
+        xenkvm run $(rig_xenkvm_v) --name "$n-2" --kernel /guest/vmlinuz --ramdisk /guest/initrd.gz \
+        --memory 256 --vcpus 1 --disk "$d/fs.img,$fmt,xvda,rw" --disk "$d/raw.img,$fmt,xvdc,rw" \
+        --cmdline "console=hvc0 quiet guest.scenario=blk-check"
+    local fsck read2
+    fsck=$(grep -m1 GUEST-FSCK "$log2")
+    read2=$(grep -m1 GUEST-FS-READ "$log2")
+    if [ -n "$sum1" ] && [ "${fsck#*GUEST-FSCK }" != "$fsck" ] && [ "$(echo "$fsck" | awk '{print $2}')" = 0 ] &&
+       [ "$(echo "$read2" | awk '{print $2}')" = "$sum1" ] && [ "$(echo "$read2" | awk '{print $4}')" = "$sum1" ]; then
+        rig_result "$n-fs" PASS "ext4 made, 4 MiB written and synced, rebooted; boot 2: e2fsck -fn clean, sha256 ${sum1%"${sum1#????????????}"}... equal; mount said: $(grep -m1 GUEST-FS-MOUNTED "$log2" | cut -d' ' -f2- | cut -c1-200)"
+    else
+        rig_result "$n-fs" FAIL "boot 1: '$(grep -E 'GUEST-FS' "$log" | tr '\n' ' ')'; boot 2: '$fsck' '$read2' $(grep -E 'GUEST-FS-MOUNT-FAILED|GUEST-BLK-NODEV' "$log2")"
+    fi
+    if [ "$rc1" = 3 ] && grep -q GUEST-REBOOT "$log" && [ -n "$sum1" ]; then
+        rig_result "$n-reboot" PASS "boot 1 synced, rebooted: exit 3 after ${ms1} ms; boot 2 on the same image"
+    else
+        rig_result "$n-reboot" FAIL "boot 1: xenkvm exit $rc1, want 3; last: $(_last "$log")"
+    fi
+    left=$(pidof xenkvm; _daemons_gone)
+    yes xenkvm-flushed-before-sigkill | head -c 262144 > "$d/pat2"
+    _bytes "$d/raw.img" 64 4 65536 > "$d/back2"
+    if [ "$RIG_RC" = 137 ] && [ -n "$RIG_KILLED_MS" ] && grep -q GUEST-FLUSHED "$log2" && [ -z "$left" ] &&
+       cmp -s "$d/pat2" "$d/back2"; then
+        rig_result "$n-sigkill" PASS "xenkvm SIGKILLed at the guest's GUEST-FLUSHED (${RIG_KILLED_MS} ms); the 256 KiB written with O_DIRECT+fsync are in the $fmt image"
+    else
+        rig_result "$n-sigkill" FAIL "exit $RIG_RC (want 137), killed at '${RIG_KILLED_MS}' ms, $(grep -E 'GUEST-FLUSH' "$log2" | tr '\n' ' ') left running '$left', data $(cmp -s "$d/pat2" "$d/back2" && echo found || echo MISSING); last: $(_last "$log2")"
+    fi
+}

@@ -31,11 +31,13 @@ static void worker(void *arg, unsigned i)
     struct blkq *q = &b->q[i];
     struct pollfd pfd[3] = {
         { .fd = b->workers.kick_fd[i], .events = POLLIN },
-        { .fd = q->cq_fd, .events = POLLIN },
+        { .fd = -1 },
         { .fd = b->workers.stop_fd, .events = POLLIN },
     };
     blkq_process(q);          /* requests queued before the first kick */
     for (;;) {
+        /* the disk's completions: asked each time (an NBD socket's direction changes) */
+        pfd[1].fd = blkq_poll_fd(q, &pfd[1].events);
         if (poll(pfd, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -45,7 +47,7 @@ static void worker(void *arg, unsigned i)
         if (pfd[2].revents)
             break;
         if (pfd[1].revents)
-            blkq_reap(q, false);
+            blkq_ready(q, pfd[1].revents);
         if (pfd[0].revents)
             qw_drain(pfd[0].fd);
         blkq_process(q);      /* new requests, or ones waiting for free slots */

@@ -1,17 +1,14 @@
-/* blkif ring processing on io_uring. Requests are copied out of the shared
- * ring before any check; the guest's pages are reached only through the env's
- * grant mappings, each segment confined to its page by blk_check_segs. */
+/* blkif ring processing. Requests are copied out of the shared ring before
+ * any check; the guest's pages are reached only through the env's grant
+ * mappings, each segment confined to its page by blk_check_segs; the disk's
+ * implementation (blkif_disk.h) moves the data and says when it is done. */
 #include "backend/blkback_queue.h"
 #include "common/log.h"
 #include <errno.h>
-#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#define TAG_DATA 1ul           /* user_data low bit: the data SQE (expects len bytes) */
 
 struct blk_slot {
     struct blk_slot *next;       /* free list */
@@ -19,8 +16,7 @@ struct blk_slot {
     uint64_t id;
     uint8_t op;
     int16_t status;
-    unsigned pending;            /* CQEs still to come */
-    uint64_t expect;             /* bytes the data SQE must move */
+    struct blk_io io;            /* what the disk is doing for it */
     bool map_ro;
     unsigned nmapped;
     unsigned cap;                /* capacity of the arrays below */
@@ -114,16 +110,6 @@ static bool slot_reserve(struct blk_slot *s, unsigned n)
 
 /* ---- submission ---- */
 
-static struct io_uring_sqe *get_sqe(struct blkq *q)
-{
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&q->uring);
-    if (!sqe) {
-        io_uring_submit(&q->uring);
-        sqe = io_uring_get_sqe(&q->uring);
-    }
-    return sqe;
-}
-
 /* Fetches an indirect request's segments into s->segs. */
 static int16_t fetch_indirect(struct blkq *q, struct blk_slot *s, struct blk_plan *p)
 {
@@ -162,75 +148,47 @@ static int map_data(struct blkq *q, struct blk_slot *s, const struct blk_plan *p
     return n;
 }
 
-static int pick_fd(struct blkq *q, const struct iovec *iov, int n, uint64_t off)
-{
-    struct blk_disk *d = q->disk;
-    if (d->fd_direct < 0)
-        return d->fd;
-    uint64_t mask = d->dio_align - 1;
-    if (off & mask)
-        return d->fd;
-    for (int i = 0; i < n; i++)
-        if (((uintptr_t)iov[i].iov_base | iov[i].iov_len) & mask)
-            return d->fd;
-    return d->fd_direct;
-}
-
-/* Queues the SQEs of a checked plan; returns false if nothing was queued. */
-static bool submit_plan(struct blkq *q, struct blk_slot *s, struct blk_plan *p)
+/* Hands a checked plan to the disk; the slot is finished (answered) from
+ * io_done, or here when the request fails before reaching the disk. */
+static void submit_plan(struct blkq *q, struct blk_slot *s, struct blk_plan *p)
 {
     const struct blkif_request_segment *seg = p->seg;
     if (p->nr_indirect) {
-        if ((s->status = fetch_indirect(q, s, p)) != BLKIF_RSP_OKAY)
-            return false;
+        if ((s->status = fetch_indirect(q, s, p)) != BLKIF_RSP_OKAY) {
+            slot_finish(s);
+            return;
+        }
         seg = s->segs;
     }
-    uint8_t drain = p->drain ? IOSQE_IO_DRAIN : 0;
-    if (io_uring_sq_space_left(&q->uring) < 2)
-        io_uring_submit(&q->uring);   /* a data+fsync link must not be split */
+    struct blk_io *io = &s->io;
+    *io = (struct blk_io){ .status = BLKIF_RSP_OKAY, .flush = p->flush, .drain = p->drain };
     if (p->discard) {
-        struct io_uring_sqe *sqe = get_sqe(q);
-        if (!sqe)
-            return s->status = BLKIF_RSP_ERROR, false;
-        io_uring_prep_fallocate(sqe, q->disk->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                                p->sector << BLK_SECTOR_SHIFT, p->nr_sectors << BLK_SECTOR_SHIFT);
-        io_uring_sqe_set_data(sqe, s);
-        s->pending = 1;
-        return true;
-    }
-    if (p->read || p->write) {
+        io->op = BLK_IO_DISCARD;
+        io->off = p->sector << BLK_SECTOR_SHIFT;
+        io->len = p->nr_sectors << BLK_SECTOR_SHIFT;
+    } else if (p->read || p->write) {
         int n = map_data(q, s, p, seg);
-        struct io_uring_sqe *sqe = n > 0 ? get_sqe(q) : NULL;
-        if (!sqe)
-            return s->status = BLKIF_RSP_ERROR, false;
-        uint64_t off = p->sector << BLK_SECTOR_SHIFT;
-        int fd = pick_fd(q, s->iov, n, off);
-        if (p->read)
-            io_uring_prep_readv(sqe, fd, s->iov, n, off);
-        else
-            io_uring_prep_writev(sqe, fd, s->iov, n, off);
-        s->expect = p->nr_sectors << BLK_SECTOR_SHIFT;
-        io_uring_sqe_set_data64(sqe, (uintptr_t)s | TAG_DATA);
-        io_uring_sqe_set_flags(sqe, drain | (p->flush ? IOSQE_IO_LINK : 0));
-        drain = 0;
-        s->pending = 1;
-        atomic_fetch_add_explicit(&q->stats.bytes, s->expect, memory_order_relaxed);
+        if (n <= 0) {
+            s->status = BLKIF_RSP_ERROR;
+            slot_finish(s);
+            return;
+        }
+        io->op = p->read ? BLK_IO_READ : BLK_IO_WRITE;
+        io->iov = s->iov;
+        io->iovcnt = n;
+        io->off = p->sector << BLK_SECTOR_SHIFT;
+        io->len = p->nr_sectors << BLK_SECTOR_SHIFT;
+        atomic_fetch_add_explicit(&q->stats.bytes, io->len, memory_order_relaxed);
         atomic_fetch_add_explicit(p->read ? &q->stats.rd_reqs : &q->stats.wr_reqs, 1,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(p->read ? &q->stats.rd_sect : &q->stats.wr_sect,
                                   p->nr_sectors, memory_order_relaxed);
+    } else {
+        io->op = BLK_IO_FLUSH;
     }
-    if (p->flush) {
+    if (p->flush)
         atomic_fetch_add_explicit(&q->stats.flush_reqs, 1, memory_order_relaxed);
-        struct io_uring_sqe *sqe = get_sqe(q);
-        if (!sqe)        /* the data SQE, if any, is queued: its CQE answers */
-            return s->status = BLKIF_RSP_ERROR, s->pending > 0;
-        io_uring_prep_fsync(sqe, q->disk->fd, IORING_FSYNC_DATASYNC);
-        io_uring_sqe_set_data(sqe, s);
-        io_uring_sqe_set_flags(sqe, drain);
-        s->pending++;
-    }
-    return s->pending > 0;
+    q->disk->ops->submit(q->io, io);
 }
 
 static void take_request(struct blkq *q, const blkif_request_t *req)
@@ -245,9 +203,7 @@ static void take_request(struct blkq *q, const blkif_request_t *req)
     s->id = plan.id;
     s->op = plan.rsp_op;
     s->status = BLKIF_RSP_OKAY;
-    s->pending = 0;
-    if (!submit_plan(q, s, &plan))
-        slot_finish(s);
+    submit_plan(q, s, &plan);
 }
 
 static void stop_ring(struct blkq *q, RING_IDX prod)
@@ -289,45 +245,38 @@ void blkq_process(struct blkq *q)
         if (!more)
             break;
     }
-    io_uring_submit(&q->uring);
+    q->disk->ops->commit(q->io);
     push_responses(q);
 }
 
 /* ---- completion ---- */
 
-static void complete(struct blkq *q, uint64_t data, int res)
+static void io_done(struct blk_io *io, void *arg)
 {
-    struct blk_slot *s = (struct blk_slot *)(uintptr_t)(data & ~TAG_DATA);
-    bool ok = (data & TAG_DATA) ? res >= 0 && (uint64_t)res == s->expect : res == 0;
-    if (!ok && s->status == BLKIF_RSP_OKAY)
-        s->status = (s->op == BLKIF_OP_DISCARD && res == -EOPNOTSUPP) ? BLKIF_RSP_EOPNOTSUPP
-                                                                      : BLKIF_RSP_ERROR;
-    if (--s->pending == 0)
-        slot_finish(s);
+    struct blk_slot *s = (struct blk_slot *)((char *)io - offsetof(struct blk_slot, io));
+    (void)arg;
+    s->status = io->status;
+    slot_finish(s);
 }
 
 void blkq_reap(struct blkq *q, bool wait)
 {
-    uint64_t v;
-    if (read(q->cq_fd, &v, sizeof(v)) < 0) { /* nothing signalled: fine */ }
-    for (;;) {
-        struct io_uring_cqe *cqe;
-        unsigned head, n = 0;
-        io_uring_for_each_cqe(&q->uring, head, cqe) {
-            complete(q, cqe->user_data, cqe->res);
-            n++;
-        }
-        io_uring_cq_advance(&q->uring, n);
-        if (!wait || !q->inflight)
+    const struct blk_disk_ops *ops = q->disk->ops;
+    ops->reap(q->io, 0, false);            /* what is ready without polling */
+    while (wait && q->inflight)
+        if (ops->reap(q->io, 0, true) < 0)
             break;
-        if (n)
-            continue;
-        int rc = io_uring_wait_cqe(&q->uring, &cqe);
-        if (rc < 0 && rc != -EINTR && rc != -EAGAIN) {
-            log_err("blkback: queue %u: io_uring wait: %s", q->idx, strerror(-rc));
-            break;
-        }
-    }
+    push_responses(q);
+}
+
+int blkq_poll_fd(struct blkq *q, short *events)
+{
+    return q->disk->ops->poll_fd(q->io, events);
+}
+
+void blkq_ready(struct blkq *q, short revents)
+{
+    q->disk->ops->reap(q->io, revents, false);
     push_responses(q);
 }
 
@@ -342,7 +291,6 @@ int blkq_init(struct blkq *q, unsigned idx, const struct gnt_env *env, struct bl
     q->env = env;
     q->disk = disk;
     q->lim = *lim;
-    q->cq_fd = -1;
     if (!nr_pages || nr_pages > BLK_MAX_RING_PAGES || (nr_pages & (nr_pages - 1))) {
         snprintf(err, errlen, "queue %u: %u ring pages (a power of two up to %u)", idx,
                  nr_pages, BLK_MAX_RING_PAGES);
@@ -363,14 +311,11 @@ int blkq_init(struct blkq *q, unsigned idx, const struct gnt_env *env, struct bl
         BACK_RING_INIT(&q->ring, (blkif_sring_t *)q->sring, (size_t)nr_pages * BLK_PAGE_SIZE);
     unsigned n = RING_SIZE(&q->ring);
     q->slots = calloc(n, sizeof(*q->slots));
-    int rc = q->slots ? io_uring_queue_init(2 * n, &q->uring, 0) : -ENOMEM;
-    if (!rc) {
-        q->uring_ready = true;
-        q->cq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        rc = q->cq_fd < 0 ? -errno : io_uring_register_eventfd(&q->uring, q->cq_fd);
-    }
+    int rc = q->slots ? disk->ops->ioq_open(disk, idx, 2 * n, io_done, q, &q->io, err, errlen)
+                      : -ENOMEM;
     if (rc) {
-        snprintf(err, errlen, "queue %u: io_uring: %s", idx, strerror(-rc));
+        if (!q->slots)
+            snprintf(err, errlen, "queue %u: out of memory", idx);
         blkq_fini(q);
         return rc;
     }
@@ -389,14 +334,11 @@ int blkq_init(struct blkq *q, unsigned idx, const struct gnt_env *env, struct bl
 
 void blkq_fini(struct blkq *q)
 {
-    if (q->uring_ready) {
+    if (q->io) {
         blkq_reap(q, true);
-        io_uring_queue_exit(&q->uring);
-        q->uring_ready = false;
+        q->disk->ops->ioq_close(q->io);
+        q->io = NULL;
     }
-    if (q->cq_fd >= 0)
-        close(q->cq_fd);
-    q->cq_fd = -1;
     if (q->slots) {
         unsigned n = RING_SIZE(&q->ring);
         for (unsigned i = 0; i < n; i++) {

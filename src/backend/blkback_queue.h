@@ -1,12 +1,12 @@
-/* One blkif ring of a disk: consumes requests, runs them on io_uring straight
- * into the granted pages, answers. Not thread-safe: one thread drives a queue
- * (the device's worker, or a test calling blkq_process/blkq_reap itself). */
+/* One blkif ring of a disk: consumes requests, hands them to the disk's I/O
+ * (blkif_disk.h: io_uring straight into the granted pages, or NBD), answers.
+ * Not thread-safe: one thread drives a queue (the device's worker, or a test
+ * calling blkq_process/blkq_reap itself). */
 #pragma once
 #include "backend/blkif_disk.h"
 #include "backend/grant_env.h"
 #include "backend/blkif_req.h"
 #include "backend/blkif_abi32.h"
-#include <liburing.h>
 #include <stdatomic.h>
 #include <sys/uio.h>
 
@@ -33,9 +33,7 @@ struct blkq {
     void *sring;
     grant_ref_t ring_refs[BLK_MAX_RING_PAGES];
     unsigned nr_ring_pages;
-    struct io_uring uring;
-    bool uring_ready;
-    int cq_fd;                   /* eventfd: io_uring has completions */
+    struct blk_ioq *io;          /* the disk's I/O context for this queue */
     struct blk_slot *slots, *free;
     unsigned inflight;           /* requests taken from the ring, not yet answered */
     bool broken;                 /* the frontend wrote impossible indices */
@@ -44,8 +42,8 @@ struct blkq {
 };
 
 /* Maps the ring (nr_pages grant refs, a power of two <= BLK_MAX_RING_PAGES)
- * and sets up io_uring; abi32: the frontend's protocol is x86_32-abi.
- * Returns 0 or -errno with err set. */
+ * and opens the disk's I/O context; abi32: the frontend's protocol is
+ * x86_32-abi. Returns 0 or -errno with err set. */
 int blkq_init(struct blkq *q, unsigned idx, const struct gnt_env *env, struct blk_disk *disk,
               const struct blk_limits *lim, const grant_ref_t *refs, unsigned nr_pages,
               bool abi32, char *err, size_t errlen);
@@ -53,5 +51,9 @@ int blkq_init(struct blkq *q, unsigned idx, const struct gnt_env *env, struct bl
 void blkq_process(struct blkq *q);
 /* Answers completed requests; with wait, until none is in flight. */
 void blkq_reap(struct blkq *q, bool wait);
-/* Waits for in-flight requests, then unmaps the ring and tears io_uring down. */
+/* What the queue's thread polls for completions (fd -1: nothing), and
+ * answering the completions that revents made ready. */
+int blkq_poll_fd(struct blkq *q, short *events);
+void blkq_ready(struct blkq *q, short revents);
+/* Waits for in-flight requests, then unmaps the ring and closes the I/O context. */
 void blkq_fini(struct blkq *q);

@@ -26,6 +26,7 @@ struct vbd {
     struct domain *d;
     struct xenbus_dev *dev;
     struct disk_spec spec;
+    bool image;                 /* served by a qemu-storage-daemon (not raw on io_uring) */
     struct blk_disk disk;
     struct gnt_env env;
     struct domain_env denv;
@@ -42,9 +43,14 @@ static int vbd_write_nodes(struct xenbus_dev *dev, uint32_t tx)
     int rc = 0;
 #define BE(node, ...) if (!rc) rc = xenbus_printf(dev, tx, false, node, __VA_ARGS__)
 #define FE(node, ...) if (!rc) rc = xenbus_printf(dev, tx, true, node, __VA_ARGS__)
-    BE("params", "%s", v->spec.target);
+    /* libxl's forms: phy's params is the path; qdisk's (QEMU) is FORMAT:path */
+    if (v->image) {
+        BE("params", "%s:%s", disk_format_name(v->spec.format), v->spec.target);
+    } else {
+        BE("params", "%s", v->spec.target);
+    }
     BE("mode", "%s", v->spec.readonly ? "r" : "w");
-    BE("type", "phy");
+    BE("type", "%s", v->image ? "qdisk" : "phy");
     BE("device-type", "%s", devtype);
     BE("removable", "%d", v->spec.cdrom ? 1 : 0);
     BE("bootable", "1");
@@ -250,7 +256,15 @@ int vbd_add(struct xenbus_bus *bus, struct domain *d, const char *spec, char *er
         snprintf(err, errlen, "disk '%s': %s is already in use", spec, v->spec.vdev);
         goto fail_spec;
     }
-    if (blk_disk_open(&v->disk, v->spec.target, v->spec.readonly || v->spec.cdrom, err, errlen) < 0)
+    /* Image formats, and raw disks that ask for QEMU (backendtype=qdisk, as
+     * xl would serve them), go through qemu-storage-daemon; other raw disks
+     * are files or block devices on io_uring. */
+    v->image = v->spec.format != DISK_FMT_RAW || v->spec.backend == DISK_BK_QDISK;
+    bool ro = v->spec.readonly || v->spec.cdrom;
+    int rc = v->image ? blk_disk_open_image(&v->disk, v->spec.target,
+                                            disk_format_name(v->spec.format), ro, err, errlen)
+                      : blk_disk_open(&v->disk, v->spec.target, ro, err, errlen);
+    if (rc < 0)
         goto fail_spec;
     if (v->spec.discard == 0)
         v->disk.discard = false;
@@ -259,7 +273,8 @@ int vbd_add(struct xenbus_bus *bus, struct domain *d, const char *spec, char *er
     v->dev = xenbus_dev_create(bus, &vbd_ops, devid, v, err, errlen);
     if (!v->dev)
         goto fail_disk;
-    log_info("vbd %s (%u): %s, %llu sectors, %s", v->spec.vdev, devid, v->spec.target,
+    log_info("vbd %s (%u): %s (%s%s), %llu sectors, %s", v->spec.vdev, devid, v->spec.target,
+             disk_format_name(v->spec.format), v->image ? " through qemu-storage-daemon" : "",
              (unsigned long long)v->disk.sectors, v->disk.readonly ? "read-only" : "read-write");
     return (int)devid;
 fail_disk:

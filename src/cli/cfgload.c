@@ -13,8 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define CFG_MAX (1 << 20)
-
 static bool is_xml(const uint8_t *text, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -25,20 +23,20 @@ static bool is_xml(const uint8_t *text, size_t len)
 
 /* Kernel and ramdisk paths as absolute ones: the daemon has another cwd. */
 static int add_path(struct json_object *o, const char *key, const char *path,
-                    const struct domcfg *dc)
+                    const struct domcfg *dc, struct cfg_diag *d)
 {
     if (!path)
         return 0;
     char abs[PATH_MAX];
     if (!realpath(path, abs)) {
-        log_err("%s: %s '%s': %s", dc->file, key, path, strerror(errno));
+        diag_error(d, (struct cfg_loc){ dc->file, 0 }, "%s '%s': %s", key, path, strerror(errno));
         return -1;
     }
     json_object_object_add(o, key, json_object_new_string(abs));
     return 0;
 }
 
-static struct json_object *to_json(const struct domcfg *dc)
+static struct json_object *to_json(const struct domcfg *dc, struct cfg_diag *d)
 {
     struct json_object *o = json_object_new_object();
     char uuid[37];
@@ -48,7 +46,7 @@ static struct json_object *to_json(const struct domcfg *dc)
         json_object_object_add(o, "uuid", json_object_new_string(uuid));
     }
     json_object_object_add(o, "type", json_object_new_string(domcfg_type_name(dc->type)));
-    if (add_path(o, "kernel", dc->kernel, dc) || add_path(o, "ramdisk", dc->ramdisk, dc)) {
+    if (add_path(o, "kernel", dc->kernel, dc, d) || add_path(o, "ramdisk", dc->ramdisk, dc, d)) {
         json_object_put(o);
         return NULL;
     }
@@ -114,6 +112,42 @@ static int check_runnable(const struct domcfg *dc, struct cfg_diag *d)
     return domcfg_check_supported(dc, d);
 }
 
+struct json_object *cfg_parse(const char *name, const uint8_t *text, size_t len,
+                              char **overrides, int noverrides, struct cfg_diag *d)
+{
+    struct xlcfg x = { 0 };
+    struct domcfg dc;
+    int rc;
+    if (is_xml(text, len)) {
+        if (noverrides) {
+            diag_error(d, (struct cfg_loc){ name, 0 },
+                       "KEY=VALUE settings apply to xl config files, not domain XML");
+            return NULL;
+        }
+        rc = domxml_read(&dc, (const char *)text, len, name, NATIVE_XL, d);
+    } else {
+        rc = xlcfg_parse_text(&x, name, (const char *)text, len, d);
+        for (int i = 0; !rc && i < noverrides; i++)
+            rc = xlcfg_apply_override(&x, overrides[i], d);
+        if (!rc)
+            rc = domcfg_from_xlcfg(&dc, &x, d);
+        else
+            domcfg_init(&dc);
+    }
+    if (!rc)
+        rc = check_runnable(&dc, d);
+    struct json_object *o = rc ? NULL : to_json(&dc, d);
+    xlcfg_free(&x);
+    domcfg_free(&dc);
+    return o;
+}
+
+const char *cfg_display_name(const char *file)
+{
+    const char *name = getenv("XENKVM_CONFIG_NAME");
+    return name && *name ? name : file;
+}
+
 struct json_object *cfg_load(const char *file, char **overrides, int noverrides)
 {
     uint8_t *text = NULL;
@@ -124,33 +158,10 @@ struct json_object *cfg_load(const char *file, char **overrides, int noverrides)
         return NULL;
     }
     struct cfg_diag d = { 0 };
-    struct xlcfg x = { 0 };
-    struct domcfg dc;
-    int rc;
-    if (is_xml(text, len)) {
-        if (noverrides) {
-            log_err("%s: KEY=VALUE settings apply to xl config files, not domain XML", file);
-            free(text);
-            return NULL;
-        }
-        rc = domxml_read(&dc, (const char *)text, len, file, NATIVE_XL, &d);
-    } else {
-        rc = xlcfg_parse_text(&x, file, (const char *)text, len, &d);
-        for (int i = 0; !rc && i < noverrides; i++)
-            rc = xlcfg_apply_override(&x, overrides[i], &d);
-        if (!rc)
-            rc = domcfg_from_xlcfg(&dc, &x, &d);
-        else
-            domcfg_init(&dc);
-    }
+    struct json_object *o = cfg_parse(cfg_display_name(file), text, len, overrides, noverrides, &d);
     free(text);
-    if (!rc)
-        rc = check_runnable(&dc, &d);
-    struct json_object *o = rc ? NULL : to_json(&dc);
     for (size_t i = 0; i < d.n; i++)
         fprintf(stderr, "xenkvm: %s\n", d.msgs[i].text);
     diag_free(&d);
-    xlcfg_free(&x);
-    domcfg_free(&dc);
     return o;
 }

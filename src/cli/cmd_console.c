@@ -3,7 +3,6 @@
 #include "cli/tsclient.h"
 #include "common/log.h"
 #include "toolstack/jsonline.h"
-#include "toolstack/paths.h"
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -16,25 +15,12 @@
 
 int console_attach(long long domid)
 {
-    char sock[4096], err[512];
-    if (!ts_path(sock, sizeof(sock), "%s/dom-%lld.sock", ts_rundir(), domid))
-        return 1;
-    int fd = jl_connect(sock);
-    struct json_object *req = json_object_new_object(), *rep = NULL;
-    json_object_object_add(req, "op", json_object_new_string("console"));
-    if (fd >= 0 && jl_send(fd, req) == 0)
-        rep = jl_recv(fd, 5000);
-    json_object_put(req);
-    const char *why = NULL;
-    if (!rep || !jl_reply_ok(rep, &why)) {
-        snprintf(err, sizeof(err), "%s", why ? why : fd < 0 ? strerror(-fd) : strerror(errno));
-        log_err("domain %lld: no console: %s", domid, err);
-        json_object_put(rep);
-        if (fd >= 0)
-            close(fd);
+    char err[512];
+    int fd = ts_console_open(domid, err, sizeof(err));
+    if (fd < 0) {
+        log_err("%s", err);
         return 1;
     }
-    json_object_put(rep);
     struct termios saved, raw;
     bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
     if (tty) {

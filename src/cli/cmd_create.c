@@ -65,7 +65,7 @@ int cmd_create(int argc, char **argv)
         file = argv[optind++];
     }
     if (!quiet)
-        fprintf(stderr, "Parsing config from %s\n", file);
+        fprintf(stderr, "Parsing config from %s\n", cfg_display_name(file));
     struct json_object *cfg = cfg_load(file, argv + optind, argc - optind);
     if (!cfg)
         return 1;

@@ -1,9 +1,9 @@
 /* destroy, shutdown, reboot, pause, unpause, rename, mem-set, mem-max, sysrq. */
 #include "cli/cli.h"
+#include "cli/domview.h"
 #include "cli/tsclient.h"
 #include "common/log.h"
 #include "toolstack/jsonline.h"
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +36,9 @@ int cmd_destroy(int argc, char **argv)
     if (argc - optind != 1)
         return cli_usage("destroy", false);
     const char *dom = argv[optind];
-    if (!strcmp(dom, "0") || !strcmp(dom, "Domain-0")) {
-        log_err("not destroying domain 0: it is the host");
+    char err[128];
+    if (ts_destroy_refused(dom, err, sizeof(err))) {
+        log_err("%s", err);
         return 1;
     }
     return ts_simple(ts_req("destroy", dom));
@@ -75,32 +76,15 @@ int cmd_sysrq(int argc, char **argv)
     return ts_simple(req);
 }
 
-/* xl's sizes: a number with an optional t/g/m/k/b suffix; MiB without one. */
-static long long mem_kib(const char *s)
-{
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || v < 0 || strlen(end) > 1)
-        return -1;
-    switch (tolower((unsigned char)*end)) {
-    case 't': return v << 30;
-    case 'g': return v << 20;
-    case 'm': case '\0': return v << 10;
-    case 'k': return v;
-    case 'b': return v >> 10;
-    default: return -1;
-    }
-}
-
 static int mem_cmd(const char *cmd, int argc, char **argv)
 {
     const char *dom = one_dom(cmd, argc, argv, 2);
     if (!dom)
         return 1;
-    long long kib = mem_kib(argv[optind + 1]);
+    char err[256];
+    long long kib = domview_mem_kib(cmd, argv[optind + 1], err, sizeof(err));
     if (kib < 0) {
-        log_err("%s: invalid memory size '%s' (a number with an optional t, g, m, k or b suffix)",
-                cmd, argv[optind + 1]);
+        log_err("%s", err);
         return 1;
     }
     struct json_object *req = ts_req(cmd, dom);

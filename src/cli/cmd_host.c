@@ -1,5 +1,6 @@
 /* info, dmesg, top: the host (as xl shows Xen and dom0) and xenkvmd's log. */
 #include "cli/cli.h"
+#include "cli/domview.h"
 #include "cli/hostinfo.h"
 #include "cli/tsclient.h"
 #include "common/log.h"
@@ -8,28 +9,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
-
-static const char *info_only;   /* `xl info KEY`: that value only */
-
-static void line(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void line(const char *key, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (!info_only || !strcmp(info_only, key)) {
-        if (!info_only)
-            printf("%-23s: ", key);
-        vprintf(fmt, ap);
-        putchar('\n');
-    }
-    va_end(ap);
-}
 
 int cmd_info(int argc, char **argv)
 {
@@ -40,48 +23,15 @@ int cmd_info(int argc, char **argv)
             return cli_usage("info", c == 'h');
     if (argc - optind > 1)
         return cli_usage("info", false);
-    info_only = optind < argc ? argv[optind] : NULL;
-    struct utsname u;
-    struct hostinfo h;
-    uint32_t caps[8];
-    uname(&u);
-    hostinfo_get(&h);
-    hostinfo_hw_caps(caps);
-    line("host", "%s", u.nodename);
-    line("release", "%s", u.release);
-    line("version", "%s", u.version);
-    line("machine", "%s", u.machine);
-    line("nr_cpus", "%u", h.nr_cpus);
-    line("max_cpu_id", "%u", h.max_cpu_id);
-    line("nr_nodes", "%u", h.nr_nodes);
-    line("cores_per_socket", "%u", h.cores_per_socket);
-    line("threads_per_core", "%u", h.threads_per_core);
-    line("cpu_mhz", "%u.%03u", h.cpu_khz / 1000, h.cpu_khz % 1000);
-    line("hw_caps", "%08x:%08x:%08x:%08x:%08x:%08x:%08x:%08x", caps[0], caps[1], caps[2],
-         caps[3], caps[4], caps[5], caps[6], caps[7]);
-    line("virt_caps", "%s", " hvm");
-    line("total_memory", "%llu", (unsigned long long)(h.total_kib >> 10));
-    line("free_memory", "%llu", (unsigned long long)(h.free_kib >> 10));
-    line("sharing_freed_memory", "0");
-    line("sharing_used_memory", "0");
-    line("outstanding_claims", "0");
-    line("free_cpus", "0");
-    line("xen_major", "%d", 4);
-    line("xen_minor", "%d", 17);
-    line("xen_extra", "%s", ".0-xenkvm");
-    line("xen_version", "%s", "4.17.0-xenkvm");
-    line("xen_caps", "%s", "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64");
-    line("xen_scheduler", "%s", "linux");
-    line("xen_pagesize", "%ld", sysconf(_SC_PAGESIZE));
-    line("platform_params", "virt_start=0x%llx", 0xffff800000000000ull);
-    line("xen_changeset", "%s", "xenkvm");
-    line("xen_commandline", "%s", "");
-    line("cc_compiler", "%s", "gcc " __VERSION__);
-    line("cc_compile_by", "%s", "xenkvm");
-    line("cc_compile_domain", "%s", "xenkvm");
-    line("cc_compile_date", "%s", __DATE__);
-    line("build_id", "%s", "");
-    line("xend_config_format", "%d", 4);
+    const char *only = optind < argc ? argv[optind] : NULL;   /* `xl info KEY` */
+    struct json_object *info = hostinfo_xl_info();
+    json_object_object_foreach(info, key, val) {
+        if (!only)
+            printf("%-23s: %s\n", key, json_object_get_string(val));
+        else if (!strcmp(only, key))
+            printf("%s\n", json_object_get_string(val));
+    }
+    json_object_put(info);
     return 0;
 }
 
@@ -147,32 +97,22 @@ static void top_table(struct sample *prev, struct sample *cur, const struct host
            "VBD_RSECT", "VBD_WSECT");
     double dt = cur->when - prev->when;
     for (size_t i = 0; i < json_object_array_length(cur->arr); i++) {
-        struct json_object *d = json_object_array_get_idx(cur->arr, i), *cfg = NULL, *l;
-        json_object_object_get_ex(d, "config", &cfg);
-        long long id = jl_int(d, "domid", 0), ns = jl_int(d, "cpu_time_ns", 0);
-        long long before = cpu_before(prev, id);
+        struct json_object *t = domview_top(json_object_array_get_idx(cur->arr, i));
+        long long ns = jl_int(t, "cpu_time_ns", 0), before = cpu_before(prev, jl_int(t, "domid", 0));
         double pct = before >= 0 && dt > 0 ? (ns - before) / 1e9 / dt * 100 : 0;
-        unsigned long long mem = jl_int(d, "target_kib", 0), max = jl_int(d, "maxmem_kib", 0);
-        /* The domain process's counters; a domain without a process (shut
-         * down) shows its config's device counts. */
-        struct json_object *dv = NULL;
-        json_object_object_get_ex(d, "devices", &dv);
-        long long vbds = json_object_object_get_ex(cfg, "disks", &l) ? json_object_array_length(l) : 0;
-        long long nets = json_object_object_get_ex(cfg, "vifs", &l) ? json_object_array_length(l) : 0;
-        if (dv) {
-            vbds = jl_int(dv, "vbds", vbds);
-            nets = jl_int(dv, "nets", nets);
-        }
+        unsigned long long mem = jl_int(t, "mem_kib", 0), max = jl_int(t, "maxmem_kib", 0);
         char state[7];
-        snprintf(state, sizeof(state), "%s", jl_str(d, "state", "------"));
+        snprintf(state, sizeof(state), "%s", jl_str(t, "state", "------"));
         printf("%10.10s %5.6s %10lld %6.1f %10llu %6.1f %10llu %9.1f %5lld %4lld %8lld %8lld "
                "%4lld %8lld %8lld %8lld %10lld %10lld\n",
-               jl_str(d, "name", ""), state, ns / 1000000000LL, pct, mem,
+               jl_str(t, "name", ""), state, ns / 1000000000LL, pct, mem,
                h->total_kib ? mem * 100.0 / h->total_kib : 0, max,
-               h->total_kib ? max * 100.0 / h->total_kib : 0, jl_int(d, "vcpus_max", 1), nets,
-               jl_int(dv, "net_tx_bytes", 0) / 1024, jl_int(dv, "net_rx_bytes", 0) / 1024, vbds,
-               jl_int(dv, "vbd_oo", 0), jl_int(dv, "vbd_rd", 0), jl_int(dv, "vbd_wr", 0),
-               jl_int(dv, "vbd_rsect", 0), jl_int(dv, "vbd_wsect", 0));
+               h->total_kib ? max * 100.0 / h->total_kib : 0, jl_int(t, "vcpus", 1),
+               jl_int(t, "nets", 0), jl_int(t, "net_tx_bytes", 0) / 1024,
+               jl_int(t, "net_rx_bytes", 0) / 1024, jl_int(t, "vbds", 0), jl_int(t, "vbd_oo", 0),
+               jl_int(t, "vbd_rd", 0), jl_int(t, "vbd_wr", 0), jl_int(t, "vbd_rsect", 0),
+               jl_int(t, "vbd_wsect", 0));
+        json_object_put(t);
     }
 }
 

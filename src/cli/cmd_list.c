@@ -1,6 +1,7 @@
 /* list, domid, domname, uptime, vcpu-list: xl's formats (tools/xl/xl_info.c,
  * xl_vcpu.c), with the host as Domain-0. */
 #include "cli/cli.h"
+#include "cli/domview.h"
 #include "cli/hostinfo.h"
 #include "cli/tsclient.h"
 #include "common/log.h"
@@ -11,61 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-static bool is_dom0(const char *dom)
-{
-    return dom && (!strcmp(dom, "0") || !strcmp(dom, "Domain-0"));
-}
-
 static void list_row(const char *name, long long domid, unsigned long mem_mib, long long vcpus,
                      const char *state, double secs)
 {
     printf("%-40s %5lld %5lu %5lld     %s  %8.1f", name, domid, mem_mib, vcpus, state, secs);
-}
-
-/* A domain as `xl list -l` shows it: libxl's config shape, plus xenkvm's. */
-static struct json_object *long_form(struct json_object *d)
-{
-    struct json_object *cfg = NULL, *o = json_object_new_object(), *c = json_object_new_object();
-    json_object_object_get_ex(d, "config", &cfg);
-    struct json_object *ci = json_object_new_object(), *bi = json_object_new_object();
-    json_object_object_add(ci, "type", json_object_new_string(jl_str(cfg, "type", "pvh")));
-    json_object_object_add(ci, "name", json_object_new_string(jl_str(d, "name", "")));
-    json_object_object_add(ci, "uuid", json_object_new_string(jl_str(d, "uuid", "")));
-    json_object_object_add(bi, "max_vcpus", json_object_new_int(jl_int(cfg, "vcpus", 1)));
-    json_object_object_add(bi, "max_memkb", json_object_new_int64(jl_int(d, "maxmem_kib", 0)));
-    json_object_object_add(bi, "target_memkb", json_object_new_int64(jl_int(d, "target_kib", 0)));
-    static const char *const keys[] = { "kernel", "ramdisk", "cmdline" };
-    for (int i = 0; i < 3; i++)
-        if (jl_str(cfg, keys[i], NULL))
-            json_object_object_add(bi, keys[i], json_object_new_string(jl_str(cfg, keys[i], "")));
-    json_object_object_add(c, "c_info", ci);
-    json_object_object_add(c, "b_info", bi);
-    struct json_object *arr;
-    static const char *const lists[][2] = { { "disks", "disks" }, { "vifs", "nics" } };
-    for (int i = 0; i < 2; i++) {
-        struct json_object *out = json_object_new_array();
-        if (json_object_object_get_ex(cfg, lists[i][0], &arr))
-            for (size_t j = 0; j < json_object_array_length(arr); j++) {
-                struct json_object *e = json_object_new_object();
-                json_object_object_add(e, "spec", json_object_get(json_object_array_get_idx(arr, j)));
-                json_object_array_add(out, e);
-            }
-        json_object_object_add(c, lists[i][1], out);
-    }
-    static const char *const acts[] = { "on_poweroff", "on_reboot", "on_crash", "on_watchdog",
-                                        "on_soft_reset" };
-    for (int i = 0; i < 5; i++)
-        if (jl_str(cfg, acts[i], NULL))
-            json_object_object_add(c, acts[i], json_object_new_string(jl_str(cfg, acts[i], "")));
-    json_object_object_add(o, "domid", json_object_new_int(jl_int(d, "domid", 0)));
-    json_object_object_add(o, "config", c);
-    struct json_object *x = json_object_new_object();
-    json_object_object_add(x, "pid", json_object_new_int(jl_int(d, "pid", 0)));
-    json_object_object_add(x, "state", json_object_new_string(jl_str(d, "state", "")));
-    json_object_object_add(x, "start_time", json_object_new_int64(jl_int(d, "start_time", 0)));
-    json_object_object_add(x, "cpu_time_ns", json_object_new_int64(jl_int(d, "cpu_time_ns", 0)));
-    json_object_object_add(o, "xenkvm", x);
-    return o;
 }
 
 int cmd_list(int argc, char **argv)
@@ -87,12 +37,12 @@ int cmd_list(int argc, char **argv)
         return cli_usage("list", false);
     const char *dom = optind < argc ? argv[optind] : NULL;
     struct json_object *rep = NULL, *arr = NULL;
-    if (!is_dom0(dom) && !(arr = ts_list(dom, &rep)))
+    if (!ts_is_dom0(dom) && !(arr = ts_list(dom, &rep)))
         return 1;
     if (details) {
         struct json_object *out = json_object_new_array();
         for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
-            json_object_array_add(out, long_form(json_object_array_get_idx(arr, i)));
+            json_object_array_add(out, domview_long(json_object_array_get_idx(arr, i)));
         puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(out);
         json_object_put(rep);
@@ -102,7 +52,7 @@ int cmd_list(int argc, char **argv)
     if (verbose)
         printf("   UUID                            Reason-Code\tSecurity Label");
     printf("\n");
-    if (!dom || is_dom0(dom)) {
+    if (!dom || ts_is_dom0(dom)) {
         struct hostinfo h;
         hostinfo_get(&h);
         list_row("Domain-0", 0, h.total_kib >> 10, h.nr_cpus, "r-----", h.cpu_time_s);
@@ -134,7 +84,7 @@ int cmd_domid(int argc, char **argv)
 {
     if (argc != 2)
         return cli_usage("domid", false);
-    if (is_dom0(argv[1]) && strcmp(argv[1], "0")) {
+    if (ts_is_dom0(argv[1]) && strcmp(argv[1], "0")) {
         printf("0\n");
         return 0;
     }
@@ -236,7 +186,7 @@ int cmd_uptime(int argc, char **argv)
         if (a == argc && optind < argc)
             break;
         bool found = false;
-        if (!want || is_dom0(want)) {
+        if (!want || ts_is_dom0(want)) {
             uptime_row("Domain-0", 0, (unsigned long)h.uptime_s, short_mode);
             found = true;
         }
@@ -284,7 +234,7 @@ int cmd_vcpu_list(int argc, char **argv)
         if (a == argc && argc > 1)
             break;
         bool found = false;
-        if (!want || is_dom0(want)) {
+        if (!want || ts_is_dom0(want)) {
             struct hostinfo h;
             hostinfo_get(&h);
             for (unsigned i = 0; i < h.nr_cpus; i++) {

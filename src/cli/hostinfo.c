@@ -2,9 +2,11 @@
 #include "cli/hostinfo.h"
 #include <cpuid.h>
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 static uint64_t meminfo(const char *key)
@@ -126,4 +128,63 @@ void hostinfo_hw_caps(uint32_t c[8])
         c[6] = d;
     if (__get_cpuid(0x80000008, &a, &b, &cx, &d))
         c[7] = b;
+}
+
+static void put(struct json_object *o, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void put(struct json_object *o, const char *key, const char *fmt, ...)
+{
+    char v[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v, sizeof(v), fmt, ap);
+    va_end(ap);
+    json_object_object_add(o, key, json_object_new_string(v));
+}
+
+struct json_object *hostinfo_xl_info(void)
+{
+    struct utsname u;
+    struct hostinfo h;
+    uint32_t caps[8];
+    uname(&u);
+    hostinfo_get(&h);
+    hostinfo_hw_caps(caps);
+    struct json_object *o = json_object_new_object();
+    put(o, "host", "%s", u.nodename);
+    put(o, "release", "%s", u.release);
+    put(o, "version", "%s", u.version);
+    put(o, "machine", "%s", u.machine);
+    put(o, "nr_cpus", "%u", h.nr_cpus);
+    put(o, "max_cpu_id", "%u", h.max_cpu_id);
+    put(o, "nr_nodes", "%u", h.nr_nodes);
+    put(o, "cores_per_socket", "%u", h.cores_per_socket);
+    put(o, "threads_per_core", "%u", h.threads_per_core);
+    put(o, "cpu_mhz", "%u.%03u", h.cpu_khz / 1000, h.cpu_khz % 1000);
+    put(o, "hw_caps", "%08x:%08x:%08x:%08x:%08x:%08x:%08x:%08x", caps[0], caps[1], caps[2],
+        caps[3], caps[4], caps[5], caps[6], caps[7]);
+    put(o, "virt_caps", "%s", " hvm");
+    put(o, "total_memory", "%llu", (unsigned long long)(h.total_kib >> 10));
+    put(o, "free_memory", "%llu", (unsigned long long)(h.free_kib >> 10));
+    put(o, "sharing_freed_memory", "0");
+    put(o, "sharing_used_memory", "0");
+    put(o, "outstanding_claims", "0");
+    put(o, "free_cpus", "0");
+    put(o, "xen_major", "%d", 4);
+    put(o, "xen_minor", "%d", 17);
+    put(o, "xen_extra", "%s", ".0-xenkvm");
+    put(o, "xen_version", "%s", "4.17.0-xenkvm");
+    put(o, "xen_caps", "%s", "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64");
+    put(o, "xen_scheduler", "%s", "linux");
+    put(o, "xen_pagesize", "%ld", sysconf(_SC_PAGESIZE));
+    put(o, "platform_params", "virt_start=0x%llx", 0xffff800000000000ull);
+    put(o, "xen_changeset", "%s", "xenkvm");
+    put(o, "xen_commandline", "%s", "");
+    put(o, "cc_compiler", "%s", "gcc " __VERSION__);
+    put(o, "cc_compile_by", "%s", "xenkvm");
+    put(o, "cc_compile_domain", "%s", "xenkvm");
+    put(o, "cc_compile_date", "%s", __DATE__);
+    put(o, "build_id", "%s", "");
+    put(o, "xend_config_format", "%d", 4);
+    return o;
 }

@@ -2,6 +2,7 @@
  * vcpu-list/top (the host plays dom0). */
 #pragma once
 #include <stdint.h>
+#include <json-c/json.h>
 
 struct hostinfo {
     unsigned nr_cpus, max_cpu_id, nr_nodes, cores_per_socket, threads_per_core;
@@ -16,3 +17,5 @@ void hostinfo_get(struct hostinfo *h);
 double hostinfo_cpu_time(unsigned cpu);
 /* Xen's 8 feature words, from CPUID. */
 void hostinfo_hw_caps(uint32_t caps[8]);
+/* `xl info`'s keys and values (strings), in xl's order. */
+struct json_object *hostinfo_xl_info(void);

@@ -1,8 +1,10 @@
 /* xenkvm: the command line. */
 #include "cli/cli.h"
+#include "cli/remote.h"
 #include "common/log.h"
 #include "vmm/run.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,7 +58,10 @@ static const struct command {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: xenkvm COMMAND [ARGS]\ncommands:\n");
+    fprintf(f, "usage: xenkvm [-c URI] COMMAND [ARGS]\n"
+               "  -c, --connect URI  run the command on another host: ssh://[user@]host[:port]\n"
+               "                     (default: $XENKVM_URI, else this host)\n"
+               "commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].what);
     fprintf(f, "xenkvm COMMAND -h: the command's arguments. See xenkvm(1).\n");
@@ -86,10 +91,24 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &cli_start);
     log_prog = "xenkvm";
     setvbuf(stdout, NULL, _IONBF, 0);
+    /* -c URI / --connect URI / --connect=URI, before the command. */
+    const char *uri = getenv("XENKVM_URI");
+    if (argc > 2 && (!strcmp(argv[1], "-c") || !strcmp(argv[1], "--connect"))) {
+        uri = argv[2];
+        argc -= 2;
+        argv += 2;
+    } else if (argc > 1 && !strncmp(argv[1], "--connect=", 10)) {
+        uri = argv[1] + 10;
+        argc--;
+        argv++;
+    }
     if (argc < 2) {
         usage(stderr);
         return 1;
     }
+    /* Pure conversions read local files and need no daemon: always here. */
+    if (!remote_is_local(uri) && strncmp(argv[1], "domxml-", 7))
+        return remote_exec(uri, argc - 1, argv + 1);
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);

@@ -5,6 +5,7 @@
 #include "toolstack/paths.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -12,18 +13,21 @@
 
 #define CALL_TIMEOUT_MS 60000
 
-static int start_daemon(void)
+static int start_daemon(char *err, size_t errlen)
 {
     char prog[4096], sock[4096], logf[4096];
     const char *bin = ts_find_prog("xenkvmd", "XENKVMD_BIN", "../daemon/xenkvmd", prog, sizeof(prog));
     if (!ts_path(sock, sizeof(sock), "%s/xenstored.sock", ts_rundir()) ||
-        !ts_path(logf, sizeof(logf), "%s/xenkvmd.log", ts_logdir()))
+        !ts_path(logf, sizeof(logf), "%s/xenkvmd.log", ts_logdir())) {
+        snprintf(err, errlen, "%s or %s: path too long", ts_rundir(), ts_logdir());
         return -1;
+    }
     int rc = ts_mkdirs(ts_logdir(), 0750);
     if (!rc)
         rc = ts_mkdirs(ts_rundir(), 0700);
     if (rc) {
-        log_err("cannot create %s or %s: %s", ts_logdir(), ts_rundir(), strerror(-rc));
+        snprintf(err, errlen, "cannot create %s or %s: %s", ts_logdir(), ts_rundir(),
+                 strerror(-rc));
         return -1;
     }
     pid_t pid = fork();
@@ -35,37 +39,41 @@ static int start_daemon(void)
             dup2(null, 0);
             dup2(null, 1);
         }
+        signal(SIGPIPE, SIG_DFL);    /* xenkvm-web ignores it; the daemon starts clean */
         execl(bin, bin, "--socket", sock, "--log", logf, (char *)NULL);
-        log_err("cannot run %s: %s", bin, strerror(errno));
         _exit(127);
     }
     int st = 0;
     if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
-        if (!(WIFEXITED(st) && WEXITSTATUS(st) == 127))
-            log_err("xenkvmd did not start (see %s)", logf);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+            snprintf(err, errlen, "cannot run %s: %s", bin,
+                     access(bin, X_OK) < 0 ? strerror(errno) : "exec failed");
+        else
+            snprintf(err, errlen, "xenkvmd did not start (see %s)", logf);
         return -1;
     }
     return 0;
 }
 
-struct json_object *ts_call(struct json_object *req)
+struct json_object *ts_call_err(struct json_object *req, char *err, size_t errlen)
 {
-    char sock[4096], err[512];
+    char sock[4096];
     if (!ts_path(sock, sizeof(sock), "%s/xenkvmd.sock", ts_rundir())) {
+        snprintf(err, errlen, "%s: path too long", ts_rundir());
         json_object_put(req);
         return NULL;
     }
     int fd = jl_connect(sock);
     if (fd == -ENOENT || fd == -ECONNREFUSED) {
-        if (start_daemon() < 0) {
+        if (start_daemon(err, errlen) < 0) {
             json_object_put(req);
             return NULL;
         }
         fd = jl_connect(sock);
     }
     if (fd < 0) {
-        log_err("%s: %s%s", sock, strerror(-fd),
-                fd == -EACCES ? " (xenkvm needs root)" : "");
+        snprintf(err, errlen, "%s: %s%s", sock, strerror(-fd),
+                 fd == -EACCES ? " (xenkvm needs root)" : "");
         json_object_put(req);
         return NULL;
     }
@@ -73,19 +81,26 @@ struct json_object *ts_call(struct json_object *req)
     json_object_put(req);
     struct json_object *rep = rc < 0 ? NULL : jl_recv(fd, CALL_TIMEOUT_MS);
     if (!rep)
-        snprintf(err, sizeof(err), "%s", rc < 0 ? strerror(-rc) :
+        snprintf(err, errlen, "xenkvmd: no reply: %s", rc < 0 ? strerror(-rc) :
                  errno == ECONNRESET ? "connection closed" : strerror(errno));
     close(fd);
-    if (!rep) {
-        log_err("xenkvmd: no reply: %s", err);
+    if (!rep)
         return NULL;
-    }
     const char *why;
     if (!jl_reply_ok(rep, &why)) {
-        log_err("%s", why);
+        snprintf(err, errlen, "%s", why);
         json_object_put(rep);
         return NULL;
     }
+    return rep;
+}
+
+struct json_object *ts_call(struct json_object *req)
+{
+    char err[1024];
+    struct json_object *rep = ts_call_err(req, err, sizeof(err));
+    if (!rep)
+        log_err("%s", err);
     return rep;
 }
 
@@ -105,20 +120,72 @@ int ts_simple(struct json_object *req)
     return rep ? 0 : 1;
 }
 
-struct json_object *ts_list(const char *dom, struct json_object **reply)
+struct json_object *ts_list_err(const char *dom, struct json_object **reply, char *err,
+                                size_t errlen)
 {
-    *reply = ts_call(ts_req("list", dom));
+    *reply = ts_call_err(ts_req("list", dom), err, errlen);
     struct json_object *arr;
-    if (!*reply || !json_object_object_get_ex(*reply, "domains", &arr)) {
+    if (!*reply)
+        return NULL;
+    if (!json_object_object_get_ex(*reply, "domains", &arr)) {
+        snprintf(err, errlen, "xenkvmd: a list reply without domains");
         json_object_put(*reply);
         *reply = NULL;
         return NULL;
     }
     if (dom && !json_object_array_length(arr)) {
-        log_err("domain '%s' does not exist", dom);
+        snprintf(err, errlen, "domain '%s' does not exist", dom);
         json_object_put(*reply);
         *reply = NULL;
         return NULL;
     }
     return arr;
+}
+
+struct json_object *ts_list(const char *dom, struct json_object **reply)
+{
+    char err[1024];
+    struct json_object *arr = ts_list_err(dom, reply, err, sizeof(err));
+    if (!arr)
+        log_err("%s", err);
+    return arr;
+}
+
+bool ts_is_dom0(const char *dom)
+{
+    return dom && (!strcmp(dom, "0") || !strcmp(dom, "Domain-0"));
+}
+
+bool ts_destroy_refused(const char *dom, char *err, size_t errlen)
+{
+    if (!ts_is_dom0(dom))
+        return false;
+    snprintf(err, errlen, "not destroying domain 0: it is the host");
+    return true;
+}
+
+int ts_console_open(long long domid, char *err, size_t errlen)
+{
+    char sock[4096];
+    if (!ts_path(sock, sizeof(sock), "%s/dom-%lld.sock", ts_rundir(), domid)) {
+        snprintf(err, errlen, "domain %lld: no console: path too long", domid);
+        return -1;
+    }
+    int fd = jl_connect(sock);
+    struct json_object *req = json_object_new_object(), *rep = NULL;
+    json_object_object_add(req, "op", json_object_new_string("console"));
+    if (fd >= 0 && jl_send(fd, req) == 0)
+        rep = jl_recv(fd, 5000);
+    json_object_put(req);
+    const char *why = NULL;
+    if (!rep || !jl_reply_ok(rep, &why)) {
+        snprintf(err, errlen, "domain %lld: no console: %s", domid,
+                 why ? why : fd < 0 ? strerror(-fd) : strerror(errno));
+        json_object_put(rep);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    json_object_put(rep);
+    return fd;
 }

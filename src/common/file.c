@@ -7,6 +7,49 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A pipe (a here-document, /dev/stdin): read to its end. Closes fd. */
+static int read_stream(int fd, const char *path, size_t max, uint8_t **data, size_t *len,
+                       char *err, size_t errlen)
+{
+    size_t got = 0, cap = 4096;
+    uint8_t *buf = malloc(cap);
+    int e = buf ? 0 : ENOMEM;
+    while (!e) {
+        if (got == cap) {
+            uint8_t *b = cap > max ? NULL : realloc(buf, cap * 2);
+            if (!b) {
+                e = cap > max ? EFBIG : ENOMEM;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + got, cap - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            e = errno;
+        else if (n == 0)
+            break;
+        else
+            got += n;
+    }
+    close(fd);
+    if (!e && got > max)
+        e = EFBIG;
+    if (e) {
+        free(buf);
+        if (e == EFBIG)
+            snprintf(err, errlen, "%s: larger than the %zu bytes allowed", path, max);
+        else
+            snprintf(err, errlen, "%s: read: %s", path, strerror(e));
+        return -e;
+    }
+    *data = buf;
+    *len = got;
+    return 0;
+}
+
 int file_read_all(const char *path, size_t max, uint8_t **data, size_t *len,
                   char *err, size_t errlen)
 {
@@ -17,6 +60,8 @@ int file_read_all(const char *path, size_t max, uint8_t **data, size_t *len,
         return -e;
     }
     struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+        return read_stream(fd, path, max, data, len, err, errlen);
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);
         close(fd);

@@ -19,7 +19,7 @@ struct dparse {
     size_t errlen;
 };
 
-static const char *const fmt_names[] = { "raw", "qcow", "qcow2", "vhd", "qed" };
+static const char *const fmt_names[] = { "raw", "qcow", "qcow2", "vhd", "qed", "vmdk" };
 static const char *const bk_names[] = { "auto", "phy", "qdisk", "tap", "standalone" };
 
 const char *disk_format_name(enum disk_format f) { return fmt_names[f]; }
@@ -69,7 +69,7 @@ static int set_access(struct dparse *p, const char *v)
 static int set_format(struct dparse *p, const char *v)
 {
     if (*v && disk_format_parse(v, &p->d->format))
-        return fail(p, "unknown format '%s' (raw, qcow, qcow2, vhd or qed)", v);
+        return fail(p, "unknown format '%s' (raw, qcow, qcow2, vhd, qed or vmdk)", v);
     return 0;
 }
 
@@ -308,11 +308,7 @@ int disk_parse(struct disk_spec *d, const char *spec, char *err, size_t errlen)
 int disk_check_supported(const struct disk_spec *d, char *err, size_t errlen)
 {
     const char *why = NULL;
-    char buf[96];
-    if (d->format != DISK_FMT_RAW) {
-        snprintf(buf, sizeof(buf), "format %s is not supported (raw only)", fmt_names[d->format]);
-        why = buf;
-    } else if (d->colo) {
+    if (d->colo) {
         why = "COLO replication is not supported";
     } else if (d->script) {
         why = "block scripts are not supported";

@@ -2,12 +2,15 @@
  *   [KEY=VALUE|FLAG,]* [TARGET[,FORMAT[,VDEV[,ACCESS]]]] [,KEY=VALUE|FLAG]* [,target=TARGET]
  * plus the deprecated xm form [PREFIX:]TARGET,VDEV[:cdrom],ACCESS with the
  * prefixes phy: file: tap: tap2: tapdisk: aio: ioemu: (ignored), raw: qcow:
- * qcow2: vhd: qed: (format) and iscsi: nbd: enbd: drbd: (script). */
+ * qcow2: vhd: qed: vmdk: (format) and iscsi: nbd: enbd: drbd: (script).
+ * vmdk is xenkvm's: xl knows no such format, QEMU (which serves every
+ * format but raw here) does. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 
-enum disk_format { DISK_FMT_RAW, DISK_FMT_QCOW, DISK_FMT_QCOW2, DISK_FMT_VHD, DISK_FMT_QED };
+enum disk_format { DISK_FMT_RAW, DISK_FMT_QCOW, DISK_FMT_QCOW2, DISK_FMT_VHD, DISK_FMT_QED,
+                   DISK_FMT_VMDK };
 enum disk_backend { DISK_BK_AUTO, DISK_BK_PHY, DISK_BK_QDISK, DISK_BK_TAP, DISK_BK_STANDALONE };
 
 struct disk_spec {

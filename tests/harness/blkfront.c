@@ -86,7 +86,9 @@ int hx_open(struct hx *h, const struct hx_config *cfg, char *err, size_t errlen)
     int rc = map_memory(h, err, errlen);
     if (rc)
         return rc;
-    rc = blk_disk_open(&h->disk, cfg->disk, cfg->readonly, err, errlen);
+    rc = cfg->format ? blk_disk_open_image(&h->disk, cfg->disk, cfg->format, cfg->readonly, err,
+                                           errlen)
+                     : blk_disk_open(&h->disk, cfg->disk, cfg->readonly, err, errlen);
     if (rc)
         return rc;
     hx_env_init(h);

@@ -14,6 +14,8 @@
 
 struct hx_config {
     const char *disk;            /* image path */
+    const char *format;          /* NULL: a raw file on io_uring; else a QEMU block
+                                  * driver (qcow2, vpc...) through qemu-storage-daemon */
     bool readonly;
     unsigned nr_queues;          /* 1..BLK_MAX_QUEUES */
     unsigned ring_order;         /* pages = 1 << order */

@@ -21,10 +21,12 @@ if [ "$TARGET" = netback ]; then
   LIBS=-lpthread SEEDS=fuzz_net_seeds.py MAXLEN=65536
 else
   SRC="$ROOT/tests/harness/fuzz_blkback.c $ROOT/tests/harness/blkfront.c
-    $ROOT/tests/harness/blkfront_env.c $ROOT/src/backend/blkif_disk.c $ROOT/src/backend/blkif_req.c $ROOT/src/backend/blkif_abi32.c
+    $ROOT/tests/harness/blkfront_env.c $ROOT/src/backend/blkif_file.c $ROOT/src/backend/blkif_nbd.c
+    $ROOT/src/backend/nbd_lib.c $ROOT/src/backend/storage_daemon.c $ROOT/src/backend/blkif_req.c
+    $ROOT/src/backend/blkif_abi32.c
     $ROOT/src/backend/blkback_queue.c $ROOT/src/backend/blkback.c $ROOT/src/backend/queue_workers.c
     $ROOT/src/common/log.c"
-  LIBS="-luring -lpthread" SEEDS=fuzz_seeds.py MAXLEN=16384
+  LIBS="-luring -ljson-c -ldl -lpthread" SEEDS=fuzz_seeds.py MAXLEN=16384
 fi
 $CC $CFLAGS -o "$OUT/fuzz_$TARGET" $SRC $LIBS
 python3 "$ROOT/tests/harness/$SEEDS" "$OUT/seeds"

@@ -1,8 +1,12 @@
 /* blk-harness: drives blkback through the frontend harness from the command
  * line, for the durability test and the benchmark.
+ *   blk-harness [-f FORMAT] COMMAND ...
+ *       FORMAT: a QEMU block driver (qcow2, vpc, ...): DISK is served by a
+ *       qemu-storage-daemon over NBD; without -f it is a raw file (io_uring).
  *   blk-harness write-flush DISK SECTOR PAGES BYTE
- *       writes PAGES pages of BYTE at SECTOR, then FLUSH; prints "flushed"
- *       once the flush is answered, then waits to be killed.
+ *       writes PAGES pages of BYTE at SECTOR, then FLUSH; prints "flushed PID"
+ *       once the flush is answered (PID: the storage daemon's, 0 for a raw
+ *       file), then waits to be killed.
  *   blk-harness bench DISK MODE BS QD SECONDS [QUEUES]
  *       MODE: read|write|randread|randwrite; BS bytes (4096..1 MiB, pages);
  *       QD requests in flight per queue; prints "MB/s N IOPS N". */
@@ -22,10 +26,12 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static const char *format;
+
 static int open_hx(struct hx *h, const char *disk, unsigned queues, unsigned frames)
 {
-    struct hx_config cfg = { .disk = disk, .nr_queues = queues, .ring_order = 2,
-                             .frames = frames, .threaded = true };
+    struct hx_config cfg = { .disk = disk, .format = format, .nr_queues = queues,
+                             .ring_order = 2, .frames = frames, .threaded = true };
     char err[256];
     if (hx_open(h, &cfg, err, sizeof(err))) {
         fprintf(stderr, "blk-harness: %s\n", err);
@@ -58,7 +64,7 @@ static int write_flush(int argc, char **argv)
         fprintf(stderr, "blk-harness: flush failed: %d\n", st);
         return 1;
     }
-    printf("flushed\n");
+    printf("flushed %d\n", (int)blk_disk_helper_pid(&h.disk));
     fflush(stdout);
     for (;;)
         pause();
@@ -189,12 +195,18 @@ static int bench(int argc, char **argv)
 int main(int argc, char **argv)
 {
     int rc = 2;
+    if (argc > 2 && !strcmp(argv[1], "-f")) {
+        format = argv[2];
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc > 1 && !strcmp(argv[1], "write-flush"))
         rc = write_flush(argc, argv);
     else if (argc > 1 && !strcmp(argv[1], "bench"))
         rc = bench(argc, argv);
     if (rc == 2)
-        fprintf(stderr, "usage: blk-harness write-flush DISK SECTOR PAGES BYTE\n"
-                        "       blk-harness bench DISK read|write|randread|randwrite BS QD SECONDS [QUEUES]\n");
+        fprintf(stderr, "usage: blk-harness [-f FORMAT] write-flush DISK SECTOR PAGES BYTE\n"
+                        "       blk-harness [-f FORMAT] bench DISK read|write|randread|randwrite BS QD SECONDS [QUEUES]\n");
     return rc;
 }

@@ -3,6 +3,7 @@
  * stopped; nothing outside granted pages is touched (the harness's guard
  * makes that a fault) and every mapping is undone. */
 #include "blk_util.h"
+#include <errno.h>
 #include <stdlib.h>
 
 #define MIB (1024 * 1024ull)

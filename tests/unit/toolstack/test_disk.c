@@ -117,6 +117,34 @@ TEST(disk_legacy_prefixes)
     CHECK_STR(S.vdev, "xvda");
 }
 
+/* The forms Xen users' image disks come in (xm/xl prefixes, xl keys). */
+TEST(disk_image_format_forms)
+{
+    struct { const char *spec; enum disk_format fmt; const char *target; } cases[] = {
+        { "qcow2:/x.qcow2,xvda,w", DISK_FMT_QCOW2, "/x.qcow2" },
+        { "tap:qcow2:/x.qcow2,xvda,w", DISK_FMT_QCOW2, "/x.qcow2" },
+        { "tap2:tapdisk:qcow2:/x.qcow2,xvda,w", DISK_FMT_QCOW2, "/x.qcow2" },
+        { "vhd:/x.vhd,xvda,w", DISK_FMT_VHD, "/x.vhd" },
+        { "tap:vhd:/x.vhd,xvda,w", DISK_FMT_VHD, "/x.vhd" },
+        { "tap:qcow:/x.qcow,xvda,w", DISK_FMT_QCOW, "/x.qcow" },
+        { "tap:qed:/x.qed,xvda,w", DISK_FMT_QED, "/x.qed" },
+        { "vmdk:/x.vmdk,xvda,w", DISK_FMT_VMDK, "/x.vmdk" },
+        { "format=vmdk,vdev=xvda,target=/x.vmdk", DISK_FMT_VMDK, "/x.vmdk" },
+        { "/x.qcow2,qcow2,xvda,w,backendtype=qdisk", DISK_FMT_QCOW2, "/x.qcow2" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        if (parse(cases[i].spec) != 0) {
+            unit_fail(__FILE__, __LINE__, "'%s': %s", cases[i].spec, E);
+            continue;
+        }
+        CHECK_EQ(S.format, cases[i].fmt);
+        CHECK_STR(S.target, cases[i].target);
+        CHECK_STR(S.vdev, "xvda");
+    }
+    CHECK_EQ(parse("/x.img,raw,xvda,w,backendtype=qdisk"), 0);
+    CHECK_EQ(S.backend, DISK_BK_QDISK);
+}
+
 TEST(disk_empty_cdrom)
 {
     CHECK_EQ(parse(",hdc:cdrom,r"), 0);
@@ -165,7 +193,7 @@ TEST(disk_errors)
         { "", "no vdev specified" },
         { "/x,raw,xvdA", "invalid vdev 'xvdA'" },
         { "/x,raw,xvda,rx", "invalid access 'rx'" },
-        { "/x,vmdk,xvda", "unknown format 'vmdk'" },
+        { "/x,vdi,xvda", "unknown format 'vdi' (raw, qcow, qcow2, vhd, qed or vmdk)" },
         { "/x,raw,xvda,w,extra", "too many positional parameters at 'extra'" },
         { "/x,raw,xvda,w,bogus=1", "unknown parameter 'bogus'" },
         { "/x,raw,xvda,vdev=xvdb", "vdev specified more than once" },
@@ -188,10 +216,6 @@ TEST(disk_errors)
 TEST(disk_supported_checks)
 {
     struct { const char *spec, *err; } cases[] = {
-        { "/x.q,qcow2,xvda", "format qcow2 is not supported (raw only)" },
-        { "/x.q,qcow,xvda", "format qcow is not supported" },
-        { "/x,vhd,xvda", "format vhd is not supported" },
-        { "/x,qed,xvda", "format qed is not supported" },
         { "/x,raw,xvda,colo,colo-host=h", "COLO" },
         { "nbd:host:1,xvda,w", "block scripts" },
         { "/x,raw,xvda,backend=dd", "driver domains" },
@@ -204,6 +228,14 @@ TEST(disk_supported_checks)
     }
     CHECK_EQ(parse("/x,raw,xvda,backend=0"), 0);
     CHECK_EQ(disk_check_supported(&S, E, sizeof(E)), 0);
+    /* every image format runs (through qemu-storage-daemon) */
+    const char *const formats[] = { "/x.q,qcow2,xvda", "/x.q,qcow,xvda", "/x,vhd,xvda",
+                                    "/x,qed,xvda", "format=vmdk,vdev=xvda,target=/x",
+                                    "/x,raw,xvda,backendtype=qdisk" };
+    for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++) {
+        CHECK_EQ(parse(formats[i]), 0);
+        CHECK_EQ(disk_check_supported(&S, E, sizeof(E)), 0);
+    }
 }
 
 TEST(disk_canonical_forms)

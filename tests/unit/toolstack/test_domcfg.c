@@ -189,8 +189,10 @@ TEST(domcfg_vif_obsolete_key_warning)
 TEST(domcfg_check_supported_formats)
 {
     CHECK_EQ(dom("name='g'\nkernel='/k'\ndisk=[\n'/a,raw,xvda',\n'/b.qcow2,qcow2,xvdb']\n"), 0);
+    CHECK_EQ(domcfg_check_supported(&DC, &D), 0);
+    CHECK_EQ(dom("name='g'\nkernel='/k'\ndisk=[\n'/a,raw,xvda',\n'/b,raw,xvdb,specification=virtio']\n"), 0);
     CHECK_EQ(domcfg_check_supported(&DC, &D), -1);
-    CHECK_STR(diag_first_error(&D), "t.cfg:5: disk '/b.qcow2,qcow2,xvdb': format qcow2 is not supported (raw only)");
+    CHECK_STR(diag_first_error(&D), "t.cfg:5: disk '/b,raw,xvdb,specification=virtio': virtio disks are not supported (specification=xen only)");
     CHECK_EQ(dom("name='g'\n"), 0);
     CHECK_EQ(domcfg_check_supported(&DC, &D), -1);
     CHECK(diag_has(&D, "no kernel and no bootloader"));

@@ -341,8 +341,8 @@ TEST(domxml_errors)
             "bad.xml:7: <disk>: invalid target dev 'vda'", __LINE__);
     xml_bad(HEAD "<devices>\n<disk><target dev='xvda'/></disk></devices></domain>",
             "<disk>: <source> is missing", __LINE__);
-    xml_bad(HEAD "<devices><disk><driver type='vmdk'/><source file='/x'/><target dev='xvda'/></disk>"
-            "</devices></domain>", "<driver type='vmdk'>: unknown disk format", __LINE__);
+    xml_bad(HEAD "<devices><disk><driver type='vdi'/><source file='/x'/><target dev='xvda'/></disk>"
+            "</devices></domain>", "<driver type='vdi'>: unknown disk format", __LINE__);
     xml_bad(HEAD "<devices>\n<interface type='network'/></devices></domain>",
             "bad.xml:6: <interface type='network'>: only bridge and ethernet", __LINE__);
     xml_bad(HEAD "<devices>\n<interface type='bridge'>\n<mac address='nope'/></interface></devices></domain>",
