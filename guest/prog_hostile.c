@@ -82,6 +82,7 @@ static void bad_pointers(void)
         BAD("XENVER_get_features", HYPERVISOR_xen_version(XENVER_get_features, p));
         BAD("XENMEM_memory_map", HYPERVISOR_memory_op(XENMEM_memory_map, p));
         BAD("XENMEM_add_to_physmap", HYPERVISOR_memory_op(XENMEM_add_to_physmap, p));
+        BAD("XENMEM_set_memory_map", HYPERVISOR_memory_op(XENMEM_set_memory_map, p));
         BAD("EVTCHNOP_send", HYPERVISOR_event_channel_op(EVTCHNOP_send, p));
         BAD("EVTCHNOP_alloc_unbound", HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, p));
         BAD("SCHEDOP_shutdown", HYPERVISOR_sched_op(SCHEDOP_shutdown, p));
@@ -108,6 +109,9 @@ static void bad_pointers(void)
     set_xen_guest_handle(mm.buffer, (void *)0xf0000000UL);
     EXPECT("XENMEM_memory_map into a non-RAM buffer -> -EFAULT",
            HYPERVISOR_memory_op(XENMEM_memory_map, &mm), -XEN_EFAULT);
+    struct xen_foreign_memory_map fm = { .domid = DOMID_SELF, .map = mm };
+    EXPECT("XENMEM_set_memory_map from a non-RAM buffer -> -EFAULT",
+           HYPERVISOR_memory_op(XENMEM_set_memory_map, &fm), -XEN_EFAULT);
     /* gnttab_setup_table: for a translated guest the handle check passes and
      * the failed frame-list copy is reported in status. */
     struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };

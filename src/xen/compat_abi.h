@@ -21,6 +21,12 @@ struct compat_memory_map {
     compat_ptr_t buffer;
 };
 
+struct compat_foreign_memory_map {
+    domid_t domid;
+    uint16_t _pad;
+    struct compat_memory_map map;
+};
+
 struct compat_memory_reservation {
     compat_ptr_t extent_start;       /* compat_pfn_t[] */
     compat_ulong_t nr_extents;
@@ -97,6 +103,7 @@ struct compat_platform_parameters {
 
 /* Sizes by the i386 ABI, also checked here for this (64-bit) build. */
 _Static_assert(sizeof(struct compat_memory_map) == 8, "compat_memory_map");
+_Static_assert(sizeof(struct compat_foreign_memory_map) == 12, "compat_foreign_memory_map");
 _Static_assert(sizeof(struct compat_memory_reservation) == 20, "compat_memory_reservation");
 _Static_assert(sizeof(struct compat_add_to_physmap) == 16, "compat_add_to_physmap");
 _Static_assert(sizeof(struct compat_add_to_physmap_batch) == 20, "compat_add_to_physmap_batch");

@@ -1,5 +1,5 @@
 /* memory_op for a 32-bit caller (Xen's compat_memory_op and the x86 compat
- * memory_map): the memory map, reservations with their extent lists of
+ * memory_map): the memory map (and setting it), reservations with their extent lists of
  * 32-bit frame numbers, add_to_physmap(_batch). Lists longer than the
  * translation window are done in chunks, each by the native handler. */
 #include "xen/compat.h"
@@ -27,6 +27,21 @@ static long memory_map(struct hcall *h, unsigned cmd)
         return rc;
     c.nr_entries = n->nr_entries;
     return guest_copy_to(&h->va, h->arg[1], &c, sizeof(c)) ? -EFAULT : rc;
+}
+
+static long set_memory_map(struct hcall *h, unsigned cmd)
+{
+    struct compat_foreign_memory_map c;
+    if (guest_copy_from(&h->va, &c, h->arg[1], sizeof(c)))
+        return -EFAULT;
+    struct compat_xlat x;
+    struct xen_foreign_memory_map *n = compat_xlat_begin(&x, h);
+    n->domid = c.domid;
+    n->map.nr_entries = c.map.nr_entries;
+    n->map.buffer.p = (void *)(uintptr_t)c.map.buffer;
+    x.h.arg[0] = cmd;
+    x.h.arg[1] = COMPAT_XLAT_VA;
+    return do_memory_op(&x.h);
 }
 
 /* increase/decrease_reservation, populate_physmap: returns the extents done,
@@ -146,6 +161,8 @@ long compat_memory_op(struct hcall *h)
     switch (cmd) {
     case XENMEM_memory_map:
         return memory_map(h, cmd);
+    case XENMEM_set_memory_map:
+        return set_memory_map(h, cmd);
     case XENMEM_increase_reservation:
     case XENMEM_decrease_reservation:
     case XENMEM_populate_physmap:

@@ -22,7 +22,7 @@
 #define SPECIAL_ACPI       2    /* RSDP and ACPI tables: 2 pages */
 #define SPECIAL_NR_PAGES   4
 
-#define E820_MAX 8
+#define E820_MAX 1024     /* Xen's E820MAX: the most entries a guest may set */
 #define E820_RAM 1
 #define E820_RESERVED 2
 /* The memory map entry of XENMEM_memory_map: Xen's ABI is the BIOS e820

@@ -19,13 +19,39 @@ static long memory_map(struct hcall *h)
     struct xen_memory_map m;
     if (guest_copy_from(&h->va, &m, h->arg[1], sizeof(m)))
         return -EFAULT;
+    pthread_mutex_lock(&h->d->lock);
     unsigned n = h->d->nr_e820;
     if (m.nr_entries < n)
         n = m.nr_entries;   /* Xen copies as many as fit */
-    if (guest_copy_to(&h->va, GUEST_ADDR(m.buffer), h->d->e820, n * sizeof(struct e820entry)))
-        return -EFAULT;
+    long rc = h->d->nr_e820 == 0 ? -ENOSYS   /* the guest set an empty map */
+            : guest_copy_to(&h->va, GUEST_ADDR(m.buffer), h->d->e820,
+                            n * sizeof(struct e820entry)) ? -EFAULT : 0;
+    pthread_mutex_unlock(&h->d->lock);
+    if (rc)
+        return rc;
     m.nr_entries = n;
     return guest_copy_to(&h->va, h->arg[1], &m, sizeof(m)) ? -EFAULT : 0;
+}
+
+/* A domain may replace its own memory map (what XENMEM_memory_map answers
+ * from then on), as on Xen; another domain's is the toolstack's. */
+static long set_memory_map(struct hcall *h)
+{
+    struct xen_foreign_memory_map f;
+    if (guest_copy_from(&h->va, &f, h->arg[1], sizeof(f)))
+        return -EFAULT;
+    if (f.map.nr_entries > E820_MAX)
+        return -EINVAL;
+    if (!self(h->d, f.domid))
+        return -ESRCH;
+    static _Thread_local struct e820entry e[E820_MAX];
+    if (guest_copy_from(&h->va, e, GUEST_ADDR(f.map.buffer), f.map.nr_entries * sizeof(*e)))
+        return -EFAULT;
+    pthread_mutex_lock(&h->d->lock);
+    memcpy(h->d->e820, e, f.map.nr_entries * sizeof(*e));
+    h->d->nr_e820 = (int)f.map.nr_entries;
+    pthread_mutex_unlock(&h->d->lock);
+    return 0;
 }
 
 static uint64_t ram_pages(struct domain *d)
@@ -141,6 +167,8 @@ long do_memory_op(struct hcall *h)
     switch (cmd) {
     case XENMEM_memory_map:
         return memory_map(h);
+    case XENMEM_set_memory_map:
+        return set_memory_map(h);
     case XENMEM_maximum_ram_page:
         return ram_pages(d) - 1 + (d->vm.ram_size > VM_LOWMEM_END
                                    ? (VM_HIGHMEM_BASE - VM_LOWMEM_END) >> PAGE_SHIFT : 0);

@@ -33,6 +33,12 @@ SAME_SIZE(struct compat_memory_map, struct xen_memory_map);
 FIELD(struct compat_memory_map, struct xen_memory_map, nr_entries);
 FIELD(struct compat_memory_map, struct xen_memory_map, buffer);
 
+SAME_SIZE(struct compat_foreign_memory_map, struct xen_foreign_memory_map);
+FIELD(struct compat_foreign_memory_map, struct xen_foreign_memory_map, domid);
+SAME_FIELD(struct compat_foreign_memory_map, map.nr_entries, struct xen_foreign_memory_map,
+           map.nr_entries);
+SAME_FIELD(struct compat_foreign_memory_map, map.buffer, struct xen_foreign_memory_map, map.buffer);
+
 SAME_SIZE(struct compat_memory_reservation, struct xen_memory_reservation);
 FIELD(struct compat_memory_reservation, struct xen_memory_reservation, extent_start);
 FIELD(struct compat_memory_reservation, struct xen_memory_reservation, nr_extents);

@@ -104,6 +104,42 @@ TEST(compat_memory_map)
     CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_machine_memory_map, ARG, 0), -ENOSYS);
 }
 
+/* The domain's own map replaced, then read back through memory_map. */
+TEST(compat_set_memory_map)
+{
+    fx_init();
+    struct e820entry *e = AT(struct e820entry, BUF);
+    e[0] = (struct e820entry){ .addr = 0x1000, .size = 0x9f000, .type = E820_RAM };
+    e[1] = (struct e820entry){ .addr = 0x100000, .size = 0x300000, .type = E820_RAM };
+    e[2] = (struct e820entry){ .addr = 0xfc000000, .size = 0x1000, .type = E820_RESERVED };
+    *AT(struct compat_foreign_memory_map, ARG) = (struct compat_foreign_memory_map){
+        .domid = DOMID_SELF, .map = { .nr_entries = 3, .buffer = BUF } };
+    *AT(uint32_t, ARG + 12) = 0xa5a5a5a5;
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_set_memory_map, ARG, 0), 0);
+    CHECK_EQ(D.nr_e820, 3);
+    CHECK(!memcmp(D.e820, e, 3 * sizeof(*e)));
+    *AT(struct compat_memory_map, ARG) = (struct compat_memory_map){ .nr_entries = 8, .buffer = BUF + 0x400 };
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_memory_map, ARG, 0), 0);
+    CHECK_EQ(AT(struct compat_memory_map, ARG)->nr_entries, 3);
+    CHECK(!memcmp(ram + BUF + 0x400, e, 3 * sizeof(*e)));
+    CHECK_EQ(*AT(uint32_t, ARG + 12), 0xa5a5a5a5);
+    /* Xen's errors: too many entries, another domain, a bad buffer (the map
+     * kept); an empty map makes memory_map -ENOSYS. */
+    struct compat_foreign_memory_map *f = AT(struct compat_foreign_memory_map, ARG);
+    *f = (struct compat_foreign_memory_map){ .domid = FX_DOMID, .map = { 1025, BUF } };
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_set_memory_map, ARG, 0), -EINVAL);
+    *f = (struct compat_foreign_memory_map){ .domid = 7, .map = { 1, BUF } };
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_set_memory_map, ARG, 0), -ESRCH);
+    *f = (struct compat_foreign_memory_map){ .domid = FX_DOMID, .map = { 2, 0xf0000000u } };
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_set_memory_map, ARG, 0), -EFAULT);
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_set_memory_map, 0xf0000000u, 0), -EFAULT);
+    CHECK_EQ(D.nr_e820, 3);
+    *f = (struct compat_foreign_memory_map){ .domid = FX_DOMID, .map = { 0, BUF } };
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_set_memory_map, ARG, 0), 0);
+    *AT(struct compat_memory_map, ARG) = (struct compat_memory_map){ .nr_entries = 8, .buffer = BUF };
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_memory_map, ARG, 0), -ENOSYS);
+}
+
 TEST(compat_add_to_physmap_shared_info)
 {
     fx_init();
