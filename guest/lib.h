@@ -11,6 +11,16 @@
 #define NORETURN __attribute__((noreturn))
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))
 
+/* A pointer no hypercall may follow, named for check names: non-canonical in
+ * long mode; with paging off (xtest32), the last page below 4 GiB, no RAM. */
+#ifdef __x86_64__
+#define BAD_PTR ((void *)0x8000000000000000UL)
+#define BAD_PTR_NAME "non-canonical"
+#else
+#define BAD_PTR ((void *)0xfffff000UL)
+#define BAD_PTR_NAME "non-RAM"
+#endif
+
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 void *memmove(void *d, const void *s, size_t n);

@@ -48,6 +48,7 @@ extern char ap_start32[];
 
 static uint8_t ap_stacks[MAX_CPUS][16384] ALIGNED(16);
 static void (*ap_fn[MAX_CPUS])(unsigned id);
+bool smp_own_delivery;
 
 /* Called from ap_start64 (boot.S) / ap_start32 (boot32.S) with the vCPU id. */
 void ap_main(unsigned long id);
@@ -55,8 +56,10 @@ void ap_main(unsigned long id)
 {
     percpu_init((unsigned)id);
     traps_init();
-    apic_init();
-    events_init_cpu();
+    if (!smp_own_delivery) {
+        apic_init();
+        events_init_cpu();
+    }
     percpu[id].online = true;
     ap_fn[id]((unsigned)id);
     for (;;) {
