@@ -8,9 +8,6 @@
 #include <string.h>
 #include <xen/memory.h>
 
-#define MEMOP_CMD_MASK 0x3f
-#define MEMOP_EXTENT_SHIFT 6
-
 static long memory_map(struct hcall *h, unsigned cmd)
 {
     struct compat_memory_map c;
@@ -45,15 +42,17 @@ static long set_memory_map(struct hcall *h, unsigned cmd)
 }
 
 /* increase/decrease_reservation, populate_physmap: returns the extents done,
- * as the native handler counts them; a fault on the argument itself counts 0,
- * as on Xen. */
+ * as the native handler counts them, from the continuation's start extent
+ * (the command's high bits); a fault on the argument itself does nothing and
+ * returns that start, as on Xen. */
 static long reservation(struct hcall *h, unsigned op)
 {
+    const unsigned long start = h->arg[0] >> MEMOP_EXTENT_SHIFT;
     struct compat_memory_reservation c;
     if (guest_copy_from(&h->va, &c, h->arg[1], sizeof(c)))
-        return 0;
-    if (c.nr_extents > (UINT_MAX >> MEMOP_EXTENT_SHIFT))
-        return 0;    /* too large to encode a continuation: Xen does nothing */
+        return start;
+    if (c.nr_extents > (UINT_MAX >> MEMOP_EXTENT_SHIFT) || start >= c.nr_extents)
+        return start;    /* too large to encode a continuation, or nothing left */
     struct compat_xlat x;
     struct xen_memory_reservation *n = compat_xlat_begin(&x, h);
     xen_pfn_t *space = (xen_pfn_t *)(n + 1);
@@ -68,9 +67,11 @@ static long reservation(struct hcall *h, unsigned op)
          * caller passing NULL would. */
         n->extent_start.p = NULL;
         n->nr_extents = c.nr_extents;
+        x.h.arg[0] = op | start << MEMOP_EXTENT_SHIFT;
         return do_memory_op(&x.h);
     }
-    unsigned long done = 0;
+    /* Each chunk is a call of its own on the window's list (start 0 there). */
+    unsigned long done = start;
     do {
         unsigned long end = c.nr_extents - done > limit ? done + limit : c.nr_extents;
         bool fault = false;

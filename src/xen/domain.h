@@ -219,6 +219,10 @@ int hypercall_trap(struct vcpu *v);
 
 long do_xen_version(struct hcall *h);
 long do_memory_op(struct hcall *h);
+/* memory_op's command word: the sub-op, and in the high bits a continuation's
+ * start extent (Xen's MEMOP_EXTENT_SHIFT, not in the public headers). */
+#define MEMOP_EXTENT_SHIFT 6
+#define MEMOP_CMD_MASK ((1u << MEMOP_EXTENT_SHIFT) - 1)
 long do_hvm_op(struct hcall *h);
 long do_vcpu_op(struct hcall *h);
 long do_set_timer_op(struct hcall *h);

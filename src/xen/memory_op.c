@@ -7,8 +7,6 @@
 #include <string.h>
 #include <xen/memory.h>
 
-#define MEMOP_EXTENT_SHIFT 6   /* the command's high bits: a continuation's start extent */
-#define MEMOP_CMD_MASK ((1u << MEMOP_EXTENT_SHIFT) - 1)
 #define DOMU_MAX_ORDER 9       /* Xen's CONFIG_DOMU_MAX_ORDER: 2 MiB extents */
 
 static bool self(struct domain *d, domid_t id)

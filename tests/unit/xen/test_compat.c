@@ -1,5 +1,5 @@
 /* The 32-bit hypercall ABI's translations, end to end through the real
- * handlers: a hand-built domain (no /dev/kvm) with 4 MiB of RAM at gpa 0 and
+ * handlers: a hand-built domain (no /dev/kvm) with 16 MiB of RAM at gpa 0 and
  * a caller in 32-bit protected mode without paging, whose arguments are i386
  * structures (compat_abi.h) written into that RAM; the handlers' results are
  * read back from it. Also the latched 32-bit shared_info layout. */
@@ -14,7 +14,7 @@
 #include <xen/sched.h>
 #include <xen/version.h>
 
-#define RAM (4u << 20)
+#define RAM (16u << 20)
 #define ARG 0x1000u                  /* where the tests put a structure */
 #define BUF 0x2000u                  /* ...and the buffers it points to */
 #define FX_DOMID 5
@@ -42,7 +42,10 @@ static void fx_init(void)
     memset(&D, 0, sizeof(D));
     ram = aligned_alloc(4096, RAM);
     memset(ram, 0, RAM);
-    D.vm.regions[0] = (struct mem_region){ .gpa = 0, .size = RAM, .host = ram, .ram = true };
+    static uint64_t absent[RAM / 4096 / 64];     /* every frame present */
+    memset(absent, 0, sizeof(absent));
+    D.vm.regions[0] = (struct mem_region){ .gpa = 0, .size = RAM, .host = ram, .ram = true,
+                                           .absent = absent };
     D.vm.nr_regions = 1;
     D.vm.nr_vcpus = 1;
     D.vm.ram_size = RAM;
@@ -202,7 +205,8 @@ TEST(compat_add_to_physmap_batch_in_chunks)
 
 /* A reservation's extent list is 32-bit frame numbers; a fault in it stops
  * the operation with the count done so far; a fault on the structure itself
- * counts 0, as Xen's compat_memory_op does. */
+ * does nothing, as Xen's compat_memory_op does; a continuation's start extent
+ * (the command's high bits) is honoured and counted. */
 TEST(compat_reservation_extent_list)
 {
     fx_init();
@@ -211,17 +215,33 @@ TEST(compat_reservation_extent_list)
     ext[1] = 0x201;
     *AT(struct compat_memory_reservation, ARG) = (struct compat_memory_reservation){
         .extent_start = BUF, .nr_extents = 2, .extent_order = 0, .domid = DOMID_SELF };
-    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_populate_physmap, ARG, 0), 2);
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, ARG, 0), 2);
+    CHECK_EQ(vm_ram_present(&D.vm, 0x200), 0);
+    CHECK_EQ(vm_ram_present(&D.vm, 0x201), 0);
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, ARG, 0), 0);
+    /* From start extent 1: only 0x201 comes back; the count includes the start. */
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_populate_physmap | 1u << MEMOP_EXTENT_SHIFT,
+                    ARG, 0), 2);
+    CHECK_EQ(vm_ram_present(&D.vm, 0x200), 0);
+    CHECK_EQ(vm_ram_present(&D.vm, 0x201), 1);
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_populate_physmap | 5u << MEMOP_EXTENT_SHIFT,
+                    ARG, 0), 5);          /* beyond the list: nothing, the start back */
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_populate_physmap, ARG, 0), 1);  /* 0x201 present */
+    CHECK_EQ(vm_ram_present(&D.vm, 0x200), 1);
     CHECK_EQ(ext[0], 0x200);              /* copied back unchanged */
     CHECK_EQ(ext[1], 0x201);
     /* The list runs off the end of RAM after its first entry. */
     uint32_t *last = AT(uint32_t, RAM - 4);
     *last = 0x202;
     AT(struct compat_memory_reservation, ARG)->extent_start = RAM - 4;
-    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_populate_physmap, ARG, 0), 1);
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, ARG, 0), 1);
+    CHECK_EQ(vm_ram_present(&D.vm, 0x202), 0);
     CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_populate_physmap, 0xf0000000u, 0), 0);
+    CHECK_EQ(call32(__HYPERVISOR_memory_op,
+                    XENMEM_populate_physmap | 3u << MEMOP_EXTENT_SHIFT, 0xf0000000u, 0), 3);
     AT(struct compat_memory_reservation, ARG)->nr_extents = 0x80000000u;   /* no continuation fits */
     CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_populate_physmap, ARG, 0), 0);
+    CHECK_EQ(vm_ram_present(&D.vm, 0x202), 0);
 }
 
 TEST(compat_reservation_in_chunks)
@@ -230,11 +250,16 @@ TEST(compat_reservation_in_chunks)
     const unsigned n = 2500;                /* more than two windows' worth */
     uint32_t *ext = AT(uint32_t, 0x100000);
     for (unsigned i = 0; i < n; i++)
-        ext[i] = 0x300 + i % 256;
+        ext[i] = 0x400 + i;
     *AT(struct compat_memory_reservation, ARG) = (struct compat_memory_reservation){
         .extent_start = 0x100000, .nr_extents = n, .domid = DOMID_SELF };
+    uint64_t before = vm_ram_present_pages(&D.vm);
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, ARG, 0), n);
+    CHECK_EQ(vm_ram_present_pages(&D.vm), before - n);
+    CHECK_EQ(vm_ram_present(&D.vm, 0x400 + n - 1), 0);
     CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_populate_physmap, ARG, 0), n);
-    CHECK_EQ(ext[n - 1], 0x300 + (n - 1) % 256);
+    CHECK_EQ(vm_ram_present_pages(&D.vm), before);
+    CHECK_EQ(ext[n - 1], 0x400 + n - 1);
 }
 
 /* ---- grant_table_op ---- */
