@@ -497,6 +497,7 @@ TEST(compat_evtchn_32bit_bitmaps)
     CHECK_EQ(s32->evtchn_mask[1], 0);
     CHECK_EQ(v32->evtchn_pending_sel, 1u << 1);
     CHECK_EQ(evtchn_2l_max_ports(&D.ev), 1024);
+    CHECK_EQ(evtchn_max_ports(&D.ev), 1024);           /* Xen's max_evtchns: no FIFO */
     /* No port beyond 1024 in this layout. */
     long rc = 0;
     for (unsigned i = 0; i < 1100 && rc == 0; i++)
