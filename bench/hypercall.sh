@@ -12,3 +12,11 @@ eval "$(echo "$line" | tr ' ' '\n' | grep '=')"
 printf 'hypercall round trip (best of 3 x %d): xenkvm %.2f us, same call into a port-write stub %.2f us, ratio %.2f (bare port write %.2f us)\n' \
   "$N" "$(echo "$hypercall_ns / 1000" | bc -l)" "$(echo "$stub_exit_ns / 1000" | bc -l)" \
   "$(echo "$ratio_x1000 / 1000" | bc -l)" "$(echo "$port_exit_ns / 1000" | bc -l)"
+# The same guest built for 32-bit mode: get_runstate_info's structure is
+# translated for it (the compat ABI) and native for the 64-bit one.
+native_ns=$struct_call_ns
+line=$("$B/src/cli/xenkvm" run --kernel "$B/guest/xtest32" --cmdline "bench $N" | grep '^bench ')
+eval "$(echo "$line" | tr ' ' '\n' | grep '=')"
+printf 'get_runstate_info round trip: 32-bit caller (translated) %.1f us, 64-bit caller %.1f us, ratio %.2f\n' \
+  "$(echo "$struct_call_ns / 1000" | bc -l)" "$(echo "$native_ns / 1000" | bc -l)" \
+  "$(echo "$struct_call_ns / $native_ns" | bc -l)"

@@ -43,7 +43,7 @@ def test_bad_arguments(build, args, msg):
     assert "AddressSanitizer" not in r.stderr
 
 
-def elf64(notes=True, phoff=64, phnum=2, seg_size=16, paddr=0x100000, truncate=None):
+def elf64(notes=True, phoff=64, phnum=2, seg_size=16, paddr=0x100000, truncate=None, machine=62):
     """A minimal ELF64 executable: one PT_LOAD and (optionally) a PT_NOTE with the PVH entry."""
     seg = b"\xf4" * seg_size
     desc = struct.pack("<I", paddr)
@@ -53,7 +53,7 @@ def elf64(notes=True, phoff=64, phnum=2, seg_size=16, paddr=0x100000, truncate=N
     ph_load = struct.pack("<IIQQQQQQ", 1, 5, data_off, paddr, paddr, len(seg), len(seg), 0x1000)
     ph_note = struct.pack("<IIQQQQQQ", 4, 4, data_off + len(seg), 0, 0, len(note), len(note), 4)
     hdr = b"\x7fELF" + bytes([2, 1, 1]) + b"\0" * 9
-    hdr += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, paddr, phoff, 0, 0, 64, 56, phnum, 64, 0, 0)
+    hdr += struct.pack("<HHIQQQIHHHHHH", 2, machine, 1, paddr, phoff, 0, 0, 64, 56, phnum, 64, 0, 0)
     img = hdr + ph_load + (ph_note if notes else b"\0" * 56) + seg + (note if notes else b"")
     return img[:truncate] if truncate else img
 
@@ -67,6 +67,7 @@ def elf64(notes=True, phoff=64, phnum=2, seg_size=16, paddr=0x100000, truncate=N
     ("phoff-beyond-file", elf64(phoff=1 << 40), "kernel"),
     ("huge-phnum", elf64(phnum=0xffff), "kernel"),
     ("segment-outside-ram", elf64(paddr=0xf0000000), "kernel"),
+    ("aarch64-machine", elf64(machine=183), "e_machine = 183, expected EM_X86_64 (62) or EM_386 (3)"),
     ("bad-bzimage", b"\0" * 0x1f1 + b"\x10" + b"\0" * 0x10 + b"HdrS" + struct.pack("<H", 0x20f)
      + b"\0" * 0x1000, "kernel"),
 ])

@@ -412,6 +412,13 @@ def test_create_console_and_xml(ts, need_kvm):
     r = ts.xk("create", "-q", "-c", ts.cfg("c1", "hello"), timeout=60)
     assert "Hello from xtest" in r.stdout and "RESULT PASS" in r.stdout
     assert wait_for(lambda: "c1" not in ts.domains(), 10)
+    # console_io and port 0xE9 reach the hypervisor's log (xenkvm dmesg), as
+    # on Xen's `xl dmesg`, and not the console.
+    dmesg = ts.xk("dmesg").stdout.splitlines()
+    logged = [l.split(") ", 1)[1] for l in dmesg if re.match(r"\(d\d+\) ", l)]
+    assert "Hello from xtest via console_io" in logged, dmesg
+    assert "Hello from xtest via port 0xE9" in logged, dmesg
+    assert "via console_io" not in r.stdout
     xml = os.path.join(ts.dir, "x1.xml")
     with open(xml, "w") as f:
         f.write(f"""<domain type='xen'>

@@ -49,8 +49,10 @@ struct kernel_info {
  * guest memory at its physical addresses, then rewrites hypercall sites in its
  * executable segments. Returns 0, or -1 with err set to a one-line reason that
  * names what is wrong (e.g. "ELF program header 3: p_filesz exceeds file size").
- * Refuses an image with no PVH entry note, and an image with neither rewritable
- * hypercall sites nor a XEN_ELFNOTE_HYPERCALL_PAGE note. */
+ * Refuses an image with no PVH entry note. An image with neither rewritable
+ * hypercall sites nor a XEN_ELFNOTE_HYPERCALL_PAGE note is loaded: it fills its
+ * hypercall page through the MSR at run time. Either x86 e_machine is taken in
+ * either ELF class. */
 int kernel_load(const uint8_t *image, size_t len, const struct guest_mem *mem,
                 struct kernel_info *info, char *err, size_t errlen);
 

@@ -291,6 +291,7 @@ void *vcpu_thread(void *arg)
         atomic_store(&v->in_run, true);
         int rc = ioctl(v->fd, KVM_RUN, 0);
         atomic_store(&v->in_run, false);
+        atomic_fetch_add_explicit(&v->exits, 1, memory_order_relaxed);
         if (rc < 0) {
             if (errno != EINTR && errno != EAGAIN) {
                 fatal(v, VCPU_STOP_ERROR, "KVM_RUN: %s", strerror(errno));

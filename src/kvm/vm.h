@@ -60,6 +60,7 @@ struct vcpu {
     size_t run_size;
     pthread_t thread;
     atomic_bool kicked;
+    atomic_uint exits;    /* returns from KVM_RUN (exits and kicks), for stall probes */
     atomic_bool in_run;   /* inside KVM_RUN (running guest code or halted there) */
     bool sync_regs;       /* run->s.regs holds regs/sregs after each exit */
     /* extint.c: LVT0 opened for one queued external interrupt, and its value */

@@ -17,6 +17,8 @@
 #include <xen/arch-x86/cpuid.h>
 #include <xen/sched.h>
 
+#define EFER_LMA (1ull << 10)
+
 /* One record per fd ever watched, owned by the domain: kept after unwatch so
  * that the I/O thread never sees a freed record, reused when the fd is watched
  * again, freed with the domain. */
@@ -219,6 +221,11 @@ static int xen_pio(struct vcpu *v, uint16_t port, bool out, uint8_t *data, int s
 {
     if (port == XENKVM_HCALL_PORT && out && size == 4)
         return hypercall_trap(v);
+    /* Xen's debug port takes byte writes only (a wider access is not its). */
+    if (port == XEN_HVM_DEBUGCONS_IOPORT && out && size == 1) {
+        guest_log_putc(v->vm->priv, data[0]);
+        return 0;
+    }
     if (out && port == ACPI_SLEEP_CTL_PORT &&
         (data[0] & ACPI_SLP_EN) && ((data[0] >> 2) & 7) == ACPI_SLP_TYP_S5) {
         domain_shutdown(v->vm->priv, SHUTDOWN_poweroff);
@@ -276,6 +283,13 @@ static int xen_wrmsr(struct vcpu *v, uint32_t index, uint64_t value)
     if (!p)
         return -1;
     hypercall_page_fill(p);
+    struct kvm_sregs sbuf;
+    const struct kvm_sregs *s = vcpu_exit_sregs(v, &sbuf);
+    if (s) {
+        pthread_mutex_lock(&d->lock);
+        domain_latch_shinfo_size(d, (s->efer & EFER_LMA) && s->cs.l);
+        pthread_mutex_unlock(&d->lock);
+    }
     return 0;
 }
 
@@ -374,7 +388,7 @@ static bool xen_before_run(struct vcpu *v)
     bool reset = xv->reset_pending;
     xv->reset_pending = false;
     pthread_mutex_unlock(&d->lock);
-    if (atomic_load(&d->vm.stopping))
+    if (atomic_load(&d->vm.stopping) || !domain_vmcall_probe(d, xv))
         return false;
     if (reset && apply_hvm_context(xv) < 0) {
         log_err("vcpu %d: cannot load the VCPUOP_initialise context", v->id);
@@ -493,7 +507,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
 {
     /* d arrives zeroed (see domain.h): not clearing its 300+ KiB again keeps
      * untouched pages unfaulted, which is a visible share of start-up here. */
-    d->epfd = d->stop_fd = -1;
+    d->epfd = d->stop_fd = d->probe_fd = -1;
     d->watchdog_fd[0] = d->watchdog_fd[1] = -1;
     d->domid = cfg->domid;
     snprintf(d->name, sizeof(d->name), "%s", cfg->name ? cfg->name : "xenkvm");
@@ -507,6 +521,8 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->watch_lock, NULL);
     pit_init(&d->pit, monotonic_ns);
+    pthread_mutex_init(&d->glog_lock, NULL);
+    d->glog_fd = STDERR_FILENO;
     if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, cfg->cpuid_cache, err, errlen) < 0)
         return -1;
     d->vm.ops = &xen_vm_ops;
@@ -572,6 +588,10 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     d->gt.opaque = d;
     d->dump_fd = -1;
     start_debug_dump(d);
+    if (domain_vmcall_probe_start(d) < 0) {
+        snprintf(err, errlen, "vmcall probe timer: %s", strerror(errno));
+        return -1;
+    }
     if (domain_watchdog_init(d) < 0) {
         snprintf(err, errlen, "watchdog timers: %s", strerror(errno));
         return -1;
@@ -633,6 +653,7 @@ int domain_wait(struct domain *d)
     if (d->io_thread_started)
         pthread_join(d->io_thread, NULL);
     d->io_thread_started = false;
+    guest_log_flush(d);
     if (d->shutdown_reason < 0)
         d->shutdown_reason = SHUTDOWN_crash;   /* every vCPU stopped without a shutdown */
     return status_of(d->shutdown_reason);
@@ -655,6 +676,8 @@ void domain_destroy(struct domain *d)
     free(d->shinfo_own);
     if (d->dump_fd >= 0)
         close(d->dump_fd);
+    if (d->probe_fd >= 0)
+        close(d->probe_fd);
     for (int i = 0; i < 2; i++)
         if (d->watchdog_fd[i] >= 0)
             close(d->watchdog_fd[i]);

@@ -1,6 +1,7 @@
 /* Hypercall entry: the trap (a port write from the hypercall page or from a
  * rewritten vmcall/vmmcall), argument conventions by CPU mode, and dispatch. */
 #include "xen/domain.h"
+#include "xen/compat.h"
 #include "boot/loader.h"
 #include "common/log.h"
 #include <errno.h>
@@ -69,7 +70,8 @@ int hypercall_trap(struct vcpu *v)
             memcpy(h.arg, a, sizeof(a));
         }
         guest_va_init(&h.va, &d->vm, s);
-        ret = hypercall_dispatch(&h, nr);
+        /* Xen picks the ABI per call, by the caller's mode now. */
+        ret = h.long_mode ? hypercall_dispatch(&h, nr) : compat_hypercall_dispatch(&h, nr);
         log_debug("vcpu %d: hypercall %u(%#llx, %#llx, %#llx) = %ld", v->id, nr,
                   (unsigned long long)h.arg[0], (unsigned long long)h.arg[1],
                   (unsigned long long)h.arg[2], ret);

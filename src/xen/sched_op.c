@@ -72,7 +72,7 @@ static long do_poll(struct hcall *h)
     if (guest_copy_from(&h->va, ports, GUEST_ADDR(sp.ports), sp.nr_ports * sizeof(ports[0])))
         return -EFAULT;
     for (unsigned i = 0; i < sp.nr_ports; i++)
-        if (ports[i] >= EVTCHN_NR_PORTS)
+        if (ports[i] >= evtchn_max_ports(&h->d->ev))
             return -EINVAL;
     struct vcpu_block_what w = { .poll = true, .irqs_on = h->irqs_on, .ports = ports,
                                  .nports = sp.nr_ports };
