@@ -3,27 +3,7 @@
  * runs 64-bit code well, so the stub switches to long mode at once using page
  * tables that are prebuilt in .data (no table-building loop in 32-bit code). */
 
-#define XEN_ELFNOTE_HYPERCALL_PAGE 2
-#define XEN_ELFNOTE_GUEST_OS       6
-#define XEN_ELFNOTE_PHYS32_ENTRY   18
-
-#define KERNEL_CS 0x08
-#define KERNEL_DS 0x10
-
-/* One ELF note with name "Xen"; the descriptor is whatever follows the macro up
- * to xen_note_end. */
-.macro xen_note type
-    .p2align 2
-    .long 2f - 1f
-    .long 4f - 3f
-    .long \type
-1:  .asciz "Xen"
-2:  .p2align 2
-3:
-.endm
-.macro xen_note_end
-4:  .p2align 2
-.endm
+#include "asm.h"
 
     .section .note.Xen, "a", @note
     xen_note XEN_ELFNOTE_PHYS32_ENTRY
@@ -55,12 +35,7 @@ pvh_start32:
 
     .code64
 start64:
-    mov $KERNEL_DS, %eax
-    mov %eax, %ds
-    mov %eax, %es
-    mov %eax, %ss
-    mov %eax, %fs
-    mov %eax, %gs
+    load_data_segments
     mov %ebx, %r12d                 /* start_info (zero-extended) */
     /* The loader zeroes .bss as Xen's does; do it again rather than rely on it,
      * eight bytes a step (both ends are 16-byte aligned): under an emulating KVM
@@ -89,12 +64,7 @@ ap_start64:
     push $KERNEL_CS
     push %rax
     lretq
-2:  mov $KERNEL_DS, %eax
-    mov %eax, %ds
-    mov %eax, %es
-    mov %eax, %ss
-    mov %eax, %fs
-    mov %eax, %gs
+2:  load_data_segments
     xor %ebp, %ebp
     call ap_main
 3:  cli

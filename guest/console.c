@@ -1,7 +1,15 @@
-/* Console output. printf goes through console_io so that it shows on xenkvm's
- * stdout even when nothing else works; the PV ring is exercised on its own. */
+/* Console output. printf goes to the PV console ring, the guest's console
+ * (xenkvm's stdout, or the domain's console under xenkvmd), as Linux's hvc
+ * console does. Until the ring is found, and for good once a notification on
+ * it fails (EVTCHNOP_reset closes its port), it goes through console_io into
+ * the hypervisor's log instead (xenkvm's stderr, "(dN) " first). */
 #include "console.h"
+#include "events.h"
 #include "hypercall.h"
+
+static bool use_ring;
+static struct xencons_interface *ring;
+static evtchn_port_t ring_port;
 
 static volatile int console_lock;
 
@@ -18,7 +26,24 @@ static void unlock(void)
 
 void console_write(const char *buf, size_t len)
 {
+    if (use_ring && console_ring_write(buf, len) == (long)len)
+        return;
+    use_ring = false;
     HYPERVISOR_console_io(CONSOLEIO_write, len, buf);
+}
+
+void console_use_ring(void)
+{
+    use_ring = console_ring_init() == 0;
+}
+
+void console_mask_port(void)
+{
+    /* The backend's "drained" notifications are of no use here, and an
+     * upcall for them would make vCPU 0 scan (and take) events of other
+     * vCPUs' ports in the same pending word. */
+    if (use_ring)
+        evtchn_mask(ring_port);
 }
 
 int printf(const char *fmt, ...)
@@ -40,8 +65,6 @@ int printf(const char *fmt, ...)
     return n;
 }
 
-static struct xencons_interface *ring;
-static evtchn_port_t ring_port;
 
 long console_ring_init(void)
 {

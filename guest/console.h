@@ -1,9 +1,14 @@
-/* Output: HYPERVISOR_console_io (always) and the PV console ring (optional). */
+/* Output: the PV console ring once console_use_ring() found it, else
+ * HYPERVISOR_console_io (the hypervisor's log). */
 #pragma once
 #include "lib.h"
 #include "xenhdr.h"
 
 void console_write(const char *buf, size_t len);
+/* From now on print through the PV console ring, if there is one. */
+void console_use_ring(void);
+/* Masks the ring's event channel (once shared_info is mapped). */
+void console_mask_port(void);
 
 /* Looks up the PV console ring page and event channel (HVM params). Returns 0,
  * or the failing hypercall's error. */

@@ -8,13 +8,50 @@
 
 static uint8_t gnt_frame[4096] ALIGNED(4096);
 
+static bool gntv2;
+static uint8_t status_frame[4096] ALIGNED(4096);
+
 void front_grant(grant_ref_t ref, void *page, bool readonly)
 {
+    uint16_t flags = GTF_permit_access | (readonly ? GTF_readonly : 0);
+    if (gntv2) {
+        grant_entry_v2_t *e = &((grant_entry_v2_t *)gnt_frame)[ref];
+        e->hdr.domid = 0;
+        e->full_page.frame = (uintptr_t)page >> 12;
+        asm volatile("" ::: "memory");
+        e->hdr.flags = flags;
+        return;
+    }
     grant_entry_v1_t *e = &((grant_entry_v1_t *)gnt_frame)[ref];
     e->domid = 0;
     e->frame = (uint32_t)((uintptr_t)page >> 12);
     asm volatile("" ::: "memory");       /* the entry before its flags (x86: a compiler barrier) */
-    e->flags = GTF_permit_access | (readonly ? GTF_readonly : 0);
+    e->flags = flags;
+}
+
+bool front_use_v2(void)
+{
+    struct gnttab_set_version sv = { .version = 2 };
+    long rc = HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1);
+    struct xen_add_to_physmap xatp = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table,
+        .idx = XENMAPIDX_grant_table_status, .gpfn = (uintptr_t)status_frame >> 12,
+    };
+    if (!rc)
+        rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
+    gntv2 = check(rc == 0 && sv.version == 2, "grant table v2 with its status frame",
+                  "%s, version %u", errname(rc), sv.version);
+    return gntv2;
+}
+
+uint16_t front_v2_flags(grant_ref_t ref)
+{
+    return ((volatile grant_entry_v2_t *)gnt_frame)[ref].hdr.flags;
+}
+
+grant_status_t front_v2_status(grant_ref_t ref)
+{
+    return ((volatile grant_status_t *)status_frame)[ref];
 }
 
 int front_write(const char *dir, const char *node, const char *fmt, unsigned v)

@@ -1,5 +1,6 @@
 /* Hypercalls through the hypercall page: hypercall N is `call hypercall_page +
- * 32*N`, 64-bit convention (rdi, rsi, rdx, r10, r8 in; rax out). */
+ * 32*N`; 64-bit convention rdi, rsi, rdx, r10, r8 in, rax out; 32-bit (xtest32)
+ * ebx, ecx, edx, esi, edi in, eax out. */
 #pragma once
 #include "xenhdr.h"
 #include "lib.h"
@@ -13,6 +14,7 @@ extern uint32_t xen_cpuid_base;
  * after printing nothing (no console yet) when no Xen signature is found. */
 int hypercall_init(void);
 
+#ifdef __x86_64__
 static inline long hypercall5(unsigned nr, unsigned long a1, unsigned long a2,
                               unsigned long a3, unsigned long a4, unsigned long a5)
 {
@@ -25,6 +27,21 @@ static inline long hypercall5(unsigned nr, unsigned long a1, unsigned long a2,
                  : "memory", "rcx", "r11", "r9");
     return ret;
 }
+#else
+static inline long hypercall5(unsigned nr, unsigned long a1, unsigned long a2,
+                              unsigned long a3, unsigned long a4, unsigned long a5)
+{
+    /* Every general register but ebp carries something: the stub's address
+     * comes from memory. */
+    void *fn = hypercall_page + nr * 32;
+    long ret;
+    asm volatile("call *%[fn]"
+                 : "=a"(ret), "+b"(a1), "+c"(a2), "+d"(a3), "+S"(a4), "+D"(a5)
+                 : [fn] "m"(fn)
+                 : "memory");
+    return ret;
+}
+#endif
 
 #define HC(nr, a1, a2, a3) \
     hypercall5(nr, (unsigned long)(a1), (unsigned long)(a2), (unsigned long)(a3), 0, 0)
@@ -63,7 +80,12 @@ static inline long HYPERVISOR_grant_table_op(unsigned cmd, void *uop, unsigned c
 }
 static inline long HYPERVISOR_set_timer_op(uint64_t timeout_ns)
 {
+#ifdef __x86_64__
     return HC(__HYPERVISOR_set_timer_op, timeout_ns, 0, 0);
+#else
+    /* Two halves, low first (Xen's compat_set_timer_op). */
+    return HC(__HYPERVISOR_set_timer_op, (uint32_t)timeout_ns, (uint32_t)(timeout_ns >> 32), 0);
+#endif
 }
 
 /* Convenience wrappers. */
@@ -72,6 +94,7 @@ long hvm_set_param(unsigned idx, uint64_t value);
 NORETURN void shutdown(unsigned reason);
 const char *errname(long rc);
 
-/* Direct vmcall / vmmcall sites (hcall_direct.S), rewritten by the VMM at load. */
+/* Direct vmcall / vmmcall sites (hcall_direct.S, 64-bit only), rewritten by
+ * the VMM at load. */
 long xen_version_vmcall(int cmd, void *arg);
 long xen_version_vmmcall(int cmd, void *arg);

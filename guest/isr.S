@@ -1,24 +1,11 @@
-/* Interrupt entry stubs: one 16-byte stub per vector (isr_stubs + 16*vector).
- * Each pushes a zero error code when the CPU pushes none, then its vector,
- * and joins isr_common, which saves the general registers as struct trap_frame
- * (traps.h) and calls trap_dispatch(frame). */
+/* Interrupt entry: the stubs (asm.h's isr_stub_table) join isr_common, which
+ * saves the general registers as struct trap_frame (traps.h) and calls
+ * trap_dispatch(frame). */
+
+#include "asm.h"
 
     .text
-    .p2align 4
-    .globl isr_stubs
-isr_stubs:
-    .set vec, 0
-    .rept 256
-    .p2align 4
-    /* vectors with a CPU-pushed error code: #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX */
-    .if (vec == 8) || (vec == 10) || (vec == 11) || (vec == 12) || (vec == 13) || (vec == 14) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
-    .else
-    push $0
-    .endif
-    push $vec
-    jmp isr_common
-    .set vec, vec + 1
-    .endr
+    isr_stub_table
 
     .p2align 4
 isr_common:

@@ -11,6 +11,16 @@
 #define NORETURN __attribute__((noreturn))
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))
 
+/* A pointer no hypercall may follow, named for check names: non-canonical in
+ * long mode; with paging off (xtest32), the last page below 4 GiB, no RAM. */
+#ifdef __x86_64__
+#define BAD_PTR ((void *)0x8000000000000000UL)
+#define BAD_PTR_NAME "non-canonical"
+#else
+#define BAD_PTR ((void *)0xfffff000UL)
+#define BAD_PTR_NAME "non-RAM"
+#endif
+
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 void *memmove(void *d, const void *s, size_t n);
@@ -53,6 +63,11 @@ static inline uint64_t rdtsc(void)
     return lo | ((uint64_t)hi << 32);
 }
 
+static inline void outb(uint16_t port, uint8_t v)
+{
+    asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
 static inline void barrier(void) { asm volatile("" ::: "memory"); }
 static inline void cpu_relax(void) { asm volatile("pause" ::: "memory"); }
 static inline void irq_enable(void) { asm volatile("sti" ::: "memory"); }
@@ -65,12 +80,12 @@ static inline bool irqs_enabled(void)
     return fl & (1UL << 9);
 }
 
-static inline uint32_t mmio_read32(uint64_t addr)
+static inline uint32_t mmio_read32(uintptr_t addr)
 {
     return *(volatile uint32_t *)addr;
 }
 
-static inline void mmio_write32(uint64_t addr, uint32_t v)
+static inline void mmio_write32(uintptr_t addr, uint32_t v)
 {
     *(volatile uint32_t *)addr = v;
 }

@@ -1,6 +1,7 @@
 /* xtest entry (from boot.S): common setup, then the program named by the first
  * word of the command line. */
 #include "xtest.h"
+#include "console.h"
 #include "cpu.h"
 #include "events.h"
 #include "hypercall.h"
@@ -17,9 +18,13 @@ static const struct {
 } programs[] = {
 #define PROGRAM(n) { #n, prog_##n, false }
     PROGRAM(hello),    PROGRAM(version), PROGRAM(evtchn),   PROGRAM(timer), PROGRAM(grant),
-    PROGRAM(shutdown), PROGRAM(hostile), PROGRAM(vmcall),   PROGRAM(smp),   PROGRAM(bench),
+    PROGRAM(shutdown), PROGRAM(hostile), PROGRAM(smp),      PROGRAM(bench),
+#ifdef __x86_64__
+    PROGRAM(vmcall),   /* xtest32 has no vmcall sites */
+    PROGRAM(tlb),      /* nor paging */
+#endif
     PROGRAM(xenstore), PROGRAM(idle),    PROGRAM(net),      PROGRAM(fifo),  PROGRAM(balloon),
-    PROGRAM(watchdog), PROGRAM(tlb),     PROGRAM(echo),     PROGRAM(blk),   PROGRAM(limits),
+    PROGRAM(watchdog), PROGRAM(echo),     PROGRAM(blk),      PROGRAM(rawvmcall), PROGRAM(limits),
     { "callback", prog_callback, true },
     { "evbench", prog_evbench, true },
 #undef PROGRAM
@@ -54,10 +59,11 @@ void xtest_main(uint64_t start_info_paddr)
         for (;;)
             asm volatile("cli; hlt");
     }
+    console_use_ring();
 
     start_info = (const struct hvm_start_info *)(uintptr_t)start_info_paddr;
     if (start_info->magic != XEN_HVM_START_MAGIC_VALUE)
-        fail("start_info", "magic 0x%x at 0x%lx", start_info->magic, start_info_paddr);
+        fail("start_info", "magic 0x%x at 0x%lx", start_info->magic, (unsigned long)start_info_paddr);
     if (start_info->cmdline_paddr) {
         const char *c = (const char *)(uintptr_t)start_info->cmdline_paddr;
         size_t n = strnlen(c, sizeof(cmdline_copy) - 1);
@@ -75,7 +81,9 @@ void xtest_main(uint64_t start_info_paddr)
     long rc = shared_info_map();
     if (rc)
         fail("map shared_info", "XENMEM_add_to_physmap: %s", errname(rc));
-    else if ((prog < 0 || !programs[prog].own_delivery) && (rc = events_init_cpu()))
+    else
+        console_mask_port();
+    if (!rc && (prog < 0 || !programs[prog].own_delivery) && (rc = events_init_cpu()))
         fail("upcall vector", "HVMOP_set_evtchn_upcall_vector: %s", errname(rc));
     percpu[0].online = true;
     irq_enable();

@@ -1,5 +1,6 @@
-/* grant: the v1 grant table as an HVM/PVH guest uses it. Expectations follow
- * Xen 4.17 common/grant_table.c (gnttab_query_size, gnttab_setup_table,
+/* grant: the grant table as an HVM/PVH guest uses it, with v1 entries and
+ * then v2 ones (status frames, sub-page grants, switching back). Expectations
+ * follow Xen 4.17 common/grant_table.c (gnttab_query_size, gnttab_setup_table,
  * gnttab_set_version, gnttab_get_version, gnttab_copy) and the HVM filter
  * grant_table_op_is_allowed() in arch/x86/hvm/hypercall.c (only query_size,
  * setup_table, set/get_version, copy, map/unmap and swap_grant_ref; the rest
@@ -41,6 +42,103 @@ static int16_t copy(struct gnttab_copy *c)
     return rc ? (int16_t)-1000 : c->status;
 }
 
+static long set_version(unsigned v, unsigned *now)
+{
+    struct gnttab_set_version sv = { .version = v };
+    long rc = HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1);
+    *now = sv.version;
+    return rc;
+}
+
+/* Version 2, on the table whose frame 0 is mapped at v1 (its entries were
+ * written as v1 ones): the switch clears all but the reserved entries, which
+ * come back as v2 ones; status frames are mapped with add_to_physmap. */
+static void grant_v2(void *frame0)
+{
+    static uint8_t status_page[4096] ALIGNED(4096);
+    grant_entry_v1_t *g1 = frame0;
+    grant_entry_v2_t *g2 = frame0;
+    uint32_t console = g1[GNTTAB_RESERVED_CONSOLE].frame;
+    struct xen_add_to_physmap xatp = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table,
+        .idx = XENMAPIDX_grant_table_status, .gpfn = (uintptr_t)status_page >> 12,
+    };
+    check_rc("status frame in v1 -> -EINVAL", HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp),
+             -XEN_EINVAL);
+    g1[8].frame = 0x1234;
+    g1[8].domid = 0;
+    g1[8].flags = GTF_permit_access;
+    unsigned now;
+    long rc = set_version(2, &now);
+    check(rc == 0 && now == 2, "GNTTABOP_set_version 2", "rc %s version %u", errname(rc), now);
+    struct gnttab_get_version gv = { .dom = DOMID_SELF };
+    HYPERVISOR_grant_table_op(GNTTABOP_get_version, &gv, 1);
+    check(gv.version == 2, "GNTTABOP_get_version is 2", "version %u", gv.version);
+    check(g2[GNTTAB_RESERVED_CONSOLE].full_page.frame == console &&
+              g2[GNTTAB_RESERVED_CONSOLE].hdr.flags == GTF_permit_access &&
+              g2[GNTTAB_RESERVED_CONSOLE].hdr.domid == 0 && g2[8].hdr.flags == 0 &&
+              g2[8].full_page.frame == 0,
+          "v2: reserved entries carried over, the rest cleared",
+          "console frame 0x%x flags 0x%x, entry 8 flags 0x%x",
+          (unsigned)g2[GNTTAB_RESERVED_CONSOLE].full_page.frame,
+          g2[GNTTAB_RESERVED_CONSOLE].hdr.flags, g2[8].hdr.flags);
+    memset(status_page, 0xee, sizeof(status_page));
+    rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
+    const grant_status_t *status = (const grant_status_t *)status_page;
+    check(rc == 0 && status[GNTTAB_RESERVED_CONSOLE] == 0 && status[100] == 0,
+          "v2 status frame 0 mapped with add_to_physmap", "rc %s status word 0x%x", errname(rc),
+          status[GNTTAB_RESERVED_CONSOLE]);
+    xatp.idx = XENMAPIDX_grant_table_status | 8;
+    check_rc("status frame 8 (beyond 64 frames) -> -EINVAL",
+             HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp), -XEN_EINVAL);
+    struct gnttab_get_status_frames gsf = { .nr_frames = 1, .dom = DOMID_SELF };
+    check_rc("GNTTABOP_get_status_frames from HVM -> -ENOSYS",
+             HYPERVISOR_grant_table_op(GNTTABOP_get_status_frames, &gsf, 1), -XEN_ENOSYS);
+
+    /* Copy through v2 grants to ourselves: a full page, and a sub-page that
+     * bounds the copy. */
+    domid_t self = own_domid();
+    for (unsigned i = 0; i < 64; i++)
+        src_page[300 + i] = (uint8_t)(i * 5 + 1);
+    g2[9].full_page.frame = (uintptr_t)src_page >> 12;
+    g2[9].hdr.domid = self;
+    __atomic_store_n(&g2[9].hdr.flags, (uint16_t)GTF_permit_access, __ATOMIC_RELEASE);
+    g2[10].sub_page.frame = (uintptr_t)src_page >> 12;
+    g2[10].sub_page.page_off = 300;
+    g2[10].sub_page.length = 32;
+    g2[10].hdr.domid = self;
+    __atomic_store_n(&g2[10].hdr.flags, (uint16_t)(GTF_permit_access | GTF_sub_page), __ATOMIC_RELEASE);
+    memset(dst_page, 0, sizeof(dst_page));
+    struct gnttab_copy c = {
+        .source = { .u.ref = 9, .domid = DOMID_SELF, .offset = 300 },
+        .dest = { .u.gmfn = (uintptr_t)dst_page >> 12, .domid = DOMID_SELF },
+        .len = 64, .flags = GNTCOPY_source_gref,
+    };
+    int16_t s = copy(&c);
+    check(s == GNTST_okay && !memcmp(dst_page, src_page + 300, 64),
+          "GNTTABOP_copy through a v2 grant", "status %d", s);
+    c.source.u.ref = 10;
+    c.len = 32;
+    s = copy(&c);
+    check(s == GNTST_okay, "GNTTABOP_copy inside a v2 sub-page grant", "status %d", s);
+    c.len = 33;
+    s = copy(&c);
+    check(s == GNTST_general_error, "copy beyond a v2 sub-page grant -> GNTST_general_error",
+          "status %d", s);
+    c.source.u.ref = 256 * 64;
+    s = copy(&c);
+    check(s == GNTST_bad_gntref, "v2 ref beyond the table -> GNTST_bad_gntref", "status %d", s);
+
+    rc = set_version(1, &now);
+    check(rc == 0 && now == 1 && g1[GNTTAB_RESERVED_CONSOLE].frame == console &&
+              g1[GNTTAB_RESERVED_CONSOLE].flags == GTF_permit_access && g1[9].flags == 0,
+          "back to v1: reserved entries carried, the rest cleared", "rc %s version %u",
+          errname(rc), now);
+    xatp.idx = XENMAPIDX_grant_table_status;
+    check_rc("status frame after going back to v1 -> -EINVAL",
+             HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp), -XEN_EINVAL);
+}
+
 void prog_grant(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -55,8 +153,8 @@ void prog_grant(int argc, char **argv)
           qs.nr_frames, qs.max_nr_frames);
     unsigned max = qs.max_nr_frames;
 
-    /* Versions: a domain starts at 1; 2 is refused as Xen does when the
-     * domain's max_version is 1 (-ENOSYS); anything else is -EINVAL. */
+    /* Versions: a domain starts at 1; 1 and 2 are offered (v2 below);
+     * anything else is -EINVAL. */
     struct gnttab_get_version gv = { .dom = DOMID_SELF };
     rc = HYPERVISOR_grant_table_op(GNTTABOP_get_version, &gv, 1);
     check(rc == 0 && gv.version == 1, "GNTTABOP_get_version is 1", "rc %s version %u",
@@ -65,9 +163,6 @@ void prog_grant(int argc, char **argv)
     rc = HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1);
     check(rc == 0 && sv.version == 1, "GNTTABOP_set_version 1", "rc %s version %u", errname(rc),
           sv.version);
-    sv.version = 2;
-    check_rc("GNTTABOP_set_version 2 -> -ENOSYS (v2 disabled)",
-             HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_ENOSYS);
     sv.version = 3;
     check_rc("GNTTABOP_set_version 3 -> -EINVAL",
              HYPERVISOR_grant_table_op(GNTTABOP_set_version, &sv, 1), -XEN_EINVAL);
@@ -195,6 +290,9 @@ void prog_grant(int argc, char **argv)
     c.dest.offset = 4090;
     s = copy(&c);
     check(s == GNTST_bad_copy_arg, "copy crossing a page -> GNTST_bad_copy_arg", "status %d", s);
+
+    if (mapped)
+        grant_v2(gt);
 
     /* Sub-ops an HVM guest may not use. */
     check_rc("GNTTABOP_transfer from HVM -> -ENOSYS",

@@ -8,14 +8,21 @@
 
 /* Guest-physical 0xF0000000 is identity-mapped by our page tables (boot.S)
  * but is not RAM; 4 GiB is beyond our page tables; the last is
- * non-canonical. copy_{from,to}_guest on any of them fails: -EFAULT. */
+ * non-canonical. copy_{from,to}_guest on any of them fails: -EFAULT.
+ * xtest32 runs with paging off: every address is physical, so only ones that
+ * are not RAM (the 4 GiB hole, the local APIC's page) can be bad. */
 static const struct {
     unsigned long va;
     const char *name;
 } bad_ptrs[] = {
     { 0xf0000000UL, "non-RAM gpa" },
+#ifdef __x86_64__
     { 0x100000000UL, "unmapped va" },
     { 0x8000000000000000UL, "non-canonical va" },
+#else
+    { 0xfee00000UL, "local APIC gpa" },
+    { 0xfffff000UL, "last page below 4 GiB" },
+#endif
 };
 
 #define EXPECT(what, call, want) check_rc(what, (call), (want))
@@ -77,6 +84,7 @@ static void bad_pointers(void)
         BAD("XENVER_get_features", HYPERVISOR_xen_version(XENVER_get_features, p));
         BAD("XENMEM_memory_map", HYPERVISOR_memory_op(XENMEM_memory_map, p));
         BAD("XENMEM_add_to_physmap", HYPERVISOR_memory_op(XENMEM_add_to_physmap, p));
+        BAD("XENMEM_set_memory_map", HYPERVISOR_memory_op(XENMEM_set_memory_map, p));
         BAD("EVTCHNOP_send", HYPERVISOR_event_channel_op(EVTCHNOP_send, p));
         BAD("EVTCHNOP_alloc_unbound", HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, p));
         BAD("SCHEDOP_shutdown", HYPERVISOR_sched_op(SCHEDOP_shutdown, p));
@@ -84,6 +92,17 @@ static void bad_pointers(void)
         BAD("VCPUOP_set_singleshot_timer", HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, p));
         BAD("GNTTABOP_query_size", HYPERVISOR_grant_table_op(GNTTABOP_query_size, p, 1));
         BAD("console_io write", HYPERVISOR_console_io(CONSOLEIO_write, 16, p));
+        /* The structures that a 32-bit caller's translation reads or writes. */
+        BAD("XENVER_platform_parameters", HYPERVISOR_xen_version(XENVER_platform_parameters, p));
+        BAD("XENMEM_add_to_physmap_batch", HYPERVISOR_memory_op(XENMEM_add_to_physmap_batch, p));
+        BAD("GNTTABOP_setup_table", HYPERVISOR_grant_table_op(GNTTABOP_setup_table, p, 1));
+        BAD("GNTTABOP_copy", HYPERVISOR_grant_table_op(GNTTABOP_copy, p, 1));
+        BAD("SCHEDOP_poll", HYPERVISOR_sched_op(SCHEDOP_poll, p));
+        BAD("VCPUOP_get_runstate_info", HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, p));
+        BAD("VCPUOP_register_runstate_memory_area",
+            HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, p));
+        BAD("VCPUOP_register_vcpu_time_memory_area",
+            HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, p));
 #undef BAD
     }
     /* A good structure pointing at a bad buffer: copy_to_guest of the map
@@ -92,6 +111,9 @@ static void bad_pointers(void)
     set_xen_guest_handle(mm.buffer, (void *)0xf0000000UL);
     EXPECT("XENMEM_memory_map into a non-RAM buffer -> -EFAULT",
            HYPERVISOR_memory_op(XENMEM_memory_map, &mm), -XEN_EFAULT);
+    struct xen_foreign_memory_map fm = { .domid = DOMID_SELF, .map = mm };
+    EXPECT("XENMEM_set_memory_map from a non-RAM buffer -> -EFAULT",
+           HYPERVISOR_memory_op(XENMEM_set_memory_map, &fm), -XEN_EFAULT);
     /* gnttab_setup_table: for a translated guest the handle check passes and
      * the failed frame-list copy is reported in status. */
     struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
@@ -107,7 +129,7 @@ static uint64_t ram_top_below_4g(void)
     const struct hvm_memmap_table_entry *m = (const void *)(uintptr_t)start_info->memmap_paddr;
     uint64_t top = 0;
     for (unsigned i = 0; start_info->version >= 1 && i < start_info->memmap_entries; i++)
-        if (m[i].type == XEN_HVM_MEMMAP_TYPE_RAM && m[i].addr + m[i].size <= (1UL << 32) &&
+        if (m[i].type == XEN_HVM_MEMMAP_TYPE_RAM && m[i].addr + m[i].size <= (1ULL << 32) &&
             m[i].addr + m[i].size > top)
             top = m[i].addr + m[i].size;
     return top;
@@ -125,7 +147,7 @@ static void console(void)
     hvm_get_param(HVM_PARAM_CONSOLE_PFN, &cons);
     if (top && (top >> 12) != store && (top >> 12) != cons)
         EXPECT("console_io write, huge count across the end of RAM -> -EFAULT",
-               HYPERVISOR_console_io(CONSOLEIO_write, 0x7fffffff, (void *)(top - 64)),
+               HYPERVISOR_console_io(CONSOLEIO_write, 0x7fffffff, (void *)(uintptr_t)(top - 64)),
                -XEN_EFAULT);
     else
         printf("  (skipped the end-of-RAM console check: RAM top 0x%lx)\n", (unsigned long)top);
@@ -268,7 +290,7 @@ static void fifo(void)
     /* Back to 2-level for the rest (and the upcall handler, which is 2-level). */
     struct evtchn_reset r = { .dom = DOMID_SELF };
     EXPECT("EVTCHNOP_reset back to 2-level", HYPERVISOR_event_channel_op(EVTCHNOP_reset, &r), 0);
-    for (unsigned i = 0; i < 64; i++)
+    for (unsigned i = 0; i < ARRAY_SIZE(shared->evtchn_pending); i++)
         shared->evtchn_pending[i] = 0;
     percpu[0].vi->evtchn_pending_sel = 0;
     percpu[0].vi->evtchn_upcall_pending = 0;
@@ -385,7 +407,7 @@ static void hvm_params(void)
     irq_enable();
     /* HVMOP_flush_tlbs: the argument must be NULL. */
     EXPECT("HVMOP_flush_tlbs with an argument -> -EINVAL",
-           HYPERVISOR_hvm_op(HVMOP_flush_tlbs, (void *)0x8000000000000000ul), -XEN_EINVAL);
+           HYPERVISOR_hvm_op(HVMOP_flush_tlbs, BAD_PTR), -XEN_EINVAL);
 }
 
 static void vcpus(void)
@@ -415,11 +437,73 @@ static void scheduling(void)
     w.id = 2;
     EXPECT("SCHEDOP_watchdog ping of an unused timer -> -EINVAL",
            HYPERVISOR_sched_op(SCHEDOP_watchdog, &w), -XEN_EINVAL);
-    EXPECT("SCHEDOP_watchdog with a non-canonical argument -> -EFAULT",
-           HYPERVISOR_sched_op(SCHEDOP_watchdog, (void *)0x8000000000000000ul), -XEN_EFAULT);
+    EXPECT("SCHEDOP_watchdog with a " BAD_PTR_NAME " argument -> -EFAULT",
+           HYPERVISOR_sched_op(SCHEDOP_watchdog, BAD_PTR), -XEN_EFAULT);
     /* Not tested: SCHEDOP_shutdown with an unknown reason. Xen does not
      * validate it (do_sched_op passes (u8)reason to domain_shutdown), so the
      * domain would really shut down. */
+}
+
+/* Good structures that point at bad memory, in the paths the 32-bit ABI
+ * translates (xtest32 runs this program with the i386 layouts). */
+static void nested_pointers(void)
+{
+    void *bad = (void *)0xf0000000UL;
+    xen_ulong_t idxs[1] = { 0 };
+    int errs[1];
+    struct xen_add_to_physmap_batch b = { .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info,
+                                          .size = 1 };
+    set_xen_guest_handle(b.idxs, bad);
+    set_xen_guest_handle(b.gpfns, bad);
+    set_xen_guest_handle(b.errs, errs);
+    EXPECT("add_to_physmap_batch with non-RAM idxs -> -EFAULT",
+           HYPERVISOR_memory_op(XENMEM_add_to_physmap_batch, &b), -XEN_EFAULT);
+    set_xen_guest_handle(b.idxs, idxs);
+    EXPECT("add_to_physmap_batch with non-RAM gpfns -> -EFAULT",
+           HYPERVISOR_memory_op(XENMEM_add_to_physmap_batch, &b), -XEN_EFAULT);
+
+    struct sched_poll sp = { .nr_ports = 1, .timeout = 1 };
+    set_xen_guest_handle(sp.ports, (evtchn_port_t *)bad);
+    EXPECT("SCHEDOP_poll with non-RAM ports -> -EFAULT", HYPERVISOR_sched_op(SCHEDOP_poll, &sp),
+           -XEN_EFAULT);
+
+    /* Xen registers an area it cannot write now (and skips the write). */
+    struct vcpu_register_runstate_memory_area ra = { .addr.p = 0 };
+    ra.addr.v = bad;
+    EXPECT("runstate area at a non-RAM address -> 0",
+           HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &ra), 0);
+    struct vcpu_register_time_memory_area ta = { .addr.p = 0 };
+    ta.addr.v = bad;
+    EXPECT("vcpu_time area at a non-RAM address -> 0",
+           HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, &ta), 0);
+    ta.addr.v = NULL;
+    EXPECT("vcpu_time area NULL (none) -> 0",
+           HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, &ta), 0);
+    EXPECT("vcpu_time area for a missing vCPU -> -ENOENT",
+           HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 77, &ta), -XEN_ENOENT);
+
+    /* setup_table with count 0: the native ABI wants exactly one (-EINVAL);
+     * Xen's compat loop runs zero times and answers 0. */
+    xen_pfn_t frames[1];
+    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
+    set_xen_guest_handle(st.frame_list, frames);
+#ifdef __x86_64__
+    EXPECT("setup_table with count 0 -> -EINVAL",
+           HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &st, 0), -XEN_EINVAL);
+#else
+    EXPECT("setup_table with count 0 -> 0 (compat)",
+           HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &st, 0), 0);
+#endif
+    EXPECT("GNTTABOP_copy with count -1 -> -EINVAL",
+           HYPERVISOR_grant_table_op(GNTTABOP_copy, frames, 0xffffffffu), -XEN_EINVAL);
+    struct xen_add_to_physmap x = { .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table,
+                                    .idx = XENMAPIDX_grant_table_status,
+                                    .gpfn = (uintptr_t)frames >> 12 };
+    EXPECT("grant status frame while at v1 -> -EINVAL",
+           HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x), -XEN_EINVAL);
+    x.idx = 64;                        /* max_grant_frames */
+    EXPECT("grant frame 64 (beyond max_grant_frames) -> -EINVAL",
+           HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x), -XEN_EINVAL);
 }
 
 void prog_hostile(int argc, char **argv)
@@ -436,6 +520,7 @@ void prog_hostile(int argc, char **argv)
     hvm_params();
     vcpus();
     scheduling();
+    nested_pointers();
     /* Still alive and still answering. */
     check(HYPERVISOR_xen_version(XENVER_version, NULL) == 0x00040011,
           "hypervisor still answers after the hostile calls", "xen_version failed");

@@ -186,7 +186,11 @@ static uint8_t rxbuf[8192];
 
 void prog_net(int argc, char **argv)
 {
-    (void)argc, (void)argv;
+    /* "net gntv2": the grants are v2 entries, with the in-use bits netback
+     * sets in the status frame. */
+    bool gntv2 = argc > 1 && !strcmp(argv[1], "gntv2");
+    if (gntv2 && !front_use_v2())
+        finish();
     char be[128];
     if (!front_init(VIF, be, sizeof(be)))
         finish();
@@ -225,6 +229,14 @@ void prog_net(int argc, char **argv)
                "state never 4"))
         finish();
     push_rx();
+    if (gntv2) {
+        /* netback keeps both rings mapped writable while connected. */
+        grant_status_t tx_st = front_v2_status(GREF_TX_RING), rx_st = front_v2_status(GREF_RX_RING);
+        check(tx_st == (GTF_reading | GTF_writing) && rx_st == (GTF_reading | GTF_writing) &&
+                  front_v2_flags(GREF_TX_RING) == GTF_permit_access,
+              "v2: the backend's ring mappings show in the status words", "tx 0x%x rx 0x%x",
+              tx_st, rx_st);
+    }
     printf("net: connected\n");
 
     /* guest -> host: one slot, then one frame in three slots */

@@ -1,5 +1,6 @@
 /* timer: pvclock sanity, VIRQ_TIMER from the singleshot timer (waited for
- * with SCHEDOP_block), the periodic timer and set_timer_op. Expectations
+ * with SCHEDOP_block), the periodic timer, set_timer_op and the secondary
+ * time area. Expectations
  * follow Xen 4.17 common/domain.c do_vcpu_op() and common/schedule.c
  * do_set_timer_op(). */
 #include "xtest.h"
@@ -83,6 +84,33 @@ static void pvclock_checks(void)
           "%lu.%u", (unsigned long)sec, nsec);
 }
 
+/* VCPUOP_register_vcpu_time_memory_area (Linux's vDSO pvclock page): a
+ * second copy of vcpu_info's time record, kept as the first one is. */
+static void time_area_checks(void)
+{
+    static volatile struct vcpu_time_info area ALIGNED(64);
+    area.version = 0x77;
+    struct vcpu_register_time_memory_area ta = { .addr.p = 0 };
+    ta.addr.v = (struct vcpu_time_info *)&area;
+    long rc = HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, &ta);
+    const volatile struct vcpu_time_info *t = &this_cpu()->vi->time;
+    check(rc == 0 && !(area.version & 1) && area.version == t->version &&
+              area.tsc_to_system_mul == t->tsc_to_system_mul &&
+              area.tsc_shift == t->tsc_shift && area.system_time == t->system_time &&
+              (area.flags & XEN_PVCLOCK_TSC_STABLE_BIT),
+          "VCPUOP_register_vcpu_time_memory_area fills the area",
+          "rc %s version %u/%u mul %u flags 0x%x", errname(rc), area.version, t->version,
+          area.tsc_to_system_mul, area.flags);
+    /* The same record: a reading from it lies between two from vcpu_info. */
+    uint64_t t0 = xen_time_ns(), a = pvclock_read(&area), t1 = xen_time_ns();
+    check(t0 <= a && a <= t1, "pvclock from the time area agrees",
+          "vcpu_info %lu, area %lu, vcpu_info %lu", (unsigned long)t0, (unsigned long)a,
+          (unsigned long)t1);
+    ta.addr.v = NULL;
+    rc = HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, &ta);
+    check_rc("time area unregistered (NULL)", rc, 0);
+}
+
 static long poll(evtchn_port_t *ports, unsigned n, uint64_t timeout)
 {
     struct sched_poll sp = { .nr_ports = n, .timeout = timeout };
@@ -110,6 +138,12 @@ static void poll_checks(void)
     check_rc("SCHEDOP_poll of 129 ports -> -EINVAL", poll(many, 129, 0), -XEN_EINVAL);
     evtchn_port_t bad = 4096;
     check_rc("SCHEDOP_poll of port 4096 -> -EINVAL", poll(&bad, 1, 0), -XEN_EINVAL);
+#ifndef __x86_64__
+    /* The 32-bit shared_info's 2-level bitmaps hold 1024 ports (Xen's max_evtchns). */
+    bad = 1024;
+    check_rc("SCHEDOP_poll of port 1024 (32-bit 2-level) -> -EINVAL", poll(&bad, 1, 0),
+             -XEN_EINVAL);
+#endif
 
     irq_disable();
     uint64_t t0 = xen_time_ns();
@@ -229,5 +263,21 @@ void prog_timer(int argc, char **argv)
     spin_ms(50);
     check(rc == 0 && timer_hits == before, "set_timer_op(0) cancels", "rc %s, %u deliveries",
           errname(rc), timer_hits - before);
+
+    /* do_set_timer_op: a deadline more than 2^50 ns (~13 days) ahead is taken
+     * as a wrapped one and fires in 100 ms. (A 32-bit caller passes it in two
+     * halves: the high one decides.) */
+    start = xen_time_ns();
+    rc = HYPERVISOR_set_timer_op(start + (1ULL << 52));
+    /* A late event of a timer stopped above may come first: wait for one
+     * at 100 ms. */
+    fired = false;
+    while (!fired && xen_time_ns() < start + 2000 * MS)
+        fired = block_until(timer_hits + 1, start + 2000 * MS - xen_time_ns()) &&
+                timer_last_ns - start >= 90 * MS;
+    check(rc == 0 && fired, "set_timer_op far ahead fires in 100 ms",
+          "rc %s fired %d at +%ld ns", errname(rc), fired, (long)(timer_last_ns - start));
+
+    time_area_checks();
     poll_checks();
 }

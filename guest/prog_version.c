@@ -99,6 +99,40 @@ struct e820entry {
     uint32_t type;
 } __attribute__((packed));
 
+/* XENMEM_set_memory_map: a domain may replace its own map (what memory_map
+ * answers from then on); the original is put back afterwards. */
+static void set_own_map(const struct e820entry *orig, unsigned nr)
+{
+    static struct e820entry mine[2], back[4];
+    mine[0] = orig[0];
+    mine[1] = (struct e820entry){ .addr = 0xfc000000, .size = 0x2000, .type = 2 };
+    struct xen_foreign_memory_map f = { .domid = DOMID_SELF, .map.nr_entries = 2 };
+    set_xen_guest_handle(f.map.buffer, mine);
+    long rc = HYPERVISOR_memory_op(XENMEM_set_memory_map, &f);
+    struct xen_memory_map mm = { .nr_entries = ARRAY_SIZE(back) };
+    set_xen_guest_handle(mm.buffer, back);
+    long rc2 = HYPERVISOR_memory_op(XENMEM_memory_map, &mm);
+    check(rc == 0 && rc2 == 0 && mm.nr_entries == 2 && !memcmp(back, mine, sizeof(mine)),
+          "XENMEM_set_memory_map: memory_map answers the domain's own map",
+          "rc %s/%s, %u entries", errname(rc), errname(rc2), mm.nr_entries);
+    f.map.nr_entries = 1025;
+    rc = HYPERVISOR_memory_op(XENMEM_set_memory_map, &f);
+    f.map.nr_entries = 1;
+    f.domid = 7;
+    rc2 = HYPERVISOR_memory_op(XENMEM_set_memory_map, &f);
+    check(rc == -XEN_EINVAL && rc2 == -XEN_ESRCH,
+          "XENMEM_set_memory_map: > E820MAX entries -EINVAL, another domain -ESRCH",
+          "%s, %s", errname(rc), errname(rc2));
+    f.domid = DOMID_SELF;
+    f.map.nr_entries = nr;
+    set_xen_guest_handle(f.map.buffer, (struct e820entry *)orig);
+    rc = HYPERVISOR_memory_op(XENMEM_set_memory_map, &f);
+    mm.nr_entries = 1;
+    rc2 = HYPERVISOR_memory_op(XENMEM_memory_map, &mm);
+    check(rc == 0 && rc2 == 0 && !memcmp(back, orig, sizeof(*orig)), "the original map put back",
+          "%s, %s", errname(rc), errname(rc2));
+}
+
 static void memory(void)
 {
     /* XENMEM_memory_map (arch/x86/mm.c): the map the toolstack set for the
@@ -132,6 +166,10 @@ static void memory(void)
     rc = HYPERVISOR_memory_op(XENMEM_memory_map, &mm);
     check(rc == 0 && mm.nr_entries == 1, "XENMEM_memory_map truncates to nr_entries",
           "rc %s nr_entries %u", errname(rc), mm.nr_entries);
+    unsigned nr = rc == 0 ? ARRAY_SIZE(map) : 0;
+    mm.nr_entries = nr;
+    if (HYPERVISOR_memory_op(XENMEM_memory_map, &mm) == 0)
+        set_own_map(map, mm.nr_entries);
 
     domid_t self = DOMID_SELF;
     long cur = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
@@ -181,8 +219,13 @@ void prog_version(int argc, char **argv)
 
     xen_platform_parameters_t pp = { .virt_start = 0x1234 };
     rc = HYPERVISOR_xen_version(XENVER_platform_parameters, &pp);
+#ifdef __x86_64__
     /* 4.17 reports HYPERVISOR_VIRT_START; later releases 0 for HVM guests. */
     check(rc == 0 && (pp.virt_start == 0xffff800000000000UL || pp.virt_start == 0),
+#else
+    /* compat_platform_parameters (32 bits): 0 for an HVM guest. */
+    check(rc == 0 && pp.virt_start == 0,
+#endif
           "XENVER_platform_parameters", "rc %s virt_start 0x%lx", errname(rc),
           (unsigned long)pp.virt_start);
 

@@ -24,7 +24,9 @@ uint64_t pvclock_read(const volatile struct vcpu_time_info *t)
         delta >>= -shift;
     else
         delta <<= shift;
-    return sys + (uint64_t)(((unsigned __int128)delta * mul) >> 32);
+    /* (delta * mul) >> 32 in 64-bit pieces, for both builds. */
+    uint64_t lo = (delta & 0xffffffffu) * mul, hi = (delta >> 32) * mul;
+    return sys + hi + (lo >> 32);
 }
 
 uint64_t xen_time_ns(void)

@@ -6,12 +6,24 @@
 #define APIC_EOI  0xb0
 #define APIC_SVR  0xf0
 
+#ifdef __x86_64__
 struct idt_gate {
     uint16_t off_lo, sel;
     uint8_t ist, type;
     uint16_t off_mid;
     uint32_t off_hi, reserved;
 } __attribute__((packed));
+#define GATE(a) (struct idt_gate){ .off_lo = (uint16_t)(a), .sel = 0x08, .type = 0x8e, \
+                                   .off_mid = (uint16_t)((a) >> 16), .off_hi = (uint32_t)((uint64_t)(a) >> 32) }
+#else
+struct idt_gate {
+    uint16_t off_lo, sel;
+    uint8_t zero, type;
+    uint16_t off_hi;
+} __attribute__((packed));
+#define GATE(a) (struct idt_gate){ .off_lo = (uint16_t)(a), .sel = 0x08, .type = 0x8e, \
+                                   .off_hi = (uint16_t)((a) >> 16) }
+#endif
 
 static struct idt_gate idt[256] ALIGNED(16);
 static irq_handler_t handlers[256];
@@ -26,18 +38,13 @@ void traps_init(void)
 {
     static bool built;
     if (!built) {
-        for (unsigned v = 0; v < 256; v++) {
-            uint64_t a = (uintptr_t)isr_stubs + 16 * v;
-            idt[v] = (struct idt_gate){
-                .off_lo = (uint16_t)a, .sel = 0x08, .type = 0x8e, /* present 64-bit interrupt gate */
-                .off_mid = (uint16_t)(a >> 16), .off_hi = (uint32_t)(a >> 32),
-            };
-        }
+        for (unsigned v = 0; v < 256; v++)
+            idt[v] = GATE((uintptr_t)isr_stubs + 16 * v);   /* present interrupt gate */
         built = true;
     }
     struct {
         uint16_t limit;
-        uint64_t base;
+        uintptr_t base;
     } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uintptr_t)idt };
     asm volatile("lidt %0" :: "m"(idtr));
 }
@@ -74,10 +81,15 @@ void trap_dispatch(struct trap_frame *f)
         }
         return;
     }
-    uint64_t cr2;
+    unsigned long cr2;
     asm volatile("mov %%cr2, %0" : "=r"(cr2));
+#ifdef __x86_64__
+    unsigned long ip = f->rip, sp = f->rsp;
+#else
+    unsigned long ip = f->eip, sp = f->esp + 20;   /* before vector, error code and the CPU's 3 words */
+#endif
     printf("EXCEPTION vector %u %s error_code 0x%lx rip 0x%lx rsp 0x%lx cr2 0x%lx\n", v,
-           exc_names[v] ? exc_names[v] : "", f->error_code, f->rip, f->rsp, cr2);
+           exc_names[v] ? exc_names[v] : "", (unsigned long)f->error_code, ip, sp, cr2);
     printf("RESULT FAIL exception\n");
     shutdown(SHUTDOWN_crash);
 }

@@ -25,6 +25,7 @@ void prog_net(int argc, char **argv);
 void prog_limits(int argc, char **argv);
 void prog_echo(int argc, char **argv);
 void prog_blk(int argc, char **argv);
+void prog_rawvmcall(int argc, char **argv);
 void prog_callback(int argc, char **argv);
 void prog_fifo(int argc, char **argv);
 void prog_balloon(int argc, char **argv);

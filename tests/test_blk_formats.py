@@ -86,8 +86,8 @@ def read(xsd, path):
 class Guest:
     """xenkvm run with xtest, its output lines collected on a thread."""
 
-    def __init__(self, xsd, program, *disks, domid=1):
-        args = [str(XENKVM), "run", "-v", "--kernel", str(XTEST), "--cmdline", program,
+    def __init__(self, xsd, program, *disks, domid=1, kernel=XTEST):
+        args = [str(XENKVM), "run", "-v", "--kernel", str(kernel), "--cmdline", program,
                 "--xenstore", xsd.sock, "--domid", str(domid), "--name", f"g{domid}"]
         for d in disks:
             args += ["--disk", d]
@@ -127,12 +127,15 @@ class Guest:
         return self.finish()
 
 
-@pytest.mark.parametrize("fmt", ["qcow2", "vhd"])
-def test_guest_blkfront_on_image(build, need_kvm, xsd, tmp_path, fmt):
+@pytest.mark.parametrize("fmt,kernel", [("qcow2", "xtest"), ("vhd", "xtest"),
+                                        ("qcow2", "xtest32")])
+def test_guest_blkfront_on_image(build, need_kvm, xsd, tmp_path, fmt, kernel):
+    """xtest32's blkfront speaks x86_32-abi (its native layout)."""
     img = make_image(tmp_path, fmt)
-    g = Guest(xsd, "blk io", f"{img},{fmt},xvda,rw")
+    g = Guest(xsd, "blk io", f"{img},{fmt},xvda,rw", kernel=BUILD / "guest" / kernel)
     out = g.finish()
     assert g.proc.returncode == 0 and "RESULT PASS" in out, out
+    assert ("x86_32-abi" in out) == (kernel == "xtest32"), out
     assert "blk: io done" in out and "type qdisk" in out, out
     assert "Sanitizer" not in out, out
     m = re.search(r"storage daemon (\d+): ", out)

@@ -124,11 +124,11 @@ def test_frontend_with_bad_grants_gets_an_error(build, need_kvm, xsd, image):
         assert "cannot map the ring" in (read(xsd, BE + "/error") or "")
         xsd.run("xenstore-write", FE + "/state", "6")
         assert wait_for(xsd, BE + "/state", "6"), dom.kill()
-        xsd.run("xenstore-write", FE + "/protocol", "x86_32-abi", FE + "/state", "1")
+        xsd.run("xenstore-write", FE + "/protocol", "arm-abi", FE + "/state", "1")
         assert wait_for(xsd, BE + "/state", "2"), dom.kill()
         xsd.run("xenstore-write", FE + "/state", "3")
         assert wait_for(xsd, BE + "/state", "5"), dom.kill()
-        assert "x86_32-abi is not supported" in read(xsd, BE + "/error")
+        assert "frontend protocol arm-abi is not supported" in read(xsd, BE + "/error")
         assert dom.proc.poll() is None
     finally:
         dom.kill()

@@ -3,7 +3,8 @@ creates tap vif<domid>.0 on a bridge, announces the vif on xenbus, and xtest's
 "net" program (a small netfront: guest/prog_net.c) connects to it. The test
 reads the guest's frames from the tap with an AF_PACKET socket, checks their
 bytes, and answers through the same socket: a small frame and a 6000-byte one
-that needs two rx slots. Linux's xen-netfront is tested in the rig."""
+that needs two rx slots; once with v1 grant entries and once with v2 ones.
+Linux's xen-netfront is tested in the rig."""
 import json
 import os
 import queue
@@ -54,7 +55,12 @@ def ctl_request(path, op):
         return json.loads(ctl.makefile().readline())
 
 
-def test_netfront_in_xtest(build, need_kvm, bridge):
+# "gntv2": the same frames with the guest's grants as v2 entries (netback maps
+# them and sets the in-use bits in the status frame). xtest32: a 32-bit guest
+# (netif's rings have one layout in both ABIs).
+@pytest.mark.parametrize("kernel,cmdline", [("xtest", "net"), ("xtest", "net gntv2"),
+                                            ("xtest32", "net")])
+def test_netfront_in_xtest(build, need_kvm, bridge, kernel, cmdline):
     xs = Store()
     out, err = [], []
     lines = queue.Queue()
@@ -62,7 +68,8 @@ def test_netfront_in_xtest(build, need_kvm, bridge):
     # Under --control the console goes to the control socket: the test attaches
     # as a console client before the paused domain starts.
     guest = subprocess.Popen(
-        [str(XENKVM), "run", "--kernel", str(XTEST), "--cmdline", "net", "--xenstore", xs.sock,
+        [str(XENKVM), "run", "--kernel", str(BUILD / "guest" / kernel), "--cmdline", cmdline,
+         "--xenstore", xs.sock,
          "--name", "nettest", "--domid", str(DOMID),
          "--vif", f"bridge={bridge},mac=00:16:3e:00:17:01,mtu=9000",
          "--control", ctl_path, "--paused"],
@@ -144,6 +151,8 @@ def test_netfront_in_xtest(build, need_kvm, bridge):
         fails = [l for l in out if l.startswith("FAIL ")]
         assert not fails, f"guest checks failed: {fails}\n{describe()}"
         assert "RESULT PASS" in out and rc == 0, describe()
+        if cmdline.endswith("gntv2"):
+            assert "ok v2: the backend's ring mappings show in the status words" in out, describe()
         # The domain is gone, and so is its tap.
         assert subprocess.run(["ip", "link", "show", TAP], capture_output=True).returncode != 0
     finally:

@@ -71,7 +71,7 @@ int blkback_connect(struct blkback *b, unsigned nr_queues, const struct blkback_
     unsigned done = 0;
     for (; done < nr_queues && !rc; done++) {
         rc = blkq_init(&b->q[done], done, &b->env, b->disk, &b->lim, rings[done].refs,
-                       rings[done].nr_pages, err, errlen);
+                       rings[done].nr_pages, rings[done].abi32, err, errlen);
         if (rc)
             break;
     }

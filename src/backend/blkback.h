@@ -10,6 +10,7 @@ _Static_assert(BLK_MAX_QUEUES <= QW_MAX_QUEUES, "one worker per queue");
 struct blkback_ring {
     unsigned nr_pages;                        /* 1 << ring-page-order */
     grant_ref_t refs[BLK_MAX_RING_PAGES];
+    bool abi32;                               /* protocol x86_32-abi */
 };
 
 struct blkback {

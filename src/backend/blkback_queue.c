@@ -33,10 +33,17 @@ struct blk_slot {
 
 static void respond(struct blkq *q, uint64_t id, uint8_t op, int16_t status)
 {
-    blkif_response_t *r = RING_GET_RESPONSE(&q->ring, q->ring.rsp_prod_pvt);
-    r->id = id;
-    r->operation = op;
-    r->status = status;
+    if (q->abi32) {
+        struct blkif_x86_32_response *r = RING_GET_RESPONSE(&q->ring32, q->ring.rsp_prod_pvt);
+        r->id = id;
+        r->operation = op;
+        r->status = status;
+    } else {
+        blkif_response_t *r = RING_GET_RESPONSE(&q->ring, q->ring.rsp_prod_pvt);
+        r->id = id;
+        r->operation = op;
+        r->status = status;
+    }
     q->ring.rsp_prod_pvt++;
     atomic_fetch_add_explicit(&q->stats.requests, 1, memory_order_relaxed);
     if (status != BLKIF_RSP_OKAY)
@@ -221,7 +228,13 @@ void blkq_process(struct blkq *q)
         RING_IDX cons = q->ring.req_cons;
         while (cons != prod && !RING_REQUEST_CONS_OVERFLOW(&q->ring, cons) && q->free) {
             blkif_request_t req;
-            RING_COPY_REQUEST(&q->ring, cons, &req);
+            if (q->abi32) {
+                struct blkif_x86_32_request req32;
+                RING_COPY_REQUEST(&q->ring32, cons, &req32);
+                blkif_x86_32_get_req(&req, &req32);
+            } else {
+                RING_COPY_REQUEST(&q->ring, cons, &req);
+            }
             q->ring.req_cons = ++cons;
             take_request(q, &req);
         }
@@ -271,7 +284,7 @@ void blkq_ready(struct blkq *q, short revents)
 
 int blkq_init(struct blkq *q, unsigned idx, const struct gnt_env *env, struct blk_disk *disk,
               const struct blk_limits *lim, const grant_ref_t *refs, unsigned nr_pages,
-              char *err, size_t errlen)
+              bool abi32, char *err, size_t errlen)
 {
     memset(q, 0, sizeof(*q));
     q->idx = idx;
@@ -291,7 +304,11 @@ int blkq_init(struct blkq *q, unsigned idx, const struct gnt_env *env, struct bl
     }
     memcpy(q->ring_refs, refs, nr_pages * sizeof(*refs));
     q->nr_ring_pages = nr_pages;
-    BACK_RING_INIT(&q->ring, (blkif_sring_t *)q->sring, (size_t)nr_pages * BLK_PAGE_SIZE);
+    q->abi32 = abi32;
+    if (abi32)
+        BACK_RING_INIT(&q->ring32, (blkif_x86_32_sring_t *)q->sring, (size_t)nr_pages * BLK_PAGE_SIZE);
+    else
+        BACK_RING_INIT(&q->ring, (blkif_sring_t *)q->sring, (size_t)nr_pages * BLK_PAGE_SIZE);
     unsigned n = RING_SIZE(&q->ring);
     q->slots = calloc(n, sizeof(*q->slots));
     int rc = q->slots ? disk->ops->ioq_open(disk, idx, 2 * n, io_done, q, &q->io, err, errlen)

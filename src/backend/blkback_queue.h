@@ -6,6 +6,7 @@
 #include "backend/blkif_disk.h"
 #include "backend/grant_env.h"
 #include "backend/blkif_req.h"
+#include "backend/blkif_abi32.h"
 #include <stdatomic.h>
 #include <sys/uio.h>
 
@@ -22,7 +23,13 @@ struct blkq {
     const struct gnt_env *env;
     struct blk_disk *disk;
     struct blk_limits lim;
-    blkif_back_ring_t ring;
+    /* The ring's indices are the same in both protocols; its slots are
+     * reached through ring32 when the frontend speaks x86_32-abi. */
+    union {
+        blkif_back_ring_t ring;
+        blkif_x86_32_back_ring_t ring32;
+    };
+    bool abi32;
     void *sring;
     grant_ref_t ring_refs[BLK_MAX_RING_PAGES];
     unsigned nr_ring_pages;
@@ -35,10 +42,11 @@ struct blkq {
 };
 
 /* Maps the ring (nr_pages grant refs, a power of two <= BLK_MAX_RING_PAGES)
- * and opens the disk's I/O context. Returns 0 or -errno with err set. */
+ * and opens the disk's I/O context; abi32: the frontend's protocol is
+ * x86_32-abi. Returns 0 or -errno with err set. */
 int blkq_init(struct blkq *q, unsigned idx, const struct gnt_env *env, struct blk_disk *disk,
               const struct blk_limits *lim, const grant_ref_t *refs, unsigned nr_pages,
-              char *err, size_t errlen);
+              bool abi32, char *err, size_t errlen);
 /* Takes new requests off the ring and submits them; answers bad ones at once. */
 void blkq_process(struct blkq *q);
 /* Answers completed requests; with wait, until none is in flight. */

@@ -146,12 +146,17 @@ static void unbind(struct vbd *v)
 static int vbd_connect(struct xenbus_dev *dev, char *err, size_t errlen)
 {
     struct vbd *v = dev->priv;
+    /* No "protocol" node: the native ABI, as Linux's blkback assumes. */
     char *proto = NULL;
-    if (xenbus_read_fe(dev, "protocol", &proto) == 0 && strcmp(proto, XEN_IO_PROTO_ABI_NATIVE)) {
-        snprintf(err, errlen, "frontend protocol %s is not supported (%s only)", proto,
-                 XEN_IO_PROTO_ABI_NATIVE);
-        free(proto);
-        return -EINVAL;
+    bool abi32 = false;
+    if (xenbus_read_fe(dev, "protocol", &proto) == 0) {
+        abi32 = !strcmp(proto, XEN_IO_PROTO_ABI_X86_32);
+        if (!abi32 && strcmp(proto, XEN_IO_PROTO_ABI_X86_64)) {
+            snprintf(err, errlen, "frontend protocol %s is not supported (%s or %s)", proto,
+                     XEN_IO_PROTO_ABI_X86_64, XEN_IO_PROTO_ABI_X86_32);
+            free(proto);
+            return -EINVAL;
+        }
     }
     free(proto);
     unsigned long order, nq;
@@ -168,6 +173,7 @@ static int vbd_connect(struct xenbus_dev *dev, char *err, size_t errlen)
             snprintf(prefix, sizeof(prefix), "queue-%u/", q);
         if (read_queue(dev, prefix, order, &rings[q], &ports[q], err, errlen))
             return -EINVAL;
+        rings[q].abi32 = abi32;
     }
     int rc = blkback_connect(&v->be, nq, rings, true, err, errlen);
     if (rc)
@@ -192,7 +198,8 @@ static int vbd_connect(struct xenbus_dev *dev, char *err, size_t errlen)
     }
     for (unsigned q = 0; q < nq; q++)
         blkback_kick(&v->be, q);     /* requests queued before the bind */
-    log_info("vbd %s: connected: %lu queue(s) of %u ring page(s)", v->spec.vdev, nq, 1u << order);
+    log_info("vbd %s: connected: %lu queue(s) of %u ring page(s)%s", v->spec.vdev, nq, 1u << order,
+             abi32 ? ", x86_32-abi" : "");
     return 0;
 }
 

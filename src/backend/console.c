@@ -36,11 +36,6 @@ static void write_all(int fd, const void *buf, size_t len)
     }
 }
 
-void console_write(struct console *c, const void *buf, size_t len)
-{
-    write_all(c->out_fd, buf, len);
-}
-
 /* Moves the guest's output to out_fd. Caller holds the domain lock. */
 static bool drain_out(struct console *c)
 {
@@ -106,7 +101,7 @@ static void guest_kicked(void *opaque, evtchn_port_t port)
 static void input_ready(void *opaque)
 {
     struct console *c = opaque;
-    pthread_mutex_lock(&c->d->lock);
+    domain_lock(c->d);
     if (c->in_len < INBUF_SIZE) {
         ssize_t n = read(c->in_fd, c->inbuf + c->in_len, INBUF_SIZE - c->in_len);
         if (n > 0)
@@ -118,17 +113,12 @@ static void input_ready(void *opaque)
     }
     if (!c->ring_broken && fill_in(c))
         evtchn_host_notify(&c->d->ev, c->host_port);
-    pthread_mutex_unlock(&c->d->lock);
+    domain_unlock(c->d);
 }
 
 static size_t conio_read(void *opaque, void *buf, size_t max)
 {
     return console_read(opaque, buf, max);
-}
-
-static void conio_write(void *opaque, const void *buf, size_t len)
-{
-    console_write(opaque, buf, len);
 }
 
 size_t console_read(struct console *c, void *buf, size_t max)
@@ -160,7 +150,6 @@ struct console *console_create(struct domain *d, void *ring_page, int in_fd, int
     if (in_fd >= 0 && domain_watch_fd(d, in_fd, input_ready, c) < 0)
         c->in_fd = -1;
     d->conio_read = conio_read;
-    d->conio_write = conio_write;
     d->conio = c;
     return c;
 }

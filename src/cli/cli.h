@@ -1,7 +1,6 @@
 #pragma once
 #include <stdbool.h>
 #include <time.h>
-extern struct timespec cli_start;   /* when main() began */
 /* Called as "xl": xl's messages and exit statuses where they differ
  * (usage errors exit 2, unknown domains "NAME is an invalid domain
  * identifier (rc=-6)", "command not implemented", ...). */

@@ -6,7 +6,7 @@
 #include <json-c/json.h>
 
 /* `xl list -l`'s element: {"domid", "config": {"c_info", "b_info", "disks",
- * "nics", "on_*"}, "xenkvm": {pid, state, start_time, cpu_time_ns}}. */
+ * "nics", "on_*"}, "xenkvm": {pid, state, start_time, cpu_time_ns, stats}}. */
 struct json_object *domview_long(struct json_object *d);
 /* `top`'s counters: name, domid, state, cpu_time_ns, mem_kib (the cgroup's
  * memory where the domain has one), maxmem_kib, vcpus (online), nets,

@@ -3,11 +3,11 @@
 #include "cli/remote.h"
 #include "cli/tsclient.h"
 #include "common/log.h"
+#include "common/startup.h"
 #include "vmm/run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const struct command {
     const char *name;
@@ -31,7 +31,8 @@ static const struct command {
     { "info", cmd_info, "[-n] [KEY]", "the host, as xl info shows Xen's", 0 },
     { "uptime", cmd_uptime, "[-s] [DOMAIN...]", "how long domains have run", 0 },
     { "dmesg", cmd_dmesg, "[-c]", "xenkvmd's log (-c: then clear it)", 0 },
-    { "top", cmd_top, "[-b] [-d SECONDS] [-i ITERATIONS]", "per-domain CPU, memory and devices", 0 },
+    { "top", cmd_top, "[-b] [-d SECONDS] [-i ITERATIONS] [-x]",
+      "per-domain CPU, memory and devices (-x: and exits, I/O ports, hypercalls per second)", 0 },
     { "vcpu-list", cmd_vcpu_list, "[DOMAIN...]", "the domains' vCPUs and their host CPU affinity", 0 },
     { "vcpu-set", cmd_vcpu_set, "[-i] DOMAIN N",
       "make vCPUs 0..N-1 available to the guest, the rest not (-i: more than host CPUs)", 2 },
@@ -96,8 +97,6 @@ int cli_usage(const char *cmd, int asked)
     return asked ? 0 : cli_xl ? 2 : 1;
 }
 
-struct timespec cli_start;
-
 void cli_no_domain(const char *dom)
 {
     if (cli_xl)
@@ -130,7 +129,7 @@ static void report_failure(const char *why)
 /* `xenkvm run`: this process becomes the domain process. */
 int cmd_run(int argc, char **argv)
 {
-    return vmm_run(argc, argv, &cli_start);
+    return vmm_run(argc, argv);
 }
 
 /* The command's usage, as `xl help COMMAND` prints it. */
@@ -145,7 +144,7 @@ static int help(const char *cmd)
 
 int main(int argc, char **argv)
 {
-    clock_gettime(CLOCK_MONOTONIC, &cli_start);
+    startup_init();
     const char *base = strrchr(argv[0], '/');
     cli_xl = !strcmp(base ? base + 1 : argv[0], "xl");
     log_prog = cli_xl ? "xl" : "xenkvm";

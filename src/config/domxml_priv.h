@@ -2,7 +2,6 @@
 #pragma once
 #include "config/domxml.h"
 #include "config/strbuf.h"
-#include <libxml/tree.h>
 
 #define XENKVM_NS "urn:xenkvm:domain:1"
 #define LIBVIRT_XEN_NS "http://libvirt.org/schemas/domain/xen/1.0"
@@ -34,7 +33,11 @@ bool domxml_has_graphics(const struct domcfg *dc);
 /* libvirt's and libxl's names of CPU features (cpuid=). */
 const char *domxml_cpu_feature(const char *name, bool from_libxl);
 
-/* Reading (domxml_read*.c). */
+/* Reading (domxml_read*.c, which define DOMXML_READER): only they see
+ * libxml2, and they are built into the XML module (domxml_module.h). */
+#ifdef DOMXML_READER
+#include <libxml/tree.h>
+
 struct rd {
     struct domcfg *dc;
     struct cfg_diag *d;
@@ -56,14 +59,12 @@ char *xr_text(xmlNodePtr n);
 char *xr_prop(xmlNodePtr n, const char *name);
 bool xr_prop_is(xmlNodePtr n, const char *name, const char *v);
 /* The readers' short names for them (the writers have their own helpers). */
-#ifdef DOMXML_READER
 #define loc(...) xr_loc(__VA_ARGS__)
 #define is(...) xr_is(__VA_ARGS__)
 #define child(...) xr_child(__VA_ARGS__)
 #define text(...) xr_text(__VA_ARGS__)
 #define prop(...) xr_prop(__VA_ARGS__)
 #define prop_is(...) xr_prop_is(__VA_ARGS__)
-#endif
 /* A decimal attribute in [min, max]: true when present and good (else an
  * error is reported when present). */
 bool xr_int_prop(struct rd *r, xmlNodePtr n, const char *name, long long min, long long max,
@@ -75,3 +76,4 @@ bool domxml_read_device(struct rd *r, xmlNodePtr n);
 void domxml_read_devices_done(struct rd *r);
 /* <xen:commandline> of libvirt's Xen namespace. */
 void domxml_read_commandline(struct rd *r, xmlNodePtr dom);
+#endif /* DOMXML_READER */

@@ -1,8 +1,10 @@
 /* libvirt domain XML -> struct domcfg (libxml2), the way libvirt's Xen
- * driver formats a domain as an xl/xm config. */
+ * driver formats a domain as an xl/xm config. Built, with domxml_read_dev.c,
+ * into the XML module (domxml_module.h). */
 #include "config/cpumap.h"
 #define DOMXML_READER
 #include "config/domxml_priv.h"
+#include "config/domxml_module.h"
 #include <libxml/parser.h>
 #include <limits.h>
 #include <stdio.h>
@@ -575,8 +577,8 @@ static void on_xml_error(void *data, xmlErrorPtr e)
     f->msg[strcspn(f->msg, "\n")] = 0;
 }
 
-int domxml_read(struct domcfg *dc, const char *xml, size_t len, const char *file,
-                enum native_fmt fmt, struct cfg_diag *d)
+int domxml_parse(struct domcfg *dc, const char *xml, size_t len, const char *file,
+                 enum native_fmt fmt, struct cfg_diag *d)
 {
     domcfg_init(dc);
     size_t before = d->errors;

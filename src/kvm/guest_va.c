@@ -20,6 +20,32 @@ void guest_va_init(struct guest_va *g, struct vm *vm, const struct kvm_sregs *s)
     g->cr3 = s->cr3;
     g->cr4 = s->cr4;
     g->efer = s->efer;
+    g->xlat = NULL;
+    g->xlat_va = g->xlat_len = 0;
+}
+
+void guest_va_set_xlat(struct guest_va *g, void *buf, uint64_t va, size_t len)
+{
+    g->xlat = buf;
+    g->xlat_va = buf ? va : 0;
+    g->xlat_len = buf ? len : 0;
+}
+
+/* 1: [va, va+len) is in the window (*p set); 0: it does not touch it; -1: it
+ * overlaps the window's edge or wraps. */
+static int in_xlat(const struct guest_va *g, uint64_t va, size_t len, uint8_t **p)
+{
+    if (!g->xlat)
+        return 0;
+    uint64_t end = va + len;
+    if (end < va)
+        return -1;
+    if (end <= g->xlat_va || va >= g->xlat_va + g->xlat_len)
+        return 0;
+    if (va < g->xlat_va || end > g->xlat_va + g->xlat_len)
+        return -1;
+    *p = g->xlat + (va - g->xlat_va);
+    return 1;
 }
 
 static int read_entry(const struct guest_va *g, uint64_t gpa, unsigned size, uint64_t *e)
@@ -103,7 +129,14 @@ done:
 
 static int copy(const struct guest_va *g, uint64_t va, void *buf, size_t len, bool to_guest)
 {
-    uint8_t *b = buf;
+    uint8_t *b = buf, *x;
+    int w = in_xlat(g, va, len, &x);
+    if (w < 0)
+        return -EFAULT;
+    if (w > 0) {
+        memmove(to_guest ? x : b, to_guest ? b : x, len);
+        return 0;
+    }
     while (len) {
         size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
         if (chunk > len)

@@ -14,13 +14,13 @@ long do_console_io(struct hcall *h)
     uint8_t buf[CONIO_CHUNK];
     switch (h->arg[0]) {
     case CONSOLEIO_write:
+        /* Into Xen's log (guest_log.c), not the PV console; read in Xen's
+         * steps, each ending at a newline. */
         for (uint64_t done = 0; done < count; ) {
-            size_t n = count - done < CONIO_CHUNK ? count - done : CONIO_CHUNK;
+            size_t n = count - done < GUEST_LOG_CHUNK - 1 ? count - done : GUEST_LOG_CHUNK - 1;
             if (guest_copy_from(&h->va, buf, va + done, n))
                 return -EFAULT;
-            if (d->conio_write)
-                d->conio_write(d->conio, buf, n);
-            done += n;
+            done += guest_log_chunk(d, buf, n);
         }
         return 0;
     case CONSOLEIO_read: {

@@ -5,6 +5,8 @@
 #include "boot/layout.h"
 #include "xen/evtchn.h"
 #include "xen/gnttab.h"
+#include "xen/pit.h"
+#include "xen/stats.h"
 #include <xen/xen.h>
 #include <xen/hvm/params.h>
 #include <xen/hvm/hvm_vcpu.h>
@@ -23,7 +25,7 @@
 #define SPECIAL_ACPI       2    /* RSDP and ACPI tables: 2 pages */
 #define SPECIAL_NR_PAGES   4
 
-#define E820_MAX 8
+#define E820_MAX 1024     /* Xen's E820MAX: the most entries a guest may set */
 #define E820_RAM 1
 #define E820_RESERVED 2
 /* The memory map entry of XENMEM_memory_map: Xen's ABI is the BIOS e820
@@ -44,15 +46,25 @@ enum {
 
 struct domain;
 
+/* Xen's per-domain debug line buffer (DOMAIN_PBUF_SIZE) and console_io's
+ * copy-in chunk (its kbuf). */
+#define GUEST_LOG_LINE 200
+#define GUEST_LOG_CHUNK 128
+#define XEN_HVM_DEBUGCONS_IOPORT 0xe9
+
 struct xvcpu {
     struct domain *d;
     struct vcpu *v;
     unsigned id;
     struct vcpu_info *vi;          /* current vcpu_info (shared_info slot or registered) */
     uint64_t vi_gpa;               /* ~0 while in shared_info */
+    uint64_t time_area_va;         /* VCPUOP_register_vcpu_time_memory_area, 0 = none */
+    struct guest_va time_area_mm;  /* its translation (the registration's tables) */
     uint8_t upcall_vector;         /* HVMOP_set_evtchn_upcall_vector, 0 = none */
     atomic_bool upcall_undelivered;/* the last upcall was not taken: raise it again */
     atomic_bool dump;              /* debug: log this vCPU's state at the next kick */
+    atomic_bool probe;             /* look for an unrewritten vmcall at the next kick */
+    unsigned probe_exits;          /* the vCPU's exit count at the last probe tick */
     atomic_bool flush_tlb;         /* HVMOP_flush_tlbs: flush before entering the guest */
     int timer_fd, periodic_fd;     /* singleshot and periodic VIRQ_TIMER */
     uint64_t timer_deadline;       /* singleshot, system time ns; 0 = none */
@@ -61,6 +73,7 @@ struct xvcpu {
     uint64_t periodic_ns;
     int wake_fd;                   /* eventfd: an event for a blocked vCPU */
     atomic_bool polling;           /* in SCHEDOP_poll: woken by any port becoming pending */
+    atomic_bool blocked;           /* in SCHEDOP_block/poll: a kick must write wake_fd */
     /* Bring-up (VCPUOP_initialise / VCPUOP_up, or INIT/SIPI): guarded by d->lock,
      * but for up, which the vCPU's own thread also sets (lock-free) when it is
      * seen making a hypercall after a SIPI. */
@@ -72,6 +85,7 @@ struct xvcpu {
     atomic_bool down;
     /* Triggers (xl trigger) waiting for the vCPU's own thread. */
     atomic_bool nmi_pending;
+    uint64_t hcalls[XEN_STATS_HCALLS];  /* hypercalls by number (xen/stats.h) */
 };
 
 struct domain_config {
@@ -93,6 +107,7 @@ struct domain_config {
     bool console_stdin;             /* feed stdin to the PV console */
     unsigned max_grant_frames;      /* xl's max_grant_frames; 0: Xen's default */
     unsigned max_event_channels;    /* xl's max_event_channels; 0: no limit below the ABI's */
+    const char *cpuid_cache;        /* file caching KVM's supported CPUID, or NULL */
 };
 
 struct domain {
@@ -111,6 +126,7 @@ struct domain {
     uint64_t params[HVM_NR_PARAMS];
     uint64_t unmapped_pages;       /* increase_reservation's pages (no gfn), under lock */
     _Atomic uint8_t callback_vector; /* HVM_PARAM_CALLBACK_IRQ type vector, 0 = none */
+    struct pit pit;                /* legacy PIT counters and port 0x61 (pit.h) */
     struct evtchn_domain ev;
     struct gnttab gt;
 
@@ -133,19 +149,29 @@ struct domain {
     /* I/O thread: timers, console, xenstore relay */
     int epfd, stop_fd;
     pthread_t io_thread;
+    bool io_thread_started;
     pthread_mutex_t watch_lock;    /* the watches list */
     int dump_fd;                   /* debug: XENKVM_DEBUG_DUMP_MS timer, or -1 */
+    int probe_fd;                  /* vmcall_probe.c's timer, or -1 */
     struct fd_watch *watches;
-    /* console_io's sink and source, provided by the console backend */
-    void (*conio_write)(void *opaque, const void *buf, size_t len);
+    /* console_io's source (CONSOLEIO_read), provided by the console backend */
     size_t (*conio_read)(void *opaque, void *buf, size_t max);
     void *conio;
+    /* guest_log.c: console_io writes and port 0xE9, Xen's log for the guest */
+    pthread_mutex_t glog_lock;
+    int glog_fd;                   /* where complete "(dN) " lines go: stderr */
+    char glog[GUEST_LOG_LINE];
+    unsigned glog_len;
 };
 
 /* d must be zero-filled (static storage or calloc). */
 int domain_create(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen);
-/* Runs the guest until it shuts down; returns the exit status for its reason. */
-int domain_run(struct domain *d);
+/* Starts the I/O thread and the vCPUs (0 or -1). With exits held
+ * (vm_hold_exits), the guest runs while the caller finishes setting up. */
+int domain_start(struct domain *d);
+/* Waits until the guest has shut down (after domain_start); returns the exit
+ * status for its reason. */
+int domain_wait(struct domain *d);
 void domain_destroy(struct domain *d);
 
 /* Adds Xen's leaves (signature, version, hypercall MSR, time, HVM features with
@@ -176,6 +202,11 @@ void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv);
 
 void domain_time_init(struct domain *d);
 void domain_update_wallclock(struct domain *d);
+/* Xen's hvm_latch_shinfo_size: from now on shared_info and vcpu_info are in
+ * the layout of the calling vCPU's mode (32-bit unless in long mode). Done
+ * when the guest installs its hypercall page or sets HVM_PARAM_CALLBACK_IRQ.
+ * Caller holds d->lock. */
+void domain_latch_shinfo_size(struct domain *d, bool long_mode);
 int vcpu_timers_init(struct xvcpu *xv);
 /* SCHEDOP_watchdog's timers (sched_op.c): set up with the domain. */
 int domain_watchdog_init(struct domain *d);
@@ -184,6 +215,11 @@ int vcpu_set_periodic(struct xvcpu *xv, uint64_t period_ns);
 
 /* Event delivery plumbing used by evtchn.c's callbacks. */
 void domain_kick_vcpu(struct domain *d, unsigned vcpu);
+/* d->lock for paths that may raise events (event-channel ops, notifications,
+ * timers): kicks asked for while it is held are made once it is released, so
+ * the injection's ioctl and the wake-up are not done under the lock. */
+void domain_lock(struct domain *d);
+void domain_unlock(struct domain *d);
 /* Raises the upcall again if an earlier one was not taken and events are
  * still pending (cheap when there is nothing to do). */
 void domain_retry_upcall(struct domain *d, unsigned vcpu);
@@ -191,6 +227,22 @@ void domain_retry_upcall(struct domain *d, unsigned vcpu);
  * a hypercall): the pending upcall, and the global callback vector while its
  * evtchn_upcall_pending is set, as Xen injects it on every VM entry. */
 void domain_vcpu_entry(struct domain *d, unsigned vcpu);
+
+/* guest_log.c: the guest's lines in Xen's log (stderr), "(dN) " first.
+ * putc: a write to port 0xE9. chunk: console_io's step over at most
+ * GUEST_LOG_CHUNK - 1 bytes, stopping after a newline; returns the bytes it
+ * consumed. write: a whole buffer, as console_io would. flush: a partial line
+ * at the domain's end (Xen would keep it unprinted). */
+void guest_log_putc(struct domain *d, uint8_t c);
+size_t guest_log_chunk(struct domain *d, const uint8_t *in, size_t len);
+void guest_log_write(struct domain *d, const void *buf, size_t len);
+void guest_log_flush(struct domain *d);
+
+/* vmcall_probe.c: finds vCPUs stuck on a hypercall instruction that was not
+ * rewritten. start: once, before the vCPUs run. probe: on the vCPU's thread
+ * after a kick; false when it ended the domain. */
+int domain_vmcall_probe_start(struct domain *d);
+bool domain_vmcall_probe(struct domain *d, struct xvcpu *xv);
 
 /* Epoll registration on the I/O thread: fn(opaque) runs when fd is readable. */
 int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque);
@@ -211,6 +263,10 @@ int hypercall_trap(struct vcpu *v);
 
 long do_xen_version(struct hcall *h);
 long do_memory_op(struct hcall *h);
+/* memory_op's command word: the sub-op, and in the high bits a continuation's
+ * start extent (Xen's MEMOP_EXTENT_SHIFT, not in the public headers). */
+#define MEMOP_EXTENT_SHIFT 6
+#define MEMOP_CMD_MASK ((1u << MEMOP_EXTENT_SHIFT) - 1)
 long do_hvm_op(struct hcall *h);
 long do_vcpu_op(struct hcall *h);
 long do_set_timer_op(struct hcall *h);

@@ -6,13 +6,65 @@
 #include <string.h>
 #include <xen/xen.h>
 
-#define BITS_PER_XEN_ULONG (sizeof(xen_ulong_t) * 8)
+/* The 2-level bitmaps as the guest lays them out: 64-bit words in the native
+ * shared_info, 32-bit ones (1024 ports, evtchn_mask and the selector
+ * elsewhere) when the domain uses the 32-bit layout (e->shinfo32, Xen's
+ * has_32bit_shinfo). A bit's byte is the same in both word sizes
+ * (little-endian), so bits are set and tested a byte at a time. */
+static unsigned word_bits(const struct evtchn_domain *e)
+{
+    return e->shinfo32 ? 32 : 64;
+}
+
+unsigned evtchn_2l_max_ports(const struct evtchn_domain *e)
+{
+    return word_bits(e) * word_bits(e);
+}
+
+unsigned evtchn_max_ports(const struct evtchn_domain *e)
+{
+    return e->fifo ? EVTCHN_NR_PORTS : evtchn_2l_max_ports(e);
+}
+
+static uint8_t *pending_bits(const struct evtchn_domain *e, struct shared_info *s)
+{
+    return e->shinfo32 ? (uint8_t *)((struct shared_info_x86_32 *)s)->evtchn_pending
+                       : (uint8_t *)s->evtchn_pending;
+}
+
+static uint8_t *mask_bits(const struct evtchn_domain *e, struct shared_info *s)
+{
+    return e->shinfo32 ? (uint8_t *)((struct shared_info_x86_32 *)s)->evtchn_mask
+                       : (uint8_t *)s->evtchn_mask;
+}
+
+uint8_t *evtchn_2l_sel_bits(const struct evtchn_domain *e, struct vcpu_info *vi)
+{
+    return e->shinfo32 ? (uint8_t *)&((struct vcpu_info_x86_32 *)vi)->evtchn_pending_sel
+                       : (uint8_t *)&vi->evtchn_pending_sel;
+}
+
+static bool bit_test_and_set(uint8_t *bits, unsigned bit)
+{
+    uint8_t m = 1u << (bit % 8);
+    return __atomic_fetch_or(&bits[bit / 8], m, __ATOMIC_SEQ_CST) & m;
+}
+
+static bool bit_test_and_clear(uint8_t *bits, unsigned bit)
+{
+    uint8_t m = 1u << (bit % 8);
+    return __atomic_fetch_and(&bits[bit / 8], (uint8_t)~m, __ATOMIC_SEQ_CST) & m;
+}
+
+static bool bit_test(const uint8_t *bits, unsigned bit)
+{
+    return __atomic_load_n(&bits[bit / 8], __ATOMIC_SEQ_CST) & (1u << (bit % 8));
+}
 
 void evtchn_init(struct evtchn_domain *e, domid_t domid, unsigned nr_vcpus)
 {
-    memset(e->ports, 0, sizeof(e->ports));
-    memset(e->host, 0, sizeof(e->host));
-    memset(e->virq_port, 0, sizeof(e->virq_port));
+    /* e arrives zeroed (see evtchn.h): clearing its 70 KiB of tables again
+     * would make every page of them resident in the domain process. */
     e->domid = domid;
     e->nr_vcpus = nr_vcpus;
     e->ports[0].state = ECS_RESERVED;
@@ -46,7 +98,7 @@ static int get_free_port(struct evtchn_domain *e)
 {
     /* A FIFO port still linked on a queue is not reused yet (Xen's
      * evtchn_port_is_busy). */
-    for (evtchn_port_t p = 1; p < EVTCHN_NR_PORTS; p++) {
+    for (evtchn_port_t p = 1; p < evtchn_max_ports(e); p++) {
         if (e->max_port && p > e->max_port)
             break;              /* as Xen: ports above max_evtchn_port are refused */
         if (e->ports[p].state == ECS_FREE && !(e->fifo && evtchn_fifo_is_busy(e, p)))
@@ -55,22 +107,12 @@ static int get_free_port(struct evtchn_domain *e)
     return -ENOSPC;
 }
 
-static inline bool test_and_set(xen_ulong_t *word, unsigned bit)
-{
-    xen_ulong_t m = (xen_ulong_t)1 << bit;
-    return __atomic_fetch_or(word, m, __ATOMIC_SEQ_CST) & m;
-}
-
-static inline bool test_bit_word(xen_ulong_t *word, unsigned bit)
-{
-    return __atomic_load_n(word, __ATOMIC_SEQ_CST) & ((xen_ulong_t)1 << bit);
-}
-
 void evtchn_mark_upcall(struct evtchn_domain *e, unsigned vcpu)
 {
     struct vcpu_info *vi = e->vcpu_info(e->opaque, vcpu);
     if (!vi)
         return;
+    /* evtchn_upcall_pending is at the same offset in the 32-bit vcpu_info. */
     if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST) == 0)
         e->kick(e->opaque, vcpu);
     else if (e->rekick)
@@ -83,8 +125,7 @@ static void mark_vcpu_pending(struct evtchn_domain *e, unsigned vcpu, evtchn_por
     struct vcpu_info *vi = e->vcpu_info(e->opaque, vcpu);
     if (!vi)
         return;
-    unsigned word = port / BITS_PER_XEN_ULONG;
-    if (test_and_set(&vi->evtchn_pending_sel, word))
+    if (bit_test_and_set(evtchn_2l_sel_bits(e, vi), port / word_bits(e)))
         return;
     evtchn_mark_upcall(e, vcpu);
 }
@@ -92,17 +133,16 @@ static void mark_vcpu_pending(struct evtchn_domain *e, unsigned vcpu, evtchn_por
 static bool set_pending_2l(struct evtchn_domain *e, evtchn_port_t port)
 {
     struct shared_info *s = e->shared_info(e->opaque);
-    unsigned w = port / BITS_PER_XEN_ULONG, b = port % BITS_PER_XEN_ULONG;
-    if (test_and_set(&s->evtchn_pending[w], b))
+    if (port >= evtchn_2l_max_ports(e) || bit_test_and_set(pending_bits(e, s), port))
         return false;
-    if (!test_bit_word(&s->evtchn_mask[w], b))
+    if (!bit_test(mask_bits(e, s), port))
         mark_vcpu_pending(e, e->ports[port].notify_vcpu, port);
     return true;
 }
 
 void evtchn_set_pending(struct evtchn_domain *e, evtchn_port_t port)
 {
-    if (port >= EVTCHN_NR_PORTS)
+    if (port >= evtchn_max_ports(e))
         return;
     bool newly = e->fifo ? evtchn_fifo_set_pending(e, port) : set_pending_2l(e, port);
     if (newly && e->poll_wake)
@@ -112,13 +152,12 @@ void evtchn_set_pending(struct evtchn_domain *e, evtchn_port_t port)
 bool evtchn_2l_pending(struct evtchn_domain *e, evtchn_port_t port)
 {
     struct shared_info *s = e->shared_info(e->opaque);
-    return test_bit_word(&s->evtchn_pending[port / BITS_PER_XEN_ULONG],
-                         port % BITS_PER_XEN_ULONG);
+    return port < evtchn_2l_max_ports(e) && bit_test(pending_bits(e, s), port);
 }
 
 bool evtchn_port_pending(struct evtchn_domain *e, evtchn_port_t port)
 {
-    if (port >= EVTCHN_NR_PORTS)
+    if (port >= evtchn_max_ports(e))
         return false;
     return e->fifo ? evtchn_fifo_is_pending(e, port) : evtchn_2l_pending(e, port);
 }
@@ -254,9 +293,8 @@ static void close_port(struct evtchn_domain *e, evtchn_port_t port)
         evtchn_fifo_clear_pending(e, port);
         return;
     }
-    struct shared_info *s = e->shared_info(e->opaque);
-    __atomic_fetch_and(&s->evtchn_pending[port / BITS_PER_XEN_ULONG],
-                       ~((xen_ulong_t)1 << (port % BITS_PER_XEN_ULONG)), __ATOMIC_SEQ_CST);
+    if (port < evtchn_2l_max_ports(e))
+        bit_test_and_clear(pending_bits(e, e->shared_info(e->opaque)), port);
 }
 
 static long op_close(struct evtchn_domain *e, struct evtchn_close *c)
@@ -365,10 +403,8 @@ static long op_unmask(struct evtchn_domain *e, struct evtchn_unmask *u)
         return 0;
     }
     struct shared_info *s = e->shared_info(e->opaque);
-    unsigned w = u->port / BITS_PER_XEN_ULONG, b = u->port % BITS_PER_XEN_ULONG;
-    xen_ulong_t m = (xen_ulong_t)1 << b;
-    if ((__atomic_fetch_and(&s->evtchn_mask[w], ~m, __ATOMIC_SEQ_CST) & m) &&
-        test_bit_word(&s->evtchn_pending[w], b))
+    if (u->port < evtchn_2l_max_ports(e) && bit_test_and_clear(mask_bits(e, s), u->port) &&
+        bit_test(pending_bits(e, s), u->port))
         mark_vcpu_pending(e, e->ports[u->port].notify_vcpu, u->port);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <xen/xen.h>
 #include <xen/event_channel.h>
+#include <xen/foreign/x86_32.h>
 
 #define EVTCHN_NR_PORTS (sizeof(xen_ulong_t) * sizeof(xen_ulong_t) * 64)   /* 4096 */
 #define EVTCHN_HOST_PORTS 64    /* ports in the host ("dom0") namespace per domain */
@@ -68,11 +69,23 @@ struct evtchn_domain {
      * (Xen's evtchn_check_pollers: masked or not). */
     void (*poll_wake)(void *opaque, evtchn_port_t port);
     void *opaque;
+    /* shared_info and vcpu_info in the 32-bit layout (Xen's
+     * has_32bit_shinfo): 32-bit bitmap words, 1024 ports. */
+    bool shinfo32;
 };
 
+/* e must be zero-filled (static storage or calloc, as a domain is). */
 void evtchn_init(struct evtchn_domain *e, domid_t domid, unsigned nr_vcpus);
 /* Frees what the FIFO ABI allocated. */
 void evtchn_fini(struct evtchn_domain *e);
+
+/* 2-level ports in the current layout: 4096, or 1024 with shinfo32. */
+unsigned evtchn_2l_max_ports(const struct evtchn_domain *e);
+/* Ports the domain may use now (Xen's max_evtchns): the 2-level number, or
+ * EVTCHN_NR_PORTS on FIFO. */
+unsigned evtchn_max_ports(const struct evtchn_domain *e);
+/* The first byte of vi's evtchn_pending_sel in the current layout. */
+uint8_t *evtchn_2l_sel_bits(const struct evtchn_domain *e, struct vcpu_info *vi);
 
 /* The hypercall: EVTCHNOP_* with its argument already copied in (and out by the
  * caller afterwards). Returns 0 or a negative Xen errno. */

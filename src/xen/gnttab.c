@@ -1,16 +1,25 @@
-/* Grant tables v1. */
+/* Grant tables: the table's frames (shared, and v2's status frames), where
+ * the guest placed them, and the GNTTABOP_* sub-ops that act on the table. */
 #include "xen/gnttab.h"
+#include "xen/gnttab_entry.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#define OWN_PAGES (GNTTAB_MAX_FRAMES + GNTTAB_MAX_STATUS_FRAMES)
+
+static uint8_t *own_status(struct gnttab *gt, unsigned j)
+{
+    return gt->own + (GNTTAB_MAX_FRAMES + j) * 4096;
+}
 
 int gnttab_init(struct gnttab *gt, domid_t domid)
 {
     /* gt arrives zeroed with its domain (the pin tables stay unfaulted). */
     gt->domid = domid;
     /* Fresh anonymous pages: zero, and faulted in only when used. */
-    gt->own = mmap(NULL, GNTTAB_MAX_FRAMES * 4096, PROT_READ | PROT_WRITE,
+    gt->own = mmap(NULL, OWN_PAGES * 4096, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (gt->own == MAP_FAILED) {
         gt->own = NULL;
@@ -20,6 +29,11 @@ int gnttab_init(struct gnttab *gt, domid_t domid)
         gt->frame[i] = gt->own + i * 4096;
         gt->gfn[i] = ~0ull;
     }
+    for (unsigned j = 0; j < GNTTAB_MAX_STATUS_FRAMES; j++) {
+        gt->status[j] = own_status(gt, j);
+        gt->status_gfn[j] = ~0ull;
+    }
+    gt->version = 1;
     gt->nr_frames = 1;
     return 0;
 }
@@ -27,7 +41,7 @@ int gnttab_init(struct gnttab *gt, domid_t domid)
 void gnttab_fini(struct gnttab *gt)
 {
     if (gt->own)
-        munmap(gt->own, GNTTAB_MAX_FRAMES * 4096);
+        munmap(gt->own, OWN_PAGES * 4096);
     gt->own = NULL;
 }
 
@@ -36,16 +50,48 @@ uint64_t gnttab_frame_gfn(struct gnttab *gt, unsigned idx)
     return idx < GNTTAB_MAX_FRAMES ? gt->gfn[idx] : ~0ull;
 }
 
-int gnttab_place_frame(struct gnttab *gt, unsigned idx, uint64_t gfn, uint8_t *p)
+/* Xen's gnttab_grow_table: at least n shared frames and, in v2, the status
+ * frames that cover their entries (new ones start zeroed). */
+static void grow(struct gnttab *gt, unsigned n)
 {
-    if (idx >= GNTTAB_MAX_FRAMES || !p)
+    if (n > gt->nr_frames)
+        gt->nr_frames = n;
+    if (gt->version != 2)
+        return;
+    unsigned s = GNTTAB_STATUS_FRAMES(gt->nr_frames);
+    for (; gt->nr_status < s; gt->nr_status++)
+        memset(gt->status[gt->nr_status], 0, 4096);
+}
+
+bool gnttab_frame_idx_ok(const struct gnttab *gt, uint64_t idx)
+{
+    if (idx & XENMAPIDX_grant_table_status)
+        return gt->version == 2 && (idx & ~XENMAPIDX_grant_table_status) <
+                                       GNTTAB_STATUS_FRAMES(gnttab_max_frames(gt));
+    return idx < gnttab_max_frames(gt);   /* the domain's max_grant_frames */
+}
+
+int gnttab_place_frame(struct gnttab *gt, uint64_t idx, uint64_t gfn, uint8_t *p)
+{
+    if (!p || !gnttab_frame_idx_ok(gt, idx))
         return -EINVAL;
-    if (p != gt->frame[idx])
-        memcpy(p, gt->frame[idx], 4096);   /* the entries move with the frame */
-    gt->frame[idx] = p;
-    gt->gfn[idx] = gfn;
-    if (idx >= gt->nr_frames)
-        gt->nr_frames = idx + 1;
+    uint8_t **slot;
+    uint64_t *slot_gfn;
+    if (idx & XENMAPIDX_grant_table_status) {
+        idx &= ~XENMAPIDX_grant_table_status;
+        /* Mapping status frame idx grows the table until it exists. */
+        grow(gt, (idx + 1) * GNTTAB_STATUS_PER_FRAME / GNTTAB_V2_ENTRIES_PER_FRAME);
+        slot = &gt->status[idx];
+        slot_gfn = &gt->status_gfn[idx];
+    } else {
+        grow(gt, idx + 1);
+        slot = &gt->frame[idx];
+        slot_gfn = &gt->gfn[idx];
+    }
+    if (p != *slot)
+        memcpy(p, *slot, 4096);   /* the contents move with the frame */
+    *slot = p;
+    *slot_gfn = gfn;
     return 0;
 }
 
@@ -70,8 +116,7 @@ static long setup_table(struct gnttab *gt, struct gnttab_setup_table *op)
         op->status = GNTST_general_error;
         return 0;
     }
-    if (op->nr_frames > gt->nr_frames)
-        gt->nr_frames = op->nr_frames;
+    grow(gt, op->nr_frames);
     op->status = GNTST_okay;
     return 0;
 }
@@ -88,11 +133,44 @@ static long query_size(struct gnttab *gt, struct gnttab_query_size *op)
     return 0;
 }
 
-static long set_version(struct gnttab_set_version *op)
+/* Xen's gnttab_set_version: refused (-EBUSY) while an entry beyond the
+ * reserved ones is mapped writable by the host; otherwise every shared frame
+ * is cleared, the reserved entries are carried over in the new format, and
+ * v2's status frames appear (or, back to v1, leave the guest's physmap). */
+static long set_version(struct gnttab *gt, struct gnttab_set_version *op)
 {
-    /* Only v1 is offered: as a Xen with grant v2 disabled. */
-    long rc = op->version == 1 ? 0 : op->version == 2 ? -ENOSYS : -EINVAL;
-    op->version = 1;
+    long rc = 0;
+    unsigned want = op->version;
+    if (want != 1 && want != 2) {
+        rc = -EINVAL;
+        goto out;
+    }
+    if (want == gt->version)
+        goto out;
+    unsigned n = gnttab_nr_entries(gt);
+    for (unsigned i = GNTTAB_NR_RESERVED; i < n; i++)
+        if (gt->pin_rw[i]) {          /* host read-only mappings may stay */
+            rc = -EBUSY;
+            goto out;
+        }
+    grant_entry_v1_t keep[GNTTAB_NR_RESERVED];
+    rc = gnttab_save_reserved(gt, keep);
+    if (rc)
+        goto out;
+    if (want == 1) {
+        for (unsigned j = 0; j < gt->nr_status; j++) {
+            gt->status[j] = own_status(gt, j);
+            gt->status_gfn[j] = ~0ull;
+        }
+        gt->nr_status = 0;
+    }
+    for (unsigned i = 0; i < gt->nr_frames; i++)
+        memset(gt->frame[i], 0, 4096);
+    gt->version = want;
+    grow(gt, gt->nr_frames);          /* v2: the status frames */
+    gnttab_restore_reserved(gt, keep);
+out:
+    op->version = gt->version;        /* written back even on failure */
     return rc;
 }
 
@@ -100,7 +178,7 @@ static long get_version(struct gnttab *gt, struct gnttab_get_version *op)
 {
     if (!self(gt, op->dom))
         return op->dom == 0 ? -EPERM : -ESRCH;
-    op->version = 1;
+    op->version = gt->version;
     return 0;
 }
 
@@ -123,10 +201,11 @@ long gnttab_op(struct gnttab *gt, unsigned cmd, void *arg, unsigned count)
     case GNTTABOP_query_size:
         if (count != 1)
             return -EINVAL;
-        break;
-    case GNTTABOP_set_version:
+        return cmd == GNTTABOP_setup_table ? setup_table(gt, arg) : query_size(gt, arg);
+    case GNTTABOP_set_version:         /* Xen ignores the count of these */
+        return set_version(gt, arg);
     case GNTTABOP_get_version:
-        break;    /* Xen ignores the count of these */
+        return get_version(gt, arg);
     case GNTTABOP_copy: {
         struct gnttab_copy *c = arg;
         for (unsigned i = 0; i < count; i++)
@@ -135,143 +214,9 @@ long gnttab_op(struct gnttab *gt, unsigned cmd, void *arg, unsigned count)
     }
     default:
         /* map/unmap/transfer are for a domain that maps other domains'
-         * grants; a domU here has none to map. */
+         * grants; a domU here has none to map. get_status_frames is one
+         * that Xen's HVM filter refuses: a PVH guest maps its status frames
+         * with XENMEM_add_to_physmap. */
         return -ENOSYS;
     }
-    switch (cmd) {
-    case GNTTABOP_setup_table: return setup_table(gt, arg);
-    case GNTTABOP_query_size:  return query_size(gt, arg);
-    case GNTTABOP_set_version: return set_version(arg);
-    default:                   return get_version(gt, arg);
-    }
-}
-
-static grant_entry_v1_t *entry(struct gnttab *gt, grant_ref_t ref)
-{
-    if (ref >= gt->nr_frames * GNTTAB_ENTRIES_PER_FRAME)
-        return NULL;
-    return (grant_entry_v1_t *)gt->frame[ref / GNTTAB_ENTRIES_PER_FRAME] +
-           ref % GNTTAB_ENTRIES_PER_FRAME;
-}
-
-uint8_t *gnttab_host_map(struct gnttab *gt, grant_ref_t ref, bool readonly, int16_t *err)
-{
-    grant_entry_v1_t *e = entry(gt, ref);
-    if (!e) {
-        *err = GNTST_bad_gntref;
-        return NULL;
-    }
-    /* flags and domid form one 32-bit word that the guest may change under us:
-     * check and set the in-use bits with one compare-and-swap, as Xen does. */
-    uint32_t *word = (uint32_t *)e;
-    uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-    for (;;) {
-        uint16_t flags = old & 0xffff, domid = old >> 16;
-        if ((flags & GTF_type_mask) != GTF_permit_access || domid != 0) {
-            *err = GNTST_permission_denied;
-            return NULL;
-        }
-        if (!readonly && (flags & GTF_readonly)) {
-            *err = GNTST_permission_denied;
-            return NULL;
-        }
-        uint32_t nw = old | GTF_reading | (readonly ? 0 : GTF_writing);
-        if (__atomic_compare_exchange_n(word, &old, nw, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            break;
-    }
-    /* While pinned, the entry's frame is the one read at the first pin: the
-     * guest cannot redirect a live mapping by rewriting the entry. */
-    bool pinned = gt->pin_ro[ref] || gt->pin_rw[ref];
-    uint32_t frame = pinned ? gt->pin_frame[ref] : __atomic_load_n(&e->frame, __ATOMIC_ACQUIRE);
-    uint8_t *p = gt->gfn_page(gt->opaque, frame);
-    if (!p) {
-        /* Nothing was pinned by this call: drop only the bits it set. */
-        uint16_t clear = pinned ? 0 : (GTF_reading | GTF_writing);
-        if (pinned && !gt->pin_rw[ref])
-            clear = GTF_writing;
-        __atomic_fetch_and(&e->flags, (uint16_t)~clear, __ATOMIC_RELEASE);
-        *err = GNTST_bad_page;
-        return NULL;
-    }
-    gt->pin_frame[ref] = frame;
-    if (readonly)
-        gt->pin_ro[ref]++;
-    else
-        gt->pin_rw[ref]++;
-    *err = GNTST_okay;
-    return p;
-}
-
-void gnttab_host_unmap(struct gnttab *gt, grant_ref_t ref, bool readonly)
-{
-    grant_entry_v1_t *e = entry(gt, ref);
-    if (!e)
-        return;
-    uint16_t *pin = readonly ? &gt->pin_ro[ref] : &gt->pin_rw[ref];
-    if (*pin)
-        (*pin)--;
-    uint16_t clear = 0;
-    if (!gt->pin_rw[ref])
-        clear |= GTF_writing;
-    if (!gt->pin_rw[ref] && !gt->pin_ro[ref])
-        clear |= GTF_reading;
-    __atomic_fetch_and(&e->flags, (uint16_t)~clear, __ATOMIC_RELEASE);
-}
-
-void gnttab_reserve(struct gnttab *gt, grant_ref_t ref, uint64_t gfn)
-{
-    grant_entry_v1_t *e = entry(gt, ref);
-    if (!e)
-        return;
-    e->frame = (uint32_t)gfn;
-    e->domid = 0;
-    __atomic_store_n(&e->flags, (uint16_t)GTF_permit_access, __ATOMIC_RELEASE);
-}
-
-/* One side of a copy: a page of this domain, by gmfn or through a grant it
- * made to itself. Returns the page or NULL with *st set. */
-static uint8_t *copy_side(struct gnttab *gt, const void *side_ptr, bool gref, bool write,
-                          int16_t *st)
-{
-    const struct { union { grant_ref_t ref; xen_pfn_t gmfn; } u; domid_t domid; uint16_t offset; }
-        *side = side_ptr;
-    /* A frame by number must be named with DOMID_SELF, even by the caller's
-     * own id (Xen's rule); a grant names the domain that made it. */
-    if (gref ? !self(gt, side->domid) : side->domid != DOMID_SELF) {
-        *st = gref ? GNTST_bad_domain : GNTST_permission_denied;
-        return NULL;
-    }
-    uint64_t gfn = side->u.gmfn;
-    if (gref) {
-        grant_entry_v1_t *e = entry(gt, side->u.ref);
-        if (!e) {
-            *st = GNTST_bad_gntref;
-            return NULL;
-        }
-        uint16_t flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
-        if ((flags & GTF_type_mask) != GTF_permit_access || e->domid != gt->domid ||
-            (write && (flags & GTF_readonly))) {
-            *st = GNTST_general_error;
-            return NULL;
-        }
-        gfn = e->frame;
-    }
-    uint8_t *p = gt->gfn_page(gt->opaque, gfn);
-    if (!p)
-        *st = GNTST_bad_page;
-    return p;
-}
-
-void gnttab_copy_one(struct gnttab *gt, struct gnttab_copy *c)
-{
-    if ((uint32_t)c->source.offset + c->len > 4096 || (uint32_t)c->dest.offset + c->len > 4096) {
-        c->status = GNTST_bad_copy_arg;
-        return;
-    }
-    int16_t st = GNTST_okay;
-    uint8_t *src = copy_side(gt, &c->source, c->flags & GNTCOPY_source_gref, false, &st);
-    uint8_t *dst = src ? copy_side(gt, &c->dest, c->flags & GNTCOPY_dest_gref, true, &st) : NULL;
-    if (src && dst)
-        memmove(dst + c->dest.offset, src + c->source.offset, c->len);
-    c->status = st;
 }

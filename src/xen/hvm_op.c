@@ -69,8 +69,10 @@ static long param(struct hcall *h, bool set)
         if (!guest_may_set(p.index))
             return -EPERM;
         pthread_mutex_lock(&d->lock);
-        if (p.index == HVM_PARAM_CALLBACK_IRQ)
+        if (p.index == HVM_PARAM_CALLBACK_IRQ) {
             set_callback_irq(d, p.value);
+            domain_latch_shinfo_size(d, h->long_mode);   /* as Xen */
+        }
         d->params[p.index] = p.value;
         pthread_mutex_unlock(&d->lock);
         return 0;

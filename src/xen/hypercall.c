@@ -1,6 +1,7 @@
 /* Hypercall entry: the trap (a port write from the hypercall page or from a
  * rewritten vmcall/vmmcall), argument conventions by CPU mode, and dispatch. */
 #include "xen/domain.h"
+#include "xen/compat.h"
 #include "boot/loader.h"
 #include "common/log.h"
 #include <errno.h>
@@ -55,6 +56,7 @@ int hypercall_trap(struct vcpu *v)
     h.long_mode = (s->efer & EFER_LMA) && s->cs.l;
     h.irqs_on = r->rflags & (1u << 9);
     unsigned nr = (uint32_t)r->rax;
+    stats_inc(&h.xv->hcalls[nr < XEN_STATS_HCALLS - 1 ? nr : XEN_STATS_HCALLS - 1]);
     long ret;
     if (s->ss.dpl != 0) {
         ret = -EPERM;      /* HVM hypercalls are for kernel mode only */
@@ -68,7 +70,8 @@ int hypercall_trap(struct vcpu *v)
             memcpy(h.arg, a, sizeof(a));
         }
         guest_va_init(&h.va, &d->vm, s);
-        ret = hypercall_dispatch(&h, nr);
+        /* Xen picks the ABI per call, by the caller's mode now. */
+        ret = h.long_mode ? hypercall_dispatch(&h, nr) : compat_hypercall_dispatch(&h, nr);
         log_debug("vcpu %d: hypercall %u(%#llx, %#llx, %#llx) = %ld", v->id, nr,
                   (unsigned long long)h.arg[0], (unsigned long long)h.arg[1],
                   (unsigned long long)h.arg[2], ret);

@@ -7,8 +7,6 @@
 #include <string.h>
 #include <xen/memory.h>
 
-#define MEMOP_EXTENT_SHIFT 6   /* the command's high bits: a continuation's start extent */
-#define MEMOP_CMD_MASK ((1u << MEMOP_EXTENT_SHIFT) - 1)
 #define DOMU_MAX_ORDER 9       /* Xen's CONFIG_DOMU_MAX_ORDER: 2 MiB extents */
 
 static bool self(struct domain *d, domid_t id)
@@ -21,13 +19,39 @@ static long memory_map(struct hcall *h)
     struct xen_memory_map m;
     if (guest_copy_from(&h->va, &m, h->arg[1], sizeof(m)))
         return -EFAULT;
+    pthread_mutex_lock(&h->d->lock);
     unsigned n = h->d->nr_e820;
     if (m.nr_entries < n)
         n = m.nr_entries;   /* Xen copies as many as fit */
-    if (guest_copy_to(&h->va, GUEST_ADDR(m.buffer), h->d->e820, n * sizeof(struct e820entry)))
-        return -EFAULT;
+    long rc = h->d->nr_e820 == 0 ? -ENOSYS   /* the guest set an empty map */
+            : guest_copy_to(&h->va, GUEST_ADDR(m.buffer), h->d->e820,
+                            n * sizeof(struct e820entry)) ? -EFAULT : 0;
+    pthread_mutex_unlock(&h->d->lock);
+    if (rc)
+        return rc;
     m.nr_entries = n;
     return guest_copy_to(&h->va, h->arg[1], &m, sizeof(m)) ? -EFAULT : 0;
+}
+
+/* A domain may replace its own memory map (what XENMEM_memory_map answers
+ * from then on), as on Xen; another domain's is the toolstack's. */
+static long set_memory_map(struct hcall *h)
+{
+    struct xen_foreign_memory_map f;
+    if (guest_copy_from(&h->va, &f, h->arg[1], sizeof(f)))
+        return -EFAULT;
+    if (f.map.nr_entries > E820_MAX)
+        return -EINVAL;
+    if (!self(h->d, f.domid))
+        return -ESRCH;
+    static _Thread_local struct e820entry e[E820_MAX];
+    if (guest_copy_from(&h->va, e, GUEST_ADDR(f.map.buffer), f.map.nr_entries * sizeof(*e)))
+        return -EFAULT;
+    pthread_mutex_lock(&h->d->lock);
+    memcpy(h->d->e820, e, f.map.nr_entries * sizeof(*e));
+    h->d->nr_e820 = (int)f.map.nr_entries;
+    pthread_mutex_unlock(&h->d->lock);
+    return 0;
 }
 
 static uint64_t ram_pages(struct domain *d)
@@ -45,9 +69,11 @@ static long add_to_physmap_one(struct domain *d, unsigned space, uint64_t idx, u
             return -EINVAL;
         return domain_map_shared_info(d, gfn);
     case XENMAPSPACE_grant_table: {
-        if (idx & XENMAPIDX_grant_table_status)
-            return -EINVAL;    /* status frames exist for v2 only */
-        if (idx >= gnttab_max_frames(&d->gt))
+        /* A shared frame, or (v2, XENMAPIDX_grant_table_status) a status frame. */
+        pthread_mutex_lock(&d->lock);
+        bool ok = gnttab_frame_idx_ok(&d->gt, idx);
+        pthread_mutex_unlock(&d->lock);
+        if (!ok)
             return -EINVAL;
         uint8_t *p = domain_xen_page_at(d, gfn);
         if (!p)
@@ -55,7 +81,7 @@ static long add_to_physmap_one(struct domain *d, unsigned space, uint64_t idx, u
         pthread_mutex_lock(&d->lock);
         int rc = gnttab_place_frame(&d->gt, idx, gfn, p);
         pthread_mutex_unlock(&d->lock);
-        log_debug("grant table frame %llu at gfn %#llx: %d", (unsigned long long)idx,
+        log_debug("grant table frame %#llx at gfn %#llx: %d", (unsigned long long)idx,
                   (unsigned long long)gfn, rc);
         return rc;
     }
@@ -191,6 +217,8 @@ long do_memory_op(struct hcall *h)
     switch (cmd) {
     case XENMEM_memory_map:
         return memory_map(h);
+    case XENMEM_set_memory_map:
+        return set_memory_map(h);
     case XENMEM_maximum_ram_page:
         return ram_pages(d) - 1 + (d->vm.ram_size > VM_LOWMEM_END
                                    ? (VM_HIGHMEM_BASE - VM_LOWMEM_END) >> PAGE_SHIFT : 0);

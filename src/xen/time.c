@@ -55,6 +55,24 @@ static uint64_t vcpu_system_time(struct xvcpu *xv)
     return t > 0 ? scale_delta(xv->d, (uint64_t)t) : 0;
 }
 
+/* The secondary copy (VCPUOP_register_vcpu_time_memory_area), as Xen's
+ * update_secondary_system_time: the primary's version, odd while the record
+ * is written, then even; nothing is written if the version cannot be. */
+static void update_time_area(struct xvcpu *xv, const struct vcpu_time_info *t)
+{
+    const struct guest_va *mm = &xv->time_area_mm;
+    uint64_t va = xv->time_area_va;
+    struct vcpu_time_info u = *t;
+    u.version = t->version - 1;
+    if (guest_copy_to(mm, va, &u.version, sizeof(u.version)))
+        return;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    guest_copy_to(mm, va, &u, sizeof(u));
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    u.version = t->version;
+    guest_copy_to(mm, va, &u.version, sizeof(u.version));
+}
+
 /* The scale is fixed for the domain's life (the TSC is constant), so vcpu_info's
  * time record is written when vcpu_info moves, not on a tick. */
 void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv)
@@ -69,17 +87,36 @@ void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv)
     t->tsc_shift = d->tsc_shift;
     t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
     __atomic_store_n(&t->version, (ver | 1) + 1, __ATOMIC_SEQ_CST);   /* even: done */
+    if (xv->time_area_va)
+        update_time_area(xv, t);
 }
 
+/* In the layout the guest uses: the 32-bit shared_info keeps wc_sec_hi in
+ * its arch part. */
 void domain_update_wallclock(struct domain *d)
 {
-    struct shared_info *s = d->shinfo;
-    uint32_t ver = s->wc_version;
-    __atomic_store_n(&s->wc_version, (ver | 1), __ATOMIC_SEQ_CST);
-    s->wc_sec = (uint32_t)d->wall0.tv_sec;
-    s->wc_sec_hi = (uint32_t)((uint64_t)d->wall0.tv_sec >> 32);
-    s->wc_nsec = d->wall0.tv_nsec;
-    __atomic_store_n(&s->wc_version, (ver | 1) + 1, __ATOMIC_SEQ_CST);
+    uint32_t *version, *sec, *nsec, *sec_hi;
+    if (d->ev.shinfo32) {
+        struct shared_info_x86_32 *s = (struct shared_info_x86_32 *)d->shinfo;
+        version = &s->wc_version, sec = &s->wc_sec, nsec = &s->wc_nsec;
+        sec_hi = &s->arch.wc_sec_hi;
+    } else {
+        struct shared_info *s = d->shinfo;
+        version = &s->wc_version, sec = &s->wc_sec, nsec = &s->wc_nsec;
+        sec_hi = &s->wc_sec_hi;
+    }
+    uint32_t ver = *version;
+    __atomic_store_n(version, (ver | 1), __ATOMIC_SEQ_CST);
+    *sec = (uint32_t)d->wall0.tv_sec;
+    *sec_hi = (uint32_t)((uint64_t)d->wall0.tv_sec >> 32);
+    *nsec = d->wall0.tv_nsec;
+    __atomic_store_n(version, (ver | 1) + 1, __ATOMIC_SEQ_CST);
+}
+
+void domain_latch_shinfo_size(struct domain *d, bool long_mode)
+{
+    d->ev.shinfo32 = !long_mode;
+    domain_update_wallclock(d);
 }
 
 static int arm(int fd, int64_t delay_ns, uint64_t period_ns)
@@ -152,9 +189,9 @@ static void virq_timer(struct xvcpu *xv, int fd)
         return;
     log_debug("vcpu %u: VIRQ_TIMER at %llu ns", xv->id,
               (unsigned long long)domain_system_time(xv->d));
-    pthread_mutex_lock(&xv->d->lock);
+    domain_lock(xv->d);
     evtchn_send_virq(&xv->d->ev, VIRQ_TIMER, xv->id);
-    pthread_mutex_unlock(&xv->d->lock);
+    domain_unlock(xv->d);
 }
 
 static void timer_fired(void *opaque)
@@ -194,7 +231,15 @@ int vcpu_timers_init(struct xvcpu *xv)
 
 long do_set_timer_op(struct hcall *h)
 {
-    /* 64-bit: one argument; 32-bit guests pass it in two halves. */
-    uint64_t t = h->long_mode ? h->arg[0] : (h->arg[0] | (h->arg[1] << 32));
+    /* The deadline is one 64-bit value (compat_set_timer_op joins a 32-bit
+     * caller's two halves). As Xen: 0 cancels; a negative deadline, or one
+     * more than 2^50 ns (about 13 days) ahead, is taken as a wrapped one and
+     * fires in 100 ms. */
+    int64_t t = (int64_t)h->arg[0];
+    if (t == 0)
+        return vcpu_set_singleshot(h->xv, 0);
+    int64_t offset = t < 0 ? 0 : t - (int64_t)domain_system_time(h->d);
+    if (t < 0 || (offset > 0 && (uint32_t)(offset >> 50) != 0))
+        return vcpu_set_singleshot(h->xv, domain_system_time(h->d) + 100000000ull);
     return vcpu_set_singleshot(h->xv, t);
 }

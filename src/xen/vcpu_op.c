@@ -24,7 +24,7 @@ static long register_vcpu_info(struct hcall *h, struct xvcpu *xv)
     /* Everything is marked pending so that no event is lost in the move; the
      * guest sees a spurious upcall at worst (as on Xen). */
     nvi->evtchn_upcall_pending = 1;
-    nvi->evtchn_pending_sel = ~(xen_ulong_t)0;
+    memset(evtchn_2l_sel_bits(&d->ev, nvi), 0xff, d->ev.shinfo32 ? 4 : 8);
     xv->vi = nvi;
     xv->vi_gpa = gpa;
     domain_update_vcpu_time(d, xv);
@@ -47,9 +47,31 @@ static long register_runstate(struct hcall *h, struct xvcpu *xv)
     struct vcpu_runstate_info info = { .state = RUNSTATE_running,
                                        .state_entry_time = domain_system_time(h->d) };
     info.time[RUNSTATE_running] = info.state_entry_time;
-    if (GUEST_ADDR(r.addr.h) && guest_copy_to(&h->va, GUEST_ADDR(r.addr.h), &info, sizeof(info)))
-        return -EFAULT;
+    /* As Xen: the area is registered even when it cannot be written now. */
+    if (GUEST_ADDR(r.addr.h))
+        guest_copy_to(&h->va, GUEST_ADDR(r.addr.h), &info, sizeof(info));
     (void)xv;
+    return 0;
+}
+
+/* A second copy of the vCPU's vcpu_time_info at a guest-virtual address
+ * (Linux's vDSO pvclock page), written whenever vcpu_info's is; 0 stops it.
+ * As on Xen, registering never fails for a bad address: writes to it are
+ * skipped. The address is translated with the page tables of the
+ * registration (Xen uses the current ones at each update; the record is
+ * only rewritten when vcpu_info moves). */
+static long register_time_area(struct hcall *h, struct xvcpu *xv)
+{
+    struct vcpu_register_time_memory_area a;
+    if (guest_copy_from(&h->va, &a, h->arg[2], sizeof(a)))
+        return -EFAULT;
+    struct domain *d = h->d;
+    pthread_mutex_lock(&d->lock);
+    xv->time_area_va = a.addr.p;
+    xv->time_area_mm = h->va;
+    guest_va_set_xlat(&xv->time_area_mm, NULL, 0, 0);
+    domain_update_vcpu_time(d, xv);
+    pthread_mutex_unlock(&d->lock);
     return 0;
 }
 
@@ -121,6 +143,8 @@ long do_vcpu_op(struct hcall *h)
         return register_vcpu_info(h, xv);
     case VCPUOP_register_runstate_memory_area:
         return register_runstate(h, xv);
+    case VCPUOP_register_vcpu_time_memory_area:
+        return register_time_area(h, xv);
     case VCPUOP_initialise:
         return initialise(h, xv);
     case VCPUOP_up:

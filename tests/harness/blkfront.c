@@ -115,10 +115,17 @@ int hx_open(struct hx *h, const struct hx_config *cfg, char *err, size_t errlen)
                 return -ENOMEM;
             }
         }
-        blkif_sring_t *s = (blkif_sring_t *)hq->fview;
-        SHARED_RING_INIT(s);
-        FRONT_RING_INIT(&hq->front, s, (size_t)pages * PG);
+        if (cfg->abi32) {
+            blkif_x86_32_sring_t *s = (blkif_x86_32_sring_t *)hq->fview;
+            SHARED_RING_INIT(s);
+            FRONT_RING_INIT(&hq->front32, s, (size_t)pages * PG);
+        } else {
+            blkif_sring_t *s = (blkif_sring_t *)hq->fview;
+            SHARED_RING_INIT(s);
+            FRONT_RING_INIT(&hq->front, s, (size_t)pages * PG);
+        }
         rings[q].nr_pages = pages;
+        rings[q].abi32 = cfg->abi32;
         memcpy(rings[q].refs, hq->ring_refs, pages * sizeof(grant_ref_t));
     }
     return blkback_connect(&h->be, cfg->nr_queues, rings, cfg->threaded, err, errlen);
@@ -152,14 +159,60 @@ void hx_close(struct hx *h)
 blkif_request_t *hx_req(struct hx *h, unsigned q)
 {
     struct hx_queue *hq = &h->q[q];
-    blkif_request_t *r = RING_GET_REQUEST(&hq->front, hq->front.req_prod_pvt);
+    blkif_request_t *r = h->cfg.abi32
+        ? &hq->staged[hq->front.req_prod_pvt & (RING_SIZE(&hq->front32) - 1)]
+        : RING_GET_REQUEST(&hq->front, hq->front.req_prod_pvt);
     hq->front.req_prod_pvt++;
     memset(r, 0, sizeof(*r));
     return r;
 }
 
+void *hx_slot(struct hx *h, unsigned q, size_t *len)
+{
+    struct hx_queue *hq = &h->q[q];
+    hq->raw = true;
+    RING_IDX i = hq->front.req_prod_pvt++;
+    if (h->cfg.abi32) {
+        *len = sizeof(struct blkif_x86_32_request);
+        return RING_GET_REQUEST(&hq->front32, i);
+    }
+    *len = sizeof(blkif_request_t);
+    return RING_GET_REQUEST(&hq->front, i);
+}
+
+/* What a 32-bit blkfront writes: the same fields, i386 layout. */
+static void put_req32(struct blkif_x86_32_request *d, const blkif_request_t *s)
+{
+    memset(d, 0, sizeof(*d));
+    if (s->operation == BLKIF_OP_DISCARD) {
+        const struct blkif_request_discard *n = (const void *)s;
+        struct blkif_x86_32_request_discard *c = (void *)d;
+        *c = (struct blkif_x86_32_request_discard){ .operation = n->operation, .flag = n->flag,
+            .handle = n->handle, .id = n->id, .sector_number = n->sector_number,
+            .nr_sectors = n->nr_sectors };
+    } else if (s->operation == BLKIF_OP_INDIRECT) {
+        const struct blkif_request_indirect *n = (const void *)s;
+        struct blkif_x86_32_request_indirect *c = (void *)d;
+        *c = (struct blkif_x86_32_request_indirect){ .operation = n->operation,
+            .indirect_op = n->indirect_op, .nr_segments = n->nr_segments, .id = n->id,
+            .sector_number = n->sector_number, .handle = n->handle };
+        memcpy(c->indirect_grefs, n->indirect_grefs, sizeof(c->indirect_grefs));
+    } else {
+        *d = (struct blkif_x86_32_request){ .operation = s->operation,
+            .nr_segments = s->nr_segments, .handle = s->handle, .id = s->id,
+            .sector_number = s->sector_number };
+        memcpy(d->seg, s->seg, sizeof(d->seg));
+    }
+}
+
 void hx_push(struct hx *h, unsigned q)
 {
+    if (h->cfg.abi32 && !h->q[q].raw) {
+        struct hx_queue *hq = &h->q[q];
+        for (RING_IDX i = hq->front32.sring->req_prod; i != hq->front.req_prod_pvt; i++)
+            put_req32(RING_GET_REQUEST(&hq->front32, i),
+                      &hq->staged[i & (RING_SIZE(&hq->front32) - 1)]);
+    }
     int notify;
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&h->q[q].front, notify);
     if (h->cfg.threaded) {
@@ -178,7 +231,14 @@ int hx_rsp(struct hx *h, unsigned q, blkif_response_t *out, int timeout_ms)
         int more;
         RING_FINAL_CHECK_FOR_RESPONSES(&hq->front, more);
         if (more) {
-            RING_COPY_RESPONSE(&hq->front, hq->front.rsp_cons, out);
+            if (h->cfg.abi32) {
+                struct blkif_x86_32_response r32;
+                RING_COPY_RESPONSE(&hq->front32, hq->front.rsp_cons, &r32);
+                *out = (blkif_response_t){ .id = r32.id, .operation = r32.operation,
+                                           .status = r32.status };
+            } else {
+                RING_COPY_RESPONSE(&hq->front, hq->front.rsp_cons, out);
+            }
             hq->front.rsp_cons++;
             return 0;
         }

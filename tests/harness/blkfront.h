@@ -23,6 +23,7 @@ struct hx_config {
     bool threaded;               /* backend worker threads (else hx_push runs it) */
     bool guard;                  /* fault on any access outside a mapped grant */
     bool scatter_ring;           /* ring pages granted in reverse frame order */
+    bool abi32;                  /* a 32-bit frontend: protocol x86_32-abi */
 };
 
 struct hx_grant {
@@ -31,7 +32,15 @@ struct hx_grant {
 };
 
 struct hx_queue {
-    blkif_front_ring_t front;
+    /* Indices are the same in both protocols; with abi32 the slots are
+     * front32's and hx_req hands out a native request staged in staged[],
+     * which hx_push writes into the ring in the i386 layout. */
+    union {
+        blkif_front_ring_t front;
+        blkif_x86_32_front_ring_t front32;
+    };
+    blkif_request_t staged[BLK_MAX_RING_PAGES * 32];
+    bool raw;                    /* hx_slot wrote the slots themselves */
     grant_ref_t ring_refs[BLK_MAX_RING_PAGES];
     uint8_t *fview;              /* the frontend's contiguous view of the ring */
     int notify_fd;               /* eventfd the backend's notify writes */
@@ -70,6 +79,9 @@ grant_ref_t hx_frame_ref(struct hx *h, unsigned frame, bool readonly);
 
 /* The next free request slot of queue q (zeroed). */
 blkif_request_t *hx_req(struct hx *h, unsigned q);
+/* The next ring slot itself, for a frontend writing raw bytes (the fuzzer);
+ * *len is its size: 112 bytes, or 108 with abi32. Not mixed with hx_req. */
+void *hx_slot(struct hx *h, unsigned q, size_t *len);
 /* Publishes the requests written so far and kicks the backend when needed;
  * unthreaded, runs the backend until nothing is in flight. */
 void hx_push(struct hx *h, unsigned q);

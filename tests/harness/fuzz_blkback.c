@@ -3,8 +3,9 @@
  * grant faults). Input: [flags][count][requests: count x 112 bytes][rest:
  * the first data pages, where indirect segment lists are read from].
  * flags: bits 0-1 ring page order (0..2), bit 2 lie about req_prod, bit 3
- * read-only disk, bit 4 indices near 2^32. Every request taken must be
- * answered exactly once and every grant mapping undone. */
+ * read-only disk, bit 4 indices near 2^32, bits 5-6 how much to lie, bit 7 a
+ * 32-bit frontend (x86_32-abi: requests are 108-byte slots). Every request
+ * taken must be answered exactly once and every grant mapping undone. */
 #include "harness/blkfront.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (order > 2)
         order = 2;
     struct hx_config cfg = { .disk = disk_path(), .ring_order = order, .readonly = flags & 8,
-                             .frames = (1u << order) + DATA_PAGES, .guard = true };
+                             .frames = (1u << order) + DATA_PAGES, .guard = true,
+                             .abi32 = flags & 128 };
     static struct hx h;
     char err[256];
     if (hx_open(&h, &cfg, err, sizeof(err))) {
@@ -58,16 +60,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *p = data + 2;
     size_t left = size - 2;
     for (unsigned i = 0; i < n; i++) {
-        blkif_request_t *r = hx_req(&h, 0);
-        size_t k = left < sizeof(*r) ? left : sizeof(*r);
-        memcpy(r, p, k);
+        size_t len;
+        uint8_t *slot = hx_slot(&h, 0, &len);
+        size_t k = left < len ? left : len;
+        memset(slot, 0, len);
+        memcpy(slot, p, k);
         p += k;
         left -= k;
     }
     size_t k = left < DATA_PAGES * BLK_PAGE_SIZE ? left : DATA_PAGES * BLK_PAGE_SIZE;
     memcpy(hx_frame(&h, f0), p, k);
     if (flags & 4)
-        q->front.req_prod_pvt += ring + 1 + (flags >> 5);
+        q->front.req_prod_pvt += ring + 1 + ((flags >> 5) & 3);
     hx_push(&h, 0);
     unsigned got = 0;
     blkif_response_t rsp;

@@ -9,6 +9,12 @@ from pathlib import Path
 READ, WRITE, BARRIER, FLUSH, DISCARD, INDIRECT = 0, 1, 2, 3, 5, 6
 
 
+def to32(req):
+    """The same request in the i386 layout (x86_32-abi): the 64-bit fields after
+    the first 4 bytes move 4 bytes down; 108-byte slots."""
+    return (req[:4] + req[8:112]).ljust(108, b"\0")[:108]
+
+
 def rw(op, rid, sector, segs):
     seg = b"".join(struct.pack("<IBBxx", g, f, l) for g, f, l in segs)
     seg += b"\0" * (11 * 8 - len(seg))
@@ -40,10 +46,11 @@ def main():
     }
     for i, (name, reqs) in enumerate(seeds.items()):
         flags = i % 3  # ring orders 0..2
-        body = bytes([flags, len(reqs)]) + b"".join(reqs)
-        if name == "indirect":
-            body += seg_list
-        (out / name).write_bytes(body)
+        for suffix, extra, conv in (("", 0, bytes), ("-32", 128, to32)):
+            body = bytes([flags | extra, len(reqs)]) + b"".join(conv(r) for r in reqs)
+            if name == "indirect":
+                body += seg_list
+            (out / (name + suffix)).write_bytes(body)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,16 @@ static inline uint8_t blk_pat(uint64_t off)
     return (uint8_t)((off >> 9) * 31 + (off & 511) * 7 + 1);
 }
 
+/* Does frame hold the pattern disk's bytes from disk_off on? */
+static inline bool frame_matches(struct hx *h, unsigned frame, uint64_t disk_off, size_t len)
+{
+    const uint8_t *p = hx_frame(h, frame);
+    for (size_t i = 0; i < len; i++)
+        if (p[i] != blk_pat(disk_off + i))
+            return false;
+    return true;
+}
+
 /* A temporary image of bytes bytes filled with blk_pat; path in buf. */
 void blk_mkdisk(char *buf, size_t len, uint64_t bytes);
 /* Opens a harness on a fresh pattern disk; cfg fields left 0 get defaults

@@ -8,15 +8,6 @@
 
 #define MIB (1024 * 1024ull)
 
-static bool frame_matches(struct hx *h, unsigned frame, uint64_t disk_off, size_t len)
-{
-    const uint8_t *p = hx_frame(h, frame);
-    for (size_t i = 0; i < len; i++)
-        if (p[i] != blk_pat(disk_off + i))
-            return false;
-    return true;
-}
-
 static void file_read(const char *path, uint64_t off, void *buf, size_t len)
 {
     int fd = open(path, O_RDONLY);

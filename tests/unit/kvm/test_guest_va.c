@@ -585,3 +585,29 @@ TEST(gva_32bit_copy_across_pages)
     CHECK(!memcmp(g->ram + 0x28000, "yz", 2));
     gfx_free(g);
 }
+
+/* The argument-translation window: a host buffer standing in for a range of
+ * guest-virtual addresses (the 32-bit ABI's translated structures). */
+TEST(gva_xlat_window)
+{
+    struct gfx *g = gfx_new();
+    mode32(g, 0, true);
+    *pte32(g, 0x00800000u) = 0x29000 | P | RW;
+    static uint8_t buf[64];
+    const uint64_t win = 0xffff800000000000ull;
+    guest_va_set_xlat(&g->va, buf, win, sizeof(buf));
+    CHECK_EQ(guest_copy_to(&g->va, win + 8, "abcd", 4), 0);
+    CHECK(!memcmp(buf + 8, "abcd", 4));
+    char out[4];
+    CHECK_EQ(guest_copy_from(&g->va, out, win + 8, 4), 0);
+    CHECK(!memcmp(out, "abcd", 4));
+    CHECK_EQ(guest_copy_from(&g->va, out, win + 62, 4), -EFAULT);    /* runs out of it */
+    CHECK_EQ(guest_copy_from(&g->va, out, win - 2, 4), -EFAULT);     /* starts before it */
+    CHECK_EQ(guest_copy_from(&g->va, out, ~0ull - 1, 4), -EFAULT);   /* wraps */
+    /* Guest memory still goes through the page tables. */
+    CHECK_EQ(guest_copy_to(&g->va, 0x00800010u, "efgh", 4), 0);
+    CHECK(!memcmp(g->ram + 0x29010, "efgh", 4));
+    guest_va_set_xlat(&g->va, NULL, 0, 0);
+    CHECK_EQ(guest_copy_from(&g->va, out, win + 8, 4), -EFAULT);
+    gfx_free(g);
+}

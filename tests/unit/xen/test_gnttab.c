@@ -1,69 +1,9 @@
-/* Grant tables v1: the guest's GNTTABOP_* and the host-side map/unmap that
- * backends use. Guest RAM is a few malloc'd pages behind a fake gfn_page.
+/* Grant tables with v1 entries: the guest's GNTTABOP_* and the host-side
+ * map/unmap that backends use (v2: test_gnttab_v2.c). Guest RAM is a few malloc'd pages behind a fake gfn_page.
  * Expectations follow Xen 4.17's xen/common/grant_table.c. */
-#include <errno.h>
 #include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "unit.h"
-#include "xen/gnttab.h"
-
-#define GT_DOMID 7
-#define RAM_BASE_GFN 0x100
-#define RAM_PAGES 4
-#define BAD_GFN 0x999
-
-struct gfx {
-    struct gnttab *gt;
-    uint8_t *ram;
-};
-
-static uint8_t *fake_gfn_page(void *opaque, uint64_t gfn)
-{
-    struct gfx *g = opaque;
-    if (gfn < RAM_BASE_GFN || gfn >= RAM_BASE_GFN + RAM_PAGES)
-        return NULL;
-    return g->ram + (gfn - RAM_BASE_GFN) * 4096;
-}
-
-static struct gfx *gfx_new(void)
-{
-    struct gfx *g = calloc(1, sizeof(*g));
-    g->gt = calloc(1, sizeof(*g->gt));
-    CHECK_EQ(gnttab_init(g->gt, GT_DOMID), 0);
-    g->gt->gfn_page = fake_gfn_page;
-    g->gt->opaque = g;
-    g->ram = aligned_alloc(4096, RAM_PAGES * 4096);
-    for (unsigned i = 0; i < RAM_PAGES * 4096; i++)
-        g->ram[i] = (uint8_t)(i / 4096 * 16 + i % 4096 % 13);
-    return g;
-}
-
-static void gfx_free(struct gfx *g)
-{
-    gnttab_fini(g->gt);
-    free(g->ram);
-    free(g->gt);
-    free(g);
-}
-
-static uint8_t *page(struct gfx *g, unsigned i) { return g->ram + i * 4096; }
-
-/* The guest writes grant entry ref (frame and domid first, flags last). */
-static grant_entry_v1_t *ent(struct gfx *g, grant_ref_t ref)
-{
-    return (grant_entry_v1_t *)g->gt->frame[ref / GNTTAB_ENTRIES_PER_FRAME] +
-           ref % GNTTAB_ENTRIES_PER_FRAME;
-}
-
-static void grant(struct gfx *g, grant_ref_t ref, domid_t to, uint32_t gfn, uint16_t flags)
-{
-    grant_entry_v1_t *e = ent(g, ref);
-    e->frame = gfn;
-    e->domid = to;
-    e->flags = flags;
-}
+#include "gnttab_fixture.h"
 
 static long query(struct gfx *g, domid_t dom, struct gnttab_query_size *q)
 {
@@ -173,14 +113,17 @@ TEST(gnttab_set_version_1_ok)
     gfx_free(g);
 }
 
-/* gnttab_set_version with v2 disabled (gnttab=max-ver:1): -ENOSYS, and the
- * current version is written back. */
-TEST(gnttab_set_version_2_enosys_reports_1)
+/* gnttab_set_version 2 (Xen's default max version): the version in force is
+ * written back. */
+TEST(gnttab_set_version_2_ok_reports_2)
 {
     struct gfx *g = gfx_new();
     struct gnttab_set_version v = { .version = 2 };
-    CHECK_EQ(gnttab_op(g->gt, GNTTABOP_set_version, &v, 1), -ENOSYS);
-    CHECK_EQ(v.version, 1);
+    CHECK_EQ(gnttab_op(g->gt, GNTTABOP_set_version, &v, 1), 0);
+    CHECK_EQ(v.version, 2);
+    struct gnttab_get_version gv = { .dom = DOMID_SELF };
+    CHECK_EQ(gnttab_op(g->gt, GNTTABOP_get_version, &gv, 1), 0);
+    CHECK_EQ(gv.version, 2);
     gfx_free(g);
 }
 
@@ -540,20 +483,6 @@ TEST(gnttab_failed_map_keeps_existing_pin)
 }
 
 /* ---- GNTTABOP_copy ---- */
-
-static struct gnttab_copy gmfn_copy(uint64_t src_gfn, uint16_t src_off, uint64_t dst_gfn,
-                                    uint16_t dst_off, uint16_t len)
-{
-    struct gnttab_copy c = { .len = len };
-    c.source.u.gmfn = src_gfn;
-    c.source.domid = DOMID_SELF;
-    c.source.offset = src_off;
-    c.dest.u.gmfn = dst_gfn;
-    c.dest.domid = DOMID_SELF;
-    c.dest.offset = dst_off;
-    c.status = 99;
-    return c;
-}
 
 TEST(gnttab_copy_between_own_frames)
 {
