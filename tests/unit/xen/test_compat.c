@@ -61,6 +61,9 @@ static void fx_init(void)
     domain_time_init(&D);
     struct xvcpu *xv = &D.xv[0];
     xv->d = &D;
+    /* A vCPU with no KVM fd: its TSC offset reads fail and it keeps offset 0. */
+    D.vm.vcpus[0].fd = -1;
+    xv->v = &D.vm.vcpus[0];
     xv->vi = &D.shinfo->vcpu_info[0];
     xv->vi_gpa = ~0ull;
     xv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
