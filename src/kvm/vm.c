@@ -62,6 +62,7 @@ int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, char *err, size_t e
     pthread_mutex_init(&vm->mem_lock, NULL);
     pthread_mutex_init(&vm->pause_lock, NULL);
     pthread_cond_init(&vm->pause_cond, NULL);
+    pthread_cond_init(&vm->parked_cond, NULL);
     if (nr_vcpus < 1 || nr_vcpus > VM_MAX_VCPUS) {
         snprintf(err, errlen, "vcpus: %d is out of range 1..%d", nr_vcpus, VM_MAX_VCPUS);
         return -1;

@@ -87,6 +87,8 @@ struct vm {
     atomic_bool paused;
     pthread_mutex_t pause_lock;
     pthread_cond_t pause_cond;
+    int parked;               /* vCPU threads waiting in vm_pause_point */
+    pthread_cond_t parked_cond;
     int64_t tsc_offset;       /* guest TSC - host TSC */
     /* Start-up measurement: when set, vCPU 0's first entry into the guest is
      * reported on stderr as the time since this instant (the process's start). */
@@ -156,6 +158,10 @@ void vm_stop(struct vm *vm);             /* set stopping and kick every vCPU */
 void vm_pause(struct vm *vm);
 void vm_unpause(struct vm *vm);
 bool vm_is_paused(struct vm *vm);
+/* Waits until every vCPU thread of a paused VM is parked in vm_pause_point
+ * (out of KVM_RUN, its state consistent), up to timeout_ms: 0, or -ETIMEDOUT,
+ * or -ESRCH if the VM stopped meanwhile. */
+int vm_pause_wait(struct vm *vm, int timeout_ms);
 /* Called by a vCPU thread after a kick: waits while the VM is paused. */
 void vm_pause_point(struct vm *vm);
 /* Injects a fixed, edge-triggered interrupt vector into the vCPU's LAPIC.

@@ -1,6 +1,7 @@
 /* `xenkvm run`: one domain in this process, its console on the terminal. */
 #include "vmm/run.h"
 #include "vmm/domctl.h"
+#include "vmm/snapshot_state.h"
 #include "toolstack/uuid.h"
 #include "backend/devices.h"
 #include "backend/console.h"
@@ -33,6 +34,8 @@ static void usage(FILE *f)
         "             5 watchdog, 6 soft_reset.\n"
         "Under xenkvmd (see xenkvm(1)): [--uuid UUID] [--control SOCKET]\n"
         "  [--console-log FILE] [--status-file FILE] [--ready-fd FD] [--paused]\n"
+        "  [--restore FILE]: the guest from a save file (xenkvm save) instead of\n"
+        "  booting the kernel; memory and vCPUs must be the saved ones.\n"
         "--control serves pause/unpause/info/destroy/console there; the console then\n"
         "goes to that socket and the log instead of this terminal.\n");
 }
@@ -107,6 +110,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         { "status-file", required_argument, NULL, 'S' },
         { "ready-fd", required_argument, NULL, 'R' },
         { "paused", no_argument, NULL, 'P' },
+        { "restore", required_argument, NULL, 'Z' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
@@ -121,6 +125,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     struct domctl_opts ctl_opts = { 0 };
     int ready_fd = -1;
     bool paused = false;
+    const char *restore = NULL;
     uint8_t uuid[16];
     optind = 1;
     while ((c = getopt_long(argc, argv, "k:r:c:m:n:N:d:vh", opts, NULL)) != -1) {
@@ -176,6 +181,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
             ready_fd = v;
             break;
         case 'P': paused = true; break;
+        case 'Z': restore = optarg; break;
         case 'v': log_verbose++; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_ERROR;
@@ -185,16 +191,19 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         log_err("run: unexpected argument '%s'", argv[optind]);
         return EXIT_ERROR;
     }
-    if (!cfg.kernel) {
+    if (!cfg.kernel && !restore) {
         log_err("run: --kernel is required");
         usage(stderr);
         return EXIT_ERROR;
     }
     static struct domain d;
     char err[512];
+    struct snapshot_restore *snap = NULL;
     if (domain_create(&d, &cfg, err, sizeof(err)) < 0 ||
-        domain_pvh_boot(&d, &cfg, err, sizeof(err)) < 0) {
+        (restore ? !(snap = snapshot_restore_open(&d, restore, err, sizeof(err)))
+                 : domain_pvh_boot(&d, &cfg, err, sizeof(err)) < 0)) {
         log_err("%s", err);
+        snapshot_restore_free(snap);
         return EXIT_ERROR;
     }
     d.vm.report_since = *process_start;
@@ -227,6 +236,11 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         goto out;
     }
     d.params[HVM_PARAM_STORE_EVTCHN] = xs_relay_port(relay);
+    /* The saved guest goes back over the fresh domain, its host ports made. */
+    if (snap && snapshot_restore_apply(snap, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        goto out;
+    }
     if (cfg.xenstore_socket && !no_xenstore) {
         xs = xs_open(cfg.xenstore_socket);
         int rc = xs ? xenstore_tree(xs, &d, &cfg) : -errno;
@@ -281,6 +295,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     ctl = NULL;
     log_info("domain %u (%s) ended: exit status %d", d.domid, d.name, status);
 out:
+    snapshot_restore_free(snap);
     domctl_discard(ctl);
     devices_close(devs);
     if (tree_written)

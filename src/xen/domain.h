@@ -107,6 +107,9 @@ struct domain {
     int watchdog_fd[2];
     bool watchdog_used[2];
 
+    /* A save is parking the vCPUs: SCHEDOP_block/poll return at once. */
+    atomic_bool quiesce;
+
     /* shutdown */
     int shutdown_reason;           /* SHUTDOWN_*, or -1 while running */
     uint32_t shutdown_code;        /* SCHEDOP_shutdown_code, or ~0 */
@@ -138,6 +141,13 @@ uint8_t *domain_special_page(struct domain *d, unsigned idx);
 /* Loads kernel and ramdisk, builds hvm_start_info and the memory map, and puts
  * vCPU 0 at the PVH entry. */
 int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen);
+
+/* Save/restore: stops every vCPU out of KVM_RUN (a vCPU blocked in
+ * SCHEDOP_block/poll returns, as from a spurious wake-up) and waits until all
+ * are parked. 0, or -errno (the domain stopped, or a vCPU did not come). The
+ * caller undoes it with domain_unquiesce (which leaves the VM paused). */
+int domain_quiesce(struct domain *d, int timeout_ms);
+void domain_unquiesce(struct domain *d);
 
 /* Ends the domain with a SHUTDOWN_* reason (first reason wins). */
 void domain_shutdown(struct domain *d, int reason);

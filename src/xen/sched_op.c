@@ -36,8 +36,8 @@ void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const struct vcpu_block_
     uint64_t n;
     if (read(xv->wake_fd, &n, sizeof(n)) < 0) { /* nothing stale to drop */ }
     for (;;) {
-        if (atomic_load(&d->vm.stopping))
-            return;
+        if (atomic_load(&d->vm.stopping) || atomic_load(&d->quiesce))
+            return;     /* a save parks the vCPU: the guest sees a spurious wake-up */
         pthread_mutex_lock(&d->lock);
         bool wake = wake_condition(xv, w);
         pthread_mutex_unlock(&d->lock);
