@@ -20,6 +20,7 @@ static const struct {
     PROGRAM(shutdown), PROGRAM(hostile), PROGRAM(vmcall),   PROGRAM(smp),   PROGRAM(bench),
     PROGRAM(xenstore), PROGRAM(idle),    PROGRAM(net),      PROGRAM(fifo),  PROGRAM(balloon),
     PROGRAM(watchdog), PROGRAM(tlb),     PROGRAM(echo),     PROGRAM(blk),
+    PROGRAM(saverestore),
     { "callback", prog_callback, true },
     { "evbench", prog_evbench, true },
 #undef PROGRAM

@@ -105,11 +105,18 @@ void vcpu_state_free(struct vcpu_state *s)
 
 int vm_set_guest_tsc(struct vm *vm, uint64_t tsc)
 {
-    /* Written together, as at creation: KVM takes them as one synchronised TSC. */
+    /* KVM_VCPU_TSC_OFFSET sets the offset itself, on every vCPU alike (a
+     * write of MSR_IA32_TSC may be taken by KVM as a "synchronisation" with
+     * the value written at creation and not move the TSC at all). */
+    int64_t offset = (int64_t)(tsc - __rdtsc());
+    struct kvm_device_attr attr = { .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+                                    .addr = (uint64_t)(uintptr_t)&offset };
+    bool direct = ioctl(vm->vcpus[0].fd, KVM_HAS_DEVICE_ATTR, &attr) == 0;
     for (int i = 0; i < vm->nr_vcpus; i++) {
         struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
             .h.nmsrs = 1, .e.index = MSR_IA32_TSC, .e.data = tsc };
-        if (ioctl(vm->vcpus[i].fd, KVM_SET_MSRS, &m) != 1)
+        if (direct ? ioctl(vm->vcpus[i].fd, KVM_SET_DEVICE_ATTR, &attr) < 0
+                   : ioctl(vm->vcpus[i].fd, KVM_SET_MSRS, &m) != 1)
             return -EINVAL;
     }
     uint64_t val, before = __rdtsc();

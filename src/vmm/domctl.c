@@ -408,7 +408,7 @@ static void client_request(struct client *cl)
         reply = jl_ok();
     } else if (!strcmp(op, "save")) {
         bool ended;
-        reply = save_request(c->d, c->devs, c->xenstore, req, &ended);
+        reply = save_request(c->d, c->devs, c->relay, c->xenstore, req, &ended);
         if (ended) {
             c->destroyed = true;      /* no on_* action: the guest lives in the file */
             domain_shutdown(c->d, SHUTDOWN_poweroff);

@@ -2,6 +2,7 @@
 #include "vmm/run.h"
 #include "vmm/domctl.h"
 #include "vmm/snapshot_state.h"
+#include "vmm/snapshot_xenstore.h"
 #include "toolstack/uuid.h"
 #include "backend/devices.h"
 #include "backend/console.h"
@@ -88,6 +89,29 @@ static int retree(void *opaque)
     int rc = xenstore_tree(xs, rt->d, rt->cfg);
     xs_close(xs);
     return rc;
+}
+
+/* The restored guest's xenstore subtree and watches. */
+static int restore_xenstore(struct snapshot_restore *snap, struct xs_relay *relay,
+                            struct domain *d, const char *socket, const char *file)
+{
+    uint64_t len;
+    const uint8_t *rec = snapshot_restore_xenstore(snap, &len), *rs;
+    size_t rslen;
+    char err[512];
+    if (!rec)
+        return 0;      /* saved without xenstore */
+    unsigned old = snapshot_restore_old_domid(snap);
+    if (snapxs_restore_tree(socket, old, d->domid, rec, len, &rs, &rslen, err, sizeof(err)) < 0) {
+        log_err("%s: %s", file, err);
+        return -1;
+    }
+    int rc = xs_relay_restore(relay, rs, rslen, old);
+    if (rc < 0) {
+        log_err("%s: the guest's xenstore watches: %s", file, strerror(-rc));
+        return -1;
+    }
+    return 0;
 }
 
 int vmm_run(int argc, char **argv, const struct timespec *process_start)
@@ -251,6 +275,8 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
             log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(-rc));
             goto out;
         }
+        if (snap && restore_xenstore(snap, relay, &d, cfg.xenstore_socket, restore) < 0)
+            goto out;
     } else {
         log_info("no xenstore daemon: the guest's xenstore ring stays unanswered");
     }

@@ -1,21 +1,44 @@
 /* xenkvm save, inside the domain process (save_request.h). */
 #include "vmm/save_request.h"
 #include "vmm/snapshot_state.h"
+#include "vmm/snapshot_xenstore.h"
+#include "backend/xenstore_relay.h"
 #include "backend/devices.h"
 #include "common/log.h"
 #include "toolstack/jsonline.h"
 #include "xen/domain.h"
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 /* How long parking the vCPUs may take: one exit each, or a hypercall. */
 #define QUIESCE_TIMEOUT_MS 5000
 
-struct json_object *save_request(struct domain *d, struct domain_devices *devs,
-                                 const char *xenstore, struct json_object *req, bool *ended)
+/* The guest's xenstore side, with its vCPUs stopped: every request it
+ * made answered, then its subtree and watches. NULL with err, or (no
+ * xenstore) NULL with *len 0. */
+static uint8_t *xenstore_part(struct domain *d, struct xs_relay *relay, const char *xenstore,
+                              size_t *len, char *err, size_t errlen)
 {
-    (void)xenstore;
+    *len = 0;
+    if (!xenstore || !relay)
+        return NULL;
+    int rc = xs_relay_quiesce(relay, QUIESCE_TIMEOUT_MS);
+    if (rc < 0) {
+        snprintf(err, errlen, "the guest's xenstore connection %s",
+                 rc == -EBUSY ? "has a request half-written: try again" :
+                 rc == -EPIPE ? "is broken" : "has requests the daemon does not answer");
+        return NULL;
+    }
+    return snapxs_collect(xenstore, d->domid, relay, len, err, errlen);
+}
+
+struct json_object *save_request(struct domain *d, struct domain_devices *devs,
+                                 struct xs_relay *relay, const char *xenstore,
+                                 struct json_object *req, bool *ended)
+{
     *ended = false;
     const char *file = jl_str(req, "file", "");
     struct json_object *cfg;
@@ -36,9 +59,15 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
     if (rc < 0)
         snprintf(err, sizeof(err), "cannot stop the vCPUs: %s",
                  rc == -ESRCH ? "the domain is shutting down" : strerror(-rc));
-    else
-        rc = snapshot_save(d, file, json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN),
-                           err, sizeof(err));
+    else {
+        size_t xlen;
+        uint8_t *xs = xenstore_part(d, relay, xenstore, &xlen, err, sizeof(err));
+        if (xs || !xlen)
+            rc = xenstore && relay && !xs ? -1 :
+                snapshot_save(d, file, json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN),
+                              xs, xlen, err, sizeof(err));
+        free(xs);
+    }
     domain_unquiesce(d);
     if (rc < 0) {
         if (!was_paused)

@@ -9,7 +9,9 @@
 
 struct domain;
 struct domain_devices;
+struct xs_relay;
 
 /* The reply; *ended: the domain is to end now (saved without keep). */
 struct json_object *save_request(struct domain *d, struct domain_devices *devs,
-                                 const char *xenstore, struct json_object *req, bool *ended);
+                                 struct xs_relay *relay, const char *xenstore,
+                                 struct json_object *req, bool *ended);

@@ -100,7 +100,14 @@ static int check_domain(struct snapshot_restore *s, const void *p, uint64_t len,
      * Xen system time and every pvclock record in its memory. */
     if (vm_set_guest_tsc(&d->vm, s->dom.guest_tsc) < 0)
         return bad(s, err, errlen, "cannot set the guest TSC: %s", strerror(errno));
-    d->tsc0 = s->dom.tsc0;
+    /* A KVM that ignores TSC offsets (this nested host's does) leaves the
+     * guest TSC running on through the downtime: system time then starts
+     * that much later in TSC terms, and the pvclock records are rewritten
+     * (snapshot_restore_apply), so Xen time still goes on from the save. */
+    uint64_t skipped = vm_guest_tsc(&d->vm) - s->dom.guest_tsc;
+    if (skipped > (1ull << 62))
+        skipped = 0;   /* the TSC is behind the saved one: no adjustment */
+    d->tsc0 = s->dom.tsc0 + skipped;
     d->tsc_mul = s->dom.tsc_mul;
     d->tsc_shift = (int8_t)s->dom.tsc_shift;
     return 0;
@@ -118,7 +125,8 @@ static int keep(void **slot, uint64_t *slot_len, void *p, uint64_t len)
 static int take(struct snapshot_restore *s, uint32_t type, void *p, uint64_t len, uint8_t *buf,
                 char *err, size_t errlen)
 {
-    if (type != SNAP_REC_CONFIG && type != SNAP_REC_DOMAIN && !s->have_dom)
+    if (type != SNAP_REC_CONFIG && type != SNAP_REC_DOMAIN && type != SNAP_REC_XENSTORE &&
+        !s->have_dom)
         return bad(s, err, errlen, "corrupt: a %s record before the DOMAIN record",
                    snap_rec_name(type));
     switch (type) {
@@ -363,6 +371,12 @@ int snapshot_restore_apply(struct snapshot_restore *s, char *err, size_t errlen)
         rc = apply_vcpu(s, i, err, errlen);
     if (rc)
         return -1;
+    /* pvclock records for this TSC (a changed version tells the guest). */
+    pthread_mutex_lock(&d->lock);
+    for (unsigned i = 0; i < sd->nr_vcpus; i++)
+        if (d->xv[i].vi)
+            domain_update_vcpu_time(d, &d->xv[i]);
+    pthread_mutex_unlock(&d->lock);
     /* Wall clock: system time went on from the save, the world did not stop. */
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);

@@ -232,8 +232,8 @@ static int put_ram(struct snap_writer *w, struct domain *d, char *err, size_t er
     return 0;
 }
 
-int snapshot_save(struct domain *d, const char *path, const char *config, char *err,
-                  size_t errlen)
+int snapshot_save(struct domain *d, const char *path, const char *config,
+                  const void *xenstore, size_t xenstore_len, char *err, size_t errlen)
 {
     pthread_mutex_lock(&d->lock);
     int rc = check_supported(d, err, errlen);
@@ -246,6 +246,8 @@ int snapshot_save(struct domain *d, const char *path, const char *config, char *
     /* The guest TSC stops here as far as the saved domain knows. */
     uint64_t guest_tsc = vm_guest_tsc(&d->vm);
     snap_put(&w, SNAP_REC_CONFIG, config, strlen(config));
+    if (xenstore)
+        snap_put(&w, SNAP_REC_XENSTORE, xenstore, xenstore_len);
     pthread_mutex_lock(&d->lock);
     put_domain(&w, d, guest_tsc);
     rc = put_vcpus(&w, d, err, errlen);

@@ -69,9 +69,10 @@ struct snap_ram {                    /* followed by count u64 gfns, then one zst
 };
 
 /* Save: the domain's state into path (vCPUs quiesced by the caller).
- * config: the domain config as JSON text. 0, or -1 with err. */
-int snapshot_save(struct domain *d, const char *path, const char *config, char *err,
-                  size_t errlen);
+ * config: the domain config as JSON text; xenstore: the XENSTORE record
+ * (snapshot_xenstore.h), or NULL. 0, or -1 with err. */
+int snapshot_save(struct domain *d, const char *path, const char *config,
+                  const void *xenstore, size_t xenstore_len, char *err, size_t errlen);
 
 /* Restore, in two steps around the creation of the console and xenstore
  * ring backends: snapshot_restore_open reads and checks the file and loads
