@@ -13,7 +13,7 @@ PKGS=(
   clang libclang-rt-14-dev
   binutils dpkg-dev bc fio qemu-system-x86 iproute2
   libwebsockets-dev python3-websocket openssl chromium openssh-server
-  qemu-system-common qemu-utils
+  qemu-system-common qemu-utils gdb
 )
 # Node.js and npm for the web page (web/): Debian's, unless the machine has
 # them already (from another source, whose nodejs carries its own npm).

@@ -4,7 +4,8 @@ a pending-but-masked event channel, a grant entry, a node and a watch in its
 xenstore subtree, and checks them all itself once the test writes
 data/sr-go = "go" (after a save and restore, a checkpoint, a paused save).
 Then bad save files: each refused with the file and the fault named, and no
-domain created; and a save that fails leaves the domain running."""
+domain created; and a save that fails leaves the domain running. And
+dump-core: an ELF core that Debian's gdb reads (stack, variables, memory)."""
 import os
 import re
 import struct
@@ -12,7 +13,7 @@ import subprocess
 import zlib
 
 import pytest
-from test_toolstack import Toolstack, wait_for
+from test_toolstack import XTEST, Toolstack, wait_for
 
 
 @pytest.fixture
@@ -183,3 +184,24 @@ def test_bad_save_files_are_refused_cleanly(ts):
     ts.xk("restore", good)
     go(ts)
     assert wait_for(lambda: passes(ts) == 1), ts.console_log("sr")
+
+
+def test_dump_core_is_read_by_gdb(ts):
+    start(ts)
+    core = os.path.join(ts.dir, "sr.core")
+    ts.xk("dump-core", "sr", core)
+    assert ts.domains()["sr"][1][2] != "p"           # it runs on
+    mark = len(ts.console_log("sr"))
+    assert wait_for(lambda: ticks_after(ts, "sr", mark) >= 1)
+    r = subprocess.run(["gdb", "-batch", "-nx", "-q", str(XTEST), core,
+                        "-ex", "bt", "-ex", "print ticks", "-ex", "x/s cmdline",
+                        "-ex", "info registers rip"],
+                       capture_output=True, text=True, timeout=60)
+    out = r.stdout + r.stderr
+    assert "prog_saverestore" in out and "xtest_main" in out, out      # a whole stack
+    m = re.search(r"\$1 = (\d+)", out)
+    assert m and int(m.group(1)) > 0, out                                # ticks counted
+    assert '"saverestore"' in out, out                                  # memory read
+    r = ts.xk("dump-core", "sr", "/proc/sr.core", ok=False)
+    assert "/proc/sr.core" in r.stderr
+    assert not [f for f in os.listdir(ts.dir) if ".tmp." in f]

@@ -1,4 +1,4 @@
-/* save and restore (xl save / xl restore), over the registry and the domain
+/* save, restore and dump-core (xl's), over the registry and the domain
  * process (docs/save-restore.md). */
 #include "cli/cli.h"
 #include "cli/cfgload.h"
@@ -135,4 +135,21 @@ int cmd_restore(int argc, char **argv)
             paused ? ", paused" : "");
     json_object_put(rep);
     return console ? console_attach(domid) : 0;
+}
+
+int cmd_dump_core(int argc, char **argv)
+{
+    int c;
+    optind = 1;
+    while ((c = getopt(argc, argv, "h")) != -1)
+        return cli_usage("dump-core", c == 'h');
+    if (argc - optind != 2)
+        return cli_usage("dump-core", false);
+    char *path = absolute(argv[optind + 1]);
+    if (!path)
+        return 1;
+    struct json_object *req = ts_req("dump-core", argv[optind]);
+    json_object_object_add(req, "file", json_object_new_string(path));
+    free(path);
+    return ts_simple(req);
 }

@@ -25,6 +25,8 @@ static const struct command {
       "save a domain's state to FILE and end it (-c: keep it running, -p: leave it paused)" },
     { "restore", cmd_restore, "[-p] [-c] [-e] FILE [CONFIG]",
       "a new domain from a save file (-p: paused, -c: attach the console)" },
+    { "dump-core", cmd_dump_core, "DOMAIN FILE",
+      "an ELF core of the domain's memory and vCPU registers (gdb reads it)" },
     { "pause", cmd_pause, "DOMAIN", "stop a domain's vCPUs" },
     { "unpause", cmd_unpause, "DOMAIN", "let a paused domain run again" },
     { "rename", cmd_rename, "DOMAIN NEW-NAME", "rename a domain" },

@@ -214,7 +214,8 @@ static struct json_object *op_mem(struct registry *r, struct dom *d, struct json
 
 /* xenkvm save: the domain process writes the file; without keep it then
  * ends, as after a destroy (no on_* action). The save can take a while:
- * the domain's memory is written meanwhile. */
+ * the domain's memory is written meanwhile. dump-core goes the same way
+ * (the domain runs on). */
 #define SAVE_TIMEOUT_MS 600000
 
 static struct json_object *op_save(struct registry *r, struct dom *d, struct json_object *req)
@@ -223,7 +224,14 @@ static struct json_object *op_save(struct registry *r, struct dom *d, struct jso
     if (!reg_path(r, sock, sizeof(sock), d->domid, "sock"))
         return jl_error("domain %u: run directory path too long", d->domid);
     bool keep = jl_bool(req, "keep", false);
-    struct json_object *fwd = json_object_new_object(), *cfg;
+    struct json_object *fwd = json_object_new_object(), *cfg, *rep;
+    if (!strcmp(jl_str(req, "op", ""), "dump-core")) {
+        json_object_object_add(fwd, "op", json_object_new_string("dump-core"));
+        json_object_object_add(fwd, "file", json_object_new_string(jl_str(req, "file", "")));
+        rep = jl_call(sock, fwd, SAVE_TIMEOUT_MS, err, sizeof(err));
+        json_object_put(fwd);
+        return rep ? rep : jl_error("domain %u: %s", d->domid, err);
+    }
     json_object_object_add(fwd, "op", json_object_new_string("save"));
     json_object_object_add(fwd, "file", json_object_new_string(jl_str(req, "file", "")));
     if (!json_object_object_get_ex(req, "config", &cfg))
@@ -231,7 +239,7 @@ static struct json_object *op_save(struct registry *r, struct dom *d, struct jso
     json_object_object_add(fwd, "config", json_object_get(cfg));
     json_object_object_add(fwd, "keep", json_object_new_boolean(keep));
     json_object_object_add(fwd, "paused", json_object_new_boolean(jl_bool(req, "paused", false)));
-    struct json_object *rep = jl_call(sock, fwd, SAVE_TIMEOUT_MS, err, sizeof(err));
+    rep = jl_call(sock, fwd, SAVE_TIMEOUT_MS, err, sizeof(err));
     json_object_put(fwd);
     if (!rep)
         return jl_error("domain %u: %s", d->domid, err);
@@ -285,7 +293,7 @@ static struct json_object *op_on_domain(struct registry *r, const char *op, stru
         return rep;
     if (!strcmp(op, "mem-set") || !strcmp(op, "mem-max"))
         return op_mem(r, d, req, !strcmp(op, "mem-max"));
-    if (!strcmp(op, "save"))
+    if (!strcmp(op, "save") || !strcmp(op, "dump-core"))
         return op_save(r, d, req);
     if (!strcmp(op, "pause") || !strcmp(op, "unpause")) {
         struct json_object *rep = reg_domctl(r, d, op, err, sizeof(err));
@@ -297,7 +305,7 @@ static struct json_object *op_on_domain(struct registry *r, const char *op, stru
 }
 
 static const char *const dom_ops[] = {
-    "save", "destroy", "rename", "shutdown", "reboot", "sysrq", "mem-set", "mem-max", "pause", "unpause",
+    "save", "dump-core", "destroy", "rename", "shutdown", "reboot", "sysrq", "mem-set", "mem-max", "pause", "unpause",
     "block-attach", "block-detach", "network-attach", "network-detach", "devices",
 };
 

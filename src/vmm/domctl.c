@@ -413,6 +413,8 @@ static void client_request(struct client *cl)
             c->destroyed = true;      /* no on_* action: the guest lives in the file */
             domain_shutdown(c->d, SHUTDOWN_poweroff);
         }
+    } else if (!strcmp(op, "dump-core")) {
+        reply = dump_core_request(c->d, req);
     } else if (!strcmp(op, "block-attach")) {
         reply = block_attach(c, jl_str(req, "spec", ""));
     } else if (!strcmp(op, "console")) {

@@ -2,6 +2,7 @@
 #include "vmm/save_request.h"
 #include "vmm/snapshot_state.h"
 #include "vmm/snapshot_xenstore.h"
+#include "vmm/dump_core.h"
 #include "backend/xenstore_relay.h"
 #include "backend/devices.h"
 #include "common/log.h"
@@ -86,4 +87,26 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
     struct json_object *rep = jl_ok();
     json_object_object_add(rep, "ms", json_object_new_int64(ms));
     return rep;
+}
+
+struct json_object *dump_core_request(struct domain *d, struct json_object *req)
+{
+    const char *file = jl_str(req, "file", "");
+    if (file[0] != '/')
+        return jl_error("dump-core: the file must be an absolute path");
+    bool was_paused = vm_is_paused(&d->vm);
+    char err[512];
+    int rc = domain_quiesce(d, QUIESCE_TIMEOUT_MS);
+    if (rc < 0)
+        snprintf(err, sizeof(err), "cannot stop the vCPUs: %s",
+                 rc == -ESRCH ? "the domain is shutting down" : strerror(-rc));
+    else
+        rc = dump_core(d, file, err, sizeof(err));
+    domain_unquiesce(d);
+    if (!was_paused)
+        vm_unpause(&d->vm);
+    if (rc < 0)
+        return jl_error("%s", err);
+    log_info("domain %u: core dumped to %s", d->domid, file);
+    return jl_ok();
 }

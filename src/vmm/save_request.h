@@ -15,3 +15,7 @@ struct xs_relay;
 struct json_object *save_request(struct domain *d, struct domain_devices *devs,
                                  struct xs_relay *relay, const char *xenstore,
                                  struct json_object *req, bool *ended);
+
+/* {"op":"dump-core","file":PATH}: the domain stops while its ELF core is
+ * written (dump_core.h), then runs on as it was. */
+struct json_object *dump_core_request(struct domain *d, struct json_object *req);
