@@ -23,8 +23,8 @@ def ts(build, need_kvm):
     t.close()
 
 
-def start(ts, name="sr"):
-    ts.create(name, "saverestore")
+def start(ts, name="sr", program="saverestore"):
+    ts.create(name, program)
     assert wait_for(lambda: "sr: ready" in ts.console_log(name)), ts.console_log(name)
     return ts.domains()[name][0]
 
@@ -45,8 +45,9 @@ def ticks_after(ts, name, mark):
     return len(re.findall(r"sr: tick \d+", ts.console_log(name)[mark:]))
 
 
-def test_save_and_restore_carry_the_guest(ts):
-    old = start(ts)
+@pytest.mark.parametrize("abi", ["2level", "fifo"])
+def test_save_and_restore_carry_the_guest(ts, abi):
+    old = start(ts, program="saverestore" + (" fifo" if abi == "fifo" else ""))
     path = os.path.join(ts.dir, "sr.save")
     r = ts.xk("save", "sr", path)
     assert f"Saving to {path} new xl format" in r.stderr

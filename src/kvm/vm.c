@@ -252,3 +252,14 @@ void vm_destroy(struct vm *vm)
         close(vm->kvm_fd);
     vm->nr_regions = vm->nr_vcpus = 0;
 }
+
+uint64_t vm_host_to_gpa(struct vm *vm, const void *p)
+{
+    const uint8_t *q = p;
+    for (int i = 0; i < vm->nr_regions; i++) {
+        const struct mem_region *r = &vm->regions[i];
+        if (r->host && q >= r->host && q < r->host + r->size)
+            return r->gpa + (uint64_t)(q - r->host);
+    }
+    return ~0ull;
+}

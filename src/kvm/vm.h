@@ -116,6 +116,8 @@ void vm_unmap_extra(struct vm *vm, uint64_t gpa);
  * region and, in RAM, on frames that are present, else NULL. The one gate
  * through which guest addresses become host ones. */
 uint8_t *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+/* The guest-physical address of host pointer p into guest memory, or ~0. */
+uint64_t vm_host_to_gpa(struct vm *vm, const void *p);
 /* gpa lies in a RAM region (present or released). */
 bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa);
 

@@ -3,6 +3,7 @@
  * its checksums may still come from another xenkvm or another guest. */
 #include "vmm/snapshot_state.h"
 #include "xen/domain.h"
+#include "xen/evtchn_fifo.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -223,8 +224,10 @@ static int apply_evtchn(struct snapshot_restore *s, char *err, size_t errlen)
         return bad(s, err, errlen, "corrupt: EVTCHN record too short");
     memcpy(&h, p, sizeof(h));
     uint64_t want = sizeof(h) + (uint64_t)h.nr_ports * sizeof(struct snap_port) +
-                    (uint64_t)h.nr_host * sizeof(struct snap_host_port) + sizeof(e->virq_port);
-    if (h.nr_ports > EVTCHN_NR_PORTS || h.nr_host > EVTCHN_HOST_PORTS || s->evtchn_len != want)
+                    (uint64_t)h.nr_host * sizeof(struct snap_host_port) + sizeof(e->virq_port) +
+                    (h.fifo ? sizeof(struct evtchn_fifo_saved) : 0);
+    if (h.nr_ports > EVTCHN_NR_PORTS || h.nr_host > EVTCHN_HOST_PORTS || h.fifo > 1 ||
+        s->evtchn_len != want)
         return bad(s, err, errlen, "corrupt: EVTCHN record of %llu bytes",
                    (unsigned long long)s->evtchn_len);
     const struct snap_port *ports = (const void *)(p + sizeof(h));
@@ -245,19 +248,22 @@ static int apply_evtchn(struct snapshot_restore *s, char *err, size_t errlen)
     for (unsigned i = 0; i < h.nr_ports; i++) {
         const struct snap_port *sp = &ports[i];
         if (sp->port >= EVTCHN_NR_PORTS || sp->state > ECS_IPI ||
-            sp->notify_vcpu >= s->dom.nr_vcpus ||
+            sp->notify_vcpu >= s->dom.nr_vcpus || sp->last_vcpu >= s->dom.nr_vcpus ||
+            sp->priority >= EVTCHN_FIFO_MAX_QUEUES || sp->last_priority >= EVTCHN_FIFO_MAX_QUEUES ||
             (sp->state == ECS_INTERDOMAIN && (sp->a >= EVTCHN_NR_PORTS ||
                                               sp->b >= EVTCHN_HOST_PORTS)) ||
             (sp->state == ECS_VIRQ && sp->a >= NR_VIRQS))
             return bad(s, err, errlen, "corrupt: event channel %u", sp->port);
     }
     memset(e->ports, 0, sizeof(e->ports));
+    for (unsigned p = 1; h.fifo && p < EVTCHN_NR_PORTS; p++)
+        e->ports[p].priority = EVTCHN_FIFO_PRIORITY_DEFAULT;   /* as init_control left them */
     for (unsigned i = 0; i < h.nr_ports; i++) {
         const struct snap_port *sp = &ports[i];
         struct evtchn *c = &e->ports[sp->port];
         *c = (struct evtchn){ .state = sp->state, .priority = sp->priority,
             .last_priority = sp->last_priority, .last_vcpu = sp->last_vcpu,
-            .notify_vcpu = sp->notify_vcpu };
+            .fifo_pending = sp->fifo_pending, .notify_vcpu = sp->notify_vcpu };
         if (c->state == ECS_UNBOUND)
             c->u.unbound.remote_dom = (domid_t)sp->a;
         else if (c->state == ECS_INTERDOMAIN)
@@ -266,6 +272,12 @@ static int apply_evtchn(struct snapshot_restore *s, char *err, size_t errlen)
             c->u.virq = sp->a;
     }
     memcpy(e->virq_port, hosts + h.nr_host, sizeof(e->virq_port));
+    if (h.fifo) {
+        struct evtchn_fifo_saved f;
+        memcpy(&f, (const uint8_t *)(hosts + h.nr_host) + sizeof(e->virq_port), sizeof(f));
+        if (evtchn_fifo_import(e, &f) < 0)
+            return bad(s, err, errlen, "corrupt: FIFO event channel pages outside guest RAM");
+    }
     return 0;
 }
 

@@ -24,9 +24,6 @@ static int failf(char *err, size_t errlen, const char *fmt, ...)
 /* What this first part cannot carry: refused before anything is written. */
 static int check_supported(struct domain *d, char *err, size_t errlen)
 {
-    if (d->ev.fifo)
-        return failf(err, errlen, "the guest uses FIFO event channels, which save does not "
-                     "carry yet (boot it with 2-level event channels)");
     for (unsigned i = 0; i < GNTTAB_MAX_ENTRIES; i++)
         if (d->gt.pin_ro[i] || d->gt.pin_rw[i])
             return failf(err, errlen, "grant %u is mapped by a backend: domains with block or "
@@ -91,22 +88,32 @@ static int put_vcpus(struct snap_writer *w, struct domain *d, char *err, size_t 
     return 0;
 }
 
+static uint64_t gpa_of(void *opaque, const void *p)
+{
+    return vm_host_to_gpa(opaque, p);
+}
+
 static int put_evtchn(struct snap_writer *w, struct domain *d)
 {
     struct evtchn_domain *e = &d->ev;
-    struct snap_evtchn_hdr h = { 0 };
+    struct snap_evtchn_hdr h = { .fifo = e->fifo != NULL };
+    struct evtchn_fifo_saved fifo;
+    if (e->fifo && evtchn_fifo_export(e, gpa_of, &d->vm, &fifo) < 0)
+        return -EINVAL;
     struct snap_port *ports = calloc(EVTCHN_NR_PORTS, sizeof(*ports));
     struct snap_host_port hosts[EVTCHN_HOST_PORTS];
     if (!ports)
         return -ENOMEM;
     for (uint32_t p = 0; p < EVTCHN_NR_PORTS; p++) {
         const struct evtchn *c = &e->ports[p];
-        if (c->state == ECS_FREE)
+        /* A freed FIFO port may still be a queue's tail: its last queue counts. */
+        if (c->state == ECS_FREE && (!e->fifo || (!c->last_priority && !c->last_vcpu &&
+                                                   c->priority == EVTCHN_FIFO_PRIORITY_DEFAULT)))
             continue;
         struct snap_port *s = &ports[h.nr_ports++];
         *s = (struct snap_port){ .port = p, .state = c->state, .priority = c->priority,
             .last_priority = c->last_priority, .last_vcpu = c->last_vcpu,
-            .notify_vcpu = c->notify_vcpu };
+            .fifo_pending = c->fifo_pending, .notify_vcpu = c->notify_vcpu };
         if (c->state == ECS_UNBOUND)
             s->a = c->u.unbound.remote_dom;
         else if (c->state == ECS_INTERDOMAIN) {
@@ -118,10 +125,10 @@ static int put_evtchn(struct snap_writer *w, struct domain *d)
     for (uint32_t i = 0; i < EVTCHN_HOST_PORTS; i++)
         if (e->host[i].used)
             hosts[h.nr_host++] = (struct snap_host_port){ i, e->host[i].guest_port };
-    const void *parts[4] = { &h, ports, hosts, e->virq_port };
-    size_t lens[4] = { sizeof(h), h.nr_ports * sizeof(*ports), h.nr_host * sizeof(*hosts),
-                       sizeof(e->virq_port) };
-    snap_putv(w, SNAP_REC_EVTCHN, parts, lens, 4);
+    const void *parts[5] = { &h, ports, hosts, e->virq_port, &fifo };
+    size_t lens[5] = { sizeof(h), h.nr_ports * sizeof(*ports), h.nr_host * sizeof(*hosts),
+                       sizeof(e->virq_port), sizeof(fifo) };
+    snap_putv(w, SNAP_REC_EVTCHN, parts, lens, h.fifo ? 5 : 4);
     free(ports);
     return 0;
 }
@@ -252,7 +259,8 @@ int snapshot_save(struct domain *d, const char *path, const char *config,
     put_domain(&w, d, guest_tsc);
     rc = put_vcpus(&w, d, err, errlen);
     if (!rc)
-        rc = put_evtchn(&w, d) < 0 ? failf(err, errlen, "out of memory") : 0;
+        rc = put_evtchn(&w, d) < 0 ? failf(err, errlen, "event channels: a FIFO page is "
+                                           "outside guest memory") : 0;
     if (!rc) {
         put_gnttab(&w, d);
         const void *parts[2] = { d->shinfo, d->special };

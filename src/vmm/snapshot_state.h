@@ -46,14 +46,19 @@ struct snap_vcpu {                   /* followed by xsave_size bytes of XSAVE ar
     struct kvm_msr_entry msrs[VCPU_STATE_MAX_MSRS];
 };
 
-struct snap_evtchn_hdr {             /* followed by nr_ports snap_port, then virq table */
+struct snap_evtchn_hdr {             /* followed by nr_ports snap_port, nr_host
+                                      * snap_host_port, the virq table, then with
+                                      * fifo a struct evtchn_fifo_saved */
     uint32_t nr_ports;
-    uint32_t nr_host;                /* host ports in use, then as many snap_host_port */
+    uint32_t nr_host;
+    uint32_t fifo;                   /* 1: FIFO ABI in use */
+    uint32_t pad;
 };
 
 struct snap_port {
     uint32_t port;
     uint8_t state, priority, last_priority, last_vcpu;
+    uint8_t fifo_pending, pad[3];
     uint32_t notify_vcpu;
     uint32_t a;                      /* remote_dom / remote_port / virq */
     int32_t b;                       /* host_port (interdomain), else 0 */
