@@ -38,17 +38,6 @@ static void on_loop(evtchn_port_t port, void *arg)
     loop_hits++;
 }
 
-static domid_t own_domid(void)
-{
-    evtchn_port_t p;
-    struct evtchn_status st;
-    if (evtchn_alloc_unbound(DOMID_SELF, &p))
-        return DOMID_INVALID;
-    evtchn_status(p, &st);
-    evtchn_close(p);
-    return st.u.unbound.dom;
-}
-
 static void sleep_until(volatile uint32_t *counter, uint32_t target)
 {
     while (*counter < target) {
