@@ -56,6 +56,8 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     bool was_paused = vm_is_paused(&d->vm);
     int rc = domain_quiesce(d, QUIESCE_TIMEOUT_MS);
+    bool stopped = rc == 0;        /* every vCPU parked: their time may stop */
+    uint64_t tsc_stop = vm_guest_tsc(&d->vm);
     char err[512];
     if (rc < 0)
         snprintf(err, sizeof(err), "cannot stop the vCPUs: %s",
@@ -68,6 +70,12 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
                 snapshot_save(d, file, json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN),
                               xs, xlen, err, sizeof(err));
         free(xs);
+    }
+    /* A domain that goes on does not see the time its save took. */
+    if (stopped && !was_paused && (rc < 0 || keep)) {
+        pthread_mutex_lock(&d->lock);
+        domain_time_skip(d, tsc_stop);
+        pthread_mutex_unlock(&d->lock);
     }
     domain_unquiesce(d);
     if (rc < 0) {
@@ -97,11 +105,18 @@ struct json_object *dump_core_request(struct domain *d, struct json_object *req)
     bool was_paused = vm_is_paused(&d->vm);
     char err[512];
     int rc = domain_quiesce(d, QUIESCE_TIMEOUT_MS);
+    bool stopped = rc == 0;
+    uint64_t tsc_stop = vm_guest_tsc(&d->vm);
     if (rc < 0)
         snprintf(err, sizeof(err), "cannot stop the vCPUs: %s",
                  rc == -ESRCH ? "the domain is shutting down" : strerror(-rc));
     else
         rc = dump_core(d, file, err, sizeof(err));
+    if (stopped && !was_paused) {
+        pthread_mutex_lock(&d->lock);
+        domain_time_skip(d, tsc_stop);
+        pthread_mutex_unlock(&d->lock);
+    }
     domain_unquiesce(d);
     if (!was_paused)
         vm_unpause(&d->vm);

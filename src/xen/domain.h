@@ -167,6 +167,11 @@ uint64_t domain_system_time(struct domain *d);
 void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv);
 
 void domain_time_init(struct domain *d);
+/* Xen system time does not count the guest TSC's ticks since tsc_stop (a
+ * stop for a save, as QEMU stops kvmclock while a VM is stopped): its origin
+ * moves, every pvclock record is rewritten, the wall clock stays true. With
+ * the vCPUs stopped and the domain lock held. */
+void domain_time_skip(struct domain *d, uint64_t tsc_stop);
 void domain_update_wallclock(struct domain *d);
 int vcpu_timers_init(struct xvcpu *xv);
 /* SCHEDOP_watchdog's timers (sched_op.c): set up with the domain. */
