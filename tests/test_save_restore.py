@@ -53,6 +53,7 @@ def test_save_and_restore_carry_the_guest(ts, abi):
     assert f"Saving to {path} new xl format" in r.stderr
     assert "sr" not in ts.domains()                     # saved: the domain is gone
     assert os.path.getsize(path) > 0
+    assert os.stat(path).st_mode & 0o777 == 0o600       # it holds the guest's memory
     assert not [f for f in os.listdir(ts.dir) if ".tmp." in f]
     assert "saved to" in ts.daemon_log() and "restart" not in ts.daemon_log()
     mark = len(ts.console_log("sr"))

@@ -1,6 +1,7 @@
 /* Save-file framing: header, checksummed records, END (snapshot_file.h). */
 #include "vmm/snapshot_file.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +48,14 @@ int snap_create(struct snap_writer *w, const char *path)
         free(w->path);
         return -ENOMEM;
     }
-    w->f = fopen(w->tmp, "wxe");
+    /* 0600: the file holds the guest's memory. */
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    w->f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!w->f) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(w->tmp);
+        }
         int e = errno;
         free(w->path);
         free(w->tmp);
