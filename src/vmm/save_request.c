@@ -18,14 +18,10 @@
 #define QUIESCE_TIMEOUT_MS 5000
 
 /* The guest's xenstore side, with its vCPUs stopped: every request it
- * made answered, then its subtree and watches. NULL with err, or (no
- * xenstore) NULL with *len 0. */
+ * made answered, then its subtree and watches. NULL with err. */
 static uint8_t *xenstore_part(struct domain *d, struct xs_relay *relay, const char *xenstore,
                               size_t *len, char *err, size_t errlen)
 {
-    *len = 0;
-    if (!xenstore || !relay)
-        return NULL;
     int rc = xs_relay_quiesce(relay, QUIESCE_TIMEOUT_MS);
     if (rc < 0) {
         snprintf(err, errlen, "the guest's xenstore connection %s",
@@ -63,12 +59,13 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
         snprintf(err, sizeof(err), "cannot stop the vCPUs: %s",
                  rc == -ESRCH ? "the domain is shutting down" : strerror(-rc));
     else {
-        size_t xlen;
-        uint8_t *xs = xenstore_part(d, relay, xenstore, &xlen, err, sizeof(err));
-        if (xs || !xlen)
-            rc = xenstore && relay && !xs ? -1 :
-                snapshot_save(d, file, json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN),
-                              xs, xlen, err, sizeof(err));
+        size_t xlen = 0;
+        uint8_t *xs = NULL;
+        if (xenstore && relay && !(xs = xenstore_part(d, relay, xenstore, &xlen, err, sizeof(err))))
+            rc = -1;
+        else
+            rc = snapshot_save(d, file, json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN),
+                               xs, xlen, err, sizeof(err));
         free(xs);
     }
     /* A domain that goes on does not see the time its save took. */
