@@ -11,6 +11,8 @@
  *   {"op":"network-attach","spec":S}  a NIC (reply: devid, mac, name)
  *   {"op":"network-detach","id":DEVID|MAC,"force":B}  (reply: devid, name, mac)
  *   {"op":"devices"}  every device with its counters; info carries totals
+ *   {"op":"save","file":F,"config":{..},"keep":B,"paused":B}  (save_request.h);
+ *                     without keep the process then exits ("destroyed")
  * The console ring's output goes to a pipe that the I/O thread reads: into
  * the console log, to every attached client, and while none is attached into
  * a backlog (the last 64 KiB) that the next client gets first. */
