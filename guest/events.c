@@ -224,3 +224,14 @@ bool wait_count(volatile uint32_t *counter, uint32_t target, uint64_t timeout_ns
         irq_disable();
     return *counter >= target;
 }
+
+domid_t own_domid(void)
+{
+    evtchn_port_t p;
+    struct evtchn_status st;
+    if (evtchn_alloc_unbound(DOMID_SELF, &p))
+        return DOMID_INVALID;
+    evtchn_status(p, &st);
+    evtchn_close(p);
+    return st.u.unbound.dom;
+}

@@ -45,6 +45,8 @@ long evtchn_bind_ipi(uint32_t vcpu, evtchn_port_t *port);
 long evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
 long evtchn_bind_interdomain(domid_t rdom, evtchn_port_t rport, evtchn_port_t *port);
 long evtchn_status(evtchn_port_t port, struct evtchn_status *st);
+/* This domain's id, as an unbound port's status names it (DOMID_INVALID on error). */
+domid_t own_domid(void);
 
 /* Spins (interrupts on) until *counter >= target or timeout; true if reached. */
 bool wait_count(volatile uint32_t *counter, uint32_t target, uint64_t timeout_ns);

@@ -25,6 +25,7 @@ static const struct {
 #endif
     PROGRAM(xenstore), PROGRAM(idle),    PROGRAM(net),      PROGRAM(fifo),  PROGRAM(balloon),
     PROGRAM(watchdog), PROGRAM(echo),     PROGRAM(blk),      PROGRAM(rawvmcall), PROGRAM(limits),
+    PROGRAM(saverestore),
     { "callback", prog_callback, true },
     { "evbench", prog_evbench, true },
 #undef PROGRAM

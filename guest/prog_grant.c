@@ -25,17 +25,6 @@ static long map_frame(unsigned idx, void *where)
     return HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
 }
 
-static domid_t own_domid(void)
-{
-    evtchn_port_t p;
-    struct evtchn_status st;
-    if (evtchn_alloc_unbound(DOMID_SELF, &p))
-        return DOMID_INVALID;
-    evtchn_status(p, &st);
-    evtchn_close(p);
-    return st.u.unbound.dom;
-}
-
 static int16_t copy(struct gnttab_copy *c)
 {
     long rc = HYPERVISOR_grant_table_op(GNTTABOP_copy, c, 1);

@@ -32,3 +32,4 @@ void prog_balloon(int argc, char **argv);
 void prog_watchdog(int argc, char **argv);
 void prog_tlb(int argc, char **argv);
 void prog_evbench(int argc, char **argv);
+void prog_saverestore(int argc, char **argv);

@@ -15,7 +15,7 @@ PKGS=(
   dbus-daemon python3-dbus python3-gi
   xen-utils-4.17 grub-xen-host
   libwebsockets-dev python3-websocket openssl chromium openssh-server
-  qemu-system-common qemu-utils grub-xen-host e2fsprogs
+  qemu-system-common qemu-utils grub-xen-host e2fsprogs gdb
 )
 # Node.js and npm for the web page (web/): Debian's, unless the machine has
 # them already (from another source, whose nodejs carries its own npm).

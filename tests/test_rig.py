@@ -38,7 +38,7 @@ def rig(build):
 # Host-side limits per scenario (s): about 3x what each takes here.
 SCENARIO_TIMEOUT = {"kvm-check": 150, "xtest-all": 300, "boot-bench": 400, "linux-boot": 900,
                     "linux-blk": 400, "linux-qcow": 400, "linux-net": 400, "linux-toolstack": 700,
-                    "linux-pv": 1800}
+                    "linux-pv": 1800, "linux-save": 900}
 
 
 def _run_once(name, timeout, args):
@@ -220,6 +220,27 @@ def test_linux_toolstack(linux_toolstack, check):
 def test_linux_toolstack_scenario_exit_status(linux_toolstack):
     assert "RIG-DONE" in linux_toolstack.stdout.splitlines(), _show(linux_toolstack)
     assert linux_toolstack.returncode == 0, _show(linux_toolstack)
+
+
+@pytest.fixture(scope="module")
+def linux_save(rig):
+    return run_scenario("linux-save")
+
+
+@pytest.mark.parametrize("check", ["linux-save", "linux-restore", "linux-save-c",
+                                   "linux-restore-watch"])
+def test_linux_save_restore(linux_save, check):
+    """Debian's Linux (FIFO event channels, 2 vCPUs) through `xenkvm save` and
+    `restore` under xenkvmd: the restored guest ticks on with its uptime going on
+    from the save, a checkpoint leaves it ticking, and control/sysrq reaches it
+    through its re-registered xenbus watch (docs/save-restore.md)."""
+    res = results(linux_save.stdout)
+    assert res.get(check, ("missing",))[0] == "PASS", _show(linux_save)
+
+
+def test_linux_save_scenario_exit_status(linux_save):
+    assert "RIG-DONE" in linux_save.stdout.splitlines(), _show(linux_save)
+    assert linux_save.returncode == 0, _show(linux_save)
 
 
 # linux-pv's gated run: domain pv (two boots through the shim: console, ext4 across a

@@ -60,6 +60,16 @@ rig_start_xenkvmd() {
     [ -S /run/xenkvm/xenstored.sock ]
 }
 
+# rig_wait FILE TEXT TIMEOUT_S: until a line of FILE contains TEXT (1 if it never did).
+rig_wait() {
+    local i=0
+    while [ $i -lt $(($3 * 5)) ]; do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.2; i=$((i + 1))
+    done
+    return 1
+}
+
 rig_xenkvm_v() {
     [ "${RIG_VERBOSE:-0}" != 0 ] && echo -v
 }

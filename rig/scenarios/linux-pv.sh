@@ -54,15 +54,6 @@ tail -n 0 -f "$clogs/pv.log" "$clogs/pvgrub.log" "$clogs/pvgrub2.log" "$clogs/pv
            split(up, u, " "); printf "| %8.2f %s\n", u[1], $0; fflush() }' &
 tail_pid=$!
 
-# rig_wait FILE TEXT TIMEOUT_S: until a line of FILE contains TEXT (1 if it never did).
-rig_wait() {
-    local i=0
-    while [ $i -lt $(($3 * 5)) ]; do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.2; i=$((i + 1))
-    done
-    return 1
-}
 dlog=/tmp/xenkvmd.log     # rig_start_xenkvmd sends the daemon's messages there
 # /tmp/NAME.txt: domain NAME's console log so far, without the console's CRs.
 cleaned() { tr -d '\r' < "$clogs/$1.log" > "/tmp/$1.txt"; }

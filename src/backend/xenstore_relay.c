@@ -2,12 +2,15 @@
  * port (on the vCPU thread, domain lock held); daemon replies and watch events
  * come in on the I/O thread and wait in a buffer until the ring has room. */
 #include "backend/xenstore_relay.h"
+#include "backend/xenstore_track.h"
 #include "xen/domain.h"
 #include "xenstore/client.h"
 #include "xenstore/ring.h"
 #include "common/log.h"
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +26,7 @@ struct xs_relay {
     bool broken;                  /* guest indices went wrong, or the daemon left */
     bool lost;                    /* the daemon left (reconnectable) */
     size_t npending;
+    struct xs_track track;        /* watches and unanswered requests, for a save */
     uint8_t pending[PENDING_MAX]; /* daemon bytes not yet in the ring (last: see create) */
 };
 
@@ -79,6 +83,7 @@ static void guest_kicked(void *opaque, evtchn_port_t port)
         stop(r, XENSTORE_ERROR_RINGIDX, "impossible request-ring indices from the guest");
         return;
     }
+    xs_track_req(&r->track, buf, n);
     for (ssize_t off = 0; off < n; ) {
         ssize_t w = write(r->fd, buf + off, n - off);
         if (w < 0 && errno == EINTR)
@@ -103,8 +108,10 @@ static void daemon_readable(void *opaque)
     domain_lock(r->d);
     if (!r->broken) {
         ssize_t n = read(r->fd, r->pending + r->npending, PENDING_MAX - r->npending);
-        if (n > 0)
+        if (n > 0) {
+            xs_track_rsp(&r->track, r->pending + r->npending, n);
             r->npending += n;
+        }
         else if (n == 0 || (errno != EINTR && errno != EAGAIN))
             stop(r, XENSTORE_ERROR_COMM, "the daemon closed the connection");
         if (flush_to_ring(r))
@@ -195,5 +202,173 @@ void xs_relay_destroy(struct xs_relay *r)
         return;
     if (r->fd >= 0)
         close(r->fd);
+    xs_track_free(&r->track);
     free(r);
+}
+
+/* ---- save and restore ---- */
+
+int xs_relay_quiesce(struct xs_relay *r, int timeout_ms)
+{
+    for (int waited = 0;; waited += 10) {
+        pthread_mutex_lock(&r->d->lock);
+        bool idle = xs_track_idle(&r->track), broken = r->broken, half = r->track.req.hdr_have;
+        pthread_mutex_unlock(&r->d->lock);
+        if (broken)
+            return -EPIPE;
+        if (idle)
+            return 0;
+        if (half || waited >= timeout_ms)
+            return half ? -EBUSY : -ETIMEDOUT;
+        /* The caller is the I/O thread: read the daemon's answers here. */
+        struct pollfd p = { .fd = r->fd, .events = POLLIN };
+        if (r->fd >= 0 && poll(&p, 1, 10) > 0)
+            daemon_readable(r);
+    }
+}
+
+static void put32(uint8_t **p, uint32_t v)
+{
+    memcpy(*p, &v, 4);
+    *p += 4;
+}
+
+size_t xs_relay_state(struct xs_relay *r, uint8_t **out)
+{
+    pthread_mutex_lock(&r->d->lock);
+    size_t len = 8 + r->npending, n = 0;
+    for (struct xs_watch_rec *w = r->track.watches; w; w = w->next, n++)
+        len += 4 + w->len;
+    uint8_t *p = *out = malloc(len);
+    if (p) {
+        put32(&p, n);
+        for (struct xs_watch_rec *w = r->track.watches; w; w = w->next) {
+            put32(&p, w->len);
+            memcpy(p, w->spec, w->len);
+            p += w->len;
+        }
+        put32(&p, r->npending);
+        memcpy(p, r->pending, r->npending);
+    }
+    pthread_mutex_unlock(&r->d->lock);
+    return p ? len : 0;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+    for (size_t off = 0; off < n; ) {
+        ssize_t w = write(fd, (const uint8_t *)buf + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -EIO;
+        off += w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *buf, size_t n)
+{
+    for (size_t off = 0; off < n; ) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, 5000) <= 0)
+            return -ETIMEDOUT;
+        ssize_t k = read(fd, (uint8_t *)buf + off, n - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -EIO;
+        off += k;
+    }
+    return 0;
+}
+
+/* "/local/domain/OLD/..." in a saved watch path names the new domain. */
+static size_t rehome(const char *spec, size_t len, unsigned old, unsigned now, char *out,
+                     size_t cap)
+{
+    char from[40], to[40];
+    int fl = snprintf(from, sizeof(from), "/local/domain/%u/", old);
+    int tl = snprintf(to, sizeof(to), "/local/domain/%u/", now);
+    if (len > (size_t)fl && !memcmp(spec, from, fl) && len - fl + tl <= cap) {
+        memcpy(out, to, tl);
+        memcpy(out + tl, spec + fl, len - fl);
+        return len - fl + tl;
+    }
+    if (len > cap)
+        return 0;
+    memcpy(out, spec, len);
+    return len;
+}
+
+#define RESTORE_REQ_ID 0x7e570000u
+
+int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsigned old_domid)
+{
+    uint32_t n, k;
+    const uint8_t *p = state, *end = state + len;
+    if (len < 4 || r->fd < 0)
+        return -EINVAL;
+    memcpy(&n, p, 4);
+    p += 4;
+    /* The guest's watches, registered again on the new connection before
+     * its vCPUs run. Each also fires once at registration (as on Xen): the
+     * guest sees a spurious event, never misses one. */
+    uint32_t sent = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (end - p < 4)
+            return -EINVAL;
+        memcpy(&k, p, 4);
+        p += 4;
+        if (k > (size_t)(end - p) || k > XENSTORE_PAYLOAD_MAX)
+            return -EINVAL;
+        struct { struct xsd_sockmsg h; char body[XENSTORE_PAYLOAD_MAX + 64]; } m;
+        size_t blen = rehome((const char *)p, k, old_domid, r->d->domid, m.body, sizeof(m.body));
+        p += k;
+        if (!blen)
+            return -EINVAL;
+        m.h = (struct xsd_sockmsg){ .type = XS_WATCH, .req_id = RESTORE_REQ_ID + i,
+                                    .len = blen };
+        if (write_all(r->fd, &m, sizeof(m.h) + blen) < 0)
+            return -EIO;
+        sent++;
+    }
+    if (end - p < 4)
+        return -EINVAL;
+    memcpy(&k, p, 4);
+    p += 4;
+    if (k != (size_t)(end - p) || k > PENDING_MAX)
+        return -EINVAL;
+    pthread_mutex_lock(&r->d->lock);
+    memcpy(r->pending, p, k);       /* answers the guest had not taken yet */
+    r->npending = k;
+    pthread_mutex_unlock(&r->d->lock);
+    while (sent) {
+        struct { struct xsd_sockmsg h; char body[XENSTORE_PAYLOAD_MAX]; } m;
+        if (read_all(r->fd, &m.h, sizeof(m.h)) < 0 || m.h.len > XENSTORE_PAYLOAD_MAX ||
+            read_all(r->fd, m.body, m.h.len) < 0)
+            return -EIO;
+        if (m.h.type != XS_WATCH_EVENT && (m.h.req_id & 0xffff0000u) == RESTORE_REQ_ID) {
+            sent--;
+            continue;
+        }
+        pthread_mutex_lock(&r->d->lock);
+        if (r->npending + sizeof(m.h) + m.h.len <= PENDING_MAX) {
+            memcpy(r->pending + r->npending, &m, sizeof(m.h) + m.h.len);
+            r->npending += sizeof(m.h) + m.h.len;
+        }
+        pthread_mutex_unlock(&r->d->lock);
+    }
+    /* The watches are the guest's again: track them as its own. */
+    p = state + 4;
+    for (uint32_t i = 0; i < n; i++) {
+        memcpy(&k, p, 4);
+        struct { struct xsd_sockmsg h; char body[XENSTORE_PAYLOAD_MAX]; } m = {
+            .h = { .type = XS_WATCH, .len = k } };
+        memcpy(m.body, p + 4, k);
+        p += 4 + k;
+        xs_track_req(&r->track, (const uint8_t *)&m, sizeof(m.h) + k);
+    }
+    r->track.unanswered = 0;
+    return 0;
 }

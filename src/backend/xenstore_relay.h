@@ -4,6 +4,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct domain;
 struct xs_relay;
@@ -22,3 +23,16 @@ bool xs_relay_lost(struct xs_relay *r);
  * 0 or -errno. */
 int xs_relay_reconnect(struct xs_relay *r, const char *socket_path);
 void xs_relay_destroy(struct xs_relay *r);
+
+/* Save and restore (docs/save-restore.md). With the guest's vCPUs stopped,
+ * on the I/O thread: reads the daemon until every request the guest made is
+ * answered. 0, -EBUSY (the guest left a request half-written), -ETIMEDOUT,
+ * -EPIPE (the connection is broken). */
+int xs_relay_quiesce(struct xs_relay *r, int timeout_ms);
+/* The relay's state (the guest's watches, answers not yet in its ring) as
+ * bytes (*out malloc'd); 0 on failure. */
+size_t xs_relay_state(struct xs_relay *r, uint8_t **out);
+/* After xs_relay_connect in the restored domain, before its vCPUs run: the
+ * watches registered again (paths under /local/domain/OLD/ moved to the new
+ * domid), the waiting answers put back. 0 or -errno. */
+int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsigned old_domid);

@@ -43,6 +43,9 @@ int cmd_rename(int argc, char **argv);
 int cmd_mem_set(int argc, char **argv);
 int cmd_mem_max(int argc, char **argv);
 int cmd_sysrq(int argc, char **argv);
+int cmd_save(int argc, char **argv);        /* cmd_save.c */
+int cmd_restore(int argc, char **argv);
+int cmd_dump_core(int argc, char **argv);
 int cmd_console(int argc, char **argv);     /* cmd_console.c */
 int console_attach(long long domid);
 int cmd_info(int argc, char **argv);        /* cmd_host.c */

@@ -80,8 +80,9 @@ unsigned long long reg_pid_start(pid_t pid);                  /* 0: no such proc
 const char *reg_check_name(const char *name);                  /* NULL: fine; else why */
 
 /* registry_spawn.c */
+/* restore: a save file the new domain starts from (xenkvm restore), or NULL. */
 struct dom *reg_spawn(struct registry *r, struct json_object *config, bool paused,
-                      char *err, size_t errlen);
+                      const char *restore, char *err, size_t errlen);
 
 /* registry_cgroup.c: one cgroup v2 per domain (systemd scope or the
  * cgroup filesystem): CPU weight and cap, memory and I/O accounting. */

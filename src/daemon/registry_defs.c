@@ -159,7 +159,7 @@ struct json_object *reg_defs_handle(struct registry *r, const char *op, struct j
         if ((e = load_def(name, &cfg)))
             return e;
         char err[1024];
-        struct dom *d = reg_spawn(r, cfg, jl_bool(req, "paused", false), err, sizeof(err));
+        struct dom *d = reg_spawn(r, cfg, jl_bool(req, "paused", false), NULL, err, sizeof(err));
         json_object_put(cfg);
         if (!d)
             return jl_error("%s", err);
@@ -199,7 +199,7 @@ void reg_autostart(struct registry *r)
             json_object_put(e);
             continue;
         }
-        struct dom *d = reg_spawn(r, cfg, false, err, sizeof(err));
+        struct dom *d = reg_spawn(r, cfg, false, NULL, err, sizeof(err));
         json_object_put(cfg);
         if (d)
             reg_log("autostart: %s started as domain %u", names[i], d->domid);

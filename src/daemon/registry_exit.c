@@ -191,7 +191,7 @@ void reg_run_restarts(struct registry *r)
         *p = rs->next;
         char err[512];
         const char *name = jl_str(rs->config, "name", "?");
-        struct dom *d = reg_spawn(r, rs->config, false, err, sizeof(err));
+        struct dom *d = reg_spawn(r, rs->config, false, NULL, err, sizeof(err));
         if (d)
             reg_log("domain %s restarted as domain %u", name, d->domid);
         else

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define DOMCTL_TIMEOUT_MS 2000
@@ -146,7 +149,10 @@ static struct json_object *op_create(struct registry *r, struct json_object *req
         !json_object_is_type(cfg, json_type_object))
         return jl_error("create: no config");
     char err[1024];
-    struct dom *d = reg_spawn(r, cfg, jl_bool(req, "paused", false), err, sizeof(err));
+    const char *restore = jl_str(req, "restore", NULL);
+    if (restore && restore[0] != '/')
+        return jl_error("restore: the file must be an absolute path");
+    struct dom *d = reg_spawn(r, cfg, jl_bool(req, "paused", false), restore, err, sizeof(err));
     if (!d)
         return jl_error("%s", err);
     struct json_object *rep = jl_ok();
@@ -212,6 +218,55 @@ static struct json_object *op_mem(struct registry *r, struct dom *d, struct json
     return jl_ok();
 }
 
+/* xenkvm save: the domain process writes the file; without keep it then
+ * ends, as after a destroy (no on_* action). The save can take a while:
+ * the domain's memory is written meanwhile. dump-core goes the same way
+ * (the domain runs on). */
+#define SAVE_TIMEOUT_MS 600000
+
+static struct json_object *op_save(struct registry *r, struct dom *d, struct json_object *req)
+{
+    char sock[512], err[512];
+    if (!reg_path(r, sock, sizeof(sock), d->domid, "sock"))
+        return jl_error("domain %u: run directory path too long", d->domid);
+    bool keep = jl_bool(req, "keep", false);
+    struct json_object *fwd = json_object_new_object(), *cfg, *rep;
+    if (!strcmp(jl_str(req, "op", ""), "dump-core")) {
+        json_object_object_add(fwd, "op", json_object_new_string("dump-core"));
+        json_object_object_add(fwd, "file", json_object_new_string(jl_str(req, "file", "")));
+        rep = jl_call(sock, fwd, SAVE_TIMEOUT_MS, err, sizeof(err));
+        json_object_put(fwd);
+        return rep ? rep : jl_error("domain %u: %s", d->domid, err);
+    }
+    json_object_object_add(fwd, "op", json_object_new_string("save"));
+    json_object_object_add(fwd, "file", json_object_new_string(jl_str(req, "file", "")));
+    if (!json_object_object_get_ex(req, "config", &cfg))
+        cfg = d->config;
+    json_object_object_add(fwd, "config", json_object_get(cfg));
+    json_object_object_add(fwd, "keep", json_object_new_boolean(keep));
+    json_object_object_add(fwd, "paused", json_object_new_boolean(jl_bool(req, "paused", false)));
+    rep = jl_call(sock, fwd, SAVE_TIMEOUT_MS, err, sizeof(err));
+    json_object_put(fwd);
+    if (!rep)
+        return jl_error("domain %u: %s", d->domid, err);
+    if (!jl_bool(rep, "ok", false) || keep) {
+        if (jl_bool(rep, "ok", false))
+            reg_log("domain %u (%s) saved to %s (still running)", d->domid, d->name,
+                    jl_str(req, "file", ""));
+        return rep;
+    }
+    reg_log("domain %u (%s) saved to %s", d->domid, d->name, jl_str(req, "file", ""));
+    d->destroying = true;
+    struct pollfd p = { .fd = d->pidfd, .events = POLLIN };
+    if (poll(&p, 1, 5000) <= 0) {
+        reg_log("domain %u: the process does not stop after its save: killing it", d->domid);
+        syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0);
+        poll(&p, 1, 5000);
+    }
+    reg_exited(r, d);
+    return rep;
+}
+
 static struct json_object *op_on_domain(struct registry *r, const char *op, struct dom *d,
                                         struct json_object *req)
 {
@@ -247,6 +302,8 @@ static struct json_object *op_on_domain(struct registry *r, const char *op, stru
         return rep;
     if (!strcmp(op, "mem-set") || !strcmp(op, "mem-max"))
         return op_mem(r, d, req, !strcmp(op, "mem-max"));
+    if (!strcmp(op, "save") || !strcmp(op, "dump-core"))
+        return op_save(r, d, req);
     if (!strcmp(op, "pause") || !strcmp(op, "unpause")) {
         struct json_object *rep = reg_domctl(r, d, op, err, sizeof(err));
         if (!rep)
@@ -257,7 +314,7 @@ static struct json_object *op_on_domain(struct registry *r, const char *op, stru
 }
 
 static const char *const dom_ops[] = {
-    "destroy", "rename", "shutdown", "reboot", "sysrq", "mem-set", "mem-max", "pause", "unpause",
+    "save", "dump-core", "destroy", "rename", "shutdown", "reboot", "sysrq", "mem-set", "mem-max", "pause", "unpause",
     "block-attach", "block-detach", "network-attach", "network-detach", "devices",
     "vcpu-set", "vcpu-pin", "sched", "trigger",
 };

@@ -130,7 +130,7 @@ static const char *check(struct registry *r, struct json_object *cfg, char *why,
 }
 
 static void build_args(struct registry *r, struct argv *a, struct json_object *cfg,
-                       struct dom *d, bool paused, const char *paths[3])
+                       struct dom *d, bool paused, const char *restore, const char *paths[3])
 {
     arg(a, prog());
     arg(a, "run");
@@ -209,6 +209,10 @@ static void build_args(struct registry *r, struct argv *a, struct json_object *c
     arg_num(a, "--ready-fd", 3);
     if (paused)
         arg(a, "--paused");
+    if (restore) {
+        arg(a, "--restore");
+        arg(a, restore);
+    }
     /* Devices: the config's, including those hot-plugged since (the
      * registry keeps them there), in order. */
     static const char *const devs[][2] = { { "disks", "--disk" }, { "vifs", "--vif" } };
@@ -245,7 +249,7 @@ static bool wait_ready(int ready, int pidfd, int timeout_ms)
 }
 
 struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
-                      char *err, size_t errlen)
+                      const char *restore, char *err, size_t errlen)
 {
     char why[256];
     const char *bad = check(r, cfg, why, sizeof(why));
@@ -290,7 +294,7 @@ struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
     unlink(status);
     const char *paths[3] = { sock, status, conlog };
     struct argv a = { .n = 0 };
-    build_args(r, &a, cfg, d, paused, paths);
+    build_args(r, &a, cfg, d, paused, restore, paths);
     if (a.full) {
         snprintf(err, errlen, "too many devices in the config (at most %d arguments)", MAX_ARGS);
         argv_free(&a);
@@ -383,8 +387,8 @@ struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
     if (reg_watch_pid(r, d) < 0)
         reg_log("domain %u: cannot watch process %d", d->domid, (int)pid);
     reg_save(r, d);
-    reg_log("domain %u (%s) started: process %d%s", d->domid, d->name, (int)pid,
-            paused ? ", paused" : "");
+    reg_log("domain %u (%s) %s: process %d%s", d->domid, d->name,
+            restore ? "restored" : "started", (int)pid, paused ? ", paused" : "");
     return d;
 fail:
     json_object_put(d->config);

@@ -4,6 +4,7 @@
  * A vCPU blocked in the layer above (SCHEDOP_block) stops when it next
  * returns to KVM_RUN: its kick makes that entry exit at once. */
 #include "kvm/vm.h"
+#include <errno.h>
 
 void vm_pause(struct vm *vm)
 {
@@ -53,6 +54,8 @@ void vm_pause_point(struct vm *vm)
     if (!atomic_load(&vm->paused))
         return;
     pthread_mutex_lock(&vm->pause_lock);
+    vm->parked++;
+    pthread_cond_broadcast(&vm->parked_cond);
     while (atomic_load(&vm->paused) && !atomic_load(&vm->stopping)) {
         /* vm_stop does not signal the condition: look at it now and then. */
         struct timespec t;
@@ -64,5 +67,28 @@ void vm_pause_point(struct vm *vm)
         }
         pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &t);
     }
+    vm->parked--;
     pthread_mutex_unlock(&vm->pause_lock);
+}
+
+int vm_pause_wait(struct vm *vm, int timeout_ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += timeout_ms / 1000;
+    t.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (t.tv_nsec >= 1000000000) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&vm->pause_lock);
+    while (vm->parked < vm->nr_vcpus && !rc) {
+        if (atomic_load(&vm->stopping) || !atomic_load(&vm->paused))
+            rc = -ESRCH;
+        else if (pthread_cond_timedwait(&vm->parked_cond, &vm->pause_lock, &t) == ETIMEDOUT)
+            rc = vm->parked < vm->nr_vcpus ? -ETIMEDOUT : 0;
+    }
+    pthread_mutex_unlock(&vm->pause_lock);
+    return rc;
 }

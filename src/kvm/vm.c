@@ -92,6 +92,7 @@ int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, const char *cpuid_c
     pthread_mutex_init(&vm->mem_lock, NULL);
     pthread_mutex_init(&vm->pause_lock, NULL);
     pthread_cond_init(&vm->pause_cond, NULL);
+    pthread_cond_init(&vm->parked_cond, NULL);
     if (nr_vcpus < 1 || nr_vcpus > VM_MAX_VCPUS) {
         snprintf(err, errlen, "vcpus: %d is out of range 1..%d", nr_vcpus, VM_MAX_VCPUS);
         return -1;
@@ -351,4 +352,15 @@ void vm_destroy(struct vm *vm)
     if (vm->kvm_fd >= 0)
         close(vm->kvm_fd);
     vm->nr_regions = vm->nr_vcpus = 0;
+}
+
+uint64_t vm_host_to_gpa(struct vm *vm, const void *p)
+{
+    const uint8_t *q = p;
+    for (int i = 0; i < vm->nr_regions; i++) {
+        const struct mem_region *r = &vm->regions[i];
+        if (r->host && q >= r->host && q < r->host + r->size)
+            return r->gpa + (uint64_t)(q - r->host);
+    }
+    return ~0ull;
 }

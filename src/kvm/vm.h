@@ -95,6 +95,8 @@ struct vm {
     atomic_bool exits_held;   /* vm_hold_exits: exits wait in vm_exit_point */
     pthread_mutex_t pause_lock;
     pthread_cond_t pause_cond;
+    int parked;               /* vCPU threads waiting in vm_pause_point */
+    pthread_cond_t parked_cond;
     _Atomic int64_t tsc_offset;   /* guest TSC - host TSC, the latest sample of any vCPU */
 };
 
@@ -120,6 +122,8 @@ void vm_unmap_extra(struct vm *vm, uint64_t gpa);
  * region and, in RAM, on frames that are present, else NULL. The one gate
  * through which guest addresses become host ones. */
 uint8_t *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+/* The guest-physical address of host pointer p into guest memory, or ~0. */
+uint64_t vm_host_to_gpa(struct vm *vm, const void *p);
 /* gpa lies in a RAM region (present or released). */
 bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa);
 /* Bulk loading of RAM before the guest runs: copy src to guest-physical
@@ -176,6 +180,10 @@ void vm_stop(struct vm *vm);             /* set stopping and kick every vCPU */
 void vm_pause(struct vm *vm);
 void vm_unpause(struct vm *vm);
 bool vm_is_paused(struct vm *vm);
+/* Waits until every vCPU thread of a paused VM is parked in vm_pause_point
+ * (out of KVM_RUN, its state consistent), up to timeout_ms: 0, or -ETIMEDOUT,
+ * or -ESRCH if the VM stopped meanwhile. */
+int vm_pause_wait(struct vm *vm, int timeout_ms);
 /* Called by a vCPU thread after a kick: waits while the VM is paused. */
 void vm_pause_point(struct vm *vm);
 /* Start-up: vCPUs may enter the guest before the VMM has finished setting up

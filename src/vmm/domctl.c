@@ -1,6 +1,7 @@
 /* Control socket and console fan-out of one domain process (see domctl.h). */
 #include "vmm/domctl.h"
 #include "vmm/vcpu_ctl.h"
+#include "vmm/save_request.h"
 #include "backend/devices.h"
 #include "backend/xenstore_relay.h"
 #include "common/log.h"
@@ -487,6 +488,15 @@ static void client_request(struct client *cl)
         log_info("domain %u: destroyed", c->d->domid);
         domain_shutdown(c->d, SHUTDOWN_poweroff);
         reply = jl_ok();
+    } else if (!strcmp(op, "save")) {
+        bool ended;
+        reply = save_request(c->d, c->devs, c->relay, c->xenstore, req, &ended);
+        if (ended) {
+            c->destroyed = true;      /* no on_* action: the guest lives in the file */
+            domain_shutdown(c->d, SHUTDOWN_poweroff);
+        }
+    } else if (!strcmp(op, "dump-core")) {
+        reply = dump_core_request(c->d, req);
     } else if (!strcmp(op, "block-attach")) {
         reply = block_attach(c, jl_str(req, "spec", ""));
     } else if (!strcmp(op, "console")) {

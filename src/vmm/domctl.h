@@ -14,6 +14,8 @@
  *   {"op":"vcpu-set","vcpus":N}     vCPUs 0..N-1 available (xenstore)
  *   {"op":"vcpu-pin","vcpu":N|-1,"hard":L,"soft":L}   host CPU affinity
  *   {"op":"trigger","trigger":"nmi|init|reset|power|sleep","vcpu":N}
+ *   {"op":"save","file":F,"config":{..},"keep":B,"paused":B}  (save_request.h);
+ *                     without keep the process then exits ("destroyed")
  * The console ring's output goes to a pipe that the I/O thread reads: into
  * the console log, to every attached client, and while none is attached into
  * a backlog (the last 64 KiB) that the next client gets first. */

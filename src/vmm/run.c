@@ -3,6 +3,8 @@
 #include "vmm/domctl.h"
 #include "vmm/vcpu_ctl.h"
 #include "toolstack/paths.h"
+#include "vmm/snapshot_state.h"
+#include "vmm/snapshot_xenstore.h"
 #include "vmm/bootloader.h"
 #include "vmm/pvboot.h"
 #include "config/disk.h"
@@ -56,6 +58,8 @@ static void usage(FILE *f)
         "Limits: [--max-grant-frames N] [--max-event-channels N] (xl.cfg's).\n"
         "Under xenkvmd (see xenkvm(1)): [--uuid UUID] [--control SOCKET]\n"
         "  [--console-log FILE] [--status-file FILE] [--ready-fd FD] [--paused]\n"
+        "  [--restore FILE]: the guest from a save file (xenkvm save) instead of\n"
+        "  booting the kernel; memory and vCPUs must be the saved ones.\n"
         "--control serves pause/unpause/info/destroy/console there; the console then\n"
         "goes to that socket and the log instead of this terminal.\n");
 }
@@ -110,6 +114,29 @@ static int retree(void *opaque)
     int rc = xenstore_tree(xs, rt->d, rt->cfg);
     xs_close(xs);
     return rc;
+}
+
+/* The restored guest's xenstore subtree and watches. */
+static int restore_xenstore(struct snapshot_restore *snap, struct xs_relay *relay,
+                            struct domain *d, const char *socket, const char *file)
+{
+    uint64_t len;
+    const uint8_t *rec = snapshot_restore_xenstore(snap, &len), *rs;
+    size_t rslen;
+    char err[512];
+    if (!rec)
+        return 0;      /* saved without xenstore */
+    unsigned old = snapshot_restore_old_domid(snap);
+    if (snapxs_restore_tree(socket, old, d->domid, rec, len, &rs, &rslen, err, sizeof(err)) < 0) {
+        log_err("%s: %s", file, err);
+        return -1;
+    }
+    int rc = xs_relay_restore(relay, rs, rslen, old);
+    if (rc < 0) {
+        log_err("%s: the guest's xenstore watches: %s", file, strerror(-rc));
+        return -1;
+    }
+    return 0;
 }
 
 /* --bootloader: runs it on the first disk and boots what it chose (the
@@ -190,6 +217,7 @@ int vmm_run(int argc, char **argv)
         { "max-grant-frames", required_argument, NULL, 'G' },
         { "max-event-channels", required_argument, NULL, 'E' },
         { "stats", no_argument, NULL, 'T' },
+        { "restore", required_argument, NULL, 'Z' },
         { "pv", no_argument, NULL, 'p' },
         { "shim", required_argument, NULL, 's' },
         { "shim-cmdline", required_argument, NULL, 'l' },
@@ -214,6 +242,7 @@ int vmm_run(int argc, char **argv)
     struct domctl_opts ctl_opts = { 0 };
     int ready_fd = -1;
     bool paused = false, stats = false;
+    const char *restore = NULL;
     uint8_t uuid[16];
     long maxvcpus = 0;
     uint64_t avail = 0;
@@ -319,6 +348,7 @@ int vmm_run(int argc, char **argv)
             cfg.max_event_channels = (unsigned)v;
             break;
         case 'T': stats = true; break;
+        case 'Z': restore = optarg; break;
         case 'v': log_verbose++; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_ERROR;
@@ -328,7 +358,7 @@ int vmm_run(int argc, char **argv)
         log_err("run: unexpected argument '%s'", argv[optind]);
         return EXIT_ERROR;
     }
-    if (!pv.kernel && !bootloader) {
+    if (!pv.kernel && !bootloader && !restore) {
         log_err("run: --kernel is required (or --bootloader)");
         usage(stderr);
         return EXIT_ERROR;
@@ -344,6 +374,7 @@ int vmm_run(int argc, char **argv)
         cfg.vcpus = (int)maxvcpus;
     static struct domain d;
     char err[512], cpuid_cache[512];
+    struct snapshot_restore *snap = NULL;
     if (ts_mkdirs(ts_rundir(), 0755) == 0 &&
         ts_path(cpuid_cache, sizeof(cpuid_cache), "%s/kvm-cpuid", ts_rundir()))
         cfg.cpuid_cache = cpuid_cache;
@@ -361,7 +392,8 @@ int vmm_run(int argc, char **argv)
                 log_err("--cpus%s: %s", k ? "-soft" : "", err);
                 return EXIT_ERROR;
             }
-    if (domain_create(&d, &cfg, err, sizeof(err)) < 0) {
+    if (domain_create(&d, &cfg, err, sizeof(err)) < 0 ||
+        (restore && !(snap = snapshot_restore_open(&d, restore, err, sizeof(err))))) {
         log_err("%s", err);
         return EXIT_ERROR;
     }
@@ -386,7 +418,9 @@ int vmm_run(int argc, char **argv)
      * starts (unless it is to start paused) while the console, xenstore and
      * devices are set up; its exits (all it can ask of this process) wait
      * until they are. */
-    if (!bootloader) {
+    /* A restored guest is not loaded: its state goes over the domain once
+     * the host ports exist, and it starts at the end of the set-up. */
+    if (!bootloader && !restore) {
         if (load_kernel(&d, &cfg, &pv, shim_line, sizeof(shim_line)) < 0)
             goto out;
         if (!paused) {
@@ -401,7 +435,7 @@ int vmm_run(int argc, char **argv)
     int con_in = ctl ? domctl_console_in(ctl) : cfg.console_stdin ? STDIN_FILENO : -1;
     int con_out = ctl ? domctl_console_out(ctl) : STDOUT_FILENO;
     /* A bootloader's menu is the domain's console until the kernel is chosen. */
-    if (bootloader) {
+    if (bootloader && !restore) {
         if (boot_from_disk(bootloader, bl_args, nbl_args, disks, ndisks, &pv, &cfg,
                            con_in, con_out, &bl) < 0 ||
             load_kernel(&d, &cfg, &pv, shim_line, sizeof(shim_line)) < 0)
@@ -434,6 +468,11 @@ int vmm_run(int argc, char **argv)
         goto out;
     }
     d.params[HVM_PARAM_STORE_EVTCHN] = xs_relay_port(relay);
+    /* The saved guest goes back over the fresh domain, its host ports made. */
+    if (snap && snapshot_restore_apply(snap, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        goto out;
+    }
     if (cfg.xenstore_socket && !no_xenstore) {
         xs = xs_open(cfg.xenstore_socket);
         int rc = xs ? xenstore_tree(xs, &d, &cfg) : -errno;
@@ -444,6 +483,8 @@ int vmm_run(int argc, char **argv)
             log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(-rc));
             goto out;
         }
+        if (snap && restore_xenstore(snap, relay, &d, cfg.xenstore_socket, restore) < 0)
+            goto out;
     } else {
         log_info("no xenstore daemon: the guest's xenstore ring stays unanswered");
     }
@@ -476,8 +517,9 @@ int vmm_run(int argc, char **argv)
             goto out;
         }
     }
-    if (paused) {
-        vm_pause(&d.vm);
+    if (paused || restore) {
+        if (paused)
+            vm_pause(&d.vm);
         started = true;
         if (domain_start(&d) < 0)
             goto out;
@@ -504,6 +546,7 @@ out:
         domain_shutdown(&d, SHUTDOWN_crash);
         domain_wait(&d);
     }
+    snapshot_restore_free(snap);
     bootloader_done(&bl);
     domctl_discard(ctl);
     devices_close(devs);

@@ -500,6 +500,22 @@ static void *io_thread(void *arg)
 
 /* ---- life ---- */
 
+int domain_quiesce(struct domain *d, int timeout_ms)
+{
+    atomic_store(&d->quiesce, true);
+    vm_pause(&d->vm);
+    for (int i = 0; i < d->vm.nr_vcpus; i++) {
+        uint64_t one = 1;
+        if (write(d->xv[i].wake_fd, &one, sizeof(one)) < 0) { /* already awake */ }
+    }
+    return vm_pause_wait(&d->vm, timeout_ms);
+}
+
+void domain_unquiesce(struct domain *d)
+{
+    atomic_store(&d->quiesce, false);
+}
+
 void domain_shutdown(struct domain *d, int reason)
 {
     pthread_mutex_lock(&d->lock);

@@ -142,6 +142,9 @@ struct domain {
     int watchdog_fd[2];
     bool watchdog_used[2];
 
+    /* A save is parking the vCPUs: SCHEDOP_block/poll return at once. */
+    atomic_bool quiesce;
+
     /* shutdown */
     int shutdown_reason;           /* SHUTDOWN_*, or -1 while running */
     uint32_t shutdown_code;        /* SCHEDOP_shutdown_code, or ~0 */
@@ -185,6 +188,13 @@ uint8_t *domain_special_page(struct domain *d, unsigned idx);
  * kernel in one is the shim's guest: never rewritten). */
 int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen);
 
+/* Save/restore: stops every vCPU out of KVM_RUN (a vCPU blocked in
+ * SCHEDOP_block/poll returns, as from a spurious wake-up) and waits until all
+ * are parked. 0, or -errno (the domain stopped, or a vCPU did not come). The
+ * caller undoes it with domain_unquiesce (which leaves the VM paused). */
+int domain_quiesce(struct domain *d, int timeout_ms);
+void domain_unquiesce(struct domain *d);
+
 /* Ends the domain with a SHUTDOWN_* reason (first reason wins). */
 void domain_shutdown(struct domain *d, int reason);
 
@@ -201,6 +211,11 @@ uint64_t domain_system_time(struct domain *d);
 void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv);
 
 void domain_time_init(struct domain *d);
+/* Xen system time does not count the guest TSC's ticks since tsc_stop (a
+ * stop for a save, as QEMU stops kvmclock while a VM is stopped): its origin
+ * moves, every pvclock record is rewritten, the wall clock stays true. With
+ * the vCPUs stopped and the domain lock held. */
+void domain_time_skip(struct domain *d, uint64_t tsc_stop);
 void domain_update_wallclock(struct domain *d);
 /* Xen's hvm_latch_shinfo_size: from now on shared_info and vcpu_info are in
  * the layout of the calling vCPU's mode (32-bit unless in long mode). Done

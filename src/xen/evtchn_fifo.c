@@ -22,6 +22,7 @@
 #define WORDS_PER_PAGE  (4096 / sizeof(event_word_t))
 #define MAX_ARRAY_PAGES (EVTCHN_FIFO_NR_CHANNELS / WORDS_PER_PAGE)
 #define NR_QUEUES       EVTCHN_FIFO_MAX_QUEUES
+_Static_assert(MAX_ARRAY_PAGES == EVTCHN_FIFO_MAX_ARRAY_PAGES, "array pages");
 
 struct fifo_vcpu {
     struct evtchn_fifo_control_block *cb;   /* NULL until EVTCHNOP_init_control */
@@ -231,5 +232,62 @@ long evtchn_fifo_expand_array(struct evtchn_domain *e, const struct evtchn_expan
             e->ports[p].fifo_pending = false;
             evtchn_fifo_set_pending(e, p);
         }
+    return 0;
+}
+
+int evtchn_fifo_export(struct evtchn_domain *e, uint64_t (*gpa_of)(void *opaque, const void *p),
+                       void *opaque, struct evtchn_fifo_saved *s)
+{
+    const struct evtchn_fifo *f = e->fifo;
+    memset(s, 0, sizeof(*s));
+    s->nr_array = f->num_evtchns / WORDS_PER_PAGE;
+    for (unsigned i = 0; i < s->nr_array; i++)
+        if ((s->array_gfn[i] = gpa_of(opaque, f->array[i])) == ~0ull)
+            return -EINVAL;
+        else
+            s->array_gfn[i] >>= 12;
+    for (unsigned v = 0; v < XEN_LEGACY_MAX_VCPUS; v++) {
+        s->cb_gpa[v] = f->vcpu[v].cb ? gpa_of(opaque, f->vcpu[v].cb) : ~0ull;
+        if (f->vcpu[v].cb && s->cb_gpa[v] == ~0ull)
+            return -EINVAL;
+        memcpy(s->tail[v], f->vcpu[v].tail, sizeof(s->tail[v]));
+    }
+    return 0;
+}
+
+int evtchn_fifo_import(struct evtchn_domain *e, const struct evtchn_fifo_saved *s)
+{
+    if (e->fifo || s->nr_array > MAX_ARRAY_PAGES)
+        return -EINVAL;
+    struct evtchn_fifo *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -ENOMEM;
+    int rc = 0;
+    for (unsigned i = 0; i < s->nr_array && !rc; i++) {
+        uint8_t *page = s->array_gfn[i] < (1ull << 40) ? e->gfn_page(e->opaque, s->array_gfn[i]) : NULL;
+        f->array[i] = (event_word_t *)page;
+        rc = page ? 0 : -EINVAL;
+    }
+    f->num_evtchns = s->nr_array * WORDS_PER_PAGE;
+    for (unsigned v = 0; v < XEN_LEGACY_MAX_VCPUS && !rc; v++) {
+        for (unsigned q = 0; q < NR_QUEUES; q++)
+            if (s->tail[v][q] >= f->num_evtchns)
+                rc = -EINVAL;
+        memcpy(f->vcpu[v].tail, s->tail[v], sizeof(f->vcpu[v].tail));
+        uint64_t gpa = s->cb_gpa[v];
+        if (gpa == ~0ull)
+            continue;
+        uint8_t *page = (gpa >> 12) < (1ull << 40) ? e->gfn_page(e->opaque, gpa >> 12) : NULL;
+        if (!page || v >= e->nr_vcpus ||
+            (gpa & 0xfff) > 4096 - sizeof(struct evtchn_fifo_control_block))
+            rc = -EINVAL;
+        else
+            f->vcpu[v].cb = (struct evtchn_fifo_control_block *)(page + (gpa & 0xfff));
+    }
+    if (rc) {
+        free(f);
+        return rc;
+    }
+    e->fifo = f;
     return 0;
 }

@@ -21,3 +21,19 @@ void evtchn_fifo_unmask(struct evtchn_domain *e, evtchn_port_t port);
 bool evtchn_fifo_is_pending(struct evtchn_domain *e, evtchn_port_t port);
 /* Still LINKED on a queue: the port may not be reused yet. */
 bool evtchn_fifo_is_busy(struct evtchn_domain *e, evtchn_port_t port);
+
+/* Save/restore: where the guest put the FIFO ABI's pages, and the queue
+ * tails (which live here, not in guest memory). */
+#define EVTCHN_FIFO_MAX_ARRAY_PAGES 128          /* EVTCHN_FIFO_NR_CHANNELS / 1024 */
+struct evtchn_fifo_saved {
+    uint32_t nr_array, pad;
+    uint64_t array_gfn[EVTCHN_FIFO_MAX_ARRAY_PAGES];
+    uint64_t cb_gpa[XEN_LEGACY_MAX_VCPUS];      /* ~0: no control block */
+    uint32_t tail[XEN_LEGACY_MAX_VCPUS][EVTCHN_FIFO_MAX_QUEUES];
+};
+/* gpa_of maps a host pointer into guest memory back to its address (~0 if
+ * none). -EINVAL if a page cannot be placed. */
+int evtchn_fifo_export(struct evtchn_domain *e, uint64_t (*gpa_of)(void *opaque, const void *p),
+                       void *opaque, struct evtchn_fifo_saved *s);
+/* Into a domain still on 2-level: FIFO from then on, pages through e->gfn_page. */
+int evtchn_fifo_import(struct evtchn_domain *e, const struct evtchn_fifo_saved *s);

@@ -37,8 +37,8 @@ void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const struct vcpu_block_
     if (read(xv->wake_fd, &n, sizeof(n)) < 0) { /* nothing stale to drop */ }
     atomic_store(&xv->blocked, true);    /* from here on, kicks write wake_fd */
     for (;;) {
-        if (atomic_load(&d->vm.stopping))
-            break;
+        if (atomic_load(&d->vm.stopping) || atomic_load(&d->quiesce))
+            break;      /* a save parks the vCPU: the guest sees a spurious wake-up */
         pthread_mutex_lock(&d->lock);
         bool wake = wake_condition(xv, w);
         pthread_mutex_unlock(&d->lock);

@@ -91,6 +91,22 @@ void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv)
         update_time_area(xv, t);
 }
 
+void domain_time_skip(struct domain *d, uint64_t tsc_stop)
+{
+    uint64_t now = vm_guest_tsc(&d->vm);
+    if (now <= tsc_stop)
+        return;
+    uint64_t skipped = now - tsc_stop, ns = scale_delta(d, skipped);
+    d->tsc0 += skipped;
+    /* Wall time stays true: system time went back by ns relative to the TSC. */
+    uint64_t wall = (uint64_t)d->wall0.tv_sec * 1000000000ull + d->wall0.tv_nsec + ns;
+    d->wall0 = (struct timespec){ wall / 1000000000ull, wall % 1000000000ull };
+    for (int i = 0; i < d->vm.nr_vcpus; i++)
+        if (d->xv[i].vi)
+            domain_update_vcpu_time(d, &d->xv[i]);
+    domain_update_wallclock(d);
+}
+
 /* In the layout the guest uses: the 32-bit shared_info keeps wc_sec_hi in
  * its arch part. */
 void domain_update_wallclock(struct domain *d)

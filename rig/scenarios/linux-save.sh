@@ -1,0 +1,88 @@
+# rig: Debian's cloud kernel as a PVH guest (2 vCPUs, 256 MiB, FIFO event channels),
+# saved and restored by xenkvm (docs/save-restore.md). The guest prints its uptime
+# every second (guest.scenario=tick).
+#   linux-save          `xenkvm save` ends the domain and writes the file
+#   linux-restore       `xenkvm restore` after a 10 s pause: a new domain, the guest
+#                       ticks on, its uptime continuing from the save: the ticks
+#                       around it are less apart than the time from the save's start
+#                       to the restore's end (that time not counted), never backwards
+#   linux-save-c        `xenkvm save -c` (a checkpoint): the guest goes on ticking
+#   linux-restore-watch `xenkvm sysrq ls h` on the restored guest: Linux's xenbus
+#                       watch on control/sysrq (re-registered by the restore) fires
+#                       and the kernel prints its sysrq help (as it did before the save)
+t=${RIG_GUEST_TIMEOUT:-300}
+clogs=/var/log/xenkvm
+dlog=/tmp/xenkvmd.log
+rig_start_xenkvmd || rig_result linux-save-xenkvmd FAIL "xenkvmd did not start: $(tail -3 $dlog)"
+mkdir -p "$clogs"
+: >> "$clogs/ls.log"
+tail -n 0 -f "$clogs/ls.log" "$dlog" |
+    awk '{ sub(/\r$/, ""); getline up < "/proc/uptime"; close("/proc/uptime")
+           split(up, u, " "); printf "| %8.2f %s\n", u[1], $0; fflush() }' &
+tail_pid=$!
+ticks() { tr -d '\r' < "$clogs/ls.log" | grep '^GUEST-TICK ' ; }
+last_tick() { ticks | tail -1; }
+cat > /tmp/ls.cfg <<CFG
+name = "ls"
+type = "pvh"
+kernel = "/guest/vmlinuz"
+ramdisk = "/guest/initrd.gz"
+extra = "console=hvc0 lpj=10800000 quiet guest.scenario=tick"
+memory = 256
+vcpus = 2
+CFG
+xenkvm create -q /tmp/ls.cfg > /tmp/create.out 2>&1 || rig_result linux-save FAIL "create: $(cat /tmp/create.out)"
+helps() { tr -d '\r' < "$clogs/ls.log" | grep -c 'sysrq: HELP'; }
+if rig_wait "$clogs/ls.log" "GUEST-TICK 5 " "$t"; then
+    xenkvm sysrq ls h > /tmp/sysrq.out 2>&1
+    rig_wait "$clogs/ls.log" "sysrq: HELP" 60 && sysrq_before=1 || sysrq_before=0
+    before=$(last_tick)
+    t0=$(rig_ms)
+    down0=$t0
+    if xenkvm save ls /tmp/ls.save > /tmp/save.out 2>&1 && ! xenkvm list | grep -q '^ls '; then
+        rig_result linux-save PASS "saved after '$before' in $(($(rig_ms) - t0)) ms, $(du -k /tmp/ls.save | cut -f1) KiB: $(tail -1 /tmp/save.out)"
+    else
+        rig_result linux-save FAIL "$(cat /tmp/save.out); $(xenkvm list 2>&1 | tail -1)"
+    fi
+    last=$(last_tick)
+    n=$(ticks | wc -l)
+    sleep 10
+    t0=$(rig_ms)
+    xenkvm restore /tmp/ls.save > /tmp/restore.out 2>&1
+    rc=$?
+    ms=$(($(rig_ms) - t0))
+    down=$(( ($(rig_ms) - down0) / 1000 ))   # s from the save's start to the restore's end
+    i=0
+    while [ $i -lt 150 ] && [ "$(ticks | wc -l)" -lt $((n + 5)) ]; do sleep 0.2; i=$((i + 1)); done
+    after=$(ticks | sed -n "$((n + 1))p")
+    later=$(last_tick)
+    up0=$(echo "$last" | cut -d' ' -f3); up1=$(echo "$after" | cut -d' ' -f3)
+    gap=$(awk -v a="$up0" -v b="$up1" 'BEGIN { printf "%.2f", b - a }')
+    if [ $rc = 0 ] && [ -n "$after" ] && awk -v g="$gap" -v d="$down" 'BEGIN { exit !(g > 0 && g < d) }' &&
+       [ "$(ticks | wc -l)" -ge $((n + 5)) ]; then
+        rig_result linux-restore PASS "restored in $ms ms ($(xenkvm list | grep '^ls ' | awk '{print "domain " $2}')); last tick before '$last', first after '$after' (uptime +$gap s while $down s passed from the save's start to the restore's end), then '$later'"
+    else
+        rig_result linux-restore FAIL "rc $rc: $(tail -2 /tmp/restore.out | tr '\n' ' '); last before '$last', first after '$after', gap $gap s over $down s down, later '$later'"
+    fi
+    n=$(ticks | wc -l)
+    if xenkvm save -c ls /tmp/ls2.save > /tmp/save2.out 2>&1 && rig_wait "$clogs/ls.log" "GUEST-TICK $(( $(last_tick | cut -d' ' -f2) + 3 )) " 30; then
+        rig_result linux-save-c PASS "checkpoint written, the guest ticks on: '$(last_tick)'"
+    else
+        rig_result linux-save-c FAIL "$(cat /tmp/save2.out); last '$(last_tick)'"
+    fi
+    # control/sysrq through Linux's xenbus watch, re-registered by the restore (the
+    # same worked before the save: sysrq_before).
+    xenkvm sysrq ls h > /tmp/sysrq.out 2>&1
+    i=0
+    while [ $i -lt 300 ] && [ "$(helps)" -lt 2 ]; do sleep 0.2; i=$((i + 1)); done
+    if [ "$sysrq_before" = 1 ] && [ "$(helps)" -ge 2 ]; then
+        rig_result linux-restore-watch PASS "control/sysrq reached the restored Linux through its watch: $(tr -d '\r' < "$clogs/ls.log" | grep 'sysrq: HELP' | tail -1 | cut -c1-60)"
+    else
+        rig_result linux-restore-watch FAIL "sysrq before the save seen: $sysrq_before; HELP lines: $(helps); $(cat /tmp/sysrq.out)"
+    fi
+    xenkvm destroy ls
+else
+    rig_result linux-save FAIL "the guest never ticked: $(tr -d '\r' < $clogs/ls.log | tail -3 | tr '\n' ' ')"
+    xenkvm destroy ls 2>/dev/null
+fi
+kill $tail_pid 2>/dev/null
