@@ -77,9 +77,10 @@ static int parse_num(const char *opt, const char *s, long min, long max, long *o
     return 0;
 }
 
-/* The domain's standard xenstore tree, as Xen's toolstack writes it. */
+/* The vCPUs' availability and host CPU affinity (--maxvcpus, --cpus...). */
 static struct vcpu_ctl vcpus;
 
+/* The domain's standard xenstore tree, as Xen's toolstack writes it. */
 static int xenstore_tree(struct xs_client *xs, struct domain *d, const struct domain_config *cfg)
 {
     char uuid[37];
