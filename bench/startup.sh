@@ -14,7 +14,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 now_us() { date +%s%6N; }
 fx=(); ff=(); wx=(); wf=()
 for _ in $(seq "$N"); do
-  t0=$(now_us); e=$(XENKVM_REPORT_STARTUP=1 "$XK" run --kernel "$KERNEL" --cmdline hello 2>&1 >/dev/null | awk '/startup:/ {print $5}'); t1=$(now_us)
+  t0=$(now_us); e=$(XENKVM_REPORT_STARTUP=1 "$XK" run --no-xenstore --kernel "$KERNEL" --cmdline hello 2>&1 >/dev/null | awk '/startup:/ {print $5}'); t1=$(now_us)
   fx+=("$e"); wx+=($((t1 - t0)))
   t0=$(now_us); e=$("$FLOOR" 2>&1 | awk '/startup:/ {print $5}'); t1=$(now_us)
   ff+=("$e"); wf+=($((t1 - t0)))

@@ -139,10 +139,12 @@ static int in_txn(struct xenbus_dev *dev, int (*fn)(struct xenbus_dev *, uint32_
     return -EAGAIN;
 }
 
+/* Both directories, and the parents they leave empty (backend/vbd/<domid>,
+ * device/vbd), as libxl does. */
 static int rm_dirs(struct xenbus_dev *dev, uint32_t tx)
 {
-    int rc = xs_rm(dev->bus->xs, tx, dev->be_path);
-    int rc2 = xs_rm(dev->bus->xs, tx, dev->fe_path);
+    int rc = xs_rm_tidy(dev->bus->xs, tx, dev->be_path);
+    int rc2 = xs_rm_tidy(dev->bus->xs, tx, dev->fe_path);
     if (rc == -ENOENT) rc = 0;
     if (rc2 == -ENOENT) rc2 = 0;
     return rc ? rc : rc2;

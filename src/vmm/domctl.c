@@ -378,6 +378,13 @@ static struct json_object *device_request(struct domctl *c, const char *op,
     return NULL;
 }
 
+void domctl_destroy(struct domctl *c, const char *why)
+{
+    c->destroyed = true;
+    log_info("domain %u: destroyed %s", c->d->domid, why);
+    domain_shutdown(c->d, SHUTDOWN_poweroff);
+}
+
 /* Handles the first line of a connection. */
 static void client_request(struct client *cl)
 {
@@ -398,9 +405,7 @@ static void client_request(struct client *cl)
         vm_unpause(&c->d->vm);
         reply = jl_ok();
     } else if (!strcmp(op, "destroy")) {
-        c->destroyed = true;
-        log_info("domain %u: destroyed", c->d->domid);
-        domain_shutdown(c->d, SHUTDOWN_poweroff);
+        domctl_destroy(c, "on request");
         reply = jl_ok();
     } else if (!strcmp(op, "block-attach")) {
         reply = block_attach(c, jl_str(req, "spec", ""));

@@ -71,7 +71,7 @@ struct domain_config {
     uint64_t memory_mib;
     int vcpus;
     const char *kernel, *ramdisk, *cmdline;
-    const char *xenstore_socket;    /* NULL: no xenstore connection */
+    const char *xenstore_socket;    /* NULL: no xenstore (STORE params left 0) */
     bool console_stdin;             /* feed stdin to the PV console */
 };
 
