@@ -481,14 +481,20 @@ static void xenstore_check(void *opaque)
     struct domctl *c = opaque;
     uint64_t n;
     if (read(c->timer_fd, &n, sizeof(n)) < 0) { /* spurious */ }
-    if (!c->relay || !xs_relay_lost(c->relay) || access(c->xenstore, F_OK))
+    bool ring = c->relay && xs_relay_lost(c->relay), devs = c->devs && devices_lost(c->devs);
+    if ((!ring && !devs) || access(c->xenstore, F_OK))
         return;
-    int rc = c->retree ? c->retree(c->opaque) : 0;
-    if (!rc)
-        rc = xs_relay_reconnect(c->relay, c->xenstore);
+    int rc = 0;
+    if (ring) {
+        rc = c->retree ? c->retree(c->opaque) : 0;
+        if (!rc)
+            rc = xs_relay_reconnect(c->relay, c->xenstore);
+    }
+    if (!rc && devs)
+        rc = devices_reconnect(c->devs);
     if (rc)
         log_info("domain %u: xenstore not back yet: %s", c->d->domid, strerror(-rc));
-    else
+    else if (ring)
         log_warn("domain %u: xenstore daemon restarted: tree rewritten, ring reconnected "
                  "(the guest's own nodes and watches are gone)", c->d->domid);
 }
