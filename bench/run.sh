@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 echo "# $(date -u +%F) on $(uname -r), $(nproc) CPUs"
 bench/startup.sh
 bench/hypercall.sh
+bench/events.sh
 bench/memory.sh
 bench/xenstore/run.sh
 bench/blk/run.sh 5 256

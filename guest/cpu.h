@@ -30,3 +30,6 @@ int cpuid_vcpu_id(void);
 /* Starts vCPU id at ap_main (smp.c) on its own stack; fn runs there after the
  * common per-CPU setup. Returns VCPUOP_initialise/VCPUOP_up's error, or 0. */
 long smp_start_cpu(unsigned id, void (*fn)(unsigned id));
+/* Set: secondary vCPUs leave their LAPIC and upcall vector alone (the program
+ * sets up event delivery itself). */
+extern bool smp_own_delivery;

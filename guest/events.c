@@ -1,5 +1,6 @@
 #include "events.h"
 #include "cpu.h"
+#include "fifo.h"
 #include "hypercall.h"
 #include "pvclock.h"
 #include "traps.h"
@@ -9,7 +10,7 @@ static uint8_t shared_info_page[4096] ALIGNED(4096);
 struct shared_info *shared;
 
 struct evtchn_stat evtchn_stat[NR_EVTCHN];
-volatile uint32_t upcall_count[MAX_CPUS];
+volatile uint32_t upcall_count[MAX_CPUS], callback_count[MAX_CPUS];
 static evtchn_handler_t handler_fn[NR_EVTCHN];
 static void *handler_arg[NR_EVTCHN];
 
@@ -45,32 +46,60 @@ static volatile xen_ulong_t *word(volatile xen_ulong_t *arr, evtchn_port_t port)
 
 bool evtchn_test_pending(evtchn_port_t port)
 {
+    if (fifo_active)
+        return fifo_test_pending(port);
     return (*word(shared->evtchn_pending, port) >> (port % BITS_PER_WORD)) & 1;
 }
 
 bool evtchn_test_masked(evtchn_port_t port)
 {
+    if (fifo_active)
+        return fifo_test_masked(port);
     return (*word(shared->evtchn_mask, port) >> (port % BITS_PER_WORD)) & 1;
 }
 
 void evtchn_mask(evtchn_port_t port)
 {
+    if (fifo_active) {
+        fifo_mask(port);
+        return;
+    }
     __atomic_fetch_or(word(shared->evtchn_mask, port), 1UL << (port % BITS_PER_WORD),
                       __ATOMIC_SEQ_CST);
 }
 
 void evtchn_clear_pending(evtchn_port_t port)
 {
+    if (fifo_active) {
+        fifo_clear_pending(port);
+        return;
+    }
     __atomic_fetch_and(word(shared->evtchn_pending, port), ~(1UL << (port % BITS_PER_WORD)),
                        __ATOMIC_SEQ_CST);
 }
 
-static void upcall(struct trap_frame *f)
+static void dispatch(evtchn_port_t port)
 {
-    (void)f;
+    evtchn_stat[port].cpu = (int)this_cpu()->id;
+    evtchn_stat[port].hits++;
+    if (handler_fn[port])
+        handler_fn[port](port, handler_arg[port]);
+}
+
+/* The scan every upcall runs: FIFO queues, or the 2-level selector words,
+ * then their ports. */
+static void upcall_scan(void)
+{
+    if (fifo_active) {
+        struct vcpu_info *vi = this_cpu()->vi;
+        do {
+            vi->evtchn_upcall_pending = 0;
+            fifo_scan(dispatch);
+        } while (vi->evtchn_upcall_pending);
+        return;
+    }
     struct percpu *pc = this_cpu();
     struct vcpu_info *vi = pc->vi;
-    upcall_count[pc->id]++;
     do {
         vi->evtchn_upcall_pending = 0;
         xen_ulong_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
@@ -83,14 +112,35 @@ static void upcall(struct trap_frame *f)
                 bits &= bits - 1;
                 evtchn_port_t port = w * BITS_PER_WORD + b;
                 evtchn_clear_pending(port);
-                evtchn_stat[port].cpu = (int)pc->id;
-                evtchn_stat[port].hits++;
-                if (handler_fn[port])
-                    handler_fn[port](port, handler_arg[port]);
+                dispatch(port);
             }
         }
     } while (vi->evtchn_upcall_pending);
+}
+
+/* The per-vCPU vector is a LAPIC interrupt: EOI it. */
+static void upcall(struct trap_frame *f)
+{
+    (void)f;
+    upcall_count[this_cpu()->id]++;
+    upcall_scan();
     apic_eoi();
+}
+
+/* The global callback vector comes with no LAPIC involvement: no EOI. */
+static void callback(struct trap_frame *f)
+{
+    (void)f;
+    callback_count[this_cpu()->id]++;
+    upcall_scan();
+}
+
+long events_init_callback(uint8_t vector)
+{
+    set_irq_handler(vector, callback);
+    this_cpu()->vi->evtchn_upcall_mask = 0;
+    return hvm_set_param(HVM_PARAM_CALLBACK_IRQ,
+                         ((uint64_t)HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) | vector);
 }
 
 long events_init_cpu(void)
@@ -117,6 +167,8 @@ long evtchn_close(evtchn_port_t port)
 
 long evtchn_unmask(evtchn_port_t port)
 {
+    if (fifo_active)
+        return fifo_unmask(port);
     struct evtchn_unmask u = { .port = port };
     return HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &u);
 }

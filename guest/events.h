@@ -16,13 +16,18 @@ struct evtchn_stat {
     volatile int cpu;          /* vCPU that handled the last delivery */
 };
 extern struct evtchn_stat evtchn_stat[NR_EVTCHN];
-extern volatile uint32_t upcall_count[];
+/* Upcalls taken per vCPU: through its own vector, through the global callback. */
+extern volatile uint32_t upcall_count[], callback_count[];
 
 /* Maps shared_info (XENMEM_add_to_physmap); returns 0 or the error. */
 long shared_info_map(void);
 /* Installs the upcall vector for the calling vCPU and enables its APIC; returns
  * 0 or the error of HVMOP_set_evtchn_upcall_vector. */
 long events_init_cpu(void);
+
+/* Event delivery through the global callback vector (HVM_PARAM_CALLBACK_IRQ
+ * type vector) instead, leaving the LAPIC alone; returns set_param's result. */
+long events_init_callback(uint8_t vector);
 
 void evtchn_set_handler(evtchn_port_t port, evtchn_handler_t fn, void *arg);
 

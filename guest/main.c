@@ -13,13 +13,16 @@ const char *cmdline = "";
 static const struct {
     const char *name;
     program_fn fn;
+    bool own_delivery;    /* sets up its own event delivery: no upcall vector, LAPIC off */
 } programs[] = {
-    { "hello", prog_hello },       { "version", prog_version }, { "evtchn", prog_evtchn },
-    { "timer", prog_timer },       { "grant", prog_grant },     { "shutdown", prog_shutdown },
-    { "hostile", prog_hostile },   { "vmcall", prog_vmcall },   { "smp", prog_smp },
-    { "bench", prog_bench },       { "xenstore", prog_xenstore },
-    { "idle", prog_idle },         { "net", prog_net },         { "echo", prog_echo },
-    { "blk", prog_blk },
+#define PROGRAM(n) { #n, prog_##n, false }
+    PROGRAM(hello),    PROGRAM(version), PROGRAM(evtchn),   PROGRAM(timer), PROGRAM(grant),
+    PROGRAM(shutdown), PROGRAM(hostile), PROGRAM(vmcall),   PROGRAM(smp),   PROGRAM(bench),
+    PROGRAM(xenstore), PROGRAM(idle),    PROGRAM(net),      PROGRAM(fifo),  PROGRAM(balloon),
+    PROGRAM(watchdog), PROGRAM(tlb),     PROGRAM(echo),     PROGRAM(blk),
+    { "callback", prog_callback, true },
+    { "evbench", prog_evbench, true },
+#undef PROGRAM
 };
 
 static char cmdline_copy[1024];
@@ -63,24 +66,27 @@ void xtest_main(uint64_t start_info_paddr)
         cmdline = (const char *)(uintptr_t)start_info->cmdline_paddr;
     }
 
+    int argc = split(cmdline_copy, argv, ARRAY_SIZE(argv));
+    int prog = -1;
+    for (unsigned i = 0; argc > 0 && i < ARRAY_SIZE(programs); i++)
+        if (!strcmp(argv[0], programs[i].name))
+            prog = (int)i;
+
     long rc = shared_info_map();
     if (rc)
         fail("map shared_info", "XENMEM_add_to_physmap: %s", errname(rc));
-    else if ((rc = events_init_cpu()))
+    else if ((prog < 0 || !programs[prog].own_delivery) && (rc = events_init_cpu()))
         fail("upcall vector", "HVMOP_set_evtchn_upcall_vector: %s", errname(rc));
     percpu[0].online = true;
     irq_enable();
 
-    int argc = split(cmdline_copy, argv, ARRAY_SIZE(argv));
     if (argc == 0) {
         fail("command line", "empty: name a program (hello, version, evtchn, ...)");
         finish();
     }
-    for (unsigned i = 0; i < ARRAY_SIZE(programs); i++) {
-        if (!strcmp(argv[0], programs[i].name)) {
-            programs[i].fn(argc, argv);
-            finish();
-        }
+    if (prog >= 0) {
+        programs[prog].fn(argc, argv);
+        finish();
     }
     fail("command line", "unknown program '%s'", argv[0]);
     finish();

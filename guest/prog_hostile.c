@@ -3,6 +3,8 @@
 #include "xtest.h"
 #include "hypercall.h"
 #include "report.h"
+#include "cpu.h"
+#include "events.h"
 
 /* Guest-physical 0xF0000000 is identity-mapped by our page tables (boot.S)
  * but is not RAM; 4 GiB is beyond our page tables; the last is
@@ -204,6 +206,75 @@ static void event_channels(void)
     HYPERVISOR_event_channel_op(EVTCHNOP_close, &c);
 }
 
+static long init_control(uint64_t gfn, uint32_t offset, uint32_t vcpu)
+{
+    struct evtchn_init_control ic = { .control_gfn = gfn, .offset = offset, .vcpu = vcpu };
+    return HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &ic);
+}
+
+/* FIFO (common/event_fifo.c). Refused set-ups leave the domain on 2-level;
+ * the last part switches to FIFO and feeds it garbage event words. */
+static void fifo(void)
+{
+    static uint8_t cb_page[4096] ALIGNED(4096);
+    static uint32_t words[1024] ALIGNED(4096);
+    uint64_t gfn = (uintptr_t)cb_page >> 12;
+    EXPECT("init_control vCPU 0xffffffff -> -ENOENT", init_control(gfn, 0, 0xffffffffu), -XEN_ENOENT);
+    EXPECT("init_control offset 0xfffffff8 -> -EINVAL", init_control(gfn, 0xfffffff8u, 0), -XEN_EINVAL);
+    EXPECT("init_control offset 4032 (block crosses the page) -> -EINVAL",
+           init_control(gfn, 4032, 0), -XEN_EINVAL);
+    EXPECT("init_control gfn ~0 -> -EINVAL", init_control(~0ull, 0, 0), -XEN_EINVAL);
+    EXPECT("init_control gfn of the console page -> -EINVAL", init_control(0xfeff0, 0, 0), -XEN_EINVAL);
+    struct evtchn_expand_array ea = { .array_gfn = ~0ull };
+    EXPECT("expand_array gfn ~0 on 2-level -> -EOPNOTSUPP",
+           HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &ea), -XEN_EOPNOTSUPP);
+    struct evtchn_set_priority sp = { .port = 0xffffffffu, .priority = 0xffffffffu };
+    EXPECT("set_priority port 0xffffffff -> -EINVAL",
+           HYPERVISOR_event_channel_op(EVTCHNOP_set_priority, &sp), -XEN_EINVAL);
+
+    /* The block in the last 72 bytes of its page (the highest offset Xen
+     * takes), then garbage: every word LINKED with a LINK to the largest
+     * port, some PENDING; events still go through without harm. */
+    irq_disable();
+    long rc = init_control(gfn, 4096 - sizeof(struct evtchn_fifo_control_block), 0);
+    check_rc("init_control at the last valid offset", rc, 0);
+    ea.array_gfn = ~0ull;
+    EXPECT("expand_array gfn ~0 -> -EINVAL", HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &ea),
+           -XEN_EINVAL);
+    for (unsigned i = 0; i < 1024; i++)
+        words[i] = (1u << EVTCHN_FIFO_LINKED) | ((i & 1) << EVTCHN_FIFO_PENDING) | 0x1ffff;
+    ea.array_gfn = (uintptr_t)words >> 12;
+    EXPECT("expand_array", HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &ea), 0);
+    EXPECT("the same page again", HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &ea), 0);
+    EXPECT("set_priority 16 -> -EINVAL", (sp.port = 1, sp.priority = 16,
+           HYPERVISOR_event_channel_op(EVTCHNOP_set_priority, &sp)), -XEN_EINVAL);
+    unsigned answered = 0;
+    for (unsigned i = 0; i < 8; i++) {
+        struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
+        struct evtchn_bind_interdomain b = { .remote_dom = DOMID_SELF };
+        if (HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &a))
+            continue;
+        b.remote_port = a.port;
+        if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &b))
+            continue;
+        words[b.local_port] = 0x1ffff;            /* unmasked, a LINK of garbage */
+        struct evtchn_send s = { .port = a.port };
+        answered += HYPERVISOR_event_channel_op(EVTCHNOP_send, &s) == 0;
+        words[a.port] ^= 0xffffffffu;             /* flip every bit of the other */
+        s.port = b.local_port;
+        answered += HYPERVISOR_event_channel_op(EVTCHNOP_send, &s) == 0;
+    }
+    check(answered == 16, "sends on garbage event words are answered", "%u of 16", answered);
+    /* Back to 2-level for the rest (and the upcall handler, which is 2-level). */
+    struct evtchn_reset r = { .dom = DOMID_SELF };
+    EXPECT("EVTCHNOP_reset back to 2-level", HYPERVISOR_event_channel_op(EVTCHNOP_reset, &r), 0);
+    for (unsigned i = 0; i < 64; i++)
+        shared->evtchn_pending[i] = 0;
+    percpu[0].vi->evtchn_pending_sel = 0;
+    percpu[0].vi->evtchn_upcall_pending = 0;
+    irq_enable();
+}
+
 static void grants(void)
 {
     xen_pfn_t frames[4];
@@ -248,6 +319,25 @@ static void memory(void)
     x.domid = 0x7fef;
     EXPECT("add_to_physmap for a missing domain -> -ESRCH",
            HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x), -XEN_ESRCH);
+    /* Reservations: a bad argument means 0 extents done, never an error. */
+    static xen_pfn_t gfns[2] = { 0xfeff0, 0xfee00 };   /* console page, LAPIC */
+    struct xen_memory_reservation r = { .nr_extents = 2, .domid = DOMID_SELF };
+    set_xen_guest_handle(r.extent_start, gfns);
+    EXPECT("decrease_reservation of non-RAM gfns: 0 done",
+           HYPERVISOR_memory_op(XENMEM_decrease_reservation, &r), 0);
+    EXPECT("populate_physmap of non-RAM gfns: 0 done",
+           HYPERVISOR_memory_op(XENMEM_populate_physmap, &r), 0);
+    set_xen_guest_handle(r.extent_start, (xen_pfn_t *)0xf0000000ul);
+    EXPECT("decrease_reservation with the list on non-RAM: 0 done",
+           HYPERVISOR_memory_op(XENMEM_decrease_reservation, &r), 0);
+    r.extent_order = 0xffffffffu;
+    EXPECT("populate_physmap with extent order 0xffffffff: 0 done",
+           HYPERVISOR_memory_op(XENMEM_populate_physmap, &r), 0);
+    EXPECT("reservation op with start extent beyond nr_extents: returns the start",
+           HYPERVISOR_memory_op(XENMEM_decrease_reservation | (5u << 6), &r), 5);
+    domid_t nodom = 0x7fef;
+    EXPECT("current_reservation of a missing domain -> -ESRCH",
+           HYPERVISOR_memory_op(XENMEM_current_reservation, &nodom), -XEN_ESRCH);
 }
 
 static void hvm_params(void)
@@ -278,6 +368,24 @@ static void hvm_params(void)
     uv = (struct xen_hvm_evtchn_upcall_vector){ .vcpu = 77, .vector = 0xf3 };
     EXPECT("upcall vector for a missing vCPU -> -ENOENT",
            HYPERVISOR_hvm_op(HVMOP_set_evtchn_upcall_vector, &uv), -XEN_ENOENT);
+    /* hvm_set_callback_via cannot fail: any value is taken (an unknown type
+     * means no callback, a vector below 0x10 would be injected as it is).
+     * With nothing pending and interrupts off nothing is raised meanwhile;
+     * then back to no callback. */
+    irq_disable();
+    percpu[0].vi->evtchn_upcall_pending = 0;
+    p = (struct xen_hvm_param){ .domid = DOMID_SELF, .index = HVM_PARAM_CALLBACK_IRQ,
+                                .value = 0xffull << 56 };
+    EXPECT("HVM_PARAM_CALLBACK_IRQ type 0xff -> 0 (no callback)", HYPERVISOR_hvm_op(HVMOP_set_param, &p), 0);
+    p.value = (2ull << 56) | 0x0f;
+    EXPECT("HVM_PARAM_CALLBACK_IRQ vector 0x0f -> 0 (Xen does not check)",
+           HYPERVISOR_hvm_op(HVMOP_set_param, &p), 0);
+    p.value = 0;
+    EXPECT("HVM_PARAM_CALLBACK_IRQ 0 (none)", HYPERVISOR_hvm_op(HVMOP_set_param, &p), 0);
+    irq_enable();
+    /* HVMOP_flush_tlbs: the argument must be NULL. */
+    EXPECT("HVMOP_flush_tlbs with an argument -> -EINVAL",
+           HYPERVISOR_hvm_op(HVMOP_flush_tlbs, (void *)0x8000000000000000ul), -XEN_EINVAL);
 }
 
 static void vcpus(void)
@@ -300,6 +408,15 @@ static void scheduling(void)
     struct sched_remote_shutdown rs = { .domain_id = 0x7fef, .reason = SHUTDOWN_poweroff };
     EXPECT("SCHEDOP_remote_shutdown of a missing domain -> -ESRCH",
            HYPERVISOR_sched_op(SCHEDOP_remote_shutdown, &rs), -XEN_ESRCH);
+    /* domain_watchdog: an id beyond the two timers, or one not in use. */
+    struct sched_watchdog w = { .id = 0xffffffffu, .timeout = 1 };
+    EXPECT("SCHEDOP_watchdog id 0xffffffff -> -EINVAL", HYPERVISOR_sched_op(SCHEDOP_watchdog, &w),
+           -XEN_EINVAL);
+    w.id = 2;
+    EXPECT("SCHEDOP_watchdog ping of an unused timer -> -EINVAL",
+           HYPERVISOR_sched_op(SCHEDOP_watchdog, &w), -XEN_EINVAL);
+    EXPECT("SCHEDOP_watchdog with a non-canonical argument -> -EFAULT",
+           HYPERVISOR_sched_op(SCHEDOP_watchdog, (void *)0x8000000000000000ul), -XEN_EFAULT);
     /* Not tested: SCHEDOP_shutdown with an unknown reason. Xen does not
      * validate it (do_sched_op passes (u8)reason to domain_shutdown), so the
      * domain would really shut down. */
@@ -313,6 +430,7 @@ void prog_hostile(int argc, char **argv)
     bad_pointers();
     console();
     event_channels();
+    fifo();
     grants();
     memory();
     hvm_params();

@@ -83,6 +83,62 @@ static void pvclock_checks(void)
           "%lu.%u", (unsigned long)sec, nsec);
 }
 
+static long poll(evtchn_port_t *ports, unsigned n, uint64_t timeout)
+{
+    struct sched_poll sp = { .nr_ports = n, .timeout = timeout };
+    set_xen_guest_handle(sp.ports, ports);
+    return HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
+}
+
+/* SCHEDOP_poll (common/sched/core.c do_poll), interrupts off as Linux's
+ * spinlock wait may have them: it returns once a polled port is pending
+ * (masked or not), at its timeout, or when the vCPU is woken for any other
+ * event (vcpu_unblock ends the poll: the guest looks again). */
+static void poll_checks(void)
+{
+    evtchn_port_t a, b;
+    if (evtchn_alloc_unbound(DOMID_SELF, &a) || evtchn_bind_interdomain(DOMID_SELF, a, &b)) {
+        fail("SCHEDOP_poll", "no loop-back pair");
+        return;
+    }
+    spin_ms(5);   /* the bind's own event goes by */
+    evtchn_mask(b);
+    evtchn_clear_pending(b);
+    evtchn_port_t many[129];
+    for (unsigned i = 0; i < 129; i++)
+        many[i] = b;
+    check_rc("SCHEDOP_poll of 129 ports -> -EINVAL", poll(many, 129, 0), -XEN_EINVAL);
+    evtchn_port_t bad = 4096;
+    check_rc("SCHEDOP_poll of port 4096 -> -EINVAL", poll(&bad, 1, 0), -XEN_EINVAL);
+
+    irq_disable();
+    uint64_t t0 = xen_time_ns();
+    long rc = poll(&b, 1, t0 + 10 * MS);
+    uint64_t took = xen_time_ns() - t0;
+    check(rc == 0 && took >= 10 * MS && took < 1000 * MS, "SCHEDOP_poll times out",
+          "%s after %lu us", errname(rc), (unsigned long)(took / 1000));
+    evtchn_send(a);   /* b masked: pending, no upcall */
+    t0 = xen_time_ns();
+    rc = poll(&b, 1, t0 + 2000 * MS);
+    took = xen_time_ns() - t0;
+    check(rc == 0 && took < 1000 * MS, "SCHEDOP_poll returns at once for a pending masked port",
+          "%s after %lu us", errname(rc), (unsigned long)(took / 1000));
+    evtchn_clear_pending(b);
+    /* Another event for this vCPU (the timer, 20 ms on) ends the poll. */
+    uint32_t before = timer_hits;
+    t0 = xen_time_ns();
+    singleshot(t0 + 20 * MS, 0);
+    rc = poll(&b, 1, t0 + 3000 * MS);
+    took = xen_time_ns() - t0;
+    irq_enable();
+    check(rc == 0 && took >= 20 * MS && took < 2000 * MS,
+          "SCHEDOP_poll on a quiet port ends when another event is raised",
+          "%s after %lu us", errname(rc), (unsigned long)(took / 1000));
+    wait_count(&timer_hits, before + 1, 500 * MS);
+    evtchn_close(a);
+    evtchn_close(b);
+}
+
 void prog_timer(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -173,4 +229,5 @@ void prog_timer(int argc, char **argv)
     spin_ms(50);
     check(rc == 0 && timer_hits == before, "set_timer_op(0) cancels", "rc %s, %u deliveries",
           errname(rc), timer_hits - before);
+    poll_checks();
 }

@@ -99,6 +99,19 @@ static void own_subtree(unsigned domid, const char *name)
     expect_read("read back the empty value", 0, "data/xtest", "");
     xb_write(0, "data/xtest", "hello");
 
+    /* What Linux's xen:manage and suspend code write at boot: nodes libxl made
+     * the domain's own. */
+    static const char *const announce[] = {
+        "control/feature-poweroff", "control/feature-reboot", "control/feature-suspend",
+        "device/suspend/event-channel",
+    };
+    unsigned nok = 0;
+    for (unsigned i = 0; i < ARRAY_SIZE(announce); i++)
+        nok += xb_write(0, announce[i], i < 3 ? "1" : "") == 0;
+    check(nok == ARRAY_SIZE(announce),
+          "write control/feature-{poweroff,reboot,suspend} and device/suspend/event-channel",
+          "%u of %u written", nok, (unsigned)ARRAY_SIZE(announce));
+
     char abs[96];
     snprintf(abs, sizeof(abs), "/local/domain/%u/data/abs", domid);
     rc = xb_write(0, abs, "absolute");

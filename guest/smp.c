@@ -28,6 +28,7 @@ extern uint64_t boot_pml4[];
 
 static uint8_t ap_stacks[MAX_CPUS][16384] ALIGNED(16);
 static void (*ap_fn[MAX_CPUS])(unsigned id);
+bool smp_own_delivery;
 
 /* Called from ap_start64 (boot.S) with the vCPU id in %rdi. */
 void ap_main(unsigned long id);
@@ -35,8 +36,10 @@ void ap_main(unsigned long id)
 {
     percpu_init((unsigned)id);
     traps_init();
-    apic_init();
-    events_init_cpu();
+    if (!smp_own_delivery) {
+        apic_init();
+        events_init_cpu();
+    }
     percpu[id].online = true;
     ap_fn[id]((unsigned)id);
     for (;;) {

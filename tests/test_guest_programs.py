@@ -35,7 +35,8 @@ PROGRAMS = {
                    "masked port is set pending without an upcall",
                    "EVTCHNOP_unmask delivers the pending event", "IPI to self is delivered",
                    "bind_vcpu of an interdomain port", "peer of a closed port is unbound again",
-                   "EVTCHNOP_init_control (FIFO) -> -ENOSYS", "EVTCHNOP_reset",
+                   "EVTCHNOP_expand_array before init_control -> -EOPNOTSUPP",
+                   "EVTCHNOP_set_priority on 2-level -> -ENOSYS", "EVTCHNOP_reset",
                    "loop-back works after reset", "VCPUOP_register_vcpu_info",
                    "events delivered through the moved vcpu_info",
                    "second register_vcpu_info -> -EINVAL"]),
@@ -43,7 +44,9 @@ PROGRAMS = {
                   "singleshot fired no earlier than its deadline",
                   "SCHEDOP_block returned for the timer event", "periodic timer fires repeatedly",
                   "stopped periodic timer is quiet", "set_timer_op +10ms fires",
-                  "set_timer_op(0) cancels"]),
+                  "set_timer_op(0) cancels", "SCHEDOP_poll of 129 ports -> -EINVAL",
+                  "SCHEDOP_poll times out", "SCHEDOP_poll returns at once for a pending masked port",
+                  "SCHEDOP_poll on a quiet port ends when another event is raised"]),
     "grant": (1, ["GNTTABOP_query_size", "GNTTABOP_set_version 2 -> -ENOSYS (v2 disabled)",
                   "GNTTABOP_setup_table grows the table",
                   "grant entry written and seen through a remapped frame",
@@ -55,10 +58,65 @@ PROGRAMS = {
                     "setup_table nr_frames 0xffffffff -> GNTST_general_error",
                     "HVMOP_set_param index HVM_NR_PARAMS -> -EINVAL",
                     "VCPUOP_is_up on vCPU 77 -> -ENOENT",
+                    "init_control gfn ~0 -> -EINVAL", "init_control offset 0xfffffff8 -> -EINVAL",
+                    "sends on garbage event words are answered",
+                    "decrease_reservation of non-RAM gfns: 0 done",
+                    "HVM_PARAM_CALLBACK_IRQ vector 0x0f -> 0 (Xen does not check)",
+                    "HVMOP_flush_tlbs with an argument -> -EINVAL",
+                    "SCHEDOP_watchdog id 0xffffffff -> -EINVAL",
                     "hypervisor still answers after the hostile calls"]),
     "vmcall": (1, ["xen_version via hypercall page", "xen_version via vmcall",
                    "xen_version via vmmcall",
                    "extraversion identical via page, vmcall and vmmcall"]),
+    "callback": (2, ["LAPIC software-disabled", "HVM_PARAM_CALLBACK_IRQ type vector",
+                     "event pending before the callback is delivered once it is set",
+                     "20 sends, 20 deliveries without an EOI",
+                     "every upcall came through the callback vector",
+                     "event sent with interrupts off is taken after sti",
+                     "masked port pending without a callback",
+                     "EVTCHNOP_unmask delivers through the callback",
+                     "singleshot timer wakes sti;hlt 5 times", "LAPIC still software-disabled",
+                     "vCPU 1 (LAPIC off, in sti;hlt) takes 5 IPIs through the callback",
+                     "vCPU 1's upcalls all through the callback"]),
+    "callback lapic": (1, ["LAPIC enabled with LVT0 masked", "20 sends, 20 deliveries without an EOI",
+                           "event sent with interrupts off is taken after sti",
+                           "singleshot timer wakes sti;hlt 5 times",
+                           "callback vector never in the LAPIC's IRR or ISR",
+                           "LVT0 reads back as written"]),
+    "fifo": (1, ["expand_array before init_control -> -EOPNOTSUPP", "init_control for vCPU 99 -> -ENOENT",
+                 "init_control offset crossing the page end -> -EINVAL",
+                 "init_control unaligned offset -> -EINVAL", "init_control on the LAPIC page -> -EINVAL",
+                 "EVTCHNOP_init_control + expand_array", "init_control answers link_bits 17",
+                 "second init_control for vCPU 0 -> -EINVAL", "pending 2-level port carried to FIFO",
+                 "carried event delivered on unmask", "10 sends delivered through a FIFO queue",
+                 "higher priority first, FIFO within a priority",
+                 "masked port pending, unlinked, no upcall", "EVTCHNOP_unmask links and delivers",
+                 "host port (console) notification on FIFO", "VIRQ_TIMER on FIFO",
+                 "event on a port beyond the array is pending once its page is added",
+                 "close clears PENDING", "set_priority after reset -> -ENOSYS (2-level)",
+                 "2-level delivery after reset"]),
+    "balloon": (1, ["current_reservation is the maximum at start",
+                    "decrease_reservation of 16 frames: 16 done, current_reservation down by 16",
+                    "decrease stops at a frame already handed back (2 of 4 done)",
+                    "decrease of frames already handed back: 0 done",
+                    "XENVER_extraversion into a handed-back frame -> -EFAULT",
+                    "grant frame 0 placed on a handed-back gfn, readable there, not counted",
+                    "populate_physmap of 15 frames: 15 done, current_reservation up by 15",
+                    "a repopulated frame reads zeros", "populate stops at a present frame (2 of 3 done)",
+                    "populate of a present frame: 0 done", "order-1 decrease: 2 extents, 4 frames",
+                    "extent order 10 (over the domU maximum 9): 0 done", "decrease in dom 0: 0 done",
+                    "nothing changed by the bad calls", "current_reservation of dom 0 -> -EPERM",
+                    "decrease from start extent 2 of 4: returns 4, 2 frames out",
+                    "increase_reservation up to the maximum: 4 of 8, counted"]),
+    "watchdog": (1, ["ping of watchdog 1 before any exists -> -EINVAL",
+                     "watchdog id 3 (only 2 exist) -> -EINVAL", "two watchdogs created: ids 1 and 2",
+                     "a third -> -ENOSPC", "pinged watchdogs do not fire (1.5 s with 1 s timeouts)",
+                     "destroy watchdog 2 (timeout 0)", "ping of the destroyed watchdog -> -EINVAL",
+                     "its slot is free again",
+                     "destroyed watchdogs do not fire (1.5 s after their 1 s timeout)"]),
+    "tlb": (2, ["HVMOP_flush_tlbs with a non-NULL argument -> -EINVAL", "HVMOP_flush_tlbs",
+                "vCPU 1 reads it too", "vCPU 0 sees the new page after the flush",
+                "vCPU 1 sees the new page after the flush", "every vCPU follows a second remap"]),
     "smp": (2, ["vCPU 1 runs our code", "IPI from vCPU 0 handled on vCPU 1",
                 "IPI from vCPU 1 handled on vCPU 0",
                 "event on a port bound to vCPU 1 lands there"]),
@@ -164,6 +222,23 @@ def test_shutdown_reason(need_kvm, reason):
     r = run_guest(f"shutdown {reason}")
     assert f"shutting down: {reason}" in r.stdout.splitlines(), describe(r)
     assert r.returncode == EXIT[reason], describe(r)
+
+
+@pytest.mark.parametrize("mode", ["2l", "fifo", "callback"])
+def test_event_bench_runs(need_kvm, mode):
+    """bench/events.sh's program, briefly: every event of 3 x 20 round trips arrives."""
+    r = run_guest(f"evbench {mode} 20")
+    assert "ok every event delivered" in r.stdout.splitlines(), describe(r)
+    assert any(l.startswith(f"bench mode={mode} event_cycles=") for l in r.stdout.splitlines()), describe(r)
+    assert r.returncode == 0, describe(r)
+
+
+def test_watchdog_expiry_shuts_down(need_kvm):
+    """An unpinged 1 s SCHEDOP_watchdog ends the domain with SHUTDOWN_watchdog."""
+    r = run_guest("watchdog expire")
+    assert "ok SCHEDOP_watchdog create, 1 s" in r.stdout.splitlines(), describe(r)
+    assert "Watchdog timer 1 fired" in r.stderr, describe(r)
+    assert r.returncode == EXIT["watchdog"], describe(r)
 
 
 @pytest.mark.parametrize("reason", ["reboot", "crash"])

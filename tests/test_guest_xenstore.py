@@ -123,6 +123,12 @@ def _check_tree(xs, base):
     assert xs.perms(f"{base}/name") == f"n0,r{DOMID}"
     assert xs.perms(f"{base}/data") == f"n{DOMID}"
     assert xs.perms(f"{base}/control/shutdown") == f"n{DOMID}"
+    for node in ("control/feature-poweroff", "control/feature-reboot", "control/feature-suspend",
+                 "control/sysrq", "device/suspend/event-channel", "drivers", "feature", "attr",
+                 "error"):
+        assert xs.perms(f"{base}/{node}") == f"n{DOMID}", node
+    # ... and what the guest wrote there (as Linux's xen:manage does at boot).
+    assert xs.read(f"{base}/control/feature-poweroff") == "1"
     listing = xs.run("xenstore-ls", base)
     assert listing.returncode == 0 and "device" in listing.stdout and "control" in listing.stdout
     # What the guest wrote through its ring, seen by dom0.

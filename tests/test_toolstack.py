@@ -290,14 +290,18 @@ def test_shutdown_and_reboot(ts, need_kvm):
     ("shutdown crash", "on_crash", "restart", "restarted"),
     ("shutdown crash", "on_crash", "rename-restart", "renamed"),
     ("shutdown poweroff", "on_poweroff", "destroy", "gone"),
+    ("watchdog expire", "on_watchdog", "preserve", "preserved"),
 ])
 def test_on_actions(ts, need_kvm, program, key, action, expect):
     ts.create("a1", program, **{key: action})
     first = ts.domains().get("a1", (None,))[0]
     if expect == "preserved":
-        assert wait_for(lambda: ts.domains().get("a1", (0, ""))[1] == "---sc-", 15)
+        # xl's state letter and reason code: crash c / 3, watchdog w / 4.
+        letter, code = ("w", 4) if key == "on_watchdog" else ("c", 3)
+        assert wait_for(lambda: ts.domains().get("a1", (0, ""))[1] == f"---s{letter}-", 15)
         rows = [l for l in ts.xk("list", "-v").stdout.splitlines() if l.startswith("a1 ")]
-        assert len(rows) == 1 and re.search(r"---sc- +\d+\.\d [-0-9a-f]{36} +3 +-$", rows[0]), rows
+        assert len(rows) == 1 and re.search(rf"---s{letter}- +\d+\.\d [-0-9a-f]{{36}} +{code} +-$",
+                                            rows[0]), rows
         ts.xk("destroy", "a1")
         assert "a1" not in ts.domains()
     elif expect == "gone":
@@ -327,15 +331,23 @@ def test_rename_mem_sysrq(ts, need_kvm):
     ts.create("r3")
     r = ts.xk("rename", "r2", "r3", ok=False)
     assert "already in use" in r.stderr
+    def mem(name):   # `list`'s Mem column: what the guest holds
+        return int([l for l in ts.xk("list").stdout.splitlines() if l.startswith(name + " ")][0].split()[2])
+
+    assert mem("r2") == 32
+    # The guest's balloon (xtest idle follows memory/target as Linux's driver
+    # does) hands 8 MiB back; list shows what it holds.
     ts.xk("mem-set", "r2", "24m")
     assert ts.xs_read(f"/local/domain/{domid}/memory/target") == str(24 * 1024)
-    assert ts.domains()["r2"] and " 24 " in [l for l in ts.xk("list").stdout.splitlines()
-                                             if l.startswith("r2 ")][0]
+    assert wait_for(lambda: mem("r2") == 24), (mem("r2"), (ts.console_log("r1") + ts.console_log("r2"))[-500:])
+    assert "idle: memory target 24576 KiB, holding 24576 KiB" in (ts.console_log("r1") + ts.console_log("r2"))
     r = ts.xk("mem-set", "r2", "128", ok=False)
     assert "maximum" in r.stderr
     ts.xk("mem-max", "r2", "256m")
     assert ts.xs_read(f"/local/domain/{domid}/memory/static-max") == str(256 * 1024)
     ts.xk("mem-set", "r2", "128")
+    # Above its RAM (32 MiB) the guest takes every frame back.
+    assert wait_for(lambda: mem("r2") == 32), (mem("r2"), (ts.console_log("r1") + ts.console_log("r2"))[-500:])
     ts.xk("sysrq", "r2", "h")
     assert ts.xs_read(f"/local/domain/{domid}/control/sysrq") == "h"
 

@@ -109,10 +109,12 @@ rig_blk_boots() {
     left=$(_daemons_gone)
     yes xenkvm-blk-pattern | head -c 65536 > "$d/pat"
     _bytes "$d/raw.img" 256 16 4096 > "$d/back"
-    if grep -q GUEST-BLK-READBACK-OK "$log" && cmp -s "$d/pat" "$d/back" && [ -z "$left" ]; then
-        rig_result "$n" PASS "blkfront wrote, flushed and read back; the data is in the $fmt image"
+    local abi; abi=$(grep -m1 GUEST-EVTCHN "$log" | cut -d' ' -f2-)
+    if grep -q GUEST-BLK-READBACK-OK "$log" && cmp -s "$d/pat" "$d/back" && [ -z "$left" ] &&
+       [ "$abi" = "Using FIFO-based ABI" ]; then
+        rig_result "$n" PASS "blkfront wrote, flushed and read back; the data is in the $fmt image; events: $abi"
     else
-        rig_result "$n" FAIL "xenkvm exit $rc1; $(grep 'GUEST-BLK' "$log" | tr '\n' ' '); storage daemons left '$left'; last: $(_last "$log")"
+        rig_result "$n" FAIL "xenkvm exit $rc1; events '$abi'; $(grep 'GUEST-BLK' "$log" | tr '\n' ' '); storage daemons left '$left'; last: $(_last "$log")"
     fi
     if grep -q "GUEST-BLK-RO 1" "$log" && grep -q GUEST-BLK-RO-WRITE-REFUSED "$log" &&
        [ "$(_bytes "$d/ro.img" 0 8 1048576 | tr -d '\000' | wc -c)" = 0 ]; then

@@ -1,8 +1,8 @@
 # rig: Linux's xen-blkfront against xenkvm's blkback on raw images (io_uring), two
 # boots on the same images (rig_blk_boots in lib.sh; docs/rig.md):
 # Boot 1 (guest.scenario=blk; three disks):
-#   linux-blk          xvdc: a pattern written at 1 MiB with fsync is read back in
-#                      the guest and found in the image file
+#   linux-blk          xvdc (raw): a pattern written at 1 MiB with fsync is read back in
+#                      the guest and found in the image file (on FIFO event channels)
 #   linux-blk-ro       xvdb is read-only in the guest, its write refused, the file untouched
 #   (then)             xvda: mkfs.ext4 (Debian's e2fsprogs), 4 MiB of random data in a
 #                      file, `sync`, `reboot -n -f` (no further sync) -> xenkvm exits 3

@@ -1,8 +1,9 @@
 # rig: Debian's cloud kernel as a PVH guest under xenkvm, four boots:
 #   linux-boot      to the guest's /init: GUEST-INIT-MARKER, 2 vCPUs online,
 #                   /sys/hypervisor/type = xen, the UUID read back through xenbus,
-#                   then poweroff -> xenkvm exit 0
-#   linux-console   a line typed on xenkvm's stdin reaches the guest's hvc0
+#                   FIFO event channels in use, then poweroff -> xenkvm exit 0
+#   linux-console   a line typed on xenkvm's stdin reaches the guest's hvc0, with
+#                   xen.fifo_events=0: the 2-level event channel ABI
 #   linux-reboot    reboot -> exit 3
 #   linux-panic     a kernel panic -> exit 2 (crash)
 # The guest console and xenkvm's stderr are kept in the rig log ("| ..." lines).
@@ -33,11 +34,12 @@ log=/tmp/linux-boot.log
 nproc=$(grep -m1 GUEST-NPROC "$log" | cut -d' ' -f2)
 hyp=$(grep -m1 GUEST-HYPERVISOR "$log" | cut -d' ' -f2)
 guuid=$(grep -m1 GUEST-UUID "$log" | cut -d' ' -f2)
+abi=$(grep -m1 GUEST-EVTCHN "$log" | cut -d' ' -f2-)
 if [ -n "$RIG_MARKER_MS" ] && [ "$RIG_RC" = 0 ] && [ "$nproc" = 2 ] && [ "$hyp" = xen ] &&
-   [ "$guuid" = "$uuid" ]; then
-    rig_result linux-boot PASS "init after ${RIG_MARKER_MS} ms; nproc $nproc; hypervisor $hyp; uuid via xenbus ok; $(grep -m1 GUEST-XENBUS "$log"); exit 0 after ${RIG_ELAPSED_MS} ms"
+   [ "$guuid" = "$uuid" ] && [ "$abi" = "Using FIFO-based ABI" ]; then
+    rig_result linux-boot PASS "init after ${RIG_MARKER_MS} ms; nproc $nproc; hypervisor $hyp; uuid via xenbus ok; events: $abi; $(grep -m1 GUEST-XENBUS "$log"); exit 0 after ${RIG_ELAPSED_MS} ms"
 else
-    rig_result linux-boot FAIL "$(why); marker ${RIG_MARKER_MS:-not seen}; nproc '$nproc' hypervisor '$hyp' uuid '$guuid'; last: $(last "$log")"
+    rig_result linux-boot FAIL "$(why); marker ${RIG_MARKER_MS:-not seen}; nproc '$nproc' hypervisor '$hyp' uuid '$guuid' events '$abi'; last: $(last "$log")"
 fi
 
 # A slow feeder through a FIFO (a terminal-like stdin: epoll refuses regular
@@ -46,12 +48,17 @@ fi
 rm -f /tmp/console-in; mkfifo /tmp/console-in
 (sleep 25; echo "typed-into-hvc0"; sleep 300) > /tmp/console-in &
 feeder=$!
+fifo_base=$base
+base="$base xen.fifo_events=0"
 RIG_STDIN=/tmp/console-in boot linux-console echo
+base=$fifo_base
 kill $feeder 2>/dev/null
-if grep -q "GUEST-ECHO typed-into-hvc0" /tmp/linux-console.log && [ "$RIG_RC" = 0 ]; then
-    rig_result linux-console PASS "the typed line came back from the guest"
+abi=$(grep -m1 GUEST-EVTCHN /tmp/linux-console.log | cut -d' ' -f2-)
+if grep -q "GUEST-ECHO typed-into-hvc0" /tmp/linux-console.log && [ "$RIG_RC" = 0 ] &&
+   [ "$abi" = "Using 2-level ABI" ]; then
+    rig_result linux-console PASS "the typed line came back from the guest; events: $abi (xen.fifo_events=0)"
 else
-    rig_result linux-console FAIL "$(why); last: $(last /tmp/linux-console.log)"
+    rig_result linux-console FAIL "$(why); events '$abi'; last: $(last /tmp/linux-console.log)"
 fi
 
 boot linux-reboot reboot

@@ -96,10 +96,13 @@ why_net() {
     esac
 }
 link=$(grep -m1 GUEST-NET-LINK "$log")
-if echo "$link" | grep -q "carrier 1 mac $mac"; then
-    rig_result "$n"-link PASS "$link"
+abi=$(grep -m1 GUEST-EVTCHN "$log" | cut -d' ' -f2-)
+# Under xenkvm, Linux runs on FIFO event channels (QEMU's guest has none).
+if echo "$link" | grep -q "carrier 1 mac $mac" &&
+   { [ -n "$RIG_NET_VMM" ] || [ "$abi" = "Using FIFO-based ABI" ]; }; then
+    rig_result "$n"-link PASS "$link${RIG_NET_VMM:-; events: $abi}"
 else
-    rig_result "$n"-link FAIL "'$link' $(grep -m1 GUEST-NET-NODEV "$log"); ${RIG_NET_VMM:-xenkvm} exit $RIG_RC; last: $(last "$log")"
+    rig_result "$n"-link FAIL "'$link' events '$abi' $(grep -m1 GUEST-NET-NODEV "$log"); ${RIG_NET_VMM:-xenkvm} exit $RIG_RC; last: $(last "$log")"
 fi
 ping=$(grep -m1 GUEST-NET-PING "$log")
 if echo "$ping" | grep -q "^GUEST-NET-PING 0 3 packets transmitted, 3 packets received"; then

@@ -64,7 +64,8 @@ int cmd_list(int argc, char **argv)
         struct json_object *d = json_object_array_get_idx(arr, i);
         const char *state = jl_str(d, "state", "------");
         list_row(jl_str(d, "name", "?"), jl_int(d, "domid", 0),
-                 (unsigned long)(jl_int(d, "target_kib", 0) >> 10), jl_int(d, "vcpus_max", 1),
+                 (unsigned long)(jl_int(d, "mem_kib", jl_int(d, "target_kib", 0)) >> 10),
+                 jl_int(d, "vcpus_max", 1),
                  state, jl_int(d, "cpu_time_ns", 0) / 1e9);
         if (verbose) {
             printf(" %s", jl_str(d, "uuid", ""));

@@ -72,7 +72,7 @@ struct json_object *domview_top(struct json_object *d)
     add_int(o, "domid", jl_int(d, "domid", 0));
     add_str(o, "state", jl_str(d, "state", "------"));
     add_int(o, "cpu_time_ns", jl_int(d, "cpu_time_ns", 0));
-    add_int(o, "mem_kib", jl_int(d, "target_kib", 0));
+    add_int(o, "mem_kib", jl_int(d, "mem_kib", jl_int(d, "target_kib", 0)));
     add_int(o, "maxmem_kib", jl_int(d, "maxmem_kib", 0));
     add_int(o, "vcpus", jl_int(d, "vcpus_max", 1));
     add_int(o, "nets", jl_int(dv, "nets", nets));

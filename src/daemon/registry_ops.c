@@ -96,6 +96,10 @@ static struct json_object *describe(struct registry *r, struct dom *d)
     json_object_object_add(o, "state", json_object_new_string(state_letters(d, info)));
     json_object_object_add(o, "reason", json_object_new_int(d->reason));
     json_object_object_add(o, "target_kib", json_object_new_int64(d->target_kib));
+    /* What the guest holds now (its balloon driver follows the target), from
+     * the domain process; the target when there is no process to ask. */
+    json_object_object_add(o, "mem_kib", json_object_new_int64(
+        info ? jl_int(info, "mem_kib", (long long)d->target_kib) : (long long)d->target_kib));
     json_object_object_add(o, "maxmem_kib", json_object_new_int64(d->maxmem_kib));
     json_object_object_add(o, "vcpus_max", json_object_new_int(jl_int(d->config, "vcpus", 1)));
     json_object_object_add(o, "cpu_time_ns", json_object_new_int64(cpu));

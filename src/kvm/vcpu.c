@@ -52,6 +52,10 @@ static int vcpu_create(struct vm *vm, int id, char *err, size_t errlen)
         snprintf(err, errlen, "KVM_SET_CPUID2: %s", strerror(errno));
         return -1;
     }
+    if ((rc = vcpu_extint_init(v)) < 0) {
+        snprintf(err, errlen, "vcpu %d LVT0: %s", id, strerror(-rc));
+        return -1;
+    }
     /* Start the guest TSC at the host's: offset zero. KVM treats these writes,
      * made together, as one synchronised TSC for all vCPUs. Under a nested
      * hypervisor that ignores the offset (seen in QEMU's emulated SVM), the
@@ -122,6 +126,22 @@ int vcpu_exit_regs_dirty(struct vcpu *v, struct kvm_regs *r)
     return vcpu_set_regs(v, r);
 }
 
+/* KVM has no ioctl for it; a change of CR4 through KVM_SET_SREGS resets the
+ * vCPU's MMU context, and loading the new root flushes its TLB (KVM asks for
+ * a guest TLB flush there too). Toggling CR4.PGE and back leaves the guest's
+ * state as it was. */
+int vcpu_flush_tlb(struct vcpu *v)
+{
+    struct kvm_sregs s;
+    if (vcpu_get_sregs(v, &s) < 0)
+        return -errno;
+    s.cr4 ^= 1u << 7;     /* PGE */
+    if (vcpu_set_sregs(v, &s) < 0)
+        return -errno;
+    s.cr4 ^= 1u << 7;
+    return vcpu_set_sregs(v, &s) < 0 ? -errno : 0;
+}
+
 int vcpu_reset_flat32(struct vcpu *v, uint32_t eip, uint32_t ebx)
 {
     struct kvm_sregs s;
@@ -144,6 +164,13 @@ int vcpu_reset_flat32(struct vcpu *v, uint32_t eip, uint32_t ebx)
         return -1;
     struct kvm_regs r = { .rip = eip, .rbx = ebx, .rflags = 0x2 };
     return vcpu_set_regs(v, &r);
+}
+
+static __thread struct vcpu *this_vcpu;   /* set on each vCPU's own thread */
+
+bool vcpu_is_self(const struct vcpu *v)
+{
+    return this_vcpu == v;
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -215,6 +242,8 @@ static bool handle_exit(struct vcpu *v)
     }
     case KVM_EXIT_HLT:
         return true;   /* the in-kernel LAPIC normally handles HLT */
+    case KVM_EXIT_IRQ_WINDOW_OPEN:
+        return true;   /* asked for by extint.c, which looks at every exit */
     case KVM_EXIT_SHUTDOWN:
         fatal(v, VCPU_STOP_TRIPLE_FAULT, "triple fault");
         return false;
@@ -249,6 +278,7 @@ void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
     struct vm *vm = v->vm;
+    this_vcpu = v;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, KICK_SIGNAL);
@@ -258,7 +288,10 @@ void *vcpu_thread(void *arg)
     if (v->id == 0 && vm->report_first_exit)
         report_first_exit(vm);
     while (!atomic_load(&vm->stopping)) {
-        if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+        atomic_store(&v->in_run, true);
+        int rc = ioctl(v->fd, KVM_RUN, 0);
+        atomic_store(&v->in_run, false);
+        if (rc < 0) {
             if (errno != EINTR && errno != EAGAIN) {
                 fatal(v, VCPU_STOP_ERROR, "KVM_RUN: %s", strerror(errno));
                 break;
@@ -271,6 +304,8 @@ void *vcpu_thread(void *arg)
                 break;
             continue;
         }
+        if (v->lvt0_borrowed)
+            vcpu_extint_exit(v);
         if (!handle_exit(v))
             break;
     }

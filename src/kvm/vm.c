@@ -41,9 +41,15 @@ static int add_region(struct vm *vm, uint64_t gpa, uint64_t size, bool ram, uint
         munmap(p, size);
         return -e;
     }
+    uint64_t *absent = ram ? vm_frames_alloc(size) : NULL;
+    if (ram && !absent) {
+        munmap(p, size);
+        return -ENOMEM;
+    }
     vm->mem_fd_size = off + size;
     vm->regions[vm->nr_regions++] = (struct mem_region){
-        .gpa = gpa, .size = size, .fd_offset = off, .host = p, .slot = slot, .ram = ram };
+        .gpa = gpa, .size = size, .fd_offset = off, .host = p, .slot = slot, .ram = ram,
+        .absent = absent };
     if (host)
         *host = p;
     return 0;
@@ -184,7 +190,14 @@ static bool lookup(struct vm *vm, uint64_t gpa, uint64_t len, struct mem_region 
 uint8_t *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 {
     struct mem_region r;
-    return lookup(vm, gpa, len, &r) ? r.host + (gpa - r.gpa) : NULL;
+    if (!lookup(vm, gpa, len, &r) || !vm_frames_present(&r, gpa, len))
+        return NULL;
+    return r.host + (gpa - r.gpa);
+}
+
+bool vm_region_of(struct vm *vm, uint64_t gpa, struct mem_region *r)
+{
+    return lookup(vm, gpa, 1, r);
 }
 
 bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa)
@@ -225,8 +238,10 @@ void vm_destroy(struct vm *vm)
         if (v->fd >= 0)
             close(v->fd);
     }
-    for (int i = 0; i < vm->nr_regions; i++)
+    for (int i = 0; i < vm->nr_regions; i++) {
         munmap(vm->regions[i].host, vm->regions[i].size);
+        free(vm->regions[i].absent);
+    }
     free(vm->cpuid);
     if (vm->mem_fd >= 0)
         close(vm->mem_fd);

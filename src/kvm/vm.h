@@ -29,6 +29,9 @@ struct mem_region {
     uint8_t *host;
     uint32_t slot;
     bool ram;            /* part of the guest's RAM (vs. a special page) */
+    /* RAM: one bit per frame, set while the frame is released (ballooned
+     * out, ram_frames.c); NULL: every frame present. */
+    uint64_t *absent;
 };
 
 /* Exit handlers (set by the layer above). Return 0 to resume the vCPU. */
@@ -56,13 +59,18 @@ struct vcpu {
     size_t run_size;
     pthread_t thread;
     atomic_bool kicked;
+    atomic_bool in_run;   /* inside KVM_RUN (running guest code or halted there) */
     bool sync_regs;       /* run->s.regs holds regs/sregs after each exit */
+    /* extint.c: LVT0 opened for one queued external interrupt, and its value */
+    bool lvt0_borrowed;
+    uint32_t lvt0_saved;
     void *priv;           /* the Xen layer's per-vCPU state */
 };
 
 struct vm {
     int kvm_fd, vm_fd, mem_fd;
     uint64_t ram_size;        /* bytes of RAM */
+    atomic_uint_fast64_t ram_absent;  /* RAM frames released (ram_frames.c) */
     uint64_t mem_fd_size;     /* bytes allocated in the memfd so far */
     uint32_t tsc_khz;
     int nr_vcpus;
@@ -103,9 +111,33 @@ uint8_t *vm_map_extra(struct vm *vm, uint64_t gpa, uint64_t size);
 void vm_unmap_extra(struct vm *vm, uint64_t gpa);
 
 /* Host pointer for guest-physical [gpa, gpa+len) if it lies wholly in one
- * region, else NULL. The one gate through which guest addresses become host ones. */
+ * region and, in RAM, on frames that are present, else NULL. The one gate
+ * through which guest addresses become host ones. */
 uint8_t *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+/* gpa lies in a RAM region (present or released). */
 bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa);
+
+/* RAM frames (ram_frames.c): which guest frames have memory behind them. A
+ * released frame's memory goes back to the host (its page is punched out of
+ * the memfd) and vm_gpa refuses it until it is restored, reading zeros. The
+ * guest itself still reaches the slot: it reads zeros there and a write
+ * brings a page back that stays uncounted. Thread-safe. */
+/* 0, -ENOENT if already released, -EINVAL if gfn is no RAM frame. */
+int vm_ram_release(struct vm *vm, uint64_t gfn);
+/* 0, -EEXIST if present, -EINVAL if gfn is no RAM frame. */
+int vm_ram_restore(struct vm *vm, uint64_t gfn);
+/* 1 if gfn is a present RAM frame, 0 if released, -EINVAL if no RAM frame. */
+int vm_ram_present(struct vm *vm, uint64_t gfn);
+/* RAM frames present now. */
+uint64_t vm_ram_present_pages(struct vm *vm);
+/* The page of RAM frame gfn, present or released (for a page the layer above
+ * places there itself), or NULL if gfn is no RAM frame. */
+uint8_t *vm_ram_frame_page(struct vm *vm, uint64_t gfn);
+/* Internal to vm.c and ram_frames.c: the region holding gpa (a copy); every
+ * frame of [gpa, gpa+len) in r present; a region's bitmap. */
+bool vm_region_of(struct vm *vm, uint64_t gpa, struct mem_region *r);
+bool vm_frames_present(const struct mem_region *r, uint64_t gpa, uint64_t len);
+uint64_t *vm_frames_alloc(uint64_t size);
 
 /* CPUID: the host-supported set with the hypervisor leaves removed; the layer
  * above adds its own leaves with vm_cpuid_set before the vCPUs start. */
@@ -130,6 +162,17 @@ void vm_pause_point(struct vm *vm);
  * Returns > 0 if delivered, 0 if the guest's LAPIC refused it, or -errno. */
 int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector);
 
+/* External interrupts (extint.c): a vector delivered outside the LAPIC, with
+ * no EOI, at the guest's next interrupt window. vcpu_extint_init puts LVT0 in
+ * ExtINT mode (at creation); vcpu_queue_extint, on the vCPU's thread, queues
+ * the vector (0, or -EEXIST if one is queued still); vcpu_extint_exit runs
+ * after every exit. */
+int vcpu_extint_init(struct vcpu *v);
+int vcpu_queue_extint(struct vcpu *v, uint8_t vector);
+void vcpu_extint_exit(struct vcpu *v);
+/* True on the thread that runs v. */
+bool vcpu_is_self(const struct vcpu *v);
+
 /* Register state; only the thread that runs the vCPU may call these. */
 int vcpu_get_regs(struct vcpu *v, struct kvm_regs *r);
 int vcpu_set_regs(struct vcpu *v, const struct kvm_regs *r);
@@ -141,6 +184,9 @@ int vcpu_set_sregs(struct vcpu *v, const struct kvm_sregs *s);
 struct kvm_regs *vcpu_exit_regs(struct vcpu *v, struct kvm_regs *buf);
 const struct kvm_sregs *vcpu_exit_sregs(struct vcpu *v, struct kvm_sregs *buf);
 int vcpu_exit_regs_dirty(struct vcpu *v, struct kvm_regs *r);
+/* Flushes the vCPU's guest TLB (every linear translation, global ones too):
+ * on its own thread, out of KVM_RUN. */
+int vcpu_flush_tlb(struct vcpu *v);
 /* Puts the vCPU in flat 32-bit protected mode, paging off, at eip with ebx set
  * (the PVH entry state). */
 int vcpu_reset_flat32(struct vcpu *v, uint32_t eip, uint32_t ebx);

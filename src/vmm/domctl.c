@@ -168,6 +168,9 @@ static struct json_object *info(struct domctl *c)
         json_object_array_add(vs, v);
     }
     json_object_object_add(r, "vcpus", vs);
+    /* The memory the guest holds: RAM frames not ballooned out. */
+    json_object_object_add(r, "mem_kib",
+                           json_object_new_int64(vm_ram_present_pages(&d->vm) * (PAGE_SIZE / 1024)));
     json_object_object_add(r, "devices", device_totals(c));
     return r;
 }

@@ -68,7 +68,7 @@ static struct json_object *domain_json(struct json_object *d)
     json_object_object_add(o, "name", json_object_new_string(jl_str(d, "name", "")));
     json_object_object_add(o, "state", json_object_new_string(jl_str(d, "state", "------")));
     json_object_object_add(o, "reason", json_object_new_int(jl_int(d, "reason", 0)));
-    json_object_object_add(o, "memory_kib", json_object_new_int64(jl_int(d, "target_kib", 0)));
+    json_object_object_add(o, "memory_kib", json_object_new_int64(jl_int(d, "mem_kib", jl_int(d, "target_kib", 0))));
     json_object_object_add(o, "maxmem_kib", json_object_new_int64(jl_int(d, "maxmem_kib", 0)));
     json_object_object_add(o, "vcpus", json_object_new_int(jl_int(d, "vcpus_max", 1)));
     json_object_object_add(o, "cpu_time_ns", json_object_new_int64(jl_int(d, "cpu_time_ns", 0)));

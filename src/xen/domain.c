@@ -58,11 +58,18 @@ static void cb_rekick(void *opaque, unsigned vcpu)
     domain_retry_upcall(opaque, vcpu);
 }
 
-/* Xen's vLAPIC keeps an upcall in IRR until the guest can take it; KVM's
- * refuses it while the guest's LAPIC is software-disabled (Linux registers its
- * upcall vector before it enables the LAPIC). So an upcall that was not
- * delivered is remembered and raised again on the vCPU's next event or
- * hypercall, until it lands. */
+/* An event for a vCPU whose evtchn_upcall_pending went 0 -> 1. Xen has two
+ * ways to raise it on an HVM vCPU:
+ * - the per-vCPU vector (HVMOP_set_evtchn_upcall_vector): a LAPIC interrupt,
+ *   which the guest EOIs. Xen's vLAPIC keeps it in IRR until the guest can take
+ *   it; KVM's refuses it while the guest's LAPIC is software-disabled (Linux
+ *   registers its vector before it enables the LAPIC), so an upcall that was
+ *   not taken is raised again on the vCPU's next event or hypercall;
+ * - the global callback vector (HVM_PARAM_CALLBACK_IRQ, type vector): no LAPIC
+ *   at all. Xen injects it on every VM entry of a vCPU whose
+ *   evtchn_upcall_pending is set (hvm_vcpu_has_pending_irq), with no EOI. Here
+ *   the vCPU's own thread queues it as an external interrupt before it enters
+ *   the guest (domain_vcpu_entry); the kick brings it out of KVM_RUN (or HLT). */
 void domain_kick_vcpu(struct domain *d, unsigned vcpu)
 {
     struct xvcpu *xv = &d->xv[vcpu];
@@ -72,9 +79,9 @@ void domain_kick_vcpu(struct domain *d, unsigned vcpu)
         if (rc <= 0)
             log_debug("vcpu %u: upcall vector %#x not taken (%d); will retry",
                       vcpu, xv->upcall_vector, rc);
-    } else {
-        atomic_store(&xv->upcall_undelivered, true);
     }
+    if (atomic_load(&d->callback_vector) && !vcpu_is_self(xv->v))
+        vcpu_kick(xv->v);
     uint64_t one = 1;
     if (write(xv->wake_fd, &one, sizeof(one)) < 0) { /* counter full: already awake */ }
 }
@@ -85,6 +92,31 @@ void domain_retry_upcall(struct domain *d, unsigned vcpu)
     if (atomic_load(&xv->upcall_undelivered) && xv->vi &&
         __atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
         domain_kick_vcpu(d, vcpu);
+}
+
+void domain_vcpu_entry(struct domain *d, unsigned vcpu)
+{
+    struct xvcpu *xv = &d->xv[vcpu];
+    domain_retry_upcall(d, vcpu);
+    uint8_t vec = atomic_load(&d->callback_vector);
+    if (vec && xv->vi && __atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST)) {
+        int rc = vcpu_queue_extint(xv->v, vec);
+        if (rc < 0 && rc != -EEXIST)
+            log_warn("vcpu %u: callback vector %#x: %s", vcpu, vec, strerror(-rc));
+    }
+}
+
+/* Xen's evtchn_check_pollers: a vCPU in SCHEDOP_poll looks again at its
+ * ports whenever one becomes pending, masked or not. */
+static void cb_poll_wake(void *opaque, evtchn_port_t port)
+{
+    struct domain *d = opaque;
+    (void)port;
+    for (int i = 0; i < d->vm.nr_vcpus; i++)
+        if (atomic_load(&d->xv[i].polling)) {
+            uint64_t one = 1;
+            if (write(d->xv[i].wake_fd, &one, sizeof(one)) < 0) { /* already awake */ }
+        }
 }
 
 static uint8_t *cb_gfn_page(void *opaque, uint64_t gfn)
@@ -106,10 +138,15 @@ static void point_vcpu_infos(struct domain *d)
     }
 }
 
+/* A gfn the guest handed back is a common place for these (Linux takes
+ * ballooned pages for its grant frames): the page goes there and, as on Xen,
+ * does not count as the guest's memory. */
 uint8_t *domain_xen_page_at(struct domain *d, uint64_t gfn)
 {
     uint64_t gpa = gfn << PAGE_SHIFT;
     uint8_t *p = vm_gpa(&d->vm, gpa, PAGE_SIZE);
+    if (!p)
+        p = vm_ram_frame_page(&d->vm, gfn);
     return p ? p : vm_map_extra(&d->vm, gpa, PAGE_SIZE);
 }
 
@@ -269,6 +306,8 @@ static bool xen_before_run(struct vcpu *v)
     struct xvcpu *xv = &d->xv[v->id];
     if (atomic_exchange(&xv->dump, false))
         dump_vcpu(v);
+    if (atomic_exchange(&xv->flush_tlb, false) && vcpu_flush_tlb(v) < 0)
+        log_warn("vcpu %d: TLB flush: %s", v->id, strerror(errno));
     pthread_mutex_lock(&d->lock);
     bool reset = xv->reset_pending;
     xv->reset_pending = false;
@@ -280,6 +319,7 @@ static bool xen_before_run(struct vcpu *v)
         domain_shutdown(d, SHUTDOWN_crash);
         return false;
     }
+    domain_vcpu_entry(d, v->id);
     return true;
 }
 
@@ -392,6 +432,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     /* d arrives zeroed (see domain.h): not clearing its 300+ KiB again keeps
      * untouched pages unfaulted, which is a visible share of start-up here. */
     d->epfd = d->stop_fd = -1;
+    d->watchdog_fd[0] = d->watchdog_fd[1] = -1;
     d->domid = cfg->domid;
     snprintf(d->name, sizeof(d->name), "%s", cfg->name ? cfg->name : "xenkvm");
     d->shutdown_reason = -1;
@@ -452,6 +493,8 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     d->ev.vcpu_info = cb_vcpu_info;
     d->ev.kick = cb_kick;
     d->ev.rekick = cb_rekick;
+    d->ev.gfn_page = cb_gfn_page;
+    d->ev.poll_wake = cb_poll_wake;
     d->ev.opaque = d;
     if (gnttab_init(&d->gt, d->domid) < 0) {
         snprintf(err, errlen, "out of memory");
@@ -461,6 +504,10 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     d->gt.opaque = d;
     d->dump_fd = -1;
     start_debug_dump(d);
+    if (domain_watchdog_init(d) < 0) {
+        snprintf(err, errlen, "watchdog timers: %s", strerror(errno));
+        return -1;
+    }
     d->special = vm_map_extra(&d->vm, SPECIAL_PAGES_BASE, SPECIAL_NR_PAGES * PAGE_SIZE);
     if (!d->special) {
         snprintf(err, errlen, "cannot map the special pages at %#llx", SPECIAL_PAGES_BASE);
@@ -529,9 +576,13 @@ void domain_destroy(struct domain *d)
         free(w);
     }
     gnttab_fini(&d->gt);
+    evtchn_fini(&d->ev);
     free(d->shinfo_own);
     if (d->dump_fd >= 0)
         close(d->dump_fd);
+    for (int i = 0; i < 2; i++)
+        if (d->watchdog_fd[i] >= 0)
+            close(d->watchdog_fd[i]);
     if (d->epfd >= 0)
         close(d->epfd);
     if (d->stop_fd >= 0)

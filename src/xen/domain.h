@@ -52,10 +52,12 @@ struct xvcpu {
     uint8_t upcall_vector;         /* HVMOP_set_evtchn_upcall_vector, 0 = none */
     atomic_bool upcall_undelivered;/* the last upcall was not taken: raise it again */
     atomic_bool dump;              /* debug: log this vCPU's state at the next kick */
+    atomic_bool flush_tlb;         /* HVMOP_flush_tlbs: flush before entering the guest */
     int timer_fd, periodic_fd;     /* singleshot and periodic VIRQ_TIMER */
     uint64_t timer_deadline;       /* singleshot, system time ns; 0 = none */
     uint64_t periodic_ns;
     int wake_fd;                   /* eventfd: an event for a blocked vCPU */
+    atomic_bool polling;           /* in SCHEDOP_poll: woken by any port becoming pending */
     /* Bring-up (VCPUOP_initialise / VCPUOP_up, or INIT/SIPI): guarded by d->lock,
      * but for up, which the vCPU's own thread also sets (lock-free) when it is
      * seen making a hypercall after a SIPI. */
@@ -88,6 +90,8 @@ struct domain {
     uint64_t shinfo_gfn;           /* ~0 while unmapped */
 
     uint64_t params[HVM_NR_PARAMS];
+    uint64_t unmapped_pages;       /* increase_reservation's pages (no gfn), under lock */
+    _Atomic uint8_t callback_vector; /* HVM_PARAM_CALLBACK_IRQ type vector, 0 = none */
     struct evtchn_domain ev;
     struct gnttab gt;
 
@@ -98,6 +102,10 @@ struct domain {
     uint64_t tsc0;                 /* guest TSC at system time 0 */
     struct timespec wall0;         /* wall clock at system time 0 */
     uint32_t tsc_mul; int8_t tsc_shift;
+
+    /* SCHEDOP_watchdog: Xen's two per-domain timers (timerfds), under lock */
+    int watchdog_fd[2];
+    bool watchdog_used[2];
 
     /* shutdown */
     int shutdown_reason;           /* SHUTDOWN_*, or -1 while running */
@@ -141,6 +149,9 @@ void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv);
 void domain_time_init(struct domain *d);
 void domain_update_wallclock(struct domain *d);
 int vcpu_timers_init(struct xvcpu *xv);
+/* SCHEDOP_watchdog's timers (sched_op.c): set up with the domain. */
+int domain_watchdog_init(struct domain *d);
+long domain_watchdog(struct domain *d, uint32_t id, uint32_t timeout_s);
 int vcpu_set_periodic(struct xvcpu *xv, uint64_t period_ns);
 
 /* Event delivery plumbing used by evtchn.c's callbacks. */
@@ -148,6 +159,10 @@ void domain_kick_vcpu(struct domain *d, unsigned vcpu);
 /* Raises the upcall again if an earlier one was not taken and events are
  * still pending (cheap when there is nothing to do). */
 void domain_retry_upcall(struct domain *d, unsigned vcpu);
+/* On the vCPU's own thread before it enters the guest again (after a kick or
+ * a hypercall): the pending upcall, and the global callback vector while its
+ * evtchn_upcall_pending is set, as Xen injects it on every VM entry. */
+void domain_vcpu_entry(struct domain *d, unsigned vcpu);
 
 /* Epoll registration on the I/O thread: fn(opaque) runs when fd is readable. */
 int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque);
@@ -159,6 +174,7 @@ struct hcall {
     struct xvcpu *xv;
     struct guest_va va;
     bool long_mode;
+    bool irqs_on;                  /* RFLAGS.IF of the caller */
     uint64_t arg[5];
 };
 long hypercall_dispatch(struct hcall *h, unsigned nr);
@@ -181,4 +197,11 @@ long do_console_io(struct hcall *h);
 uint8_t *domain_xen_page_at(struct domain *d, uint64_t gfn);
 int domain_map_shared_info(struct domain *d, uint64_t gfn);
 int vcpu_set_singleshot(struct xvcpu *xv, uint64_t abs_ns);
-void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const evtchn_port_t *ports, unsigned nports);
+/* What ends a vcpu_block: SCHEDOP_block (poll false) or SCHEDOP_poll on ports. */
+struct vcpu_block_what {
+    bool poll;
+    bool irqs_on;                  /* poll: the guest's RFLAGS.IF at the call */
+    const evtchn_port_t *ports;
+    unsigned nports;
+};
+void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const struct vcpu_block_what *w);

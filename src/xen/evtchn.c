@@ -1,5 +1,7 @@
-/* 2-level event channels, with Xen's error codes for every bad request. */
+/* Event channels: the ports and every EVTCHNOP with Xen's error codes, and
+ * 2-level delivery; FIFO delivery is in evtchn_fifo.c. */
 #include "xen/evtchn.h"
+#include "xen/evtchn_fifo.h"
 #include <errno.h>
 #include <string.h>
 #include <xen/xen.h>
@@ -14,6 +16,12 @@ void evtchn_init(struct evtchn_domain *e, domid_t domid, unsigned nr_vcpus)
     e->domid = domid;
     e->nr_vcpus = nr_vcpus;
     e->ports[0].state = ECS_RESERVED;
+    e->fifo = NULL;
+}
+
+void evtchn_fini(struct evtchn_domain *e)
+{
+    evtchn_fifo_destroy(e);
 }
 
 static bool self_domid(const struct evtchn_domain *e, domid_t d)
@@ -36,8 +44,10 @@ static bool virq_is_global(uint32_t virq)
 
 static int get_free_port(struct evtchn_domain *e)
 {
+    /* A FIFO port still linked on a queue is not reused yet (Xen's
+     * evtchn_port_is_busy). */
     for (evtchn_port_t p = 1; p < EVTCHN_NR_PORTS; p++)
-        if (e->ports[p].state == ECS_FREE)
+        if (e->ports[p].state == ECS_FREE && !(e->fifo && evtchn_fifo_is_busy(e, p)))
             return p;
     return -ENOSPC;
 }
@@ -53,6 +63,18 @@ static inline bool test_bit_word(xen_ulong_t *word, unsigned bit)
     return __atomic_load_n(word, __ATOMIC_SEQ_CST) & ((xen_ulong_t)1 << bit);
 }
 
+void evtchn_mark_upcall(struct evtchn_domain *e, unsigned vcpu)
+{
+    struct vcpu_info *vi = e->vcpu_info(e->opaque, vcpu);
+    if (!vi)
+        return;
+    if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST) == 0)
+        e->kick(e->opaque, vcpu);
+    else if (e->rekick)
+        e->rekick(e->opaque, vcpu);
+}
+
+/* 2-level: the port's selector word in its vCPU's vcpu_info, then the upcall. */
 static void mark_vcpu_pending(struct evtchn_domain *e, unsigned vcpu, evtchn_port_t port)
 {
     struct vcpu_info *vi = e->vcpu_info(e->opaque, vcpu);
@@ -61,30 +83,41 @@ static void mark_vcpu_pending(struct evtchn_domain *e, unsigned vcpu, evtchn_por
     unsigned word = port / BITS_PER_XEN_ULONG;
     if (test_and_set(&vi->evtchn_pending_sel, word))
         return;
-    if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST) == 0)
-        e->kick(e->opaque, vcpu);
-    else if (e->rekick)
-        e->rekick(e->opaque, vcpu);
+    evtchn_mark_upcall(e, vcpu);
+}
+
+static bool set_pending_2l(struct evtchn_domain *e, evtchn_port_t port)
+{
+    struct shared_info *s = e->shared_info(e->opaque);
+    unsigned w = port / BITS_PER_XEN_ULONG, b = port % BITS_PER_XEN_ULONG;
+    if (test_and_set(&s->evtchn_pending[w], b))
+        return false;
+    if (!test_bit_word(&s->evtchn_mask[w], b))
+        mark_vcpu_pending(e, e->ports[port].notify_vcpu, port);
+    return true;
 }
 
 void evtchn_set_pending(struct evtchn_domain *e, evtchn_port_t port)
 {
+    if (port >= EVTCHN_NR_PORTS)
+        return;
+    bool newly = e->fifo ? evtchn_fifo_set_pending(e, port) : set_pending_2l(e, port);
+    if (newly && e->poll_wake)
+        e->poll_wake(e->opaque, port);
+}
+
+bool evtchn_2l_pending(struct evtchn_domain *e, evtchn_port_t port)
+{
     struct shared_info *s = e->shared_info(e->opaque);
-    unsigned w = port / BITS_PER_XEN_ULONG, b = port % BITS_PER_XEN_ULONG;
-    if (port >= EVTCHN_NR_PORTS || test_and_set(&s->evtchn_pending[w], b))
-        return;
-    if (test_bit_word(&s->evtchn_mask[w], b))
-        return;
-    mark_vcpu_pending(e, e->ports[port].notify_vcpu, port);
+    return test_bit_word(&s->evtchn_pending[port / BITS_PER_XEN_ULONG],
+                         port % BITS_PER_XEN_ULONG);
 }
 
 bool evtchn_port_pending(struct evtchn_domain *e, evtchn_port_t port)
 {
     if (port >= EVTCHN_NR_PORTS)
         return false;
-    struct shared_info *s = e->shared_info(e->opaque);
-    return test_bit_word(&s->evtchn_pending[port / BITS_PER_XEN_ULONG],
-                         port % BITS_PER_XEN_ULONG);
+    return e->fifo ? evtchn_fifo_is_pending(e, port) : evtchn_2l_pending(e, port);
 }
 
 void evtchn_send_virq(struct evtchn_domain *e, uint32_t virq, unsigned vcpu)
@@ -105,9 +138,10 @@ static int alloc_port(struct evtchn_domain *e, uint8_t state, uint32_t vcpu)
     int p = get_free_port(e);
     if (p < 0)
         return p;
-    memset(&e->ports[p], 0, sizeof(e->ports[p]));
-    e->ports[p].state = state;
-    e->ports[p].notify_vcpu = vcpu;
+    struct evtchn *c = &e->ports[p];
+    *c = (struct evtchn){ .state = state, .notify_vcpu = vcpu,
+                          .priority = EVTCHN_FIFO_PRIORITY_DEFAULT,
+                          .last_vcpu = c->last_vcpu, .last_priority = c->last_priority };
     return p;
 }
 
@@ -210,8 +244,13 @@ static void close_port(struct evtchn_domain *e, evtchn_port_t port)
         }
         break;
     }
-    memset(c, 0, sizeof(*c));
+    /* The FIFO queue it was last on stays known: it may still be its tail. */
+    *c = (struct evtchn){ .last_vcpu = c->last_vcpu, .last_priority = c->last_priority };
     /* Xen clears the pending bit on close so a reused port starts clean. */
+    if (e->fifo) {
+        evtchn_fifo_clear_pending(e, port);
+        return;
+    }
     struct shared_info *s = e->shared_info(e->opaque);
     __atomic_fetch_and(&s->evtchn_pending[port / BITS_PER_XEN_ULONG],
                        ~((xen_ulong_t)1 << (port % BITS_PER_XEN_ULONG)), __ATOMIC_SEQ_CST);
@@ -318,6 +357,10 @@ static long op_unmask(struct evtchn_domain *e, struct evtchn_unmask *u)
 {
     if (u->port >= EVTCHN_NR_PORTS)
         return -EINVAL;
+    if (e->fifo) {
+        evtchn_fifo_unmask(e, u->port);
+        return 0;
+    }
     struct shared_info *s = e->shared_info(e->opaque);
     unsigned w = u->port / BITS_PER_XEN_ULONG, b = u->port % BITS_PER_XEN_ULONG;
     xen_ulong_t m = (xen_ulong_t)1 << b;
@@ -334,6 +377,23 @@ static long op_reset(struct evtchn_domain *e, struct evtchn_reset *r)
     for (evtchn_port_t p = 1; p < EVTCHN_NR_PORTS; p++)
         if (e->ports[p].state != ECS_FREE)
             close_port(e, p);
+    /* Back to the 2-level ABI, as Xen's evtchn_reset does. */
+    evtchn_fifo_destroy(e);
+    for (evtchn_port_t p = 1; p < EVTCHN_NR_PORTS; p++)
+        e->ports[p].last_vcpu = e->ports[p].last_priority = 0;
+    return 0;
+}
+
+static long op_set_priority(struct evtchn_domain *e, struct evtchn_set_priority *sp)
+{
+    if (sp->port >= EVTCHN_NR_PORTS)
+        return -EINVAL;
+    if (!e->fifo)
+        return -ENOSYS;     /* the 2-level ABI has no priorities */
+    if (sp->priority > EVTCHN_FIFO_PRIORITY_MIN)
+        return -EINVAL;
+    /* For future events; one already queued stays where it is (as Xen). */
+    e->ports[sp->port].priority = sp->priority;
     return 0;
 }
 
@@ -373,10 +433,9 @@ long evtchn_op(struct evtchn_domain *e, unsigned cmd, void *arg, unsigned cur_vc
     case EVTCHNOP_bind_vcpu:        return op_bind_vcpu(e, arg);
     case EVTCHNOP_unmask:           return op_unmask(e, arg);
     case EVTCHNOP_reset:            return op_reset(e, arg);
-    /* FIFO event channels are not offered: 2-level only. */
-    case EVTCHNOP_init_control:
-    case EVTCHNOP_expand_array:
-    case EVTCHNOP_set_priority:     return -ENOSYS;
+    case EVTCHNOP_init_control:     return evtchn_fifo_init_control(e, arg);
+    case EVTCHNOP_expand_array:     return evtchn_fifo_expand_array(e, arg);
+    case EVTCHNOP_set_priority:     return op_set_priority(e, arg);
     default:                        return -ENOSYS;
     }
 }

@@ -1,6 +1,9 @@
-/* 2-level event channels: per-domain port table and delivery into shared_info
- * and vcpu_info. Pure logic over guest-shared pages reached through callbacks,
- * so the unit tests drive it with plain buffers. Caller holds the domain lock. */
+/* Event channels: the per-domain port table and delivery, 2-level (bits in
+ * shared_info and vcpu_info) or FIFO (evtchn_fifo.c: event words in guest
+ * pages, per-vCPU queues by priority) once the guest calls
+ * EVTCHNOP_init_control. Pure logic over guest-shared pages reached through
+ * callbacks, so the unit tests drive it with plain buffers. Caller holds the
+ * domain lock. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,6 +21,12 @@ enum evtchn_state {
 
 struct evtchn {
     uint8_t state;
+    uint8_t priority;             /* FIFO queue, EVTCHN_FIFO_PRIORITY_DEFAULT at allocation */
+    /* FIFO: the queue (vCPU, priority) the port was last linked on; kept when
+     * the port is freed, as the port may still be that queue's tail. */
+    uint8_t last_priority;
+    uint8_t last_vcpu;
+    bool fifo_pending;            /* FIFO: raised while its event array page was missing */
     uint32_t notify_vcpu;
     union {
         struct { domid_t remote_dom; } unbound;
@@ -34,9 +43,12 @@ struct evtchn_host_port {
     void *opaque;
 };
 
+struct evtchn_fifo;
+
 struct evtchn_domain {
     domid_t domid;
     unsigned nr_vcpus;
+    struct evtchn_fifo *fifo;      /* NULL: 2-level */
     struct evtchn ports[EVTCHN_NR_PORTS];
     struct evtchn_host_port host[EVTCHN_HOST_PORTS];
     uint32_t virq_port[XEN_LEGACY_MAX_VCPUS][NR_VIRQS];
@@ -48,10 +60,18 @@ struct evtchn_domain {
     /* Optional: a new event on a vCPU whose upcall was already pending (the
      * domain re-raises an upcall its guest could not take before). */
     void (*rekick)(void *opaque, unsigned vcpu);
+    /* FIFO: the guest RAM page at gfn (control blocks, event arrays), or NULL
+     * if gfn is not RAM. */
+    uint8_t *(*gfn_page)(void *opaque, uint64_t gfn);
+    /* Optional: a port became pending; wake vCPUs blocked in SCHEDOP_poll
+     * (Xen's evtchn_check_pollers: masked or not). */
+    void (*poll_wake)(void *opaque, evtchn_port_t port);
     void *opaque;
 };
 
 void evtchn_init(struct evtchn_domain *e, domid_t domid, unsigned nr_vcpus);
+/* Frees what the FIFO ABI allocated. */
+void evtchn_fini(struct evtchn_domain *e);
 
 /* The hypercall: EVTCHNOP_* with its argument already copied in (and out by the
  * caller afterwards). Returns 0 or a negative Xen errno. */

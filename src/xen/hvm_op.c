@@ -1,6 +1,9 @@
 /* __HYPERVISOR_hvm_op: HVM parameters and the event upcall vector. */
 #include "xen/domain.h"
+#include "common/log.h"
 #include <errno.h>
+#include <sched.h>
+#include <string.h>
 #include <xen/hvm/hvm_op.h>
 
 /* Parameters a guest may set on itself (the rest belong to the toolstack). */
@@ -34,27 +37,22 @@ static bool guest_may_get(uint32_t index)
     }
 }
 
-static long set_callback_irq(struct domain *d, uint64_t value)
+/* The global callback (Xen's hvm_set_callback_via, which cannot fail): for
+ * type vector, Xen injects the vector into any vCPU whose
+ * evtchn_upcall_pending is set, with no LAPIC involved (domain.c); an unknown
+ * type means no callback. GSI and PCI INTx callbacks need an emulated IOAPIC
+ * and PIC that a PVH domain does not have: Xen ignores them there (the value is
+ * stored, never raised). Xen's vCPU-0-only rule (hvm_assert_evtchn_irq) is for
+ * those two; the vector reaches every vCPU. (A vector already queued in KVM
+ * when the guest changes it cannot be taken back: it arrives once more.) */
+static void set_callback_irq(struct domain *d, uint64_t value)
 {
-    uint64_t type = value >> 56;
-    if (type == HVM_PARAM_CALLBACK_TYPE_VECTOR) {
-        uint8_t vec = value & 0xff;
-        if (vec < 0x10)
-            return -EINVAL;
-        /* One vector for every vCPU, delivered through each one's LAPIC. */
-        for (int i = 0; i < d->vm.nr_vcpus; i++)
-            if (!d->xv[i].upcall_vector) {
-                d->xv[i].upcall_vector = vec;
-                if (__atomic_load_n(&d->xv[i].vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
-                    domain_kick_vcpu(d, i);
-            }
-    } else if (value != 0 && type != HVM_PARAM_CALLBACK_TYPE_GSI &&
-               type != HVM_PARAM_CALLBACK_TYPE_PCI_INTX) {
-        return -EINVAL;
-    }
-    /* GSI and PCI INTx callbacks need an emulated IOAPIC/platform device that a
-     * PVH domain does not have: stored, never raised (as on Xen for PVH). */
-    return 0;
+    uint8_t vec = value >> 56 == HVM_PARAM_CALLBACK_TYPE_VECTOR ? (uint8_t)value : 0;
+    atomic_store(&d->callback_vector, vec);
+    /* As Xen: events already pending are raised now. */
+    for (int i = 0; vec && i < d->vm.nr_vcpus; i++)
+        if (__atomic_load_n(&d->xv[i].vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+            domain_kick_vcpu(d, i);
 }
 
 static long param(struct hcall *h, bool set)
@@ -70,14 +68,12 @@ static long param(struct hcall *h, bool set)
     if (set) {
         if (!guest_may_set(p.index))
             return -EPERM;
-        long rc = 0;
         pthread_mutex_lock(&d->lock);
         if (p.index == HVM_PARAM_CALLBACK_IRQ)
-            rc = set_callback_irq(d, p.value);
-        if (!rc)
-            d->params[p.index] = p.value;
+            set_callback_irq(d, p.value);
+        d->params[p.index] = p.value;
         pthread_mutex_unlock(&d->lock);
-        return rc;
+        return 0;
     }
     if (!guest_may_get(p.index))
         return -EPERM;
@@ -103,6 +99,30 @@ static long set_upcall_vector(struct hcall *h)
     return 0;
 }
 
+/* HVMOP_flush_tlbs (Xen's hvmop_flush_tlb_all): every vCPU's TLB is flushed
+ * before any of them runs guest code again. Xen pauses the others, flushes,
+ * unpauses; here each other vCPU is kicked out of KVM_RUN and flushes on its
+ * own thread before it re-enters (domain.c), and the caller waits until none
+ * is still inside KVM_RUN from before. */
+static long flush_tlbs(struct hcall *h)
+{
+    struct domain *d = h->d;
+    if (h->arg[1])
+        return -EINVAL;    /* the argument must be NULL */
+    for (int i = 0; i < d->vm.nr_vcpus; i++)
+        if (&d->xv[i] != h->xv) {
+            atomic_store(&d->xv[i].flush_tlb, true);
+            vcpu_kick(d->xv[i].v);
+        }
+    if (vcpu_flush_tlb(h->xv->v) < 0)
+        log_err("vcpu %u: TLB flush: %s", h->xv->id, strerror(errno));
+    for (int i = 0; i < d->vm.nr_vcpus; i++)
+        while (&d->xv[i] != h->xv && atomic_load(&d->xv[i].flush_tlb) &&
+               atomic_load(&d->xv[i].v->in_run) && !atomic_load(&d->vm.stopping))
+            sched_yield();
+    return 0;
+}
+
 long do_hvm_op(struct hcall *h)
 {
     switch (h->arg[0]) {
@@ -112,6 +132,8 @@ long do_hvm_op(struct hcall *h)
         return param(h, false);
     case HVMOP_set_evtchn_upcall_vector:
         return set_upcall_vector(h);
+    case HVMOP_flush_tlbs:
+        return flush_tlbs(h);
     case HVMOP_pagetable_dying:
         return 0;   /* a hint for shadow paging; nothing to do under EPT/NPT */
     case HVMOP_get_time: {

@@ -53,6 +53,7 @@ int hypercall_trap(struct vcpu *v)
     if (!atomic_load_explicit(&h.xv->up, memory_order_relaxed))
         atomic_store(&h.xv->up, true);   /* a vCPU started by SIPI shows up here first */
     h.long_mode = (s->efer & EFER_LMA) && s->cs.l;
+    h.irqs_on = r->rflags & (1u << 9);
     unsigned nr = (uint32_t)r->rax;
     long ret;
     if (s->ss.dpl != 0) {
@@ -72,7 +73,7 @@ int hypercall_trap(struct vcpu *v)
                   (unsigned long long)h.arg[0], (unsigned long long)h.arg[1],
                   (unsigned long long)h.arg[2], ret);
     }
-    domain_retry_upcall(d, v->id);
+    domain_vcpu_entry(d, v->id);
     r->rax = h.long_mode ? (uint64_t)ret : (uint32_t)ret;
     return vcpu_exit_regs_dirty(v, r);
 }

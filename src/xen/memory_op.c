@@ -3,11 +3,13 @@
 #include "xen/domain.h"
 #include "common/log.h"
 #include <errno.h>
-#include <sys/mman.h>
+#include <limits.h>
 #include <string.h>
 #include <xen/memory.h>
 
-#define MEMOP_CMD_MASK 0x3f   /* low bits of the command; the rest is a continuation */
+#define MEMOP_EXTENT_SHIFT 6   /* the command's high bits: a continuation's start extent */
+#define MEMOP_CMD_MASK ((1u << MEMOP_EXTENT_SHIFT) - 1)
+#define DOMU_MAX_ORDER 9       /* Xen's CONFIG_DOMU_MAX_ORDER: 2 MiB extents */
 
 static bool self(struct domain *d, domid_t id)
 {
@@ -100,36 +102,86 @@ static long add_to_physmap_batch(struct hcall *h)
     return 0;
 }
 
-/* Ballooning: the guest hands back frames (decrease) or asks for them again
- * (populate). RAM stays mapped; released frames are discarded so the host gets
- * the memory back, and read back as zeros when repopulated. */
-static long reservation(struct hcall *h, unsigned op)
+/* Xen's tot_pages: RAM frames present plus pages increase_reservation
+ * allocated. For a translated guest those get no gfn (Xen returns no frame
+ * numbers to it): they count, and use no memory here. */
+static uint64_t tot_pages(struct domain *d)
 {
+    return vm_ram_present_pages(&d->vm) + d->unmapped_pages;
+}
+
+/* One extent of a populate: every frame must be a released RAM frame (Xen's
+ * allocation would fail at the domain's maximum, which a present frame
+ * means here), and the domain must stay within its maximum. */
+static bool populate_extent(struct domain *d, uint64_t gfn, uint64_t n)
+{
+    if (tot_pages(d) + n > ram_pages(d))
+        return false;
+    for (uint64_t j = 0; j < n; j++)
+        if (vm_ram_present(&d->vm, gfn + j) != 0)
+            return false;
+    for (uint64_t j = 0; j < n; j++)
+        vm_ram_restore(&d->vm, gfn + j);
+    return true;
+}
+
+/* One extent of a decrease, frame by frame as Xen's guest_remove_page: a frame
+ * already released (or not RAM) stops it, the frames before stay released and
+ * the extent does not count. */
+static bool decrease_extent(struct domain *d, uint64_t gfn, uint64_t n)
+{
+    for (uint64_t j = 0; j < n; j++)
+        if (vm_ram_release(&d->vm, gfn + j) < 0)
+            return false;
+    return true;
+}
+
+/* Ballooning: XENMEM_{increase,decrease}_reservation and populate_physmap, as
+ * Xen's common/memory.c. The result is always the number of extents done (a
+ * bad argument, another domain, an over-large order all mean 0); start is the
+ * continuation's starting extent from the command's high bits. */
+static long reservation(struct hcall *h, unsigned op, unsigned long start)
+{
+    struct domain *d = h->d;
     struct xen_memory_reservation r;
     if (guest_copy_from(&h->va, &r, h->arg[1], sizeof(r)))
-        return -EFAULT;
-    if (!self(h->d, r.domid))
-        return -ESRCH;
-    if (r.extent_order > 9)
-        return -EINVAL;   /* at most 2 MiB extents here */
-    uint64_t ext_pages = 1ull << r.extent_order;
-    /* Xen preempts long requests with a continuation; here a request does at
-     * most this many extents and reports the count, which guests handle. */
-    uint64_t todo = r.nr_extents < (1u << 20) ? r.nr_extents : (1u << 20);
-    unsigned long done = 0;
-    for (; done < todo; done++) {
+        return start;
+    if (r.nr_extents > (UINT_MAX >> MEMOP_EXTENT_SHIFT) || start >= r.nr_extents)
+        return start;
+    if (!self(d, r.domid))
+        return start;     /* no such domain, or not this guest's to change */
+    unsigned bits = XENMEMF_get_address_bits(r.mem_flags);
+    if ((bits && bits <= PAGE_SHIFT) || r.extent_order > DOMU_MAX_ORDER)
+        return start;
+    if (op == XENMEM_populate_physmap && (r.mem_flags & XENMEMF_populate_on_demand))
+        return start;     /* populate-on-demand on oneself is refused */
+    uint64_t n = 1ull << r.extent_order;
+    unsigned long i = start;
+    for (; i < r.nr_extents; i++) {
+        if (op == XENMEM_increase_reservation) {
+            /* A translated guest's list is not read: it gets no frames. */
+            pthread_mutex_lock(&d->lock);
+            bool ok = tot_pages(d) + n <= ram_pages(d);
+            if (ok)
+                d->unmapped_pages += n;
+            pthread_mutex_unlock(&d->lock);
+            if (!ok)
+                break;
+            continue;
+        }
         xen_pfn_t gfn;
-        uint64_t va = GUEST_ADDR(r.extent_start) + done * sizeof(gfn);
-        if (guest_copy_from(&h->va, &gfn, va, sizeof(gfn)))
-            return done ? (long)done : -EFAULT;
-        uint64_t gpa = gfn << PAGE_SHIFT;
-        uint8_t *p = gfn < (1ull << 40) ? vm_gpa(&h->d->vm, gpa, ext_pages * PAGE_SIZE) : NULL;
-        if (!p || !vm_gpa_is_ram(&h->d->vm, gpa))
-            break;   /* Xen stops at the first bad extent and reports how many it did */
-        if (op == XENMEM_decrease_reservation)
-            madvise(p, ext_pages * PAGE_SIZE, MADV_REMOVE);
+        if (guest_copy_from(&h->va, &gfn, GUEST_ADDR(r.extent_start) + i * sizeof(gfn), sizeof(gfn)))
+            break;
+        if (gfn >= (1ull << 40))
+            break;
+        pthread_mutex_lock(&d->lock);
+        bool ok = op == XENMEM_decrease_reservation ? decrease_extent(d, gfn, n)
+                                                    : populate_extent(d, gfn, n);
+        pthread_mutex_unlock(&d->lock);
+        if (!ok)
+            break;
     }
-    return done;
+    return i;
 }
 
 long do_memory_op(struct hcall *h)
@@ -148,8 +200,13 @@ long do_memory_op(struct hcall *h)
         if (guest_copy_from(&h->va, &id, h->arg[1], sizeof(id)))
             return -EFAULT;
         if (!self(d, id))
-            return -ESRCH;
-        return ram_pages(d);
+            return id == 0 ? -EPERM : -ESRCH;   /* dom 0 exists, but is not ours */
+        if (cmd == XENMEM_maximum_reservation)
+            return ram_pages(d);
+        pthread_mutex_lock(&d->lock);
+        long n = tot_pages(d);
+        pthread_mutex_unlock(&d->lock);
+        return n;
     }
     case XENMEM_add_to_physmap:
         return add_to_physmap(h);
@@ -158,7 +215,7 @@ long do_memory_op(struct hcall *h)
     case XENMEM_decrease_reservation:
     case XENMEM_increase_reservation:
     case XENMEM_populate_physmap:
-        return reservation(h, cmd);
+        return reservation(h, cmd, h->arg[0] >> MEMOP_EXTENT_SHIFT);
     case XENMEM_get_vnumainfo:
         return -EOPNOTSUPP;   /* no vNUMA topology is given to the domain */
     case XENMEM_exchange:

@@ -1,7 +1,9 @@
 /* The standard tree of a domain, laid out and permissioned as Xen's toolstack
- * (libxl) does: the domain may read its directory, owns the parts it writes
- * (control/shutdown, data, drivers, feature, attr, error, console), and
- * cannot touch the rest. */
+ * (libxl_create.c libxl__domain_make) does: the domain may read its directory,
+ * owns the parts it writes (control/shutdown, the control/feature-* nodes its
+ * shutdown driver announces itself in, control/sysrq,
+ * device/suspend/event-channel, data, drivers, feature, attr, error, console),
+ * and cannot touch the rest. */
 #include "xenstore/client.h"
 
 #include <errno.h>
@@ -77,8 +79,13 @@ static int write_tree(struct tx *t, const struct xs_domain_info *d)
     put(t, "memory/target", "%llu", (unsigned long long)d->memory_kib);
     dir(t, "device", ro, 2);
     dir(t, "control", ro, 2);
-    dir(t, "control/shutdown", rw, 1);
-    dir(t, "control/sysrq", rw, 1);
+    /* A PVH domain is not HVM to libxl: no feature-s3/s4. */
+    static const char *const guest_nodes[] = {
+        "control/shutdown", "control/feature-poweroff", "control/feature-reboot",
+        "control/feature-suspend", "control/sysrq", "device/suspend/event-channel",
+    };
+    for (size_t i = 0; i < sizeof(guest_nodes) / sizeof(guest_nodes[0]); i++)
+        dir(t, guest_nodes[i], rw, 1);
     put(t, "control/platform-feature-multiprocessor-suspend", "1");
     put(t, "control/platform-feature-xs_reset_watches", "1");
     static const char *const own[] = { "data", "drivers", "feature", "attr", "error" };

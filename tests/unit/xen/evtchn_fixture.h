@@ -10,6 +10,10 @@
 
 #define FX_DOMID 7
 #define FX_VCPUS 4
+/* Guest RAM pages for FIFO control blocks and event arrays: gfns
+ * FX_GFN0 .. FX_GFN0 + FX_NPAGES - 1; anything else is not RAM. */
+#define FX_GFN0 0x100
+#define FX_NPAGES 8
 
 struct fx {
     struct evtchn_domain *e;
@@ -19,6 +23,8 @@ struct fx {
     int cb_calls;
     evtchn_port_t cb_port;
     void *cb_opaque;
+    uint8_t *pages[FX_NPAGES];
+    int poll_wakes;
 };
 
 static inline struct shared_info *fx_shared_info(void *o) { return ((struct fx *)o)->si; }
@@ -30,6 +36,18 @@ static inline struct vcpu_info *fx_vcpu_info(void *o, unsigned v)
 
 static inline void fx_kick(void *o, unsigned v) { ((struct fx *)o)->kicks[v]++; }
 
+static inline uint8_t *fx_gfn_page(void *o, uint64_t gfn)
+{
+    struct fx *f = o;
+    return gfn >= FX_GFN0 && gfn < FX_GFN0 + FX_NPAGES ? f->pages[gfn - FX_GFN0] : NULL;
+}
+
+static inline void fx_poll_wake(void *o, evtchn_port_t port)
+{
+    (void)port;
+    ((struct fx *)o)->poll_wakes++;
+}
+
 static inline struct fx *fx_new(void)
 {
     struct fx *f = calloc(1, sizeof(*f));
@@ -40,12 +58,21 @@ static inline struct fx *fx_new(void)
     f->e->shared_info = fx_shared_info;
     f->e->vcpu_info = fx_vcpu_info;
     f->e->kick = fx_kick;
+    f->e->gfn_page = fx_gfn_page;
+    f->e->poll_wake = fx_poll_wake;
     f->e->opaque = f;
+    for (unsigned i = 0; i < FX_NPAGES; i++) {
+        f->pages[i] = aligned_alloc(4096, 4096);
+        memset(f->pages[i], 0, 4096);
+    }
     return f;
 }
 
 static inline void fx_free(struct fx *f)
 {
+    evtchn_fini(f->e);
+    for (unsigned i = 0; i < FX_NPAGES; i++)
+        free(f->pages[i]);
     free(f->e);
     free(f->si);
     free(f);

@@ -709,19 +709,7 @@ TEST(evtchn_reset_other_domain_eperm)
     fx_free(f);
 }
 
-/* ---- unsupported ops, sizes ---- */
-
-TEST(evtchn_fifo_ops_enosys)
-{
-    struct fx *f = fx_new();
-    struct evtchn_init_control ic = { .control_gfn = 0x1000 };
-    struct evtchn_expand_array ea = { .array_gfn = 0x1001 };
-    struct evtchn_set_priority sp = { .port = 1, .priority = 3 };
-    CHECK_EQ(evtchn_op(f->e, EVTCHNOP_init_control, &ic, 0), -ENOSYS);
-    CHECK_EQ(evtchn_op(f->e, EVTCHNOP_expand_array, &ea, 0), -ENOSYS);
-    CHECK_EQ(evtchn_op(f->e, EVTCHNOP_set_priority, &sp, 0), -ENOSYS);
-    fx_free(f);
-}
+/* ---- unsupported ops, sizes (FIFO: test_evtchn_fifo.c) ---- */
 
 TEST(evtchn_unknown_op_enosys_and_pirq_einval)
 {
