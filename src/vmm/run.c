@@ -1,6 +1,8 @@
 /* `xenkvm run`: one domain in this process, its console on the terminal. */
 #include "vmm/run.h"
+#include "vmm/confine.h"
 #include "vmm/domctl.h"
+#include "backend/spawner.h"
 #include "toolstack/daemon.h"
 #include "toolstack/paths.h"
 #include "toolstack/uuid.h"
@@ -270,6 +272,12 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         log_err("signalfd: %s", strerror(errno));
         return EXIT_ERROR;
     }
+    /* The spawn helper, while the process is single-threaded: once confined
+     * (below) it cannot start a qemu-storage-daemon for an image disk itself. */
+    if (cfg.xenstore_socket && spawner_start() < 0) {
+        log_err("cannot start the spawn helper: %s", strerror(errno));
+        return EXIT_ERROR;
+    }
     static struct domain d;
     char err[512];
     if (domain_create(&d, &cfg, err, sizeof(err)) < 0 ||
@@ -354,6 +362,11 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
             log_err("control socket %s: %s", ctl_opts.socket, strerror(-rc));
             goto out;
         }
+    }
+    /* Set up: from here on only what a running domain needs (confine.h). */
+    if (vmm_confine(err, sizeof(err)) < 0) {
+        log_err("cannot confine the domain process: %s", err);
+        goto out;
     }
     if (paused)
         vm_pause(&d.vm);
