@@ -2,6 +2,7 @@
  * port (on the vCPU thread, domain lock held); daemon replies and watch events
  * come in on the I/O thread and wait in a buffer until the ring has room. */
 #include "backend/xenstore_relay.h"
+#include "backend/xenstore_replay.h"
 #include "xen/domain.h"
 #include "xenstore/client.h"
 #include "xenstore/ring.h"
@@ -23,6 +24,8 @@ struct xs_relay {
     bool lost;                    /* the daemon left (reconnectable) */
     uint8_t pending[PENDING_MAX]; /* daemon bytes not yet in the ring */
     size_t npending;
+    size_t nready;                /* pending[0..nready): whole messages */
+    struct xs_replay *replay;     /* what a new daemon must hear again */
 };
 
 /* Stops relaying; ring_error (XENSTORE_ERROR_*) is reported in the page. */
@@ -39,15 +42,17 @@ static void stop(struct xs_relay *r, uint32_t ring_error, const char *why)
 /* Moves buffered daemon bytes into the rsp ring. Domain lock held. */
 static bool flush_to_ring(struct xs_relay *r)
 {
-    if (!r->npending || r->broken)
+    if (!r->nready || r->broken)
         return false;
-    ssize_t n = xs_ring_write_rsp(r->ring, r->pending, r->npending);
+    /* whole messages only: a partial one from a daemon that died is dropped */
+    ssize_t n = xs_ring_write_rsp(r->ring, r->pending, r->nready);
     if (n < 0) {
         stop(r, XENSTORE_ERROR_RINGIDX, "impossible response-ring indices from the guest");
         return false;
     }
     memmove(r->pending, r->pending + n, r->npending - n);
     r->npending -= n;
+    r->nready -= n;
     return n > 0;
 }
 
@@ -65,29 +70,39 @@ static void watch_daemon(struct xs_relay *r, bool on)
     }
 }
 
-/* The guest kicked the store port: forward its requests, refill responses. */
-static void guest_kicked(void *opaque, evtchn_port_t port)
+/* Writes all of buf to the daemon; false (relay stopped) if it failed. */
+static bool to_daemon(struct xs_relay *r, const uint8_t *buf, size_t n)
 {
-    struct xs_relay *r = opaque;
-    (void)port;
-    if (r->broken || r->fd < 0)
-        return;
-    uint8_t buf[XENSTORE_RING_SIZE];
-    ssize_t n = xs_ring_read_req(r->ring, buf, sizeof(buf));
-    if (n < 0) {
-        stop(r, XENSTORE_ERROR_RINGIDX, "impossible request-ring indices from the guest");
-        return;
-    }
-    for (ssize_t off = 0; off < n; ) {
+    for (size_t off = 0; off < n; ) {
         ssize_t w = write(r->fd, buf + off, n - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
             stop(r, XENSTORE_ERROR_COMM, "the daemon connection failed");
-            return;
+            return false;
         }
         off += w;
     }
+    return true;
+}
+
+/* Forwards the guest's requests (as many as the replay log has room for) and
+ * refills responses. Domain lock held. */
+static void pump(struct xs_relay *r)
+{
+    if (r->broken || r->fd < 0)
+        return;
+    uint8_t buf[XENSTORE_RING_SIZE];
+    size_t room = xs_replay_room(r->replay);
+    ssize_t n = xs_ring_read_req(r->ring, buf, room < sizeof(buf) ? room : sizeof(buf));
+    if (n < 0) {
+        stop(r, XENSTORE_ERROR_RINGIDX, "impossible request-ring indices from the guest");
+        return;
+    }
+    /* logged first: bytes lost with a dying daemon go to the next one */
+    xs_replay_sent(r->replay, buf, (size_t)n);
+    if (!to_daemon(r, buf, (size_t)n))
+        return;
     bool notify = n > 0;
     notify |= flush_to_ring(r);
     if (r->npending < PENDING_MAX)
@@ -96,18 +111,30 @@ static void guest_kicked(void *opaque, evtchn_port_t port)
         evtchn_host_notify(&r->d->ev, r->host_port);
 }
 
+/* The guest kicked the store port. */
+static void guest_kicked(void *opaque, evtchn_port_t port)
+{
+    (void)port;
+    pump(opaque);
+}
+
 static void daemon_readable(void *opaque)
 {
     struct xs_relay *r = opaque;
     pthread_mutex_lock(&r->d->lock);
     if (!r->broken) {
         ssize_t n = read(r->fd, r->pending + r->npending, PENDING_MAX - r->npending);
-        if (n > 0)
+        if (n > 0) {
             r->npending += n;
-        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+            size_t len = r->npending - r->nready;
+            size_t whole = xs_replay_received(r->replay, r->pending + r->nready, &len);
+            r->npending = r->nready + len;
+            r->nready += whole;
+        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
             stop(r, XENSTORE_ERROR_COMM, "the daemon closed the connection");
-        if (flush_to_ring(r))
-            evtchn_host_notify(&r->d->ev, r->host_port);
+        }
+        /* replies free room in the log: requests waiting in the ring go now */
+        pump(r);
     }
     /* A guest that does not read its responses stops the relay reading the
      * daemon (not the daemon or other guests). */
@@ -121,6 +148,11 @@ struct xs_relay *xs_relay_create(struct domain *d, void *ring_page)
     struct xs_relay *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
+    r->replay = xs_replay_new();
+    if (!r->replay) {
+        free(r);
+        return NULL;
+    }
     r->d = d;
     r->ring = ring_page;
     r->fd = -1;
@@ -133,6 +165,7 @@ struct xs_relay *xs_relay_create(struct domain *d, void *ring_page)
     r->host_port = r->port > 0 ? d->ev.ports[r->port].u.inter.host_port : -1;
     pthread_mutex_unlock(&d->lock);
     if (r->port < 0) {
+        xs_replay_free(r->replay);
         free(r);
         return NULL;
     }
@@ -174,12 +207,18 @@ int xs_relay_reconnect(struct xs_relay *r, const char *socket_path)
     if (r->fd >= 0)
         close(r->fd);
     r->fd = fd;
-    r->npending = 0;
+    r->npending = r->nready;      /* the old daemon's last, partial message goes */
     r->broken = r->lost = false;
     __atomic_store_n(&r->ring->error, 0, __ATOMIC_RELEASE);
-    watch_daemon(r, true);
-    /* Requests the guest queued meanwhile go out now. */
-    guest_kicked(r, r->port);
+    /* The new daemon hears the guest's watches and unanswered requests
+     * again, then what the guest queued meanwhile. */
+    const uint8_t *a, *b;
+    size_t alen, blen;
+    xs_replay_resend(r->replay, &a, &alen, &b, &blen);
+    if (to_daemon(r, a, alen) && to_daemon(r, b, blen)) {
+        watch_daemon(r, true);
+        pump(r);
+    }
     pthread_mutex_unlock(&r->d->lock);
     log_info("domain %u: xenstore connection restored", r->d->domid);
     return 0;
@@ -191,5 +230,6 @@ void xs_relay_destroy(struct xs_relay *r)
         return;
     if (r->fd >= 0)
         close(r->fd);
+    xs_replay_free(r->replay);
     free(r);
 }

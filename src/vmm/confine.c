@@ -37,7 +37,7 @@ static const int plain[] = {
     SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(readlink),
     SCMP_SYS(readlinkat), SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
     SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(rmdir), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
-    SCMP_SYS(fallocate), SCMP_SYS(pipe2), SCMP_SYS(memfd_create),
+    SCMP_SYS(fallocate), SCMP_SYS(ftruncate), SCMP_SYS(pipe2), SCMP_SYS(memfd_create),
     /* memory */
     SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(mremap),
     SCMP_SYS(madvise),

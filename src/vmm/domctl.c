@@ -499,7 +499,7 @@ static void xenstore_check(void *opaque)
         log_info("domain %u: xenstore not back yet: %s", c->d->domid, strerror(-rc));
     else if (ring)
         log_warn("domain %u: xenstore daemon restarted: tree rewritten, ring reconnected "
-                 "(the guest's own nodes and watches are gone)", c->d->domid);
+                 "(the guest's watches registered again, its own nodes are gone)", c->d->domid);
 }
 
 struct domctl *domctl_create(struct domain *d, const struct domctl_opts *o)

@@ -108,7 +108,8 @@ static void needed(void)
     CHECK(s >= 0);
     void *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(m != MAP_FAILED && madvise(m, 1 << 20, MADV_DONTNEED) == 0);
-    CHECK(memfd_create("x", MFD_CLOEXEC) >= 0);
+    int mem = memfd_create("x", MFD_CLOEXEC);               /* guest memory grows */
+    CHECK(mem >= 0 && ftruncate(mem, 1 << 20) == 0);
     /* KVM */
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm >= 0)
