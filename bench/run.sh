@@ -16,4 +16,7 @@ bench/web.sh
 if [ "${BENCH_RIG:-1}" = 1 ]; then
   rig/build.sh --build "${XENKVM_BUILD:-build}" >/dev/null && rig/run.sh boot-bench | grep '^RIG-BENCH' |
     sed 's/^RIG-BENCH /linux boot to init in the rig (ms): /'
+  # Debian's generic kernel PV through Xen's PV shim against PVH, in one outer boot:
+  # boot to init, the RAM the shim keeps, syscalls, ping and transfers (docs/pv.md).
+  rig/run.sh pv-bench | grep '^RIG-BENCH' | sed 's/^RIG-BENCH /PV (shim) vs PVH in the rig: /'
 fi

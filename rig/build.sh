@@ -8,7 +8,12 @@
 #   parts/storage.cpio.gz         the host's Debian qemu-storage-daemon, qemu-img and libnbd + libraries
 #   parts/xenkvm.cpio.gz          /init, /scenarios, xenkvm, xenkvmd, /xtest (+ libraries)
 #   outer-initrd.cpio.gz          base + guest + xenkvm (concatenated cpio.gz members)
+#   parts/pv.cpio.gz              Xen's PV shim and GRUB's PV image (from their .debs, at
+#                                 Debian's paths), /pv/vmlinuz (the generic kernel, a PV
+#                                 guest), /pv/boot.img (a boot disk with it and a grub.cfg),
+#                                 and pygrub with the Python it runs on
 #   outer-initrd-qemu.cpio.gz     the same + qemu (for scenarios marked "# rig: needs qemu")
+#   outer-initrd-pv.cpio.gz       the same + pv (for scenarios marked "# rig: needs pv")
 #   outer-initrd-storage.cpio.gz  the same + storage ("# rig: needs storage": disk images)
 # Parts are rebuilt only when their inputs change; the xenkvm part always.
 # usage: rig/build.sh [--build DIR]     (DIR: the meson build dir; default $XENKVM_BUILD or build)
@@ -39,6 +44,8 @@ need_host_cmd readelf binutils
 need_host_cmd qemu-system-x86_64 qemu-system-x86
 need_host_file /usr/share/qemu/qboot.rom qemu-system-data
 need_host_file /usr/share/seabios/bios-256k.bin seabios
+need_host_cmd mke2fs e2fsprogs
+need_host_file /usr/lib/xen-4.17/bin/pygrub xen-utils-4.17
 need_host_cmd qemu-storage-daemon qemu-system-common
 need_host_cmd qemu-img qemu-utils
 need_host_file /usr/lib/x86_64-linux-gnu/libnbd.so.0 libnbd0
@@ -83,12 +90,14 @@ if [ "$(cat "$RIG_CACHE/parts/base.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e 
     log "base part rebuilt: modules $(echo $mods)"
 fi
 
-# --- guest part: cloud kernel + guest initramfs
-stamp=$(inputs_stamp "$guest_img/boot/vmlinuz-$guest_kver" "$bb/bin/busybox" "$RIG_DIR/lib.sh" \
-        "$RIG_DIR/guest" "$RIG_DIR/build-guest-initramfs.sh")
+# --- guest part: cloud kernel + guest initramfs (with the generic kernel's modules too:
+# the PV scenarios boot the generic kernel with it)
+stamp=$(inputs_stamp "$guest_img/boot/vmlinuz-$guest_kver" "$outer_img/boot/vmlinuz-$outer_kver" \
+        "$bb/bin/busybox" "$RIG_DIR/lib.sh" "$RIG_DIR/guest" "$RIG_DIR/build-guest-initramfs.sh")
 if [ "$(cat "$RIG_CACHE/parts/guest.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e "$RIG_CACHE/parts/guest.cpio" ]; then
     cp "$guest_img/boot/vmlinuz-$guest_kver" "$RIG_CACHE/guest/vmlinuz"
-    "$RIG_DIR/build-guest-initramfs.sh" "$guest_kver" "$guest_img" "$bb" "$RIG_CACHE/guest/initrd.gz"
+    "$RIG_DIR/build-guest-initramfs.sh" "$bb" "$RIG_CACHE/guest/initrd.gz" \
+        "$guest_kver=$guest_img" "$outer_kver=$outer_img"
     stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
     mkdir -p "$stage/guest"
     cp "$RIG_CACHE/guest/vmlinuz" "$RIG_CACHE/guest/initrd.gz" "$stage/guest/"
@@ -114,6 +123,33 @@ if [ "$(cat "$RIG_CACHE/parts/qemu.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e 
     rm -rf "$stage"; trap - EXIT
     echo "$stamp" > "$RIG_CACHE/parts/qemu.stamp"
     log "qemu part rebuilt"
+fi
+
+# --- pv part: what the PV scenarios need besides the guest part.
+shim_deb=$(deb_extract xen-utils-4.17)
+grubxen=$(deb_extract grub-xen-host)
+pygrub_bin=/usr/lib/xen-4.17/bin/pygrub
+stamp=$(inputs_stamp "$outer_img/boot/vmlinuz-$outer_kver" "$RIG_CACHE/guest/initrd.gz" \
+        "$shim_deb/usr/lib/xen-4.17/boot/xen-shim" "$grubxen/usr/lib/grub-xen" \
+        "$pygrub_bin" "$(readlink -f /usr/bin/python3)" "$RIG_DIR/lib.sh" "$0")
+if [ "$(cat "$RIG_CACHE/parts/pv.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -e "$RIG_CACHE/parts/pv.cpio.gz" ]; then
+    stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
+    # The shim and GRUB's PV image where Debian's packages put them (a Xen user's
+    # config names them there, and xenkvm looks for the shim there).
+    mkdir -p "$stage/pv" "$stage/usr/lib/xen-4.17/boot" "$stage/usr/lib/grub-xen"
+    cp "$outer_img/boot/vmlinuz-$outer_kver" "$stage/pv/vmlinuz"
+    cp "$shim_deb/usr/lib/xen-4.17/boot/xen-shim" "$stage/usr/lib/xen-4.17/boot/xen-shim"
+    cp "$grubxen/usr/lib/grub-xen/grub-x86_64-xen.bin" "$grubxen/usr/lib/grub-xen/grub-i386-xen.bin" \
+        "$stage/usr/lib/grub-xen/"
+    # The disk a guest boots from (pygrub, pvgrub2): ext4 with the generic kernel, the
+    # guest initramfs and a grub.cfg as Debian's update-grub would write for it.
+    make_boot_disk "$stage/pv/boot.img" "$outer_kver" "$outer_img/boot/vmlinuz-$outer_kver" \
+        "$RIG_CACHE/guest/initrd.gz" || die "making the boot disk failed"
+    stage_pygrub "$stage" "$stage/pv/boot.img" || die "staging pygrub failed"
+    mk_cpio_gz "$stage" "$RIG_CACHE/parts/pv.cpio.gz"
+    rm -rf "$stage"; trap - EXIT
+    echo "$stamp" > "$RIG_CACHE/parts/pv.stamp"
+    log "pv part rebuilt ($(du -h "$RIG_CACHE/parts/pv.cpio.gz" | cut -f1))"
 fi
 
 # --- storage part: Debian's qemu-storage-daemon (xenkvm serves disk images through it),
@@ -142,6 +178,7 @@ for f in src/cli/xenkvm src/daemon/xenkvmd guest/xtest; do
 done
 stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
 install -m 755 "$RIG_DIR/outer/init" "$stage/init"
+install -m 755 "$ROOT/scripts/demo.sh" "$stage/demo.sh"   # its Linux path runs in linux-boot
 mkdir -p "$stage/scenarios"
 cp "$RIG_DIR"/scenarios/*.sh "$stage/scenarios/"
 copy_with_libs "$BUILD/src/cli/xenkvm" "$stage" /usr/bin/xenkvm
@@ -155,9 +192,9 @@ echo "$BUILD" > "$RIG_CACHE/parts/xenkvm.build"
 # a 4-byte aligned offset, and a gzip member ends anywhere.
 cat "$RIG_CACHE"/parts/{guest.cpio,base.cpio.gz,xenkvm.cpio.gz} > "$RIG_CACHE/outer-initrd.cpio.gz.tmp"
 mv "$RIG_CACHE/outer-initrd.cpio.gz.tmp" "$RIG_CACHE/outer-initrd.cpio.gz"
-cat "$RIG_CACHE"/parts/{guest.cpio,base.cpio.gz,qemu.cpio.gz,xenkvm.cpio.gz} > "$RIG_CACHE/outer-initrd-qemu.cpio.gz.tmp"
-mv "$RIG_CACHE/outer-initrd-qemu.cpio.gz.tmp" "$RIG_CACHE/outer-initrd-qemu.cpio.gz"
-cat "$RIG_CACHE"/parts/{guest.cpio,base.cpio.gz,storage.cpio.gz,xenkvm.cpio.gz} > "$RIG_CACHE/outer-initrd-storage.cpio.gz.tmp"
-mv "$RIG_CACHE/outer-initrd-storage.cpio.gz.tmp" "$RIG_CACHE/outer-initrd-storage.cpio.gz"
+for part in qemu pv storage; do
+    cat "$RIG_CACHE"/parts/{guest.cpio,base.cpio.gz,$part.cpio.gz,xenkvm.cpio.gz} > "$RIG_CACHE/outer-initrd-$part.cpio.gz.tmp"
+    mv "$RIG_CACHE/outer-initrd-$part.cpio.gz.tmp" "$RIG_CACHE/outer-initrd-$part.cpio.gz"
+done
 
-log "done in $(( $(date +%s) - t_start )) s: outer-initrd $(du -h "$RIG_CACHE/outer-initrd.cpio.gz" | cut -f1), with qemu $(du -h "$RIG_CACHE/outer-initrd-qemu.cpio.gz" | cut -f1), downloads $(du -sh "$RIG_CACHE/debs" | cut -f1) (xenkvm from $BUILD)"
+log "done in $(( $(date +%s) - t_start )) s: outer-initrd $(du -h "$RIG_CACHE/outer-initrd.cpio.gz" | cut -f1), with qemu $(du -h "$RIG_CACHE/outer-initrd-qemu.cpio.gz" | cut -f1), with pv $(du -h "$RIG_CACHE/outer-initrd-pv.cpio.gz" | cut -f1), with storage $(du -h "$RIG_CACHE/outer-initrd-storage.cpio.gz" | cut -f1), downloads $(du -sh "$RIG_CACHE/debs" | cut -f1) (xenkvm from $BUILD)"

@@ -214,3 +214,90 @@ stage_deb_programs() {
         done
     done
 }
+
+# An ext4 disk image a guest boots from (pygrub reads it on the host side, pvgrub2
+# through blkfront): /boot/vmlinuz-KVER, /boot/initrd.img-KVER and /boot/grub/grub.cfg
+# with the entries Debian's update-grub writes for a Xen guest (search by UUID, linux,
+# initrd). The first entry is the default; GRUB and pygrub wait 1 s.
+make_boot_disk() { # OUT KVER VMLINUZ INITRD
+    local out=$1 kver=$2 vmlinuz=$3 initrd=$4 root uuid mib
+    root=$(mktemp -d)
+    mkdir -p "$root/boot/grub"
+    cp "$vmlinuz" "$root/boot/vmlinuz-$kver"
+    cp "$initrd" "$root/boot/initrd.img-$kver"
+    uuid=5b1c7d2e-94a1-4f7e-8e0a-3c9d1f2a4b6e
+    cat > "$root/boot/grub/grub.cfg" <<CFG
+# As update-grub writes it for a Xen guest (trimmed).
+set default=0
+set timeout=1
+insmod ext2
+search --no-floppy --fs-uuid --set=root $uuid
+menuentry 'Debian GNU/Linux, with Linux $kver' --class debian --class gnu-linux {
+	insmod ext2
+	search --no-floppy --fs-uuid --set=root $uuid
+	echo	'Loading Linux $kver ...'
+	linux	/boot/vmlinuz-$kver root=UUID=$uuid ro console=hvc0 quiet guest.scenario=bootdisk
+	echo	'Loading initial ramdisk ...'
+	initrd	/boot/initrd.img-$kver
+}
+menuentry 'Debian GNU/Linux, with Linux $kver (recovery mode)' --class debian {
+	insmod ext2
+	search --no-floppy --fs-uuid --set=root $uuid
+	linux	/boot/vmlinuz-$kver root=UUID=$uuid ro single console=hvc0 guest.scenario=shell
+	initrd	/boot/initrd.img-$kver
+}
+CFG
+    mib=$(( ($(du -sm "$root" | cut -f1) + 16) ))
+    rm -f "$out"
+    mke2fs -q -t ext4 -U "$uuid" -L debian-boot -d "$root" "$out" "${mib}M" || { rm -rf "$root"; return 1; }
+    rm -rf "$root"
+}
+
+# pygrub (Debian's xen-utils-4.17 on the host) with what it runs on, into DESTROOT at
+# the host's paths: python3 and every module file a run of pygrub on IMAGE loaded (and
+# their .pyc), the shared libraries of python, those modules and libxenfsimage's
+# file system plugins, and the vt100 terminfo entry (pygrub's menu runs on a vt100).
+stage_pygrub() { # DESTROOT IMAGE
+    local root=$1 img=$2 py f tmp
+    py=$(readlink -f /usr/bin/python3)   # pygrub's #! (not a python3 earlier in PATH)
+    copy_with_libs "$py" "$root" "$py"
+    ln -sf "$(basename "$py")" "$root/usr/bin/python3"
+    tmp=$(mktemp -d)
+    # The module files pygrub loads, found by running it (quietly) on the image.
+    /usr/bin/python3 - "$img" "$tmp" > "$tmp/files" <<'PY' || { rm -rf "$tmp"; return 1; }
+import os, runpy, sys
+img, out = sys.argv[1], sys.argv[2]
+sys.argv = ["pygrub", "-q", "--output-format=simple0", "--output-directory=" + out,
+            "--output=" + os.devnull, img]
+sys.path[0] = "/usr/lib/xen-4.17/bin"   # as when pygrub runs as a program
+real_stdout = sys.stdout
+sys.stdout = open(os.devnull, "w")
+try:
+    runpy.run_path("/usr/lib/xen-4.17/bin/pygrub", run_name="__main__")
+except SystemExit as e:
+    if e.code:
+        raise
+files = set()
+for m in list(sys.modules.values()):
+    for attr in ("__file__", "__cached__"):
+        f = getattr(m, attr, None)
+        if f and os.path.exists(f):
+            files.add(os.path.realpath(f))
+real_stdout.write("\n".join(sorted(files)) + "\n")
+PY
+    while read -r f; do
+        case "$f" in
+            *.so) copy_with_libs "$f" "$root" "$f" ;;
+            *) mkdir -p "$root$(dirname "$f")"; cp "$f" "$root$f" ;;
+        esac
+    done < "$tmp/files"
+    rm -rf "$tmp"
+    # Python's landmark for its prefix, the program itself, libxenfsimage's plugins.
+    cp /usr/lib/python3*/os.py "$root/usr/lib/$(basename "$py")/" 2>/dev/null || true
+    copy_with_libs /usr/lib/xen-4.17/bin/pygrub "$root" /usr/lib/xen-4.17/bin/pygrub
+    for f in /usr/lib/xen-4.17/lib/x86_64-linux-gnu/xenfsimage/*/fsimage.so; do
+        copy_with_libs "$f" "$root" "$f"
+    done
+    mkdir -p "$root/lib/terminfo/v"
+    cp /lib/terminfo/v/vt100 "$root/lib/terminfo/v/vt100"
+}

@@ -38,10 +38,11 @@ if [ "$scenario" != shell ] && [ ! -f "$RIG_DIR/scenarios/$scenario.sh" ]; then
     die "no scenario $scenario (have: $(cd "$RIG_DIR/scenarios" && ls *.sh | grep -vx lib.sh | sed 's/\.sh$//' | tr '\n' ' '))"
 fi
 initrd="$RIG_CACHE/outer-initrd.cpio.gz"
-if [ "$scenario" != shell ] && grep -q '^# rig: needs qemu' "$RIG_DIR/scenarios/$scenario.sh"; then
-    initrd="$RIG_CACHE/outer-initrd-qemu.cpio.gz"
-elif [ "$scenario" != shell ] && grep -q '^# rig: needs storage' "$RIG_DIR/scenarios/$scenario.sh"; then
-    initrd="$RIG_CACHE/outer-initrd-storage.cpio.gz"
+if [ "$scenario" != shell ]; then
+    for part in qemu pv storage; do
+        grep -q "^# rig: needs $part" "$RIG_DIR/scenarios/$scenario.sh" &&
+            initrd="$RIG_CACHE/outer-initrd-$part.cpio.gz"
+    done
 fi
 kernel="$RIG_CACHE/outer/vmlinuz"
 [ -e "$kernel" ] && [ -e "$initrd" ] || die "no rig in $RIG_CACHE: run rig/build.sh first"

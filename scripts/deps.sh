@@ -12,6 +12,7 @@ PKGS=(
   xenstore-utils libxenstore4 python3-pyxs
   clang libclang-rt-14-dev
   binutils dpkg-dev bc fio qemu-system-x86 iproute2
+  xen-utils-4.17 grub-xen-host
   libwebsockets-dev python3-websocket openssl chromium openssh-server
   qemu-system-common qemu-utils
 )

@@ -64,6 +64,91 @@ rig_xenkvm_v() {
     [ "${RIG_VERBOSE:-0}" != 0 ] && echo -v
 }
 
+# The outer side of a guest's network test (the guest's net_test): bridge xenbr0 with
+# 10.77.0.1/24, MB MiB of random data served by busybox httpd on 10.77.0.1:8080
+# (/out.bin, its sha256 in RIG_NET_RX_SUM), and an nc listener on port 9000 writing what
+# it receives to /tmp/from-guest.bin. busybox nc exits when the peer's side ends, and
+# shuts its own sending side at EOF on stdin: the listener's stdin is a FIFO held open
+# (fd 3), so it receives to the end. Returns 1 (with a FAIL result NAME-bridge) if the
+# bridge cannot be made.
+rig_net_up() { # NAME MB
+    if ! { ip link add xenbr0 type bridge && ip addr add 10.77.0.1/24 dev xenbr0 &&
+            ip link set xenbr0 up; } 2>/tmp/bridge.err; then
+        rig_result "$1"-bridge FAIL "cannot make bridge xenbr0: $(tr '\n' ' ' < /tmp/bridge.err); $(ls /sys/class/net | tr '\n' ' ')"
+        return 1
+    fi
+    mkdir -p /srv
+    dd if=/dev/urandom of=/srv/out.bin bs=1M count="$2" 2>/dev/null
+    RIG_NET_RX_SUM=$(sha256sum /srv/out.bin | cut -d' ' -f1)
+    httpd -f -p 10.77.0.1:8080 -h /srv &
+    RIG_NET_PIDS=$!
+    rm -f /tmp/nc-hold; mkfifo /tmp/nc-hold
+    exec 3<>/tmp/nc-hold
+    rig_net_listen
+}
+
+# (Again) an nc listener on port 9000 writing to /tmp/from-guest.bin (it takes one
+# connection: call this before each guest's transfer).
+rig_net_listen() {
+    nc -l -p 9000 <&3 > /tmp/from-guest.bin &
+    RIG_NET_PIDS="$RIG_NET_PIDS $!"
+}
+
+rig_net_down() {
+    kill $RIG_NET_PIDS 2>/dev/null
+    exec 3>&-
+}
+
+# The results NAME-link, -ping, -rx, -tx from the guest's GUEST-NET-* lines in LOG (its
+# eth0 has MAC, MB MiB went each way); WHY is said of a transfer the guest never
+# reported (how its VMM ended); with ABI, -link also wants the guest on that event
+# channel ABI (its GUEST-EVTCHN line). Sets RIG_NET_RX_BYTES/MS and RIG_NET_TX_BYTES/MS.
+rig_net_results() { # NAME LOG MAC MB WHY [ABI]
+    local n=$1 log=$2 mac=$3 mb=$4 why=$5 want_abi=${6:-} abi link ping got have
+    link=$(grep -m1 -o 'GUEST-NET-LINK.*' "$log" | tr -d '\r')
+    abi=$(grep -m1 -o 'GUEST-EVTCHN.*' "$log" | cut -d' ' -f2- | tr -d '\r')
+    if echo "$link" | grep -q "carrier 1 mac $mac" && { [ -z "$want_abi" ] || [ "$abi" = "$want_abi" ]; }; then
+        rig_result "$n"-link PASS "$link${want_abi:+; events: $abi}"
+    else
+        rig_result "$n"-link FAIL "'$link' events '$abi' $(grep -m1 GUEST-NET-NODEV "$log"); $why"
+    fi
+    ping=$(grep -m1 -o 'GUEST-NET-PING.*' "$log" | tr -d '\r')
+    if echo "$ping" | grep -q "^GUEST-NET-PING 0 3 packets transmitted, 3 packets received"; then
+        rig_result "$n"-ping PASS "${ping#GUEST-NET-PING 0 }"
+    else
+        rig_result "$n"-ping FAIL "'$ping' ($(echo "$ping" | od -c | head -3 | tr -s ' ' | tr '\n' ' '))"
+    fi
+    # GUEST-NET-RX rc sha256 bytes ms / GUEST-NET-TX rc sha256 bytes ms
+    set -- $(grep -m1 -o 'GUEST-NET-RX.*' "$log" | tr -d '\r') x x x x x
+    RIG_NET_RX_BYTES=$4 RIG_NET_RX_MS=$5
+    if [ "$2" = 0 ] && [ "$3" = "$RIG_NET_RX_SUM" ] && [ "$4" = $((mb * 1048576)) ]; then
+        rig_result "$n"-rx PASS "$mb MiB outer -> guest (wget), sha256 equal, $5 ms in the guest"
+    else
+        grep -q GUEST-NET-RX "$log" || why="no GUEST-NET-RX line: $why"
+        rig_result "$n"-rx FAIL "${why:+$why; }wget exit '$2', $4 bytes, sha256 '$3' want '$RIG_NET_RX_SUM'"
+    fi
+    set -- $(grep -m1 -o 'GUEST-NET-TX.*' "$log" | tr -d '\r') x x x x x
+    RIG_NET_TX_BYTES=$4 RIG_NET_TX_MS=$5
+    got=$(sha256sum /tmp/from-guest.bin | cut -d' ' -f1)
+    have=$(wc -c < /tmp/from-guest.bin)
+    if [ "$2" = 0 ] && [ "$got" = "$3" ] && [ "$have" = $((mb * 1048576)) ]; then
+        rig_result "$n"-tx PASS "$mb MiB guest -> outer (nc), sha256 equal, $5 ms in the guest"
+    else
+        grep -q GUEST-NET-TX "$log" || why="no GUEST-NET-TX line: $why"
+        rig_result "$n"-tx FAIL "${why:+$why; }guest nc exit '$2', outer got $have bytes, sha256 '$got' want '$3'"
+    fi
+}
+
+# MiB/s from BYTES and MS ("?" without both).
+rig_mbps() {
+    [ -n "$2" ] && [ "$2" -gt 0 ] 2>/dev/null && awk -v b="$1" -v m="$2" 'BEGIN { printf "%.1f", b / 1048576 / (m / 1000) }' || echo "?"
+}
+
+# The last non-blank line of FILE, cut to 160 characters (for a FAIL's detail).
+rig_last() {
+    grep -v '^[[:space:]]*$' "$1" | tail -1 | cut -c1-160
+}
+
 # rig_blk_boots NAME FORMAT: Linux's xen-blkfront on images of FORMAT (raw, or
 # qcow2 through qemu-storage-daemon), two boots on the same images; results
 # NAME, NAME-ro, NAME-fs, NAME-reboot, NAME-sigkill (see docs/rig.md, linux-blk).

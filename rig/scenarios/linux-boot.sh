@@ -2,8 +2,9 @@
 #   linux-boot      to the guest's /init: GUEST-INIT-MARKER, 2 vCPUs online,
 #                   /sys/hypervisor/type = xen, the UUID read back through xenbus,
 #                   FIFO event channels in use, then poweroff -> xenkvm exit 0
-#   linux-console   a line typed on xenkvm's stdin reaches the guest's hvc0, with
-#                   xen.fifo_events=0: the 2-level event channel ABI
+#   linux-console   scripts/demo.sh's Linux path (a shell on hvc0) with xen.fifo_events=0:
+#                   a command typed on xenkvm's stdin runs in the guest's shell, `exit`
+#                   powers it off; the guest on the 2-level event channel ABI
 #   linux-reboot    reboot -> exit 3
 #   linux-panic     a kernel panic -> exit 2 (crash)
 # The guest console and xenkvm's stderr are kept in the rig log ("| ..." lines).
@@ -42,21 +43,23 @@ else
     rig_result linux-boot FAIL "$(why); marker ${RIG_MARKER_MS:-not seen}; nproc '$nproc' hypervisor '$hyp' uuid '$guuid' events '$abi'; last: $(last "$log")"
 fi
 
-# A slow feeder through a FIFO (a terminal-like stdin: epoll refuses regular
-# files): the line is sent once the guest may be reading, and waits in the
-# console ring until then either way.
+# The demo script's Linux path (scripts/demo.sh --boot-linux: a shell on hvc0), fed
+# through a FIFO (a terminal-like stdin: epoll refuses regular files): once the shell
+# is there, a command line whose output only a shell makes (6*7 expanded), then exit.
+# Keys typed early wait in the console ring either way.
 rm -f /tmp/console-in; mkfifo /tmp/console-in
-(sleep 25; echo "typed-into-hvc0"; sleep 300) > /tmp/console-in &
+(i=0; while ! grep -q GUEST-SHELL /tmp/linux-console.log 2>/dev/null && [ $i -lt "$t" ]; do
+     sleep 1; i=$((i + 1)); done
+ sleep 2; echo 'echo typed-into-hvc0-$((6 * 7))'; sleep 2; echo exit; sleep 300) > /tmp/console-in &
 feeder=$!
-fifo_base=$base
-base="$base xen.fifo_events=0"
-RIG_STDIN=/tmp/console-in boot linux-console echo
-base=$fifo_base
+rm -f /tmp/linux-console.log
+RIG_STDIN=/tmp/console-in rig_run_guest /tmp/linux-console.log "$t" GUEST-INIT-MARKER \
+    sh /demo.sh --boot-linux /guest/vmlinuz /guest/initrd.gz -- xen.fifo_events=0
 kill $feeder 2>/dev/null
 abi=$(grep -m1 GUEST-EVTCHN /tmp/linux-console.log | cut -d' ' -f2-)
-if grep -q "GUEST-ECHO typed-into-hvc0" /tmp/linux-console.log && [ "$RIG_RC" = 0 ] &&
+if grep -q "typed-into-hvc0-42" /tmp/linux-console.log && [ "$RIG_RC" = 0 ] &&
    [ "$abi" = "Using 2-level ABI" ]; then
-    rig_result linux-console PASS "the typed line came back from the guest; events: $abi (xen.fifo_events=0)"
+    rig_result linux-console PASS "scripts/demo.sh's Linux path: a command typed into the guest's shell on hvc0 ran (its output came back); exit powered it off; events: $abi (xen.fifo_events=0)"
 else
     rig_result linux-console FAIL "$(why); events '$abi'; last: $(last /tmp/linux-console.log)"
 fi

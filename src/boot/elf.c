@@ -321,7 +321,9 @@ static int parse_notes(const struct elf *e, uint64_t off, uint64_t size, uint64_
         uint32_t descsz = (uint32_t)rd_le(p + pos + 4, 4);
         uint32_t type = (uint32_t)rd_le(p + pos + 8, 4);
         uint64_t name_off = pos + 12;
-        uint64_t desc_off = name_off + ((namesz + a - 1) & ~(a - 1));
+        /* Name and descriptor each start aligned from the note's start (for 8:
+         * header and name padded together, as GRUB's Xen images have them). */
+        uint64_t desc_off = pos + ((12 + (uint64_t)namesz + a - 1) & ~(a - 1));
         uint64_t next = desc_off + ((descsz + a - 1) & ~(a - 1));
         if (desc_off > size || descsz > size - desc_off || namesz > size - name_off) {
             boot_seterr(err, errlen, "%s: malformed note at offset %#" PRIx64 " (name %u + desc %u bytes "

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static bool is_xml(const uint8_t *text, size_t len)
 {
@@ -36,6 +37,20 @@ static int add_path(struct json_object *o, const char *key, const char *path,
     return 0;
 }
 
+/* xenkvm's PV mode is Xen's PV shim: a PV domain (type "pv", an xm file's
+ * builder "linux", libvirt's os type "linux") runs as xl runs type "pvh" with
+ * pvshim = 1, and is shown so (list -l). */
+static bool runs_shim(const struct domcfg *dc)
+{
+    return dc->type == DOMCFG_PV || dc->pvshim;
+}
+
+static void add_str(struct json_object *o, const char *key, const char *v)
+{
+    if (v)
+        json_object_object_add(o, key, json_object_new_string(v));
+}
+
 static struct json_object *to_json(const struct domcfg *dc, struct cfg_diag *d)
 {
     struct json_object *o = json_object_new_object();
@@ -45,8 +60,25 @@ static struct json_object *to_json(const struct domcfg *dc, struct cfg_diag *d)
         uuid_format(dc->uuid, uuid);
         json_object_object_add(o, "uuid", json_object_new_string(uuid));
     }
-    json_object_object_add(o, "type", json_object_new_string(domcfg_type_name(dc->type)));
-    if (add_path(o, "kernel", dc->kernel, dc, d) || add_path(o, "ramdisk", dc->ramdisk, dc, d)) {
+    bool shim = runs_shim(dc);
+    json_object_object_add(o, "type", json_object_new_string(shim ? "pvh" : domcfg_type_name(dc->type)));
+    if (shim) {
+        json_object_object_add(o, "pvshim", json_object_new_boolean(true));
+        add_str(o, "pvshim_path", dc->pvshim_path ? dc->pvshim_path : DOMCFG_PVSHIM_PATH);
+        add_str(o, "pvshim_cmdline", dc->pvshim_cmdline ? dc->pvshim_cmdline : DOMCFG_PVSHIM_CMDLINE);
+        add_str(o, "pvshim_extra", dc->pvshim_extra);
+    }
+    if (dc->bootloader) {
+        /* The kernel and ramdisk named beside a bootloader are paths inside
+         * the guest's disk, passed on to it as they are. */
+        add_str(o, "bootloader", dc->bootloader);
+        struct json_object *args = json_object_new_array();
+        for (size_t i = 0; i < dc->nbootloader_args; i++)
+            json_object_array_add(args, json_object_new_string(dc->bootloader_args[i]));
+        json_object_object_add(o, "bootloader_args", args);
+        add_str(o, "kernel", dc->kernel);
+        add_str(o, "ramdisk", dc->ramdisk);
+    } else if (add_path(o, "kernel", dc->kernel, dc, d) || add_path(o, "ramdisk", dc->ramdisk, dc, d)) {
         json_object_put(o);
         return NULL;
     }
@@ -99,17 +131,26 @@ void cfg_check_vif(const struct vif_spec *v, const char *text, struct cfg_diag *
 static int check_runnable(const struct domcfg *dc, struct cfg_diag *d)
 {
     struct cfg_loc at = { dc->file, 0 };
-    if (dc->type == DOMCFG_PV && !dc->pvshim)
-        diag_warn(d, at, "type pv: xenkvm boots the kernel's PVH entry (there is no PV mode)");
-    if (dc->bootloader && !dc->kernel)
-        diag_error(d, at, "bootloader '%s': bootloaders are not supported; set kernel=",
+    if (runs_shim(dc)) {
+        /* The domain process checks again; this names the config file. */
+        const char *shim = dc->pvshim_path ? dc->pvshim_path : DOMCFG_PVSHIM_PATH;
+        if (access(shim, R_OK) < 0 && dc->pvshim_path)
+            diag_error(d, at, "pvshim_path '%s': %s", shim, strerror(errno));
+        else if (access(shim, R_OK) < 0)
+            diag_error(d, at, "type %s: a PV guest runs through Xen's PV shim, and %s is %s: "
+                       "install Debian's %s (or set pvshim_path)", domcfg_type_name(dc->type), shim,
+                       errno == ENOENT ? "missing" : strerror(errno), DOMCFG_PVSHIM_PACKAGE);
+    }
+    if (dc->bootloader && !dc->ndisks)
+        diag_error(d, at, "bootloader '%s': no disk to boot from (it reads the first disk)",
                    dc->bootloader);
     for (size_t i = 0; i < dc->nvifs; i++)
         cfg_check_vif(&dc->vifs[i].spec, dc->vifs[i].text, d,
                       (struct cfg_loc){ dc->file, dc->vifs[i].line });
     if (dc->vcpus > 32)
         diag_error(d, at, "vcpus = %u: xenkvm runs at most 32", dc->vcpus);
-    return domcfg_check_supported(dc, d);
+    int rc = domcfg_check_supported(dc, d);
+    return d->errors ? -1 : rc;
 }
 
 struct json_object *cfg_parse(const char *name, const uint8_t *text, size_t len,

@@ -31,6 +31,22 @@ struct json_object *domview_long(struct json_object *d)
     for (int i = 0; i < 3; i++)
         if (jl_str(cfg, keys[i], NULL))
             add_str(bi, keys[i], jl_str(cfg, keys[i], ""));
+    struct json_object *v;
+    if (jl_str(cfg, "bootloader", NULL)) {
+        add_str(bi, "bootloader", jl_str(cfg, "bootloader", ""));
+        if (json_object_object_get_ex(cfg, "bootloader_args", &v))
+            json_object_object_add(bi, "bootloader_args", json_object_get(v));
+    }
+    if (jl_bool(cfg, "pvshim", false)) {
+        /* A PV guest in its PVH container, as libxl's JSON shows it. */
+        struct json_object *pvh = json_object_new_object();
+        add_str(pvh, "pvshim", "True");
+        static const char *const shim[] = { "pvshim_path", "pvshim_cmdline", "pvshim_extra" };
+        for (int i = 0; i < 3; i++)
+            if (jl_str(cfg, shim[i], NULL))
+                add_str(pvh, shim[i], jl_str(cfg, shim[i], ""));
+        json_object_object_add(bi, "type.pvh", pvh);
+    }
     json_object_object_add(c, "c_info", ci);
     json_object_object_add(c, "b_info", bi);
     struct json_object *arr;

@@ -337,8 +337,11 @@ static void get_pvshim(struct build *b)
     dup_str(b, "pvshim_path", &dc->pvshim_path);
     dup_str(b, "pvshim_cmdline", &dc->pvshim_cmdline);
     dup_str(b, "pvshim_extra", &dc->pvshim_extra);
-    if (s && dc->pvshim && dc->type != DOMCFG_PVH)
-        diag_warn(b->d, at(s), "pvshim: ignored unless type = \"pvh\"");
+    /* xl runs a PV guest natively; xenkvm always through the shim, so the
+     * pvshim_* keys apply to type "pv" too, and pvshim = 0 cannot be had. */
+    if (s && !dc->pvshim && dc->type == DOMCFG_PV)
+        diag_warn(b->d, at(s), "pvshim = 0: a PV guest runs through Xen's PV shim here "
+                  "(xenkvm has no other PV mode)");
 }
 
 /* Keys xl knows that xenkvm reads. */

@@ -53,6 +53,14 @@ struct domcfg {
 };
 
 #define DOMCFG_DEFAULT_MEMORY_MIB 32   /* libxl's default */
+/* Xen's PV shim, as libxl finds it on Debian (xen-utils-4.17), and the
+ * command line libxl gives it (PVSHIM_CMDLINE). */
+#define DOMCFG_PVSHIM_PATH "/usr/lib/xen-4.17/boot/xen-shim"
+#define DOMCFG_PVSHIM_PACKAGE "xen-utils-4.17"
+#define DOMCFG_PVSHIM_CMDLINE "pv-shim console=xen,pv"
+/* Where libxl looks first for a bootloader named without a path (its
+ * private bindir on Debian: pygrub is there). */
+#define DOMCFG_BOOTLOADER_DIR "/usr/lib/xen-4.17/bin"
 #define DOMCFG_MAX_VCPUS 512
 #define DOMCFG_MAX_MEMORY_MIB (16ull << 20)
 

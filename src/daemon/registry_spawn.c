@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #define READY_TIMEOUT_MS 30000
+/* A bootloader waits on its menu (and, as under xl, on a user at the console
+ * if the menu has no timeout): create waits for it this long. */
+#define BOOTLOADER_READY_TIMEOUT_MS (600 * 1000)
 #define MAX_ARGS 512
 
 struct argv {
@@ -90,8 +93,8 @@ static const char *check(struct registry *r, struct json_object *cfg, char *why,
         snprintf(why, size, "domain name '%s' is already in use", name);
         return why;
     }
-    if (!jl_str(cfg, "kernel", NULL))
-        return "the config has no kernel";
+    if (!jl_str(cfg, "kernel", NULL) && !jl_str(cfg, "bootloader", NULL))
+        return "the config has no kernel and no bootloader";
     long long mem = jl_int(cfg, "memory", 0), vcpus = jl_int(cfg, "vcpus", 1);
     if (mem < 2 || mem > (1 << 20)) {
         snprintf(why, size, "memory = %lld MiB is out of range 2..1048576", mem);
@@ -120,16 +123,28 @@ static void build_args(struct registry *r, struct argv *a, struct json_object *c
 {
     arg(a, prog());
     arg(a, "run");
-    arg(a, "--kernel");
-    arg(a, jl_str(cfg, "kernel", ""));
-    if (jl_str(cfg, "ramdisk", NULL)) {
-        arg(a, "--ramdisk");
-        arg(a, jl_str(cfg, "ramdisk", NULL));
-    }
-    if (jl_str(cfg, "cmdline", NULL)) {
-        arg(a, "--cmdline");
-        arg(a, jl_str(cfg, "cmdline", NULL));
-    }
+    /* The boot: kernel, ramdisk and command line (for a bootloader, what it
+     * is handed), the PV shim, the bootloader and its arguments. */
+    static const char *const boot[][2] = {
+        { "kernel", "--kernel" }, { "ramdisk", "--ramdisk" }, { "cmdline", "--cmdline" },
+        { "pvshim_path", "--shim" }, { "pvshim_cmdline", "--shim-cmdline" },
+        { "pvshim_extra", "--shim-extra" }, { "bootloader", "--bootloader" },
+    };
+    for (size_t i = 0; i < sizeof(boot) / sizeof(boot[0]); i++)
+        if (jl_str(cfg, boot[i][0], NULL)) {
+            arg(a, boot[i][1]);
+            arg(a, jl_str(cfg, boot[i][0], NULL));
+        }
+    if (jl_bool(cfg, "pvshim", false))
+        arg(a, "--pv");
+    struct json_object *bl_args;
+    if (json_object_object_get_ex(cfg, "bootloader_args", &bl_args) &&
+        json_object_is_type(bl_args, json_type_array))
+        for (size_t i = 0; i < json_object_array_length(bl_args); i++) {
+            const char *v = json_object_get_string(json_object_array_get_idx(bl_args, i));
+            arg(a, "--bootloader-arg");
+            arg(a, v ? v : "");
+        }
     arg_num(a, "--memory", jl_int(cfg, "memory", 0));
     arg_num(a, "--vcpus", jl_int(cfg, "vcpus", 1));
     arg(a, "--name");
@@ -167,11 +182,11 @@ static void build_args(struct registry *r, struct argv *a, struct json_object *c
 }
 
 /* Waits for the ready byte; false if the child ended or took too long. */
-static bool wait_ready(int ready, int pidfd)
+static bool wait_ready(int ready, int pidfd, int timeout_ms)
 {
     struct pollfd p[2] = { { .fd = ready, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
     for (;;) {
-        int n = poll(p, 2, READY_TIMEOUT_MS);
+        int n = poll(p, 2, timeout_ms);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -272,7 +287,8 @@ struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
     }
     d->pid = pid;
     d->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    bool ok = d->pidfd >= 0 && wait_ready(ready[0], d->pidfd);
+    bool ok = d->pidfd >= 0 && wait_ready(ready[0], d->pidfd,
+                       jl_str(cfg, "bootloader", NULL) ? BOOTLOADER_READY_TIMEOUT_MS : READY_TIMEOUT_MS);
     close(ready[0]);
     if (!ok) {
         kill(pid, SIGKILL);

@@ -13,7 +13,6 @@
 #include <x86intrin.h>
 
 #define KICK_SIGNAL SIGUSR1
-#define MSR_IA32_TSC 0x10
 
 static void kick_handler(int sig) { (void)sig; }
 

@@ -206,7 +206,7 @@ bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa)
     return lookup(vm, gpa, 1, &r) && r.ram;
 }
 
-int vm_filter_msrs(struct vm *vm, const uint32_t *msrs, int n)
+int vm_filter_msrs(struct vm *vm, const struct vm_msr_trap *traps, int n)
 {
     struct kvm_msr_filter f = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
     static uint8_t deny[KVM_MSR_FILTER_MAX_RANGES];   /* bitmap bit 0 clear = deny */
@@ -214,8 +214,7 @@ int vm_filter_msrs(struct vm *vm, const uint32_t *msrs, int n)
         return -EINVAL;
     for (int i = 0; i < n; i++)
         f.ranges[i] = (struct kvm_msr_filter_range){
-            .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
-            .nmsrs = 1, .base = msrs[i], .bitmap = &deny[i] };
+            .flags = traps[i].flags, .nmsrs = 1, .base = traps[i].index, .bitmap = &deny[i] };
     return ioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0 ? -errno : 0;
 }
 

@@ -144,8 +144,16 @@ uint64_t *vm_frames_alloc(uint64_t size);
 void vm_cpuid_set(struct vm *vm, uint32_t fn, uint32_t idx, uint32_t eax, uint32_t ebx,
                   uint32_t ecx, uint32_t edx);
 
-/* Routes guest writes and reads of these MSRs to ops->wrmsr/rdmsr. */
-int vm_filter_msrs(struct vm *vm, const uint32_t *msrs, int n);
+#define MSR_IA32_TSC        0x10
+#define MSR_IA32_TSC_ADJUST 0x3b
+
+/* Routes guest accesses of these MSRs to ops->wrmsr/rdmsr: flags are
+ * KVM_MSR_FILTER_READ and/or KVM_MSR_FILTER_WRITE (the other kind stays with
+ * KVM). */
+struct vm_msr_trap {
+    uint32_t index, flags;
+};
+int vm_filter_msrs(struct vm *vm, const struct vm_msr_trap *traps, int n);
 
 /* vCPUs */
 void *vcpu_thread(void *arg);           /* runs KVM_RUN until vm->stopping */

@@ -5,6 +5,10 @@
 #include "backend/spawner.h"
 #include "toolstack/daemon.h"
 #include "toolstack/paths.h"
+#include "vmm/bootloader.h"
+#include "vmm/pvboot.h"
+#include "config/disk.h"
+#include "config/domcfg.h"
 #include "toolstack/uuid.h"
 #include "backend/devices.h"
 #include "backend/console.h"
@@ -26,9 +30,17 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: xenkvm run --kernel FILE [--ramdisk FILE] [--cmdline STRING]\n"
+        "                  [--pv] [--shim FILE] [--shim-cmdline STRING] [--shim-extra STRING]\n"
+        "                  [--bootloader PROG [--bootloader-arg ARG]...]\n"
         "                  [--memory MiB] [--vcpus N] [--name NAME] [--domid N]\n"
         "                  [--xenstore SOCKET | --no-xenstore] [--disk SPEC]... [--vif SPEC]... [-v]\n"
         "Boots a PVH kernel (ELF vmlinux or bzImage) with its console on this terminal.\n"
+        "--pv: the kernel is a PV kernel; it runs through Xen's PV shim (a PVH guest\n"
+        "        hosting it): --shim FILE (default " DOMCFG_PVSHIM_PATH ",\n"
+        "        Debian's " DOMCFG_PVSHIM_PACKAGE "; --shim implies --pv), whose command line is\n"
+        "        --shim-cmdline (default \"" DOMCFG_PVSHIM_CMDLINE "\") plus --shim-extra.\n"
+        "--bootloader: boots what the bootloader (e.g. pygrub) finds on the first --disk;\n"
+        "        --kernel, --ramdisk and --cmdline are passed to it.\n"
         "xenstore: the xenkvmd socket given, else $XENKVM_RUNDIR/xenstored.sock\n"
         "(/run/xenkvm/...), xenkvmd being started there if it is not running; the\n"
         "domain's tree is written there and the guest's ring is connected to it.\n"
@@ -149,6 +161,39 @@ static struct xs_client *open_store(const char *sock, bool named)
     return xs_open(sock);
 }
 
+/* --bootloader: runs it on the first disk and boots what it chose (the
+ * kernel given, if any, is only passed on to it, as libxl does). */
+static int boot_from_disk(const char *prog, char **args, int nargs, const char *const *disks,
+                          int ndisks, struct pvboot_opts *pv, const struct domain_config *cfg,
+                          int con_in, int con_out, struct bootloader_result *bl)
+{
+    char err[512];
+    struct disk_spec ds;
+    if (!ndisks) {
+        log_err("run: --bootloader %s needs a --disk to boot from", prog);
+        return -1;
+    }
+    if (disk_parse(&ds, disks[0], err, sizeof(err)) < 0) {
+        log_err("--disk '%s': %s", disks[0], err);
+        return -1;
+    }
+    struct bootloader_req req = {
+        .prog = prog, .args = args, .nargs = nargs, .disk = ds.target,
+        .kernel = pv->kernel, .ramdisk = pv->ramdisk, .cmdline = pv->cmdline,
+        .domid = cfg->domid, .in_fd = con_in, .out_fd = con_out,
+    };
+    int rc = bootloader_run(&req, bl, err, sizeof(err));
+    disk_spec_free(&ds);
+    if (rc < 0) {
+        log_err("%s", err);
+        return -1;
+    }
+    pv->kernel = bl->kernel;
+    pv->ramdisk = bl->ramdisk;
+    pv->cmdline = bl->args;
+    return 0;
+}
+
 int vmm_run(int argc, char **argv, const struct timespec *process_start)
 {
     static const struct option opts[] = {
@@ -169,12 +214,22 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         { "status-file", required_argument, NULL, 'S' },
         { "ready-fd", required_argument, NULL, 'R' },
         { "paused", no_argument, NULL, 'P' },
+        { "pv", no_argument, NULL, 'p' },
+        { "shim", required_argument, NULL, 's' },
+        { "shim-cmdline", required_argument, NULL, 'l' },
+        { "shim-extra", required_argument, NULL, 'e' },
+        { "bootloader", required_argument, NULL, 'b' },
+        { "bootloader-arg", required_argument, NULL, 'B' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
     struct domain_config cfg = { .name = "xenkvm", .domid = 1, .memory_mib = 64, .vcpus = 1,
                                  .console_stdin = true };
+    struct pvboot_opts pv = { 0 };
+    const char *bootloader = NULL;
+    char *bl_args[32];
+    int nbl_args = 0;
     long v;
     int c;
     bool no_xenstore = false;
@@ -187,9 +242,21 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     optind = 1;
     while ((c = getopt_long(argc, argv, "k:r:c:m:n:N:d:vh", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': cfg.kernel = optarg; break;
-        case 'r': cfg.ramdisk = optarg; break;
-        case 'c': cfg.cmdline = optarg; break;
+        case 'k': pv.kernel = optarg; break;
+        case 'r': pv.ramdisk = optarg; break;
+        case 'c': pv.cmdline = optarg; break;
+        case 'p': pv.pv = true; break;
+        case 's': pv.shim = optarg; pv.pv = true; break;
+        case 'l': pv.shim_cmdline = optarg; break;
+        case 'e': pv.shim_extra = optarg; break;
+        case 'b': bootloader = optarg; break;
+        case 'B':
+            if (nbl_args == (int)(sizeof(bl_args) / sizeof(bl_args[0]))) {
+                log_err("run: too many --bootloader-arg options (%d at most)", nbl_args);
+                return EXIT_ERROR;
+            }
+            bl_args[nbl_args++] = optarg;
+            break;
         case 'm':
             if (parse_num("memory", optarg, 2, 1 << 20, &v) < 0)
                 return EXIT_ERROR;
@@ -247,8 +314,8 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         log_err("run: unexpected argument '%s'", argv[optind]);
         return EXIT_ERROR;
     }
-    if (!cfg.kernel) {
-        log_err("run: --kernel is required");
+    if (!pv.kernel && !bootloader) {
+        log_err("run: --kernel is required (or --bootloader)");
         usage(stderr);
         return EXIT_ERROR;
     }
@@ -280,8 +347,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     }
     static struct domain d;
     char err[512];
-    if (domain_create(&d, &cfg, err, sizeof(err)) < 0 ||
-        domain_pvh_boot(&d, &cfg, err, sizeof(err)) < 0) {
+    if (domain_create(&d, &cfg, err, sizeof(err)) < 0) {
         log_err("%s", err);
         return EXIT_ERROR;
     }
@@ -295,12 +361,33 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     struct xs_client *xs = NULL;
     bool tree_written = false;
     struct domain_devices *devs = NULL;
+    struct bootloader_result bl = { 0 };
+    char shim_line[BOOT_CMDLINE_MAX + 1];
     if (ctl_opts.socket && !(ctl = domctl_create(&d, &ctl_opts)))
         goto out;
-    con = console_create(&d, domain_special_page(&d, SPECIAL_CONSOLE),
-                         ctl ? domctl_console_in(ctl) :
-                         cfg.console_stdin ? STDIN_FILENO : -1,
-                         ctl ? domctl_console_out(ctl) : STDOUT_FILENO);
+    int con_in = ctl ? domctl_console_in(ctl) : cfg.console_stdin ? STDIN_FILENO : -1;
+    int con_out = ctl ? domctl_console_out(ctl) : STDOUT_FILENO;
+    /* A bootloader's menu is the domain's console until the kernel is chosen. */
+    if (bootloader && boot_from_disk(bootloader, bl_args, nbl_args, disks, ndisks, &pv, &cfg,
+                                     con_in, con_out, &bl) < 0)
+        goto out;
+    if (pvboot_setup(&cfg, &pv, shim_line, sizeof(shim_line), err, sizeof(err)) < 0 ||
+        domain_pvh_boot(&d, &cfg, err, sizeof(err)) < 0) {
+        log_err("%s%s", err, !pv.pv && strstr(err, "not a PVH kernel") ?
+                " (a PV kernel? --pv runs it through Xen's PV shim)" : "");
+        goto out;
+    }
+    if (pv.pv)
+        log_info("PV kernel %s through the shim %s ('%s')", pv.kernel, cfg.kernel, cfg.cmdline);
+    /* Loaded: the bootloader's copies go (pv's and cfg's boot fields pointed into
+     * them; nothing reads those from here on). */
+    if (bootloader) {
+        bootloader_done(&bl);
+        pv.kernel = pv.ramdisk = pv.cmdline = NULL;
+        cfg.kernel = cfg.cmdline = NULL;
+        cfg.nr_modules = 0;
+    }
+    con = console_create(&d, domain_special_page(&d, SPECIAL_CONSOLE), con_in, con_out);
     if (!con) {
         log_err("cannot set up the console");
         goto out;
@@ -383,6 +470,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     ctl = NULL;
     log_info("domain %u (%s) ended: exit status %d", d.domid, d.name, status);
 out:
+    bootloader_done(&bl);
     domctl_discard(ctl);
     devices_close(devs);
     if (tree_written)

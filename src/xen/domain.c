@@ -205,6 +205,19 @@ static int xen_mmio(struct vcpu *v, uint64_t gpa, bool write, uint8_t *data, int
 static int xen_wrmsr(struct vcpu *v, uint32_t index, uint64_t value)
 {
     struct domain *d = v->vm->priv;
+    if (index == MSR_IA32_TSC || index == MSR_IA32_TSC_ADJUST) {
+        /* System time and every vcpu_info's pvclock are computed from the
+         * host's TSC, so the guest's TSC stays the host's: a write is taken
+         * and has no effect, as on a CPU whose TSC cannot be written. Xen's
+         * PV shim tests writability when CPUID promises no invariant TSC
+         * (then finds it not writable, and does not resynchronise its CPUs'
+         * TSCs); with an invariant TSC (passed through from the host) it
+         * never writes. */
+        static atomic_bool said;
+        if (!atomic_exchange(&said, true))
+            log_info("vcpu %d: guest writes of MSR %#x (the TSC) are ignored", v->id, index);
+        return 0;
+    }
     if (index != XEN_HYPERCALL_MSR)
         return -1;
     uint64_t page_idx = value & (PAGE_SIZE - 1), gpa = value & ~(PAGE_SIZE - 1);
@@ -449,8 +462,13 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     d->vm.ops = &xen_vm_ops;
     d->vm.priv = d;
     xen_cpuid_leaves(&d->vm, d->domid);
-    uint32_t msr = XEN_HYPERCALL_MSR;
-    if (vm_filter_msrs(&d->vm, &msr, 1) < 0) {
+    /* The hypercall MSR; writes of the TSC (see xen_wrmsr). */
+    static const struct vm_msr_trap traps[] = {
+        { XEN_HYPERCALL_MSR, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE },
+        { MSR_IA32_TSC, KVM_MSR_FILTER_WRITE },
+        { MSR_IA32_TSC_ADJUST, KVM_MSR_FILTER_WRITE },
+    };
+    if (vm_filter_msrs(&d->vm, traps, sizeof(traps) / sizeof(traps[0])) < 0) {
         snprintf(err, errlen, "KVM_X86_SET_MSR_FILTER: %s", strerror(errno));
         return -1;
     }

@@ -2,6 +2,7 @@
 #pragma once
 #include "kvm/vm.h"
 #include "kvm/guest_va.h"
+#include "boot/layout.h"
 #include "xen/evtchn.h"
 #include "xen/gnttab.h"
 #include <xen/xen.h>
@@ -72,7 +73,15 @@ struct domain_config {
     domid_t domid;
     uint64_t memory_mib;
     int vcpus;
-    const char *kernel, *ramdisk, *cmdline;
+    const char *kernel, *cmdline;   /* the PVH kernel and its command line */
+    /* hvm_start_info's modules: a PVH kernel's ramdisk; for Xen's PV shim, the
+     * PV kernel with the guest's command line, then its ramdisk. */
+    unsigned nr_modules;
+    struct {
+        const char *path, *cmdline;     /* cmdline NULL: none */
+        const char *what;               /* for messages: "ramdisk", "PV kernel" */
+    } modules[BOOT_MAX_MODULES];
+    bool keep_low_free;             /* nothing in [0x1000, 0x11000) (the PV shim's) */
     const char *xenstore_socket;    /* NULL: no xenstore (STORE params left 0) */
     bool console_stdin;             /* feed stdin to the PV console */
 };
@@ -135,8 +144,9 @@ void xen_cpuid_leaves(struct vm *vm, domid_t domid);
 
 /* Page idx of the special-page region (SPECIAL_*). */
 uint8_t *domain_special_page(struct domain *d, unsigned idx);
-/* Loads kernel and ramdisk, builds hvm_start_info and the memory map, and puts
- * vCPU 0 at the PVH entry. */
+/* Loads the kernel and the modules, builds hvm_start_info and the memory map,
+ * and puts vCPU 0 at the PVH entry. Modules are copied as they are (a PV
+ * kernel in one is the shim's guest: never rewritten). */
 int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen);
 
 /* Ends the domain with a SHUTDOWN_* reason (first reason wins). */

@@ -1,5 +1,6 @@
-/* PVH boot: kernel and ramdisk into RAM, the memory map, hvm_start_info, and
- * vCPU 0 at XEN_ELFNOTE_PHYS32_ENTRY in 32-bit protected mode. */
+/* PVH boot: the kernel and its modules into RAM, the memory map,
+ * hvm_start_info, and vCPU 0 at XEN_ELFNOTE_PHYS32_ENTRY in 32-bit protected
+ * mode. Where each piece goes is boot/layout.c's plan. */
 #include "xen/domain.h"
 #include "xen/acpi.h"
 #include "boot/loader.h"
@@ -9,11 +10,9 @@
 #include <string.h>
 #include <xen/arch-x86/hvm/start_info.h>
 
-/* Layout of the start-info page. */
-#define SI_MEMMAP_OFF  0x100
-#define SI_MODLIST_OFF 0x300
-#define SI_CMDLINE_OFF 0x400
-#define SI_CMDLINE_MAX (PAGE_SIZE - SI_CMDLINE_OFF)
+/* The range Xen's PV shim copies its start info and AP trampoline into. */
+#define SHIM_LOW_LO 0x1000ull
+#define SHIM_LOW_HI 0x11000ull
 
 static uint8_t *ram_at(void *opaque, uint64_t gpa, uint64_t len)
 {
@@ -34,11 +33,21 @@ static void build_e820(struct domain *d)
     d->nr_e820 = n;
 }
 
+static void free_modules(uint8_t **img, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        free(img[i]);
+}
+
 int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen)
 {
     char why[256];
     uint8_t *img;
     size_t len;
+    if (cfg->nr_modules > BOOT_MAX_MODULES) {
+        snprintf(err, errlen, "%u boot modules (at most %u)", cfg->nr_modules, BOOT_MAX_MODULES);
+        return -1;
+    }
     if (file_read_all(cfg->kernel, LOADER_MAX_IMAGE, &img, &len, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "kernel %s", why);
         return -1;
@@ -53,66 +62,74 @@ int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err
     }
     build_e820(d);
 
-    /* As Xen's domain builder does: start info, memory map and command line in
-     * RAM right after the kernel, where an early kernel's first page tables
-     * reach (Linux maps only its first GiB when it reads them). */
-    uint64_t si_gpa = (ki.paddr_hi + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-    uint8_t *si_page = vm_gpa(&d->vm, si_gpa, PAGE_SIZE);
-    if (!si_page || !vm_gpa_is_ram(&d->vm, si_gpa)) {
-        snprintf(err, errlen, "kernel %s: no room after the kernel for the start info "
-                 "(raise memory)", cfg->kernel);
+    uint8_t *mod[BOOT_MAX_MODULES] = { 0 };
+    char names[BOOT_MAX_MODULES][300];
+    struct boot_plan_in in = {
+        .ram_end = d->e820[0].size, .kernel_lo = ki.paddr_lo, .kernel_hi = ki.paddr_hi,
+        .cmdline = cfg->cmdline, .nr_memmap = d->nr_e820, .nr_modules = cfg->nr_modules,
+    };
+    if (cfg->keep_low_free) {
+        in.keep_free_lo = SHIM_LOW_LO;
+        in.keep_free_hi = SHIM_LOW_HI;
+    }
+    for (unsigned i = 0; i < cfg->nr_modules; i++) {
+        const char *what = cfg->modules[i].what ? cfg->modules[i].what : "module";
+        if (file_read_all(cfg->modules[i].path, LOADER_MAX_IMAGE, &mod[i], &len, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "%s %s", what, why);
+            free_modules(mod, i);
+            return -1;
+        }
+        snprintf(names[i], sizeof(names[i]), "%s %s", what, cfg->modules[i].path);
+        in.module_name[i] = names[i];
+        in.module_size[i] = len;
+        in.module_cmdline[i] = cfg->modules[i].cmdline;
+    }
+    struct boot_plan plan;
+    if (boot_plan(&in, &plan, err, errlen) < 0) {
+        free_modules(mod, cfg->nr_modules);
         return -1;
     }
-    memset(si_page, 0, PAGE_SIZE);
-    struct hvm_start_info *si = (struct hvm_start_info *)si_page;
+
+    /* As Xen's domain builder does: the start info in RAM, not in a special
+     * page, so that an early kernel's first mappings reach it. */
+    uint8_t *blk = vm_gpa(&d->vm, plan.info_gpa, plan.info_size);
+    memset(blk, 0, plan.info_size);
+    struct hvm_start_info *si = (struct hvm_start_info *)blk;
     si->magic = XEN_HVM_START_MAGIC_VALUE;
     si->version = 1;
+    strcpy((char *)blk + plan.cmdline_off, cfg->cmdline ? cfg->cmdline : "");
+    si->cmdline_paddr = plan.info_gpa + plan.cmdline_off;
 
-    const char *cmdline = cfg->cmdline ? cfg->cmdline : "";
-    if (strlen(cmdline) >= SI_CMDLINE_MAX) {
-        snprintf(err, errlen, "command line: %zu bytes is longer than the %llu allowed",
-                 strlen(cmdline), (unsigned long long)SI_CMDLINE_MAX - 1);
-        return -1;
-    }
-    strcpy((char *)si_page + SI_CMDLINE_OFF, cmdline);
-    si->cmdline_paddr = si_gpa + SI_CMDLINE_OFF;
-
-    struct hvm_memmap_table_entry *mm = (void *)(si_page + SI_MEMMAP_OFF);
+    struct hvm_memmap_table_entry *mm = (void *)(blk + plan.memmap_off);
     for (int i = 0; i < d->nr_e820; i++)
         mm[i] = (struct hvm_memmap_table_entry){ .addr = d->e820[i].addr, .size = d->e820[i].size,
             .type = d->e820[i].type == E820_RAM ? XEN_HVM_MEMMAP_TYPE_RAM : XEN_HVM_MEMMAP_TYPE_RESERVED };
-    si->memmap_paddr = si_gpa + SI_MEMMAP_OFF;
+    si->memmap_paddr = plan.info_gpa + plan.memmap_off;
     si->memmap_entries = d->nr_e820;
     si->rsdp_paddr = acpi_build(domain_special_page(d, SPECIAL_ACPI), 2 * PAGE_SIZE,
                                 SPECIAL_PAGES_BASE + SPECIAL_ACPI * PAGE_SIZE, d->vm.nr_vcpus);
     if (!si->rsdp_paddr) {
         snprintf(err, errlen, "cannot build ACPI tables for %d vCPUs", d->vm.nr_vcpus);
+        free_modules(mod, cfg->nr_modules);
         return -1;
     }
 
-    if (cfg->ramdisk) {
-        if (file_read_all(cfg->ramdisk, LOADER_MAX_IMAGE, &img, &len, why, sizeof(why)) < 0) {
-            snprintf(err, errlen, "ramdisk %s", why);
-            return -1;
+    struct hvm_modlist_entry *ml = (void *)(blk + plan.modlist_off);
+    for (unsigned i = 0; i < cfg->nr_modules; i++) {
+        memcpy(vm_gpa(&d->vm, plan.module_gpa[i], in.module_size[i]), mod[i], in.module_size[i]);
+        ml[i].paddr = plan.module_gpa[i];
+        ml[i].size = in.module_size[i];
+        if (plan.module_cmdline_off[i]) {
+            strcpy((char *)blk + plan.module_cmdline_off[i], cfg->modules[i].cmdline);
+            ml[i].cmdline_paddr = plan.info_gpa + plan.module_cmdline_off[i];
         }
-        /* Highest page-aligned place in low RAM, above the kernel. */
-        uint64_t top = d->e820[0].size;
-        uint64_t at = (top - len) & ~(PAGE_SIZE - 1);
-        if (len > top || at < si_gpa + PAGE_SIZE) {
-            snprintf(err, errlen, "ramdisk %s: %zu bytes do not fit in guest RAM above the kernel "
-                     "(raise memory)", cfg->ramdisk, len);
-            free(img);
-            return -1;
-        }
-        memcpy(vm_gpa(&d->vm, at, len), img, len);
-        free(img);
-        struct hvm_modlist_entry *mod = (void *)(si_page + SI_MODLIST_OFF);
-        mod->paddr = at;
-        mod->size = len;
-        si->modlist_paddr = si_gpa + SI_MODLIST_OFF;
-        si->nr_modules = 1;
     }
-    if (vcpu_reset_flat32(&d->vm.vcpus[0], ki.pvh_entry, (uint32_t)si_gpa) < 0) {
+    free_modules(mod, cfg->nr_modules);
+    if (cfg->nr_modules) {
+        si->modlist_paddr = plan.info_gpa + plan.modlist_off;
+        si->nr_modules = cfg->nr_modules;
+    }
+    if (vcpu_reset_flat32(&d->vm.vcpus[0], ki.pvh_entry, (uint32_t)plan.info_gpa) < 0) {
         snprintf(err, errlen, "cannot set vCPU 0 registers");
         return -1;
     }

@@ -5,6 +5,7 @@
 
 #include <elf.h>
 #include <stdlib.h>
+#include <xen/elfnote.h>
 
 #define RAM_SIZE (4u << 20)
 
@@ -300,4 +301,42 @@ TEST(loader_garbage_never_crashes)
     fake_ram_free(&ram);
     free(img);
     free(orig);
+}
+
+/* A PT_NOTE segment aligned to 8 (as GRUB's Xen images have): each note's
+ * descriptor starts 8-aligned from the note's start, header and name padded
+ * together. A 5-byte guest-OS string, then the entry note. */
+TEST(loader_notes_aligned_to_8)
+{
+    struct elf_spec s = elf_spec_default(true);
+    uint8_t *img = elf_build(&s);
+    uint8_t *n = img + T_NOTE_OFF;
+    memset(n, 0, 0x100);
+    uint32_t h1[3] = { 4, 5, XEN_ELFNOTE_GUEST_OS };
+    memcpy(n, h1, 12);
+    memcpy(n + 12, "Xen", 4);
+    memcpy(n + 16, "GRUB", 5);               /* desc at 16, padded to 24 */
+    uint32_t h2[3] = { 4, 4, XEN_ELFNOTE_PHYS32_ENTRY }, entry = T_ENTRY;
+    memcpy(n + 24, h2, 12);
+    memcpy(n + 36, "Xen", 4);
+    memcpy(n + 40, &entry, 4);               /* desc at 24 + 16 */
+    Elf64_Ehdr eh;
+    memcpy(&eh, img, sizeof(eh));
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, img + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+        if (ph.p_type == PT_NOTE) {
+            ph.p_align = 8;
+            ph.p_filesz = ph.p_memsz = 48;
+            memcpy(img + eh.e_phoff + i * sizeof(ph), &ph, sizeof(ph));
+        }
+    }
+    struct fake_ram ram;
+    static struct kernel_info ki;
+    CHECK_EQ(load(img, T_FILE_LEN, &ki, &ram), 0);
+    CHECK_STR(err, "");
+    CHECK_STR(ki.guest_os, "GRUB");
+    CHECK_EQ(ki.pvh_entry, T_ENTRY);
+    fake_ram_free(&ram);
+    free(img);
 }

@@ -107,8 +107,13 @@ TEST(domcfg_pvshim)
     CHECK_STR(DC.pvshim_path, "/usr/lib/xen/boot/xen-shim");
     CHECK_STR(DC.pvshim_cmdline, "pv-shim console=xen,pv");
     CHECK_STR(DC.pvshim_extra, "loglvl=all");
+    /* type pv (the default) always runs through the shim here: pvshim = 1 is
+     * quiet, pvshim = 0 warned about. */
     CHECK_EQ(dom("name='g'\npvshim=1\n"), 0);
-    CHECK(diag_has(&D, "t.cfg:2: warning: pvshim: ignored unless type = \"pvh\""));
+    CHECK_EQ(D.n, 0);
+    CHECK_EQ(dom("name='g'\npvshim=0\npvshim_path='/x/shim'\n"), 0);
+    CHECK(diag_has(&D, "t.cfg:2: warning: pvshim = 0: a PV guest runs through Xen's PV shim here"));
+    CHECK_STR(DC.pvshim_path, "/x/shim");
 }
 
 TEST(domcfg_bootloader_args)
