@@ -328,7 +328,8 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
             return EXIT_ERROR;
         cfg.xenstore_socket = store_path;
     }
-    if ((ndisks || nvifs) && no_xenstore) {
+    /* (with --bootloader, once it has run: its errors say more) */
+    if ((ndisks || nvifs) && no_xenstore && !bootloader) {
         log_err("run: --disk and --vif need a xenstore daemon (not --no-xenstore)");
         return EXIT_ERROR;
     }
@@ -345,6 +346,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         log_err("cannot start the spawn helper: %s", strerror(errno));
         return EXIT_ERROR;
     }
+    cfg.store_page = pv.pv;
     static struct domain d;
     char err[512];
     if (domain_create(&d, &cfg, err, sizeof(err)) < 0) {
@@ -371,6 +373,10 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     if (bootloader && boot_from_disk(bootloader, bl_args, nbl_args, disks, ndisks, &pv, &cfg,
                                      con_in, con_out, &bl) < 0)
         goto out;
+    if ((ndisks || nvifs) && no_xenstore) {
+        log_err("run: --disk and --vif need a xenstore daemon (not --no-xenstore)");
+        goto out;
+    }
     if (pvboot_setup(&cfg, &pv, shim_line, sizeof(shim_line), err, sizeof(err)) < 0 ||
         domain_pvh_boot(&d, &cfg, err, sizeof(err)) < 0) {
         log_err("%s%s", err, !pv.pv && strstr(err, "not a PVH kernel") ?

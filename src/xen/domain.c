@@ -538,7 +538,7 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
      * the ring nor the entry: its STORE params stay 0, which is how Xen
      * tells a guest there is no store (Linux's xenbus then gives up). */
     gnttab_reserve(&d->gt, GNTTAB_RESERVED_CONSOLE, d->params[HVM_PARAM_CONSOLE_PFN]);
-    if (cfg->xenstore_socket) {
+    if (cfg->xenstore_socket || cfg->store_page) {
         d->params[HVM_PARAM_STORE_PFN] = (SPECIAL_PAGES_BASE >> PAGE_SHIFT) + SPECIAL_XENSTORE;
         gnttab_reserve(&d->gt, GNTTAB_RESERVED_XENSTORE, d->params[HVM_PARAM_STORE_PFN]);
     }

@@ -83,6 +83,9 @@ struct domain_config {
     } modules[BOOT_MAX_MODULES];
     bool keep_low_free;             /* nothing in [0x1000, 0x11000) (the PV shim's) */
     const char *xenstore_socket;    /* NULL: no xenstore (STORE params left 0) */
+    bool store_page;                /* the ring page even without xenstore: Xen's PV
+                                     * shim marks it RAM in its guest's map and panics
+                                     * without it (its guest sees store_evtchn 0) */
     bool console_stdin;             /* feed stdin to the PV console */
 };
 
