@@ -40,8 +40,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- the helper ---- */
 
-/* In the child, between fork and exec: async-signal-safe calls only. */
-static void exec_child(char *const argv[], const int *fds, unsigned nfds, pid_t helper)
+void spawn_child_prepare(pid_t parent)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -50,9 +49,15 @@ static void exec_child(char *const argv[], const int *fds, unsigned nfds, pid_t 
     const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD };
     for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
         sigaction(sigs[i], &dfl, NULL);
-    setpgid(0, 0);
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != helper)
-        _exit(126);               /* the helper is gone already */
+    setpgid(0, 0);                /* a terminal's ^C is the domain process's to handle */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+        _exit(126);               /* the parent is gone already */
+}
+
+/* In the child, between fork and exec: async-signal-safe calls only. */
+static void exec_child(char *const argv[], const int *fds, unsigned nfds, pid_t helper)
+{
+    spawn_child_prepare(helper);
     int tmp[FDS_MAX];
     for (unsigned i = 0; i < nfds; i++)
         if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0)

@@ -25,6 +25,10 @@ int spawner_active(void);
  * with pidfd_send_signal). 0 or -errno (err says why). */
 int spawner_spawn(const char *prog, char *const argv[], const int *fds, unsigned nfds,
                   pid_t *pid, int *pidfd, char *err, size_t errlen);
+/* In a child between fork and exec (async-signal-safe): signals unblocked
+ * and at their defaults, its own process group, SIGTERM when parent dies
+ * (_exit(126) if it is gone already). */
+void spawn_child_prepare(pid_t parent);
 /* Reaps a child the helper started; call once its pidfd is readable (it
  * blocks until the child ends). *status as waitpid's. 0 or -errno. */
 int spawner_wait(pid_t pid, int *status);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -138,16 +137,7 @@ static int make_socket(int *fds, unsigned nconn, char *err, size_t errlen)
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void child(const char *prog, char *const argv[], int lfd, int out_fd, pid_t parent)
 {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    struct sigaction dfl = { .sa_handler = SIG_DFL };
-    const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD };
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
-        sigaction(sigs[i], &dfl, NULL);
-    setpgid(0, 0);                /* a terminal's ^C is the domain process's to handle */
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-        _exit(126);               /* the parent is gone already */
+    spawn_child_prepare(parent);
     int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int l = fcntl(lfd, F_DUPFD_CLOEXEC, 10), o = fcntl(out_fd, F_DUPFD_CLOEXEC, 10);
     if (nul < 0 || l < 0 || o < 0 || dup2(nul, 0) < 0 || dup2(o, 1) < 0 || dup2(o, 2) < 0 ||

@@ -215,11 +215,14 @@ int xs_relay_reconnect(struct xs_relay *r, const char *socket_path)
     const uint8_t *a, *b;
     size_t alen, blen;
     xs_replay_resend(r->replay, &a, &alen, &b, &blen);
-    if (to_daemon(r, a, alen) && to_daemon(r, b, blen)) {
+    bool ok = to_daemon(r, a, alen) && to_daemon(r, b, blen);
+    if (ok) {
         watch_daemon(r, true);
         pump(r);
     }
     pthread_mutex_unlock(&r->d->lock);
+    if (!ok)
+        return -EPIPE;            /* lost again: the next check tries again */
     log_info("domain %u: xenstore connection restored", r->d->domid);
     return 0;
 }
