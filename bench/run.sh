@@ -9,8 +9,8 @@ bench/hypercall.sh
 bench/events.sh
 bench/memory.sh
 bench/xenstore/run.sh
-bench/blk/run.sh 5 256
-bench/net/run.sh 5
+bench/blk/run.sh 5 256 "${TMPDIR:-/tmp}" 3
+bench/net/run.sh 5 3
 bench/web.sh
 # Linux boot against QEMU microvm, same kernel, inside the nested rig (TCG: slow).
 if [ "${BENCH_RIG:-1}" = 1 ]; then

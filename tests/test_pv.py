@@ -24,6 +24,11 @@ PVGRUB = "/usr/lib/grub-xen/grub-x86_64-xen.bin"
 PYGRUB = "/usr/lib/xen-4.17/bin/pygrub"
 
 
+def bootloader_leftovers(rundir):
+    """What is in the run directory but the CPUID cache xenkvm run keeps there."""
+    return [f for f in os.listdir(rundir) if f != "kvm-cpuid"]
+
+
 def need(path, package):
     if not os.path.exists(path):
         pytest.fail(f"{path} is missing: install Debian's {package} (scripts/deps.sh)")
@@ -163,7 +168,7 @@ def test_pygrub_boots_the_disks_default_entry(build, need_kvm, tmp_path, rundir)
         assert "cmdline: 'hello extra-arg'" in r.stdout, r.stdout
     finally:
         ts.close()
-    assert os.listdir(rundir) == [], "bootloader files left behind"
+    assert bootloader_leftovers(rundir) == [], "bootloader files left behind"
 
 
 def test_bootloader_failures(build, tmp_path, rundir):
@@ -186,7 +191,7 @@ def test_bootloader_failures(build, tmp_path, rundir):
     r = run("--bootloader", "pygrub", "--no-xenstore", env=env)
     assert r.returncode == 1
     assert "--bootloader pygrub needs a --disk to boot from" in r.stderr, r.stderr
-    assert os.listdir(rundir) == [], "bootloader files left behind"
+    assert bootloader_leftovers(rundir) == [], "bootloader files left behind"
 
 
 def dry_run(ts, name, text, *overrides, ok=True, suffix=".cfg"):

@@ -107,11 +107,69 @@ def test_ramdisk_too_big_for_memory(build, need_kvm, tmp_path):
     assert "do not fit in guest RAM" in r.stderr
 
 
+def fnv1a(data):
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return h
+
+
 def test_hello_boots_with_ramdisk_and_more_memory(build, need_kvm, tmp_path):
     rd = tmp_path / "rd"
-    rd.write_bytes(b"RAMDISK!" * 512)
+    data = os.urandom(60000) + b"RAMDISK!" * 512 + b"tail"   # pages and a ragged end
+    rd.write_bytes(data)
     r = xenkvm("run", "--kernel", xtest(), "--memory", "256", "--ramdisk", str(rd),
                "--cmdline", "hello", "--no-xenstore")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Hello from xtest" in r.stdout
     assert "nr_modules 1" in r.stdout
+    # The guest sees the file's bytes, every one (the loader writes them through the memfd).
+    assert f"module 0: {len(data)} bytes" in r.stdout, r.stdout
+    assert f"fnv1a {fnv1a(data):#x}" in r.stdout, r.stdout
+
+
+def test_stats_at_exit(build, need_kvm):
+    """--stats: exits by reason and port, hypercalls by name, printed when the domain ends."""
+    r = xenkvm("run", "--kernel", xtest(), "--cmdline", "hello", "--no-xenstore", "--stats")
+    assert r.returncode == 0, r.stderr
+    stats = [l for l in r.stderr.splitlines() if l.startswith("xenkvm: stats: ")]
+    assert len(stats) == 3, r.stderr
+    exits, ports, hcalls = stats
+    n_exits = int(exits.split("stats: ")[1].split()[0])
+    n_hc = int(hcalls.split("stats: ")[1].split()[0])
+    # hello's console lines are console_io hypercalls, each a write to port 0x5e
+    hc = dict((k, int(v)) for k, v in (p.rsplit(" ", 1) for p in hcalls.rsplit(": ", 1)[1].split(", ")))
+    assert hc["console_io"] >= 3 and sum(hc.values()) == n_hc, hcalls
+    io = dict((k, int(v)) for k, v in (p.rsplit(" ", 1) for p in ports.rsplit(": ", 1)[1].split(", ")))
+    assert io["0x5e out"] == n_hc, ports
+    assert f"io {n_hc}" in exits and n_exits >= n_hc, exits
+    assert "wrmsr 1" in exits, exits          # the hypercall page, installed once
+
+
+def test_cpuid_cache(build, need_kvm, tmp_path):
+    """KVM's supported CPUID is cached in the run directory; a cache for another
+    boot or KVM (another key) or a damaged one is ignored and rewritten."""
+    env = dict(os.environ, XENKVM_RUNDIR=str(tmp_path))
+    run = lambda: subprocess.run([str(BUILD / "src/cli/xenkvm"), "run", "--kernel", xtest(),
+                                  "--cmdline", "version", "--no-xenstore"], capture_output=True,
+                                 text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
+    cpu = lambda r: [l for l in r.stdout.splitlines() if "guest handle" not in l]
+    r = run()
+    assert r.returncode == 0, r.stderr
+    cache = tmp_path / "kvm-cpuid"
+    first = cache.read_bytes()
+    assert first.startswith(b"xkcpuid1")
+    out1 = cpu(r)
+    r = run()                               # from the cache: the guest sees the same CPU
+    assert r.returncode == 0 and cpu(r) == out1, r.stdout + r.stderr
+    cache.write_bytes(b"xkcpuid1" + b"another-boot".ljust(160, b"\0") + first[168:])
+    r = run()
+    assert r.returncode == 0 and cpu(r) == out1, r.stderr
+    # Rewritten with this boot's key. (Not byte for byte: KVM answers leaf 1
+    # with the APIC id of the host CPU the query ran on; xenkvm sets its own.)
+    rewritten = lambda: cache.read_bytes()[:172] == first[:172] and len(cache.read_bytes()) == len(first)
+    assert rewritten()
+    cache.write_bytes(first[:200])          # cut short
+    r = run()
+    assert r.returncode == 0 and cpu(r) == out1, r.stderr
+    assert rewritten()

@@ -239,6 +239,16 @@ def test_create_list_console_destroy(ts, need_kvm):
     assert re.fullmatch(rf"g1 +{domid} +0 +\d+ +[-rb][-b]- +\d+\.\d  all / all", out[1]), out
     out = ts.xk("top", "-b", "-d", "0.2").stdout.splitlines()
     assert "CPU(%)" in out[0] and out[1].split()[0] == "g1"
+    # The domain's counters: since it started in list -l, per second in top -x.
+    stats = [x for x in ts.info() if x["domid"] == domid][0]["xenkvm"]["stats"]
+    assert stats["hypercalls_total"] > 0 and stats["exits_total"] > 0, stats
+    assert stats["hypercalls"]["sched_op"] > 0 and stats["ports"]["0x5e out"] > 0, stats
+    assert stats["exits"]["wrmsr"] == 1, stats      # the hypercall page
+    out = ts.xk("top", "-b", "-d", "0.5", "-x").stdout.splitlines()
+    head = [n for n, l in enumerate(out) if l.split()[:2] == ["NAME", "EXITS/s"]]
+    assert head, out
+    row = out[head[0] + 1].split()
+    assert row[0] == "g1" and all(re.fullmatch(r"\d+", v) for v in row[1:8]), out
     assert "domain %d (g1) started" % domid in ts.xk("dmesg").stdout
     pid = d["xenkvm"]["pid"]
     ts.xk("destroy", "g1")

@@ -4,14 +4,17 @@
 # random 4 KiB, read and write. Both sides use O_DIRECT and io_uring. Guest
 # RAM is a shared memfd, so fio runs twice: with its default private buffers
 # and with shared-memory buffers (--iomem=mmapshared), the like-for-like floor.
+# Each figure and its floors run ROUNDS times, alternately, and the medians
+# are compared (the host's load moves from one run to the next).
 # Prints "blkback X, fio Y, ratio Z" lines (Z against the shared-memory run).
-# usage: bench/blk/run.sh [SECONDS] [FILE_MiB] [DIR]
+# usage: bench/blk/run.sh [SECONDS] [FILE_MiB] [DIR] [ROUNDS]
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${XENKVM_BUILD:-$ROOT/build}
 SECS=${1:-10}
 MIB=${2:-1024}
 DIR=${3:-${TMPDIR:-/tmp}}
+ROUNDS=${4:-3}
 H=$BUILD/tests/unit/blk/blk-harness
 [ -x "$H" ] || { echo "no $H: build with -Dtests=true (ninja -C $BUILD)"; exit 1; }
 if nm "$H" 2>/dev/null | grep -q __asan_init; then
@@ -20,7 +23,7 @@ fi
 IMG=$(mktemp "$DIR/blkbench.XXXXXX")
 trap 'rm -f "$IMG"' EXIT
 dd if=/dev/zero of="$IMG" bs=1M count="$MIB" oflag=direct status=none || exit 1
-echo "file $IMG ($MIB MiB) on $(df --output=source "$DIR" | tail -1), $SECS s per run, $(nproc) CPUs"
+echo "file $IMG ($MIB MiB) on $(df --output=source "$DIR" | tail -1), $SECS s per run, medians of $ROUNDS alternating runs, $(nproc) CPUs"
 
 # blk-harness prints "... N MB/s M IOPS ..."
 ours() {
@@ -53,20 +56,30 @@ line() {      # name unit ours floor floor_private
                n, a, u, b, u, (b > 0 ? a / b : 0), c, (c > 0 ? a / c : 0) }'
 }
 
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
 for t in "read 1048576 8 seq-read-1MiB" "write 1048576 8 seq-write-1MiB" \
          "randread 4096 32 rand-read-4KiB" "randwrite 4096 32 rand-write-4KiB"; do
     set -- $t
-    read -r mb iops <<<"$(ours "$1" "$2" "$3")"
-    if command -v fio >/dev/null; then
-        read -r fmb fiops <<<"$(fio_run "$1" "$2" "$3" mmapshared)"
-        read -r pmb piops <<<"$(fio_run "$1" "$2" "$3")"
-    elif [ "$2" = 1048576 ]; then
-        echo "fio not installed (apt-get install fio): dd for the floor" >&2
-        read -r fmb fiops <<<"$(dd_run "$1" "$2")"
-        pmb=$fmb; piops=0
-    else
+    if ! command -v fio >/dev/null && [ "$2" != 1048576 ]; then
         echo "$4: fio not installed, no floor for random I/O"; continue
     fi
+    a_mb=() a_iops=() f_mb=() f_iops=() p_mb=() p_iops=()
+    for _ in $(seq "$ROUNDS"); do
+        read -r mb iops <<<"$(ours "$1" "$2" "$3")"
+        if command -v fio >/dev/null; then
+            read -r fmb fiops <<<"$(fio_run "$1" "$2" "$3" mmapshared)"
+            read -r pmb piops <<<"$(fio_run "$1" "$2" "$3")"
+        else
+            echo "fio not installed (apt-get install fio): dd for the floor" >&2
+            read -r fmb fiops <<<"$(dd_run "$1" "$2")"
+            pmb=$fmb; piops=0
+        fi
+        a_mb+=("$mb"); a_iops+=("$iops"); f_mb+=("$fmb"); f_iops+=("$fiops"); p_mb+=("$pmb"); p_iops+=("$piops")
+    done
+    mb=$(printf '%s\n' "${a_mb[@]}" | median); iops=$(printf '%s\n' "${a_iops[@]}" | median)
+    fmb=$(printf '%s\n' "${f_mb[@]}" | median); fiops=$(printf '%s\n' "${f_iops[@]}" | median)
+    pmb=$(printf '%s\n' "${p_mb[@]}" | median); piops=$(printf '%s\n' "${p_iops[@]}" | median)
     if [ "$2" = 1048576 ]; then
         line "$4" MB/s "$mb" "$fmb" "$pmb"
     else

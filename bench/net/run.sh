@@ -6,30 +6,40 @@
 # injected into the tap with AF_PACKET sendmmsg, netback copies them into
 # the guest's rx pages; floor: a thread reading the tap fd), for 64-byte
 # frames (packets/s), 1514-byte frames and 64000-byte TCP GSO packets
-# (MB/s). Prints "netback X, bare tap Y, ratio Z" lines. Needs root.
-# usage: bench/net/run.sh [SECONDS]
+# (MB/s). Each figure and its floor run ROUNDS times, alternately, and the
+# medians are compared (the host's load changes from one run to the next).
+# Prints "netback X, bare tap Y, ratio Z" lines. Needs root.
+# usage: bench/net/run.sh [SECONDS] [ROUNDS]
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${XENKVM_BUILD:-$ROOT/build}
 SECS=${1:-5}
+ROUNDS=${2:-3}
 H=$BUILD/tests/unit/net/net-harness
 [ -x "$H" ] || { echo "no $H: build with -Dtests=true (ninja -C $BUILD)"; exit 1; }
 [ "$(id -u)" = 0 ] && [ -w /dev/net/tun ] || { echo "netback bench: needs root and /dev/net/tun, skipped"; exit 0; }
 if nm "$H" 2>/dev/null | grep -q __asan_init; then
     echo "warning: $BUILD is a sanitizer build; figures will be low" >&2
 fi
-echo "netback: one queue, one worker thread, $SECS s per run, $(nproc) CPUs"
+echo "netback: one queue, one worker thread, $SECS s per run, medians of $ROUNDS alternating runs, $(nproc) CPUs"
 
 run() {       # netback|tap tx|rx SIZE -> "pps MBps"
     "$H" bench "$1" "$2" "$3" "$SECS" | sed -E 's/pps ([0-9.]+) MBps ([0-9.]+)/\1 \2/'
 }
 
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
 for t in "tx 64 pps tx-64B" "tx 1514 MB tx-1514B" "tx 64000 MB tx-64KiB-GSO" \
          "rx 64 pps rx-64B" "rx 1514 MB rx-1514B" "rx 64000 MB rx-64KiB-GSO"; do
     set -- $t
-    read -r npps nmb <<<"$(run netback "$1" "$2")"
-    read -r tpps tmb <<<"$(run tap "$1" "$2")"
-    if [ "$3" = pps ]; then a=$npps; b=$tpps; u="pkt/s"; else a=$nmb; b=$tmb; u="MB/s"; fi
+    na=() ta=()
+    for _ in $(seq "$ROUNDS"); do
+        read -r npps nmb <<<"$(run netback "$1" "$2")"
+        read -r tpps tmb <<<"$(run tap "$1" "$2")"
+        if [ "$3" = pps ]; then na+=("$npps"); ta+=("$tpps"); else na+=("$nmb"); ta+=("$tmb"); fi
+    done
+    a=$(printf '%s\n' "${na[@]}" | median); b=$(printf '%s\n' "${ta[@]}" | median)
+    if [ "$3" = pps ]; then u="pkt/s"; else u="MB/s"; fi
     awk -v n="$4" -v u="$u" -v a="$a" -v b="$b" 'BEGIN {
         printf "%-16s netback %.0f %s, bare tap %.0f %s, ratio %.2f\n", n, a, u, b, u, (b > 0 ? a / b : 0) }'
 done

@@ -106,7 +106,7 @@ static void guest_kicked(void *opaque, evtchn_port_t port)
 static void input_ready(void *opaque)
 {
     struct console *c = opaque;
-    pthread_mutex_lock(&c->d->lock);
+    domain_lock(c->d);
     if (c->in_len < INBUF_SIZE) {
         ssize_t n = read(c->in_fd, c->inbuf + c->in_len, INBUF_SIZE - c->in_len);
         if (n > 0)
@@ -118,7 +118,7 @@ static void input_ready(void *opaque)
     }
     if (!c->ring_broken && fill_in(c))
         evtchn_host_notify(&c->d->ev, c->host_port);
-    pthread_mutex_unlock(&c->d->lock);
+    domain_unlock(c->d);
 }
 
 static size_t conio_read(void *opaque, void *buf, size_t max)

@@ -94,10 +94,10 @@ static void dom_unmap_ring(void *opaque, void *ring, const grant_ref_t *refs, un
 static void dom_notify(void *opaque, unsigned q)
 {
     struct domain_env *de = opaque;
-    pthread_mutex_lock(&de->d->lock);
+    domain_lock(de->d);
     if (q < GNT_ENV_MAX_PORTS && de->host_port[q] > 0)
         evtchn_host_notify(&de->d->ev, de->host_port[q]);
-    pthread_mutex_unlock(&de->d->lock);
+    domain_unlock(de->d);
 }
 
 void domain_env_init(struct domain_env *de, struct domain *d, struct gnt_env *env)

@@ -14,16 +14,22 @@
 
 static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
+/* Bytes [0, n) must be in the frame (else -EPROTO) and in the copy at hand
+ * (else -ENODATA: a longer copy would do). */
+#define NEED(n) do {                                  \
+        size_t need_ = (n);                           \
+        if (need_ > len) return -EPROTO;              \
+        if (need_ > cap) return -ENODATA;             \
+    } while (0)
+
 /* The ethertype after at most one VLAN tag, and where the L3 header starts. */
-static int l3_start(const uint8_t *pkt, size_t len, uint16_t *type, size_t *off)
+static int l3_start(const uint8_t *pkt, size_t cap, size_t len, uint16_t *type, size_t *off)
 {
-    if (len < NET_ETH_HLEN)
-        return -EPROTO;
+    NEED(NET_ETH_HLEN);
     *type = be16(pkt + 12);
     *off = NET_ETH_HLEN;
     if (*type == ETHT_VLAN || *type == ETHT_QINQ) {
-        if (len < NET_ETH_HLEN + 4)
-            return -EPROTO;
+        NEED(NET_ETH_HLEN + 4);
         *type = be16(pkt + 16);
         *off += 4;
     }
@@ -34,14 +40,15 @@ int net_l3_family(const uint8_t *pkt, size_t len)
 {
     uint16_t type;
     size_t off;
-    if (l3_start(pkt, len, &type, &off))
+    if (l3_start(pkt, len, len, &type, &off))
         return 3;
     return type == ETHT_IPV4 ? 4 : type == ETHT_IPV6 ? 6 : 3;
 }
 
-static int parse_ipv4(const uint8_t *pkt, size_t len, size_t off, struct net_l4 *l4)
+static int parse_ipv4(const uint8_t *pkt, size_t cap, size_t len, size_t off, struct net_l4 *l4)
 {
-    if (len - off < 20 || pkt[off] >> 4 != 4)
+    NEED(off + 20);
+    if (pkt[off] >> 4 != 4)
         return -EPROTO;
     size_t ihl = (size_t)(pkt[off] & 15) * 4;
     size_t tot = be16(pkt + off + 2);
@@ -55,9 +62,10 @@ static int parse_ipv4(const uint8_t *pkt, size_t len, size_t off, struct net_l4 
     return 0;
 }
 
-static int parse_ipv6(const uint8_t *pkt, size_t len, size_t off, struct net_l4 *l4)
+static int parse_ipv6(const uint8_t *pkt, size_t cap, size_t len, size_t off, struct net_l4 *l4)
 {
-    if (len - off < IPV6_HDR || pkt[off] >> 4 != 6)
+    NEED(off + IPV6_HDR);
+    if (pkt[off] >> 4 != 6)
         return -EPROTO;
     size_t end = off + IPV6_HDR + be16(pkt + off + 4);   /* a jumbogram (0) fails below */
     if (end > len)
@@ -68,6 +76,7 @@ static int parse_ipv6(const uint8_t *pkt, size_t len, size_t off, struct net_l4 
         size_t hl;
         if (p + 8 > end || p - off - IPV6_HDR > IPV6_MAX_EXT)
             return -EPROTO;
+        NEED(p + 8);
         switch (next) {
         case IPPROTO_HOPOPTS: case IPPROTO_ROUTING: case IPPROTO_DSTOPTS:
             hl = ((size_t)pkt[p + 1] + 1) * 8;
@@ -94,35 +103,46 @@ static int parse_ipv6(const uint8_t *pkt, size_t len, size_t off, struct net_l4 
     return 0;
 }
 
-int net_l4_parse(const uint8_t *pkt, size_t len, struct net_l4 *out)
+int net_l4_parse_head(const uint8_t *pkt, size_t cap, size_t len, struct net_l4 *out)
 {
     struct net_l4 l4 = { 0 };
     uint16_t type;
     size_t off;
-    if (len > NET_MAX_PACKET || l3_start(pkt, len, &type, &off))
+    if (len > NET_MAX_PACKET || cap > len)
         return -EPROTO;
+    int rc = l3_start(pkt, cap, len, &type, &off);
+    if (rc)
+        return rc;
     l4.l3_off = (uint16_t)off;
-    int rc = type == ETHT_IPV4 ? parse_ipv4(pkt, len, off, &l4)
-           : type == ETHT_IPV6 ? (l4.ipv6 = true, parse_ipv6(pkt, len, off, &l4)) : -EPROTO;
+    rc = type == ETHT_IPV4 ? parse_ipv4(pkt, cap, len, off, &l4)
+       : type == ETHT_IPV6 ? (l4.ipv6 = true, parse_ipv6(pkt, cap, len, off, &l4)) : -EPROTO;
     if (rc)
         return rc;
     if (l4.proto == IPPROTO_TCP) {
         if (l4.l4_len < 20)
             return -EPROTO;
+        NEED((size_t)l4.csum_start + 20);
         unsigned doff = (unsigned)(pkt[l4.csum_start + 12] >> 4) * 4;
         if (doff < 20 || doff > l4.l4_len)
             return -EPROTO;
         l4.csum_offset = 16;
         l4.hdr_len = (uint16_t)(l4.csum_start + doff);
+        NEED(l4.hdr_len);
     } else if (l4.proto == IPPROTO_UDP) {
         if (l4.l4_len < 8)
             return -EPROTO;
         l4.csum_offset = 6;
+        NEED((size_t)l4.csum_start + 8);
     } else {
         return -EPROTO;
     }
     *out = l4;
     return 0;
+}
+
+int net_l4_parse(const uint8_t *pkt, size_t len, struct net_l4 *out)
+{
+    return net_l4_parse_head(pkt, len, len, out);
 }
 
 uint64_t net_csum_add(uint64_t sum, const uint8_t *p, size_t len)
@@ -164,8 +184,8 @@ int net_csum_finish(uint8_t *pkt, size_t len, unsigned start, unsigned off)
     return 0;
 }
 
-int net_tx_offload(uint8_t *pkt, size_t len, uint16_t flags, const netif_extra_info_t *gso,
-                   struct virtio_net_hdr *vh)
+int net_tx_offload_head(uint8_t *pkt, size_t caplen, size_t len, uint16_t flags,
+                        const netif_extra_info_t *gso, struct virtio_net_hdr *vh)
 {
     memset(vh, 0, sizeof(*vh));
     if (!gso && !(flags & NETTXF_csum_blank)) {
@@ -174,8 +194,9 @@ int net_tx_offload(uint8_t *pkt, size_t len, uint16_t flags, const netif_extra_i
         return 0;
     }
     struct net_l4 l4;
-    if (net_l4_parse(pkt, len, &l4))
-        return -EPROTO;
+    int rc = net_l4_parse_head(pkt, caplen, len, &l4);
+    if (rc)
+        return rc == -ENODATA ? rc : -EPROTO;
     vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
     vh->csum_start = l4.csum_start;
     vh->csum_offset = l4.csum_offset;
@@ -192,13 +213,19 @@ int net_tx_offload(uint8_t *pkt, size_t len, uint16_t flags, const netif_extra_i
     return 0;
 }
 
-int net_rx_offload(uint8_t *pkt, size_t len, const struct virtio_net_hdr *vh,
-                   const struct net_features *feat, uint16_t *flags, netif_extra_info_t *gso,
-                   bool *has_gso)
+int net_tx_offload(uint8_t *pkt, size_t len, uint16_t flags, const netif_extra_info_t *gso,
+                   struct virtio_net_hdr *vh)
+{
+    return net_tx_offload_head(pkt, len, len, flags, gso, vh);
+}
+
+int net_rx_offload_head(uint8_t *pkt, size_t caplen, size_t len, const struct virtio_net_hdr *vh,
+                        const struct net_features *feat, uint16_t *flags, netif_extra_info_t *gso,
+                        bool *has_gso)
 {
     *flags = 0;
     *has_gso = false;
-    int fam = net_l3_family(pkt, len);
+    int fam = net_l3_family(pkt, caplen < len ? caplen : len);
     bool blank_ok = (fam == 4 && feat->csum) || (fam == 6 && feat->ipv6_csum);
     uint8_t gtype = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
     if (gtype != VIRTIO_NET_HDR_GSO_NONE) {
@@ -221,10 +248,19 @@ int net_rx_offload(uint8_t *pkt, size_t len, const struct virtio_net_hdr *vh,
             *flags = NETRXF_csum_blank | NETRXF_data_validated;
             return 0;
         }
+        if (caplen < len)
+            return -ENODATA;
         net_csum_finish(pkt, len, vh->csum_start, vh->csum_offset);
         *flags = NETRXF_data_validated;
     } else if (vh->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
         *flags = NETRXF_data_validated;
     }
     return 0;
+}
+
+int net_rx_offload(uint8_t *pkt, size_t len, const struct virtio_net_hdr *vh,
+                   const struct net_features *feat, uint16_t *flags, netif_extra_info_t *gso,
+                   bool *has_gso)
+{
+    return net_rx_offload_head(pkt, len, len, vh, feat, flags, gso, has_gso);
 }

@@ -25,6 +25,11 @@ struct net_l4 {
  * 0, or -EPROTO: another protocol, an IP fragment, or a length that does not
  * fit the frame. */
 int net_l4_parse(const uint8_t *pkt, size_t len, struct net_l4 *out);
+/* The same on the first caplen bytes of a len-byte frame (caplen <= len):
+ * -ENODATA when the headers need more than those (then parse a longer copy).
+ * Every header byte read or written later (through hdr_len for TCP, the
+ * checksum field for UDP) lies within caplen. */
+int net_l4_parse_head(const uint8_t *pkt, size_t caplen, size_t len, struct net_l4 *out);
 /* 3 for not IP, else 4 or 6 (after at most one VLAN tag). */
 int net_l3_family(const uint8_t *pkt, size_t len);
 /* The 16-bit one's complement sum of [p, p+len) added to sum, not folded. */
@@ -44,6 +49,11 @@ int net_csum_finish(uint8_t *pkt, size_t len, unsigned start, unsigned off);
  * disagree). */
 int net_tx_offload(uint8_t *pkt, size_t len, uint16_t flags, const netif_extra_info_t *gso,
                    struct virtio_net_hdr *vh);
+/* net_tx_offload given only the first caplen bytes of the len-byte packet
+ * (the rest is passed to the tap from the guest's pages, unread): -ENODATA
+ * when its headers reach beyond them. */
+int net_tx_offload_head(uint8_t *pkt, size_t caplen, size_t len, uint16_t flags,
+                        const netif_extra_info_t *gso, struct virtio_net_hdr *vh);
 /* A tap's rx packet with its virtio_net_hdr -> the NETRXF_* flags for the
  * frontend and, for GSO, the extra info it gets (*has_gso). A partial
  * checksum the frontend cannot take blank for this protocol is completed in
@@ -51,3 +61,9 @@ int net_tx_offload(uint8_t *pkt, size_t len, uint16_t flags, const netif_extra_i
 int net_rx_offload(uint8_t *pkt, size_t len, const struct virtio_net_hdr *vh,
                    const struct net_features *feat, uint16_t *flags, netif_extra_info_t *gso,
                    bool *has_gso);
+/* net_rx_offload with only the first caplen bytes of the len-byte packet at
+ * hand (at least the Ethernet and VLAN headers, or all of it): -ENODATA when
+ * the checksum must be completed in software, which needs every byte. */
+int net_rx_offload_head(uint8_t *pkt, size_t caplen, size_t len, const struct virtio_net_hdr *vh,
+                        const struct net_features *feat, uint16_t *flags, netif_extra_info_t *gso,
+                        bool *has_gso);

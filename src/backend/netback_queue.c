@@ -46,6 +46,8 @@ int netq_init(struct netq *q, struct netback *nb, unsigned idx, const struct net
 void netq_fini(struct netq *q)
 {
     const struct gnt_env *env = q->nb ? &q->nb->env : NULL;
+    if (q->rx.sring)
+        netq_rx_fini(q);
     if (q->tx.sring)
         env->unmap_ring(env->opaque, q->tx.sring, &q->tx_ref, 1);
     if (q->rx.sring)

@@ -53,6 +53,11 @@ struct netq {
     bool tap_error;                       /* the last read failed (e.g. a detached queue):
                                              the worker retries after a pause, not at once */
     bool tx_notify, rx_notify;            /* responses written since the last push */
+    /* rx: the next posted requests from rx.req_cons on, copied and their pages
+     * mapped ahead (netback_rx.c); a NULL page: its grant could not be mapped. */
+    netif_rx_request_t rxw_req[NET_RX_MAX_SLOTS];
+    void *rxw_page[NET_RX_MAX_SLOTS];
+    unsigned rxw_n;
 };
 
 int netq_init(struct netq *q, struct netback *nb, unsigned idx, const struct netback_queue_refs *refs,
@@ -64,5 +69,7 @@ int netq_poll(struct netq *q);
  * most NET_BUDGET. */
 int netq_tx(struct netq *q);
 int netq_rx(struct netq *q);
+/* Unmaps the rx requests taken ahead (netq_fini does). */
+void netq_rx_fini(struct netq *q);
 /* Stops the queue for a frontend that broke the protocol; logs once. */
 void netq_fatal(struct netq *q, const char *what);

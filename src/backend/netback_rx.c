@@ -1,16 +1,69 @@
-/* Guest receive: one packet at a time from the tap, copied into the pages
- * the frontend posted (rx-copy). A packet waits in rxbuf until enough rx
- * requests are there for all its slots; the tap is not read meanwhile. */
+/* Guest receive: packets from the tap into the pages the frontend posted
+ * (rx-copy). The next posted requests are copied out of the ring and their
+ * pages mapped ahead (the window), so that, when enough are posted for any
+ * packet, the tap is read straight into those pages: one copy, by the
+ * kernel. Otherwise a packet is read into rxbuf and waits there until enough
+ * requests are posted for its slots (the tap is not read meanwhile), then is
+ * copied into their pages. */
 #include "backend/netback_offload.h"
 #include "backend/netback_queue.h"
 #include "common/log.h"
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define VH sizeof(struct virtio_net_hdr)
 
-/* True if n rx requests are available; if not, asks for a kick when more come. */
+/* ---- the window of posted requests, from rx.req_cons on ---- */
+
+/* Copies and maps posted requests into the window, up to NET_RX_MAX_SLOTS.
+ * A request whose grant cannot be mapped keeps a NULL page: the packet that
+ * gets it is answered with an error. */
+static void window_fill(struct netq *q, RING_IDX prod)
+{
+    const struct gnt_env *env = &q->nb->env;
+    unsigned avail = prod - q->rx.req_cons, first = q->rxw_n;
+    if (avail > NET_RX_MAX_SLOTS)
+        avail = NET_RX_MAX_SLOTS;
+    if (avail <= first)
+        return;
+    grant_ref_t refs[NET_RX_MAX_SLOTS];
+    for (unsigned i = first; i < avail; i++) {
+        RING_COPY_REQUEST(&q->rx, q->rx.req_cons + i, &q->rxw_req[i]);
+        refs[i] = q->rxw_req[i].gref;
+    }
+    if (env->map(env->opaque, refs + first, avail - first, false, q->rxw_page + first) != GNTST_okay)
+        for (unsigned i = first; i < avail; i++)      /* find the bad ones */
+            if (env->map(env->opaque, &refs[i], 1, false, &q->rxw_page[i]) != GNTST_okay)
+                q->rxw_page[i] = NULL;
+    q->rxw_n = avail;
+}
+
+/* The first n requests of the window are answered: unmap them, move on. */
+static void window_consume(struct netq *q, unsigned n)
+{
+    const struct gnt_env *env = &q->nb->env;
+    grant_ref_t refs[NET_RX_MAX_SLOTS];
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (q->rxw_page[i])
+            refs[k++] = q->rxw_req[i].gref;
+    if (k)
+        env->unmap(env->opaque, refs, k, false);
+    memmove(q->rxw_req, q->rxw_req + n, (q->rxw_n - n) * sizeof(q->rxw_req[0]));
+    memmove(q->rxw_page, q->rxw_page + n, (q->rxw_n - n) * sizeof(q->rxw_page[0]));
+    q->rxw_n -= n;
+    q->rx.req_cons += n;
+}
+
+void netq_rx_fini(struct netq *q)
+{
+    if (q->rxw_n)
+        window_consume(q, q->rxw_n);
+}
+
+/* True if n requests are in the window; if not, asks for a kick when more come. */
 static bool slots_available(struct netq *q, unsigned n)
 {
     for (int pass = 0; pass < 2; pass++) {
@@ -19,7 +72,8 @@ static bool slots_available(struct netq *q, unsigned n)
             netq_fatal(q, "rx req_prod beyond the ring");
             return false;
         }
-        if (prod - q->rx.req_cons >= n)
+        window_fill(q, prod);
+        if (q->rxw_n >= n)
             return true;
         if (pass == 0) {
             q->rx.sring->req_event = prod + 1;
@@ -29,11 +83,14 @@ static bool slots_available(struct netq *q, unsigned n)
     return false;
 }
 
+/* ---- delivery ---- */
+
 /* Writes the responses of one packet into the slots its requests came from:
  * data slot 0, the GSO extra (if any) in slot 1, the other data slots after. */
-static void respond(struct netq *q, const netif_rx_request_t *req, unsigned nslots, size_t len,
-                    uint16_t flags, const netif_extra_info_t *gso, bool ok)
+static void respond(struct netq *q, unsigned nslots, size_t len, uint16_t flags,
+                    const netif_extra_info_t *gso, bool ok)
 {
+    const netif_rx_request_t *req = q->rxw_req;
     unsigned nd = nslots - (gso != NULL);
     for (unsigned s = 0; s < nslots; s++) {
         netif_rx_response_t *r = RING_GET_RESPONSE(&q->rx, q->rx.rsp_prod_pvt + s);
@@ -53,13 +110,25 @@ static void respond(struct netq *q, const netif_rx_request_t *req, unsigned nslo
     }
     q->rx.rsp_prod_pvt += nslots;
     q->rx_notify = true;
+    struct net_stats *st = &q->nb->stats;
+    if (ok) {
+        st->rx_packets++;
+        st->rx_bytes += len;
+    } else {
+        st->rx_dropped++;
+    }
+    window_consume(q, nslots);
 }
 
-/* Delivers (or drops) the pending packet; false while it waits for slots. */
+/* The window slot of data page j of a packet (slot 1 holds the GSO extra). */
+static unsigned data_slot(unsigned j, bool has_gso)
+{
+    return j ? j + has_gso : 0;
+}
+
+/* Delivers (or drops) the packet in rxbuf; false while it waits for slots. */
 static bool deliver(struct netq *q)
 {
-    struct net_stats *st = &q->nb->stats;
-    const struct gnt_env *env = &q->nb->env;
     struct virtio_net_hdr vh;
     memcpy(&vh, q->rxbuf, VH);
     uint8_t *pkt = q->rxbuf + VH;
@@ -70,73 +139,143 @@ static bool deliver(struct netq *q)
     unsigned nd = (unsigned)((len + NET_PAGE_SIZE - 1) / NET_PAGE_SIZE);
     if (len < NET_ETH_HLEN || (nd > 1 && !q->nb->feat.sg)
         || net_rx_offload(pkt, len, &vh, &q->nb->feat, &flags, &gso, &has_gso)) {
-        st->rx_dropped++;
+        q->nb->stats.rx_dropped++;
         q->rx_pending = false;
         return true;
     }
     unsigned nslots = nd + has_gso;
     if (!slots_available(q, nslots))
         return false;
-    netif_rx_request_t req[NET_RX_MAX_SLOTS];
-    for (unsigned s = 0; s < nslots; s++)
-        RING_COPY_REQUEST(&q->rx, q->rx.req_cons + s, &req[s]);
-    q->rx.req_cons += nslots;
-    grant_ref_t refs[NET_RX_MAX_SLOTS];
-    void *pages[NET_RX_MAX_SLOTS];
+    bool ok = true;
     for (unsigned j = 0; j < nd; j++)
-        refs[j] = req[j ? j + has_gso : 0].gref;
-    bool ok = env->map(env->opaque, refs, nd, false, pages) == GNTST_okay;
-    if (ok) {
-        for (unsigned j = 0; j < nd; j++) {
-            size_t off = (size_t)j * NET_PAGE_SIZE;
-            size_t chunk = len - off < NET_PAGE_SIZE ? len - off : NET_PAGE_SIZE;
-            memcpy(pages[j], pkt + off, chunk);
-        }
-        env->unmap(env->opaque, refs, nd, false);
-        st->rx_packets++;
-        st->rx_bytes += len;
-    } else {
-        st->rx_dropped++;
+        ok = ok && q->rxw_page[data_slot(j, has_gso)];
+    for (unsigned j = 0; ok && j < nd; j++) {
+        size_t off = (size_t)j * NET_PAGE_SIZE;
+        size_t chunk = len - off < NET_PAGE_SIZE ? len - off : NET_PAGE_SIZE;
+        memcpy(q->rxw_page[data_slot(j, has_gso)], pkt + off, chunk);
     }
-    respond(q, req, nslots, len, flags, has_gso ? &gso : NULL, ok);
+    respond(q, nslots, len, flags, has_gso ? &gso : NULL, ok);
     q->rx_pending = false;
     return true;
 }
 
-/* Reads the next packet from the tap into rxbuf; false when there is none. */
-static bool read_packet(struct netq *q)
+/* One tap read (into iov) of a whole packet. Returns its length past the
+ * virtio_net_hdr, 0 when there is none, or -1 after dropping a bad one. */
+static ssize_t tap_read(struct netq *q, const struct iovec *iov, int n)
 {
     for (;;) {
-        ssize_t n = read(q->tap_fd, q->rxbuf, VH + NET_RX_BUF);
-        if (n < 0) {
+        ssize_t got = readv(q->tap_fd, iov, n);
+        if (got < 0) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN) {
                 log_debug("netback: queue %u: tap read: %s", q->idx, strerror(errno));
                 q->tap_error = true;
             }
-            return false;
+            return 0;
         }
-        if (n == 0) {
+        if (got == 0) {
             q->tap_eof = true;
-            return false;
+            return 0;
         }
-        if ((size_t)n < VH || (size_t)n >= VH + NET_RX_BUF) {   /* short, or maybe truncated */
+        if ((size_t)got < VH || (size_t)got >= VH + NET_RX_BUF) {   /* short, or maybe truncated */
             q->nb->stats.rx_dropped++;
-            continue;
+            return -1;
         }
-        q->rx_len = (size_t)n - VH;
-        q->rx_pending = true;
-        return true;
+        return got - (ssize_t)VH;
     }
+}
+
+/* Reads the next packet from the tap into rxbuf; false when there is none. */
+static bool read_packet(struct netq *q)
+{
+    struct iovec iov = { q->rxbuf, VH + NET_RX_BUF };
+    ssize_t len;
+    while ((len = tap_read(q, &iov, 1)) < 0)
+        ;
+    if (!len)
+        return false;
+    q->rx_len = (size_t)len;
+    q->rx_pending = true;
+    return true;
+}
+
+/* Reads the next packet straight into the window's pages, laid out as a GSO
+ * packet's (data page j >= 1 in slot j + 1), and answers it. Returns 1 (a
+ * packet was taken), 0 (none there) or -1 (not now: too few requests posted,
+ * or the frontend cannot take several slots: read_packet instead). */
+static int read_direct(struct netq *q)
+{
+    if (!q->nb->feat.sg || !slots_available(q, NET_RX_MAX_SLOTS))
+        return -1;
+    struct virtio_net_hdr vh;
+    struct iovec iov[NET_RX_MAX_SLOTS];
+    int n = 0;
+    iov[n++] = (struct iovec){ &vh, VH };
+    size_t room = NET_RX_BUF;
+    for (unsigned j = 0; room; j++) {
+        void *page = q->rxw_page[data_slot(j, true)];
+        size_t chunk = room < NET_PAGE_SIZE ? room : NET_PAGE_SIZE;
+        iov[n++] = (struct iovec){ page ? page : q->rxbuf + VH + (size_t)j * NET_PAGE_SIZE, chunk };
+        room -= chunk;
+    }
+    ssize_t got;
+    while ((got = tap_read(q, iov, n)) < 0)
+        ;
+    if (!got)
+        return 0;
+    size_t len = (size_t)got;
+    unsigned nd = (unsigned)((len + NET_PAGE_SIZE - 1) / NET_PAGE_SIZE);
+    uint16_t flags;
+    netif_extra_info_t gso;
+    bool has_gso, mapped = true;
+    for (unsigned s = 0; s <= nd; s++)   /* the data's slots either way it turns out */
+        mapped = mapped && q->rxw_page[s];
+    int rc = len < NET_ETH_HLEN ? -EPROTO
+           : net_rx_offload_head(iov[1].iov_base, len < NET_PAGE_SIZE ? len : NET_PAGE_SIZE, len,
+                                 &vh, &q->nb->feat, &flags, &gso, &has_gso);
+    if (rc == -EPROTO) {
+        q->nb->stats.rx_dropped++;
+        return 1;
+    }
+    if (rc == -ENODATA || !mapped) {
+        /* A checksum to complete in software, or a page that could not be
+         * mapped: the packet goes the copying way, from rxbuf. */
+        memcpy(q->rxbuf, &vh, VH);
+        for (unsigned j = 0; j < nd; j++) {
+            size_t off = (size_t)j * NET_PAGE_SIZE;
+            size_t chunk = len - off < NET_PAGE_SIZE ? len - off : NET_PAGE_SIZE;
+            if (iov[1 + j].iov_base != q->rxbuf + VH + off)
+                memcpy(q->rxbuf + VH + off, iov[1 + j].iov_base, chunk);
+        }
+        q->rx_len = len;
+        q->rx_pending = true;
+        return deliver(q) ? 1 : 0;
+    }
+    if (!has_gso)        /* not GSO after all: data page j belongs in slot j */
+        for (unsigned j = 1; j < nd; j++) {
+            size_t chunk = len - (size_t)j * NET_PAGE_SIZE;
+            memmove(q->rxw_page[j], q->rxw_page[j + 1], chunk < NET_PAGE_SIZE ? chunk : NET_PAGE_SIZE);
+        }
+    respond(q, nd + has_gso, len, flags, has_gso ? &gso : NULL, true);
+    return 1;
 }
 
 int netq_rx(struct netq *q)
 {
     int moved = 0;
     while (!q->broken && moved < NET_BUDGET) {
-        if (!q->rx_pending && (q->tap_eof || !read_packet(q)))
-            break;
+        if (!q->rx_pending) {
+            if (q->tap_eof)
+                break;
+            int r = read_direct(q);
+            if (r > 0) {
+                moved++;
+                continue;
+            }
+            if (r == 0 || q->broken || !read_packet(q))
+                break;
+        }
         if (!deliver(q))
             break;
         moved++;

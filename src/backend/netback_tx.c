@@ -1,15 +1,22 @@
-/* Guest transmit: tx requests -> one private copy per packet -> the tap.
- * Requests are copied out of the shared ring once (the window) and checked
- * there; granted pages are mapped read-only only to copy a packet out. */
+/* Guest transmit: tx requests -> the tap. Requests are copied out of the
+ * shared ring once (the window) and checked there; granted pages are mapped
+ * read-only while a packet is sent. A small packet is copied whole; of a large
+ * one only its first bytes, where the headers that are checked and rewritten
+ * live, are copied, and the rest goes to the tap straight from the guest's
+ * pages (the tap copies it; the guest changing it meanwhile only changes its
+ * own payload). */
 #include "backend/netback_offload.h"
 #include "backend/netback_queue.h"
 #include "common/log.h"
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define VH sizeof(struct virtio_net_hdr)
+#define TX_COPY_MAX 2048   /* packets up to this size are copied whole */
+#define TX_PULL 256        /* of larger ones, this much: enough for common headers */
 
 static int fatal(struct net_tx_pkt *p, unsigned pos, const char *why)
 {
@@ -112,10 +119,10 @@ static void respond(struct netq *q, const netif_tx_request_t *win, unsigned n, u
     q->tx_notify = true;
 }
 
-static bool tap_write(struct netq *q, size_t len)
+static bool tap_writev(struct netq *q, const struct iovec *iov, int n, size_t len)
 {
     for (int tries = 0; tries < 2; tries++) {
-        if (write(q->tap_fd, q->txbuf, len) == (ssize_t)len)
+        if (writev(q->tap_fd, iov, n) == (ssize_t)len)
             return true;
         if (errno != EAGAIN && errno != ENOBUFS && errno != EINTR)
             break;
@@ -125,37 +132,100 @@ static bool tap_write(struct netq *q, size_t len)
     return false;
 }
 
-/* Copies a checked packet out of its granted pages and writes it to the tap. */
+/* Copies bytes [from, from + n) of the packet out of its mapped slots. */
+static void gather(uint8_t *dst, const netif_tx_request_t *win, const struct net_tx_pkt *p,
+                   void *const *pages, size_t from, size_t n)
+{
+    size_t at = 0;
+    for (unsigned i = 0; i < p->nr_data && n; i++) {
+        size_t sz = p->size[i];
+        if (from < at + sz) {
+            size_t skip = from - at, take = sz - skip < n ? sz - skip : n;
+            memcpy(dst, (const uint8_t *)pages[i] + win[p->data_idx[i]].offset + skip, take);
+            dst += take;
+            from += take;
+            n -= take;
+        }
+        at += sz;
+    }
+}
+
+/* The packet as [virtio_net_hdr + the first pull bytes (private)] + the rest
+ * from the slots; returns the iovec count. */
+static int build_iov(struct iovec *iov, uint8_t *head, size_t pull, const netif_tx_request_t *win,
+                     const struct net_tx_pkt *p, void *const *pages)
+{
+    int n = 0;
+    iov[n++] = (struct iovec){ head, VH + pull };
+    size_t at = 0;
+    for (unsigned i = 0; i < p->nr_data; i++) {
+        size_t sz = p->size[i];
+        if (pull < at + sz) {
+            size_t skip = pull > at ? pull - at : 0;
+            iov[n++] = (struct iovec){
+                (uint8_t *)pages[i] + win[p->data_idx[i]].offset + skip, sz - skip };
+        }
+        at += sz;
+    }
+    return n;
+}
+
+/* Sends a checked packet from its granted pages to the tap. */
 static int16_t send_packet(struct netq *q, const netif_tx_request_t *win, const struct net_tx_pkt *p)
 {
     const struct gnt_env *env = &q->nb->env;
     grant_ref_t refs[NET_MAX_FRAGS + 1];
     void *pages[NET_MAX_FRAGS + 1];
-    for (unsigned i = 0; i < p->nr_data; i++)
+    size_t len = 0;
+    for (unsigned i = 0; i < p->nr_data; i++) {
         refs[i] = win[p->data_idx[i]].gref;
+        len += p->size[i];
+    }
     if (env->map(env->opaque, refs, p->nr_data, true, pages) != GNTST_okay)
         return NETIF_RSP_ERROR;
+    int16_t st = NETIF_RSP_OKAY;
     uint8_t *pkt = q->txbuf + VH;
-    size_t off = 0;
-    for (unsigned i = 0; i < p->nr_data; i++) {
-        memcpy(pkt + off, (const uint8_t *)pages[i] + win[p->data_idx[i]].offset, p->size[i]);
-        off += p->size[i];
+    struct virtio_net_hdr vh;
+    size_t pull = len > TX_COPY_MAX ? TX_PULL : len;
+    gather(pkt, win, p, pages, 0, pull);
+    int rc = p->mcast ? 0 : net_tx_offload_head(pkt, pull, len, p->flags,
+                                                p->has_gso ? &p->gso : NULL, &vh);
+    if (rc == -ENODATA) {               /* headers beyond the first bytes: copy it all */
+        gather(pkt + pull, win, p, pages, pull, len - pull);
+        pull = len;
+        rc = net_tx_offload(pkt, len, p->flags, p->has_gso ? &p->gso : NULL, &vh);
+    }
+    if (p->mcast) {
+        /* a multicast filter update, nothing to send */
+    } else if (rc) {
+        st = NETIF_RSP_ERROR;
+    } else {
+        memcpy(q->txbuf, &vh, VH);
+        struct iovec iov[NET_MAX_FRAGS + 2];
+        int n = build_iov(iov, q->txbuf, pull, win, p, pages);
+        struct net_stats *stats = &q->nb->stats;
+        if (!tap_writev(q, iov, n, VH + len)) {
+            stats->tx_errors++;         /* the host side dropped it: like a full wire */
+        } else {
+            stats->tx_packets++;
+            stats->tx_bytes += len;
+        }
     }
     env->unmap(env->opaque, refs, p->nr_data, true);
-    if (p->mcast)
-        return NETIF_RSP_OKAY;          /* a multicast filter update, nothing to send */
-    struct virtio_net_hdr vh;
-    if (net_tx_offload(pkt, off, p->flags, p->has_gso ? &p->gso : NULL, &vh))
-        return NETIF_RSP_ERROR;
-    memcpy(q->txbuf, &vh, VH);
-    struct net_stats *st = &q->nb->stats;
-    if (!tap_write(q, VH + off)) {
-        st->tx_errors++;                /* the host side dropped it: like a full wire */
-        return NETIF_RSP_OKAY;
-    }
-    st->tx_packets++;
-    st->tx_bytes += off;
-    return NETIF_RSP_OKAY;
+    return st;
+}
+
+/* Publishes the responses written so far; notifies if the frontend asked to
+ * be (rsp_event). */
+static void push_responses(struct netq *q)
+{
+    if (!q->tx_notify)
+        return;
+    q->tx_notify = false;
+    int notify;
+    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->tx, notify);
+    if (notify)
+        q->nb->env.notify(q->nb->env.opaque, 2 * q->idx);
 }
 
 /* Takes the packets of the current window; false once the queue is broken. */
@@ -165,7 +235,7 @@ static int take_window(struct netq *q, RING_IDX prod, int *moved)
     unsigned avail = prod - cons;
     for (unsigned i = 0; i < avail; i++)
         RING_COPY_REQUEST(&q->tx, cons + i, &q->txwin[i]);
-    unsigned pos = 0;
+    unsigned pos = 0, pushed = 0;
     while (pos < avail && *moved < NET_BUDGET) {
         struct net_tx_pkt p;
         const netif_tx_request_t *w = q->txwin + pos;
@@ -189,6 +259,12 @@ static int take_window(struct netq *q, RING_IDX prod, int *moved)
         respond(q, w, (unsigned)n, p.nr_extras, st);
         pos += (unsigned)n;
         (*moved)++;
+        /* A quarter of the ring answered: let the frontend refill it while
+         * the rest is sent, rather than after the whole window. */
+        if (pos - pushed >= NET_TX_RING_SIZE / 4) {
+            pushed = pos;
+            push_responses(q);
+        }
     }
     q->tx.req_cons += pos;
     return 0;
@@ -212,12 +288,6 @@ int netq_tx(struct netq *q)
         if (__atomic_load_n(&q->tx.sring->req_prod, __ATOMIC_ACQUIRE) == prod)
             break;
     }
-    if (q->tx_notify) {
-        q->tx_notify = false;
-        int notify;
-        RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->tx, notify);
-        if (notify)
-            q->nb->env.notify(q->nb->env.opaque, 2 * q->idx);
-    }
+    push_responses(q);
     return moved;
 }

@@ -8,6 +8,7 @@
 #include "xenstore/ring.h"
 #include "common/log.h"
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,10 +23,10 @@ struct xs_relay {
     bool watching;                /* fd is in the I/O thread's epoll set */
     bool broken;                  /* guest indices went wrong, or the daemon left */
     bool lost;                    /* the daemon left (reconnectable) */
-    uint8_t pending[PENDING_MAX]; /* daemon bytes not yet in the ring */
     size_t npending;
     size_t nready;                /* pending[0..nready): whole messages */
     struct xs_replay *replay;     /* what a new daemon must hear again */
+    uint8_t pending[PENDING_MAX]; /* daemon bytes not yet in the ring (last: see create) */
 };
 
 /* Stops relaying; ring_error (XENSTORE_ERROR_*) is reported in the page. */
@@ -121,7 +122,7 @@ static void guest_kicked(void *opaque, evtchn_port_t port)
 static void daemon_readable(void *opaque)
 {
     struct xs_relay *r = opaque;
-    pthread_mutex_lock(&r->d->lock);
+    domain_lock(r->d);
     if (!r->broken) {
         ssize_t n = read(r->fd, r->pending + r->npending, PENDING_MAX - r->npending);
         if (n > 0) {
@@ -140,14 +141,17 @@ static void daemon_readable(void *opaque)
      * daemon (not the daemon or other guests). */
     if (r->broken || r->npending == PENDING_MAX)
         watch_daemon(r, false);
-    pthread_mutex_unlock(&r->d->lock);
+    domain_unlock(r->d);
 }
 
 struct xs_relay *xs_relay_create(struct domain *d, void *ring_page)
 {
-    struct xs_relay *r = calloc(1, sizeof(*r));
+    /* The buffer is not cleared: its pages stay out of the process's resident
+     * memory until replies queue up in it (with no daemon, never). */
+    struct xs_relay *r = malloc(sizeof(*r));
     if (!r)
         return NULL;
+    memset(r, 0, offsetof(struct xs_relay, pending));
     r->replay = xs_replay_new();
     if (!r->replay) {
         free(r);
@@ -202,7 +206,7 @@ int xs_relay_reconnect(struct xs_relay *r, const char *socket_path)
     int fd = xs_relay_open(socket_path, r->d->domid);
     if (fd < 0)
         return fd;
-    pthread_mutex_lock(&r->d->lock);
+    domain_lock(r->d);
     watch_daemon(r, false);
     if (r->fd >= 0)
         close(r->fd);
@@ -220,7 +224,7 @@ int xs_relay_reconnect(struct xs_relay *r, const char *socket_path)
         watch_daemon(r, true);
         pump(r);
     }
-    pthread_mutex_unlock(&r->d->lock);
+    domain_unlock(r->d);
     if (!ok)
         return -EPIPE;            /* lost again: the next check tries again */
     log_info("domain %u: xenstore connection restored", r->d->domid);

@@ -4,24 +4,29 @@
 #include "xenstore/wire.h"
 #include "common/log.h"
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct xs_replay {
     bool off;                            /* framing lost: pass-through only */
-    uint8_t log[XS_REPLAY_LOG_MAX];      /* requests sent, not answered yet */
     size_t nlog;
     size_t nwhole;                       /* log[0..nwhole): whole requests */
-    uint8_t watches[XS_REPLAY_WATCH_MAX]; /* XS_WATCH messages, req_id 0 */
     size_t nwatches;
     unsigned count;                      /* messages in watches[] */
     unsigned swallow;                    /* replies still due to the relay's own requests */
     bool warned;
+    /* last, not cleared: untouched pages stay out of the resident memory */
+    uint8_t log[XS_REPLAY_LOG_MAX];      /* requests sent, not answered yet */
+    uint8_t watches[XS_REPLAY_WATCH_MAX]; /* XS_WATCH messages, req_id 0 */
 };
 
 struct xs_replay *xs_replay_new(void)
 {
-    return calloc(1, sizeof(struct xs_replay));
+    struct xs_replay *rp = malloc(sizeof(*rp));
+    if (rp)
+        memset(rp, 0, offsetof(struct xs_replay, log));
+    return rp;
 }
 
 void xs_replay_free(struct xs_replay *rp)

@@ -403,8 +403,17 @@ static int load_segments(const struct elf *e, const struct guest_mem *mem, struc
                    ") does not fit in guest RAM", i, h.paddr, h.paddr + h.memsz);
             return -1;
         }
-        memcpy(dst, e->img + h.offset, h.filesz);
-        memset(dst + h.filesz, 0, h.memsz - h.filesz);
+        if (mem->write && mem->zero) {
+            if (mem->write(mem->opaque, h.paddr, e->img + h.offset, h.filesz) < 0 ||
+                mem->zero(mem->opaque, h.paddr + h.filesz, h.memsz - h.filesz) < 0) {
+                boot_seterr(err, errlen, "ELF program header %u (PT_LOAD): cannot write guest RAM at %#" PRIx64,
+                       i, h.paddr);
+                return -1;
+            }
+        } else {
+            memcpy(dst, e->img + h.offset, h.filesz);
+            memset(dst + h.filesz, 0, h.memsz - h.filesz);
+        }
         if (first || h.paddr < info->paddr_lo)
             info->paddr_lo = h.paddr;
         if (first || h.paddr + h.memsz > info->paddr_hi)
@@ -414,24 +423,39 @@ static int load_segments(const struct elf *e, const struct guest_mem *mem, struc
     return 0;
 }
 
-/* Rewrites hypercall sites in the loaded bytes of every executable segment. */
+struct site_ctx {
+    const struct guest_mem *mem;
+    struct kernel_info *info;
+    uint64_t paddr;
+    unsigned done, room;
+};
+
+static void patch_loaded(void *opaque, size_t off)
+{
+    struct site_ctx *c = opaque;
+    uint8_t *p = c->mem->at(c->mem->opaque, c->paddr + off, 3);
+    if (p)                       /* loaded above: always there */
+        hcall_patch(p);
+    if (c->done < c->room)
+        c->info->site_paddr[c->info->rewritten_sites + c->done] = c->paddr + off;
+    c->done++;
+}
+
+/* Rewrites hypercall sites in the loaded bytes of every executable segment.
+ * Loaded segments never overlap (validate refuses that), so those bytes are
+ * the file's: they are scanned there (already in this process's memory) and
+ * only the sites are patched in guest RAM, which is not read back. */
 static void rewrite_segments(const struct elf *e, const struct guest_mem *mem, struct kernel_info *info)
 {
-    size_t sites[KERNEL_INFO_MAX_SITES];
     for (unsigned i = 0; i < e->phnum; i++) {
         struct hdr h;
         get_phdr(e, i, &h);
         if (h.type != PT_LOAD || !(h.flags & PF_X) || h.filesz == 0)
             continue;
-        uint8_t *code = mem->at(mem->opaque, h.paddr, h.filesz);
-        if (!code)
-            continue;  /* cannot happen: loaded above */
         unsigned done = info->rewritten_sites;
         unsigned room = done < KERNEL_INFO_MAX_SITES ? KERNEL_INFO_MAX_SITES - done : 0;
-        unsigned n = hcall_rewrite_at(code, h.filesz, h.paddr, sites, room);
-        for (unsigned k = 0; k < n && k < room; k++)
-            info->site_paddr[done + k] = h.paddr + sites[k];
-        info->rewritten_sites += n;
+        struct site_ctx c = { mem, info, h.paddr, 0, room };
+        info->rewritten_sites += hcall_scan(e->img + h.offset, h.filesz, h.paddr, patch_loaded, &c);
     }
 }
 

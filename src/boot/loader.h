@@ -11,6 +11,12 @@
 struct guest_mem {
     void *opaque;
     uint8_t *(*at)(void *opaque, uint64_t gpa, uint64_t len);
+    /* Optional, for bulk loading: copy src to [gpa, gpa+len) / zero that range
+     * without going through at()'s mapping (e.g. pwrite into the file behind
+     * guest RAM, so that fresh pages are not faulted in one at a time).
+     * Return 0, or -1 when the range is not RAM. NULL: memcpy/memset at at(). */
+    int (*write)(void *opaque, uint64_t gpa, const void *src, uint64_t len);
+    int (*zero)(void *opaque, uint64_t gpa, uint64_t len);
 };
 
 /* The port that hypercall traps write to: `out %eax, $XENKVM_HCALL_PORT`
@@ -67,6 +73,14 @@ unsigned hcall_rewrite(uint8_t *code, size_t len, size_t *sites, unsigned max_si
  * acceptance rule looks at 16-byte alignment of addresses, which kernel_load
  * takes from the segment's p_paddr. hcall_rewrite is this with base 0. */
 unsigned hcall_rewrite_at(uint8_t *code, size_t len, uint64_t base, size_t *sites, unsigned max_sites);
+
+/* The rule's decisions without the patching: calls site(opaque, offset) for
+ * each site hcall_rewrite_at would rewrite, in order (each once the scan is
+ * 16 bytes past it, so a caller patching code itself is safe), and returns
+ * their number. hcall_patch rewrites one site's 3 bytes. */
+unsigned hcall_scan(const uint8_t *code, size_t len, uint64_t base,
+                    void (*site)(void *opaque, size_t off), void *opaque);
+void hcall_patch(uint8_t *site);
 
 /* One PT_LOAD program header of a validated ELF image. */
 struct elf_segment {

@@ -45,6 +45,7 @@
  */
 #include "boot/loader.h"
 
+#include <emmintrin.h>
 #include <string.h>
 
 #define OP_VMCALL  0xc1  /* third byte of 0F 01 C1 */
@@ -157,28 +158,81 @@ static void patch(uint8_t *p)
     p[2] = 0x90;               /* nop */
 }
 
-unsigned hcall_rewrite_at(uint8_t *code, size_t len, uint64_t base, size_t *sites, unsigned max_sites)
+/* The first offset >= i where a vmcall or vmmcall byte pattern starts (len if
+ * none). Only these offsets can be sites, so the rules above run on them alone:
+ * 16 offsets at a time, comparing three shifted loads with 0F, 01 and C1/D9
+ * (SSE2, which every x86-64 CPU has), then byte by byte for the last few. */
+static size_t next_candidate(const uint8_t *c, size_t len, size_t i)
+{
+    const __m128i op0 = _mm_set1_epi8(0x0f), op1 = _mm_set1_epi8(0x01);
+    const __m128i vmcall = _mm_set1_epi8((char)OP_VMCALL), vmmcall = _mm_set1_epi8((char)OP_VMMCALL);
+    for (; len >= 18 && i <= len - 18; i += 16) {
+        __m128i b0 = _mm_loadu_si128((const __m128i *)(c + i));
+        __m128i b1 = _mm_loadu_si128((const __m128i *)(c + i + 1));
+        __m128i b2 = _mm_loadu_si128((const __m128i *)(c + i + 2));
+        __m128i m = _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(b0, op0), _mm_cmpeq_epi8(b1, op1)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(b2, vmcall), _mm_cmpeq_epi8(b2, vmmcall)));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return i + (size_t)__builtin_ctz(bits);
+    }
+    for (; i + 3 <= len; i++)
+        if (hcall_at(c, len, i))
+            return i;
+    return len;
+}
+
+unsigned hcall_scan(const uint8_t *code, size_t len, uint64_t base,
+                    void (*site)(void *opaque, size_t off), void *opaque)
 {
     size_t pending[PENDING_MAX];
     unsigned npending = 0, count = 0;
     if (!code || len < 3)
         return 0;
-    for (size_t i = 0; i + 3 <= len; i++) {
+    /* Rules are applied at every byte-pattern match, in order, exactly as a
+     * byte-by-byte walk would: the offsets in between cannot be sites. A site
+     * is reported once the scan is LOOKBEHIND past it, so that a caller
+     * patching code in place never changes bytes a rule still looks at. */
+    for (size_t i = next_candidate(code, len, 0); i < len; i = next_candidate(code, len, i + 1)) {
         while (npending && pending[0] + LOOKBEHIND <= i) {
-            patch(code + pending[0]);
+            site(opaque, pending[0]);
             memmove(pending, pending + 1, --npending * sizeof(pending[0]));
         }
         if (!accept(code, len, base, i))
             continue;
         pending[npending++] = i;
-        if (sites && count < max_sites)
-            sites[count] = i;
         count++;
         i += 2;  /* sites do not overlap */
     }
     for (unsigned k = 0; k < npending; k++)
-        patch(code + pending[k]);
+        site(opaque, pending[k]);
     return count;
+}
+
+struct in_place {
+    uint8_t *code;
+    size_t *sites;
+    unsigned max, n;
+};
+
+static void patch_in_place(void *opaque, size_t off)
+{
+    struct in_place *ip = opaque;
+    patch(ip->code + off);
+    if (ip->sites && ip->n < ip->max)
+        ip->sites[ip->n] = off;
+    ip->n++;
+}
+
+unsigned hcall_rewrite_at(uint8_t *code, size_t len, uint64_t base, size_t *sites, unsigned max_sites)
+{
+    struct in_place ip = { code, sites, max_sites, 0 };
+    return hcall_scan(code, len, base, patch_in_place, &ip);
+}
+
+void hcall_patch(uint8_t *site)
+{
+    patch(site);
 }
 
 unsigned hcall_rewrite(uint8_t *code, size_t len, size_t *sites, unsigned max_sites)

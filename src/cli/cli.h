@@ -1,6 +1,5 @@
 #pragma once
 #include <time.h>
-extern struct timespec cli_start;   /* when main() began */
 
 /* Prints the command's usage (stdout when asked for with -h, else stderr);
  * returns the exit status: 0 when asked for, else 1. */

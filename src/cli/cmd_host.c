@@ -79,14 +79,82 @@ static double now_s(void)
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static long long cpu_before(struct sample *s, long long domid)
+static struct json_object *dom_in(struct sample *s, long long domid)
 {
     for (size_t i = 0; s->arr && i < json_object_array_length(s->arr); i++) {
         struct json_object *d = json_object_array_get_idx(s->arr, i);
         if (jl_int(d, "domid", -1) == domid)
-            return jl_int(d, "cpu_time_ns", 0);
+            return d;
     }
-    return -1;
+    return NULL;
+}
+
+static long long cpu_before(struct sample *s, long long domid)
+{
+    struct json_object *d = dom_in(s, domid);
+    return d ? jl_int(d, "cpu_time_ns", 0) : -1;
+}
+
+/* Per second between two samples of counter `key` in object `in` of a
+ * domain's "stats" (or of "stats" itself when in is NULL). */
+static double stat_rate(struct json_object *prev, struct json_object *cur, const char *in,
+                        const char *key, double dt)
+{
+    struct json_object *ps = NULL, *cs = NULL;
+    json_object_object_get_ex(prev, "stats", &ps);
+    json_object_object_get_ex(cur, "stats", &cs);
+    if (in) {
+        json_object_object_get_ex(ps, in, &ps);
+        json_object_object_get_ex(cs, in, &cs);
+    }
+    long long a = ps ? jl_int(ps, key, 0) : 0, b = cs ? jl_int(cs, key, 0) : 0;
+    return dt > 0 && b >= a ? (b - a) / dt : 0;
+}
+
+/* The key of `in` (in a domain's "stats") that grew most between the samples. */
+static const char *stat_top(struct json_object *prev, struct json_object *cur, const char *in,
+                            double dt, double *rate)
+{
+    struct json_object *cs = NULL;
+    json_object_object_get_ex(cur, "stats", &cs);
+    json_object_object_get_ex(cs, in, &cs);
+    const char *best = "-";
+    *rate = 0;
+    if (!cs)
+        return best;
+    json_object_object_foreach(cs, key, val) {
+        (void)val;
+        double r = stat_rate(prev, cur, in, key, dt);
+        if (r > *rate) {
+            *rate = r;
+            best = key;
+        }
+    }
+    return best;
+}
+
+/* top -x: what each domain makes its domain process do, per second. */
+static void exits_table(struct sample *prev, struct sample *cur)
+{
+    printf("\n%10s %10s %9s %9s %9s %9s %9s %9s  %-24s %s\n", "NAME", "EXITS/s", "IO/s",
+           "MMIO/s", "MSR/s", "HLT/s", "KICKS/s", "HCALLS/s", "TOP-PORT/s", "TOP-HYPERCALL/s");
+    double dt = cur->when - prev->when;
+    for (size_t i = 0; i < json_object_array_length(cur->arr); i++) {
+        struct json_object *d = json_object_array_get_idx(cur->arr, i);
+        struct json_object *p = dom_in(prev, jl_int(d, "domid", 0));
+        double pr, hr;
+        const char *port = stat_top(p, d, "ports", dt, &pr);
+        const char *hc = stat_top(p, d, "hypercalls", dt, &hr);
+        char ptop[40], htop[48];
+        snprintf(ptop, sizeof(ptop), pr > 0 ? "%s %.0f" : "-", port, pr);
+        snprintf(htop, sizeof(htop), hr > 0 ? "%s %.0f" : "-", hc, hr);
+        printf("%10.10s %10.0f %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f  %-24s %s\n",
+               jl_str(d, "name", ""), stat_rate(p, d, NULL, "exits_total", dt),
+               stat_rate(p, d, "exits", "io", dt), stat_rate(p, d, "exits", "mmio", dt),
+               stat_rate(p, d, "exits", "rdmsr", dt) + stat_rate(p, d, "exits", "wrmsr", dt),
+               stat_rate(p, d, "exits", "hlt", dt), stat_rate(p, d, NULL, "kicks", dt),
+               stat_rate(p, d, NULL, "hypercalls_total", dt), ptop, htop);
+    }
 }
 
 static void top_table(struct sample *prev, struct sample *cur, const struct hostinfo *h)
@@ -122,8 +190,11 @@ int cmd_top(int argc, char **argv)
     long iterations = 1;
     int c;
     optind = 1;
-    while ((c = getopt(argc, argv, "bd:i:h")) != -1) {
-        if (c == 'd')
+    bool exits = false;
+    while ((c = getopt(argc, argv, "bd:i:xh")) != -1) {
+        if (c == 'x')
+            exits = true;
+        else if (c == 'd')
             delay = atof(optarg);
         else if (c == 'i')
             iterations = atol(optarg);
@@ -148,6 +219,8 @@ int cmd_top(int argc, char **argv)
         }
         cur.when = now_s();
         top_table(&prev, &cur, &h);
+        if (exits)
+            exits_table(&prev, &cur);
         json_object_put(prev.rep);
         prev = cur;
     }

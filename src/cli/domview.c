@@ -73,6 +73,9 @@ struct json_object *domview_long(struct json_object *d)
     add_str(x, "state", jl_str(d, "state", ""));
     add_int(x, "start_time", jl_int(d, "start_time", 0));
     add_int(x, "cpu_time_ns", jl_int(d, "cpu_time_ns", 0));
+    struct json_object *stats;
+    if (json_object_object_get_ex(d, "stats", &stats))
+        json_object_object_add(x, "stats", json_object_get(stats));
     json_object_object_add(o, "xenkvm", x);
     return o;
 }

@@ -6,7 +6,7 @@
 #include <json-c/json.h>
 
 /* `xl list -l`'s element: {"domid", "config": {"c_info", "b_info", "disks",
- * "nics", "on_*"}, "xenkvm": {pid, state, start_time, cpu_time_ns}}. */
+ * "nics", "on_*"}, "xenkvm": {pid, state, start_time, cpu_time_ns, stats}}. */
 struct json_object *domview_long(struct json_object *d);
 /* `top`'s counters: name, domid, state, cpu_time_ns, mem_kib, maxmem_kib,
  * vcpus, nets, net_tx_bytes, net_rx_bytes, vbds, vbd_oo, vbd_rd, vbd_wr,

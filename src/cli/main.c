@@ -2,11 +2,11 @@
 #include "cli/cli.h"
 #include "cli/remote.h"
 #include "common/log.h"
+#include "common/startup.h"
 #include "vmm/run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const struct command {
     const char *name;
@@ -29,7 +29,8 @@ static const struct command {
     { "info", cmd_info, "[-n] [KEY]", "the host, as xl info shows Xen's" },
     { "uptime", cmd_uptime, "[-s] [DOMAIN...]", "how long domains have run" },
     { "dmesg", cmd_dmesg, "[-c]", "xenkvmd's log (-c: then clear it)" },
-    { "top", cmd_top, "[-b] [-d SECONDS] [-i ITERATIONS]", "per-domain CPU, memory and devices" },
+    { "top", cmd_top, "[-b] [-d SECONDS] [-i ITERATIONS] [-x]",
+      "per-domain CPU, memory and devices (-x: and exits, I/O ports, hypercalls per second)" },
     { "vcpu-list", cmd_vcpu_list, "[DOMAIN...]", "the domains' vCPUs" },
     { "mem-set", cmd_mem_set, "DOMAIN SIZE", "set the balloon target (SIZE: MiB, or t/g/m/k/b suffix)" },
     { "mem-max", cmd_mem_max, "DOMAIN SIZE", "set the domain's maximum memory" },
@@ -78,17 +79,15 @@ int cli_usage(const char *cmd, int asked)
     return asked ? 0 : 1;
 }
 
-struct timespec cli_start;
-
 /* `xenkvm run`: this process becomes the domain process. */
 int cmd_run(int argc, char **argv)
 {
-    return vmm_run(argc, argv, &cli_start);
+    return vmm_run(argc, argv);
 }
 
 int main(int argc, char **argv)
 {
-    clock_gettime(CLOCK_MONOTONIC, &cli_start);
+    startup_init();
     log_prog = "xenkvm";
     setvbuf(stdout, NULL, _IONBF, 0);
     /* -c URI / --connect URI / --connect=URI, before the command. */

@@ -1,9 +1,11 @@
 #include "common/file.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,8 +52,11 @@ static int read_stream(int fd, const char *path, size_t max, uint8_t **data, siz
     return 0;
 }
 
-int file_read_all(const char *path, size_t max, uint8_t **data, size_t *len,
-                  char *err, size_t errlen)
+/* Opens path; a regular file must be at most max bytes (*size gets its
+ * length). With fifo_ok a pipe is accepted too (*fifo set). Returns the fd, or
+ * -errno with err filled in. */
+static int open_checked(const char *path, size_t max, bool fifo_ok, size_t *size, bool *fifo,
+                        char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -60,8 +65,9 @@ int file_read_all(const char *path, size_t max, uint8_t **data, size_t *len,
         return -e;
     }
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
-        return read_stream(fd, path, max, data, len, err, errlen);
+    *fifo = fifo_ok && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+    if (*fifo)
+        return fd;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);
         close(fd);
@@ -73,15 +79,29 @@ int file_read_all(const char *path, size_t max, uint8_t **data, size_t *len,
         close(fd);
         return -EFBIG;
     }
-    uint8_t *buf = malloc(st.st_size ? st.st_size : 1);
+    *size = (size_t)st.st_size;
+    return fd;
+}
+
+int file_read_all(const char *path, size_t max, uint8_t **data, size_t *len,
+                  char *err, size_t errlen)
+{
+    size_t size = 0;
+    bool fifo;
+    int fd = open_checked(path, max, true, &size, &fifo, err, errlen);
+    if (fd < 0)
+        return fd;
+    if (fifo)
+        return read_stream(fd, path, max, data, len, err, errlen);
+    uint8_t *buf = malloc(size ? size : 1);
     if (!buf) {
         close(fd);
         snprintf(err, errlen, "%s: out of memory", path);
         return -ENOMEM;
     }
     size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, st.st_size - got);
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -97,4 +117,33 @@ int file_read_all(const char *path, size_t max, uint8_t **data, size_t *len,
     *data = buf;
     *len = got;
     return 0;
+}
+
+static const uint8_t empty_file[1];
+
+int file_map(const char *path, size_t max, const uint8_t **data, size_t *len,
+             char *err, size_t errlen)
+{
+    size_t size = 0;
+    bool fifo;
+    int fd = open_checked(path, max, false, &size, &fifo, err, errlen);
+    if (fd < 0)
+        return fd;
+    void *p = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
+                   : (void *)empty_file;
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED) {
+        snprintf(err, errlen, "%s: mmap: %s", path, strerror(e));
+        return -e;
+    }
+    *data = p;
+    *len = size;
+    return 0;
+}
+
+void file_unmap(const uint8_t *data, size_t len)
+{
+    if (data && len)
+        munmap((void *)data, len);
 }

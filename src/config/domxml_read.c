@@ -1,6 +1,7 @@
 /* libvirt domain XML -> struct domcfg (libxml2). Elements xenkvm has no use
  * for (console, input, graphics, ...) are skipped. */
 #include "config/domxml.h"
+#include "config/domxml_module.h"
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <limits.h>
@@ -378,8 +379,8 @@ static void on_xml_error(void *data, xmlErrorPtr e)
     f->msg[strcspn(f->msg, "\n")] = 0;
 }
 
-int domxml_read(struct domcfg *dc, const char *xml, size_t len, const char *file,
-                enum native_fmt fmt, struct cfg_diag *d)
+int domxml_parse(struct domcfg *dc, const char *xml, size_t len, const char *file,
+                 enum native_fmt fmt, struct cfg_diag *d)
 {
     domcfg_init(dc);
     size_t before = d->errors;

@@ -105,9 +105,11 @@ static struct json_object *describe(struct registry *r, struct dom *d)
     json_object_object_add(o, "cpu_time_ns", json_object_new_int64(cpu));
     if (vs)
         json_object_object_add(o, "vcpus", json_object_get(vs));
-    struct json_object *devs;
+    struct json_object *devs, *stats;
     if (info && json_object_object_get_ex(info, "devices", &devs))
         json_object_object_add(o, "devices", json_object_get(devs));
+    if (info && json_object_object_get_ex(info, "stats", &stats))
+        json_object_object_add(o, "stats", json_object_get(stats));
     json_object_object_add(o, "config", json_object_get(d->config));
     json_object_put(info);
     return o;

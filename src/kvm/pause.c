@@ -1,5 +1,6 @@
 /* Pausing a VM: vm_pause raises a flag and kicks every vCPU; each vCPU thread
  * then waits in its exit loop (vm_pause_point) until vm_unpause or vm_stop.
+ * Holding exits (start-up): the vCPUs run, their exits wait (vm_exit_point).
  * A vCPU blocked in the layer above (SCHEDOP_block) stops when it next
  * returns to KVM_RUN: its kick makes that entry exit at once. */
 #include "kvm/vm.h"
@@ -24,6 +25,27 @@ void vm_unpause(struct vm *vm)
 bool vm_is_paused(struct vm *vm)
 {
     return atomic_load(&vm->paused);
+}
+
+void vm_hold_exits(struct vm *vm)
+{
+    atomic_store(&vm->exits_held, true);
+}
+
+void vm_release_exits(struct vm *vm)
+{
+    pthread_mutex_lock(&vm->pause_lock);
+    atomic_store(&vm->exits_held, false);
+    pthread_cond_broadcast(&vm->pause_cond);
+    pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_exit_point(struct vm *vm)
+{
+    pthread_mutex_lock(&vm->pause_lock);
+    while (atomic_load(&vm->exits_held) && !atomic_load(&vm->stopping))
+        pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+    pthread_mutex_unlock(&vm->pause_lock);
 }
 
 void vm_pause_point(struct vm *vm)

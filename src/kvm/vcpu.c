@@ -2,6 +2,7 @@
 #include "kvm/vm.h"
 #include "kvm/cpuid.h"
 #include "common/log.h"
+#include "common/startup.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -183,7 +184,10 @@ void vcpu_kick(struct vcpu *v)
 
 void vm_stop(struct vm *vm)
 {
+    pthread_mutex_lock(&vm->pause_lock);
     atomic_store(&vm->stopping, true);
+    pthread_cond_broadcast(&vm->pause_cond);      /* exits held at start-up */
+    pthread_mutex_unlock(&vm->pause_lock);
     for (int i = 0; i < vm->nr_vcpus; i++)
         vcpu_kick(&vm->vcpus[i]);
 }
@@ -213,11 +217,18 @@ static bool handle_exit(struct vcpu *v)
 {
     struct kvm_run *run = v->run;
     const struct vm_ops *ops = v->vm->ops;
+    vcpu_stats_exit(&v->stats, run->exit_reason);
+    if (atomic_load_explicit(&v->vm->exits_held, memory_order_acquire)) {
+        vm_exit_point(v->vm);
+        if (atomic_load(&v->vm->stopping))
+            return false;
+    }
     switch (run->exit_reason) {
     case KVM_EXIT_IO: {
         /* String I/O (rep outs) is not something our traps use; each element is
          * handed over as its own access. */
         uint8_t *data = (uint8_t *)run + run->io.data_offset;
+        vcpu_stats_pio(&v->stats, run->io.port, run->io.direction == KVM_EXIT_IO_OUT);
         for (uint32_t i = 0; i < run->io.count; i++) {
             if (ops->pio(v, run->io.port, run->io.direction == KVM_EXIT_IO_OUT,
                          data + i * run->io.size, run->io.size) < 0)
@@ -263,16 +274,6 @@ static bool handle_exit(struct vcpu *v)
     }
 }
 
-static void report_first_exit(struct vm *vm)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double us = (now.tv_sec - vm->report_since.tv_sec) * 1e6 +
-                (now.tv_nsec - vm->report_since.tv_nsec) / 1e3;
-    fprintf(stderr, "startup: first guest instruction %.0f us after process start\n", us);
-    vm->report_first_exit = false;
-}
-
 void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
@@ -284,8 +285,8 @@ void *vcpu_thread(void *arg)
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     if (vm->ops->before_run && !vm->ops->before_run(v))
         return NULL;
-    if (v->id == 0 && vm->report_first_exit)
-        report_first_exit(vm);
+    if (v->id == 0)
+        startup_report();
     while (!atomic_load(&vm->stopping)) {
         atomic_store(&v->in_run, true);
         int rc = ioctl(v->fd, KVM_RUN, 0);
@@ -296,6 +297,7 @@ void *vcpu_thread(void *arg)
                 break;
             }
             v->run->immediate_exit = 0;
+            stats_inc(&v->stats.exits[VCPU_STATS_KICK]);
             if (!atomic_exchange(&v->kicked, false))
                 continue;
             vm_pause_point(vm);
@@ -332,4 +334,12 @@ void vm_join(struct vm *vm)
     for (int i = 0; i < vm->nr_vcpus; i++)
         if (vm->vcpus[i].thread)
             pthread_join(vm->vcpus[i].thread, NULL);
+}
+
+void vm_stats(struct vm *vm, struct vm_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < vm->nr_vcpus; i++)
+        vm_stats_add(out, &vm->vcpus[i].stats);
+    vm_stats_sort(out);
 }

@@ -11,6 +11,35 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define HUGE_PAGE (2ull << 20)
+
+/* Maps size bytes of fd at off. RAM goes at a 2 MiB-aligned address and is
+ * advised to use huge pages: where the host backs it with them (shmem THP set
+ * to "advise", or hugetlbfs), KVM then maps the guest with 2 MiB entries too,
+ * which needs the host address and the guest address aligned alike. */
+static uint8_t *map_aligned(int fd, uint64_t off, uint64_t size, bool ram)
+{
+    if (!ram || size < HUGE_PAGE) {
+        uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, (off_t)off);
+        return p == MAP_FAILED ? NULL : p;
+    }
+    uint8_t *area = mmap(NULL, size + HUGE_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (area == MAP_FAILED)
+        return NULL;
+    uint8_t *p = (uint8_t *)(((uintptr_t)area + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (p > area)
+        munmap(area, (size_t)(p - area));
+    munmap(p + size, (size_t)(area + HUGE_PAGE - p));
+    if (mmap(p, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE | MAP_FIXED, fd, (off_t)off) == MAP_FAILED) {
+        int e = errno;
+        munmap(p, size);
+        errno = e;
+        return NULL;
+    }
+    madvise(p, size, MADV_HUGEPAGE);
+    return p;
+}
+
 static int add_region(struct vm *vm, uint64_t gpa, uint64_t size, bool ram, uint8_t **host)
 {
     if (vm->nr_regions == VM_MAX_REGIONS)
@@ -18,9 +47,8 @@ static int add_region(struct vm *vm, uint64_t gpa, uint64_t size, bool ram, uint
     uint64_t off = vm->mem_fd_size;
     if (ftruncate(vm->mem_fd, off + size) < 0)
         return -errno;
-    uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-                      vm->mem_fd, off);
-    if (p == MAP_FAILED)
+    uint8_t *p = map_aligned(vm->mem_fd, off, size, ram);
+    if (!p)
         return -errno;
     /* Slot numbers are never reused while mapped; pick the lowest free. */
     uint32_t slot = 0;
@@ -55,9 +83,11 @@ static int add_region(struct vm *vm, uint64_t gpa, uint64_t size, bool ram, uint
     return 0;
 }
 
-int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, char *err, size_t errlen)
+int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, const char *cpuid_cache,
+              char *err, size_t errlen)
 {
-    memset(vm, 0, sizeof(*vm));
+    /* vm arrives zeroed: clearing its vCPU array again would fault in pages
+     * that vCPUs never created would not touch. */
     vm->kvm_fd = vm->vm_fd = vm->mem_fd = -1;
     pthread_mutex_init(&vm->mem_lock, NULL);
     pthread_mutex_init(&vm->pause_lock, NULL);
@@ -116,9 +146,9 @@ int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, char *err, size_t e
     int khz = ioctl(vm->vm_fd, KVM_GET_TSC_KHZ, 0);
     vm->tsc_khz = khz > 0 ? (uint32_t)khz : 0;
     vm->nr_vcpus = nr_vcpus;
-    for (int i = 0; i < VM_MAX_VCPUS; i++)
+    for (int i = 0; i < nr_vcpus; i++)
         vm->vcpus[i].fd = -1;
-    if (cpuid_init(vm) < 0) {
+    if (cpuid_init(vm, cpuid_cache) < 0) {
         snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
         return -1;
     }
@@ -204,6 +234,68 @@ bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa)
 {
     struct mem_region r;
     return lookup(vm, gpa, 1, &r) && r.ram;
+}
+
+/* The memfd offset of [gpa, gpa+len) if it lies in one RAM region, else -1. */
+static int64_t ram_fd_offset(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    struct mem_region r;
+    if (!lookup(vm, gpa, len, &r) || !r.ram)
+        return -1;
+    return (int64_t)(r.fd_offset + (gpa - r.gpa));
+}
+
+static int pwrite_all(int fd, const uint8_t *p, uint64_t len, int64_t off)
+{
+    while (len) {
+        ssize_t n = pwrite(fd, p, len, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        p += n;
+        off += n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
+int vm_write_ram(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
+{
+    int64_t off = ram_fd_offset(vm, gpa, len ? len : 1);
+    if (off < 0)
+        return -EFAULT;
+    return pwrite_all(vm->mem_fd, src, len, off);
+}
+
+int vm_zero_ram(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    static const uint8_t zeros[PAGE_SIZE];
+    int64_t off = ram_fd_offset(vm, gpa, len ? len : 1);
+    if (off < 0)
+        return -EFAULT;
+    /* Whole pages become holes (which read as zeros, and cost nothing while
+     * the guest has not touched them); the partial pages at either end are
+     * written. */
+    uint64_t head = ((uint64_t)off + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    uint64_t tail = ((uint64_t)off + len) & ~(PAGE_SIZE - 1);
+    if (head >= tail) {
+        for (uint64_t done = 0; done < len; ) {
+            uint64_t n = len - done < PAGE_SIZE ? len - done : PAGE_SIZE;
+            int rc = pwrite_all(vm->mem_fd, zeros, n, off + (int64_t)done);
+            if (rc)
+                return rc;
+            done += n;
+        }
+        return 0;
+    }
+    int rc = pwrite_all(vm->mem_fd, zeros, head - (uint64_t)off, off);
+    if (!rc && fallocate(vm->mem_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                         (off_t)head, (off_t)(tail - head)) < 0)
+        rc = -errno;
+    if (!rc)
+        rc = pwrite_all(vm->mem_fd, zeros, (uint64_t)off + len - tail, (int64_t)tail);
+    return rc;
 }
 
 int vm_filter_msrs(struct vm *vm, const struct vm_msr_trap *traps, int n)

@@ -1,6 +1,7 @@
 /* KVM core: a VM with memfd-backed guest memory, vCPU threads and their exit loop.
  * Knows nothing of Xen; the layer above registers exit handlers. */
 #pragma once
+#include "kvm/stats.h"
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -65,6 +66,7 @@ struct vcpu {
     bool lvt0_borrowed;
     uint32_t lvt0_saved;
     void *priv;           /* the Xen layer's per-vCPU state */
+    struct vcpu_stats stats;
 };
 
 struct vm {
@@ -85,19 +87,18 @@ struct vm {
     atomic_bool stopping;
     /* vm_pause/vm_unpause (pause.c): vCPU threads wait in their exit loop. */
     atomic_bool paused;
+    atomic_bool exits_held;   /* vm_hold_exits: exits wait in vm_exit_point */
     pthread_mutex_t pause_lock;
     pthread_cond_t pause_cond;
     int64_t tsc_offset;       /* guest TSC - host TSC */
-    /* Start-up measurement: when set, vCPU 0's first entry into the guest is
-     * reported on stderr as the time since this instant (the process's start). */
-    struct timespec report_since;
-    bool report_first_exit;
 };
 
-/* Creates the VM, its memfd, RAM regions, the in-kernel LAPIC (split irqchip:
- * no PIC/IOAPIC) and the base CPUID. vCPUs come later (vm_create_vcpus), after
- * the layer above has added its CPUID leaves. Returns 0 or -1 with err set. */
-int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, char *err, size_t errlen);
+/* Creates the VM (vm zero-filled, e.g. static storage), its memfd, RAM regions, the in-kernel LAPIC (split irqchip:
+ * no PIC/IOAPIC) and the base CPUID (cached in the file cpuid_cache, if not
+ * NULL: see cpuid.h). vCPUs come later (vm_create_vcpus), after the layer above
+ * has added its CPUID leaves. Returns 0 or -1 with err set. */
+int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, const char *cpuid_cache,
+              char *err, size_t errlen);
 int vm_create_vcpus(struct vm *vm, char *err, size_t errlen);
 /* Starts one thread per vCPU running vcpu_thread; vm_join waits for them. */
 int vm_start(struct vm *vm);
@@ -116,6 +117,12 @@ void vm_unmap_extra(struct vm *vm, uint64_t gpa);
 uint8_t *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
 /* gpa lies in a RAM region (present or released). */
 bool vm_gpa_is_ram(struct vm *vm, uint64_t gpa);
+/* Bulk loading of RAM before the guest runs: copy src to guest-physical
+ * [gpa, gpa+len) / zero that range, through the memfd rather than the mapping
+ * (the kernel fills fresh pages without a fault per page here). The range must
+ * lie in one RAM region. Return 0 or -errno. */
+int vm_write_ram(struct vm *vm, uint64_t gpa, const void *src, uint64_t len);
+int vm_zero_ram(struct vm *vm, uint64_t gpa, uint64_t len);
 
 /* RAM frames (ram_frames.c): which guest frames have memory behind them. A
  * released frame's memory goes back to the host (its page is punched out of
@@ -166,6 +173,15 @@ void vm_unpause(struct vm *vm);
 bool vm_is_paused(struct vm *vm);
 /* Called by a vCPU thread after a kick: waits while the VM is paused. */
 void vm_pause_point(struct vm *vm);
+/* Start-up: vCPUs may enter the guest before the VMM has finished setting up
+ * (its console, xenstore, devices), as long as nothing the guest asks of it is
+ * answered before: while held, every exit waits (vm_exit_point) until
+ * vm_release_exits or vm_stop. */
+void vm_hold_exits(struct vm *vm);
+void vm_release_exits(struct vm *vm);
+void vm_exit_point(struct vm *vm);
+/* The exit counters of every vCPU, summed. */
+void vm_stats(struct vm *vm, struct vm_stats *out);
 /* Injects a fixed, edge-triggered interrupt vector into the vCPU's LAPIC.
  * Returns > 0 if delivered, 0 if the guest's LAPIC refused it, or -errno. */
 int vm_inject_vector(struct vm *vm, int apic_id, uint8_t vector);

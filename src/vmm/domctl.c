@@ -136,6 +136,46 @@ static char thread_state(pid_t tid, int *cpu)
 
 static struct json_object *device_totals(struct domctl *c);
 
+/* {"exits": {"io": N, ...}, "kicks": N, "ports": {"0x5e out": N, ...},
+ * "hypercalls": {"sched_op": N, ...}}: the non-zero counters (xen/stats.h). */
+static struct json_object *stats_json(struct domain *d)
+{
+    struct domain_stats st;
+    domain_stats(d, &st);
+    struct json_object *o = json_object_new_object(), *ex = json_object_new_object(),
+                       *ports = json_object_new_object(), *hc = json_object_new_object();
+    char name[32];
+    for (unsigned i = 0; i < VCPU_STATS_REASONS; i++) {
+        if (!st.vm.exits[i] || i == VCPU_STATS_KICK)
+            continue;
+        const char *n = vm_exit_name(i);
+        if (!n)
+            snprintf(name, sizeof(name), "#%u", i), n = name;
+        json_object_object_add(ex, n, json_object_new_int64((int64_t)st.vm.exits[i]));
+    }
+    for (unsigned i = 0; i < st.vm.nports; i++) {
+        snprintf(name, sizeof(name), "%#x %s", st.vm.ports[i].port, st.vm.ports[i].out ? "out" : "in");
+        json_object_object_add(ports, name, json_object_new_int64((int64_t)st.vm.ports[i].n));
+    }
+    if (st.vm.ports_other)
+        json_object_object_add(ports, "other", json_object_new_int64((int64_t)st.vm.ports_other));
+    for (unsigned i = 0; i < XEN_STATS_HCALLS; i++) {
+        if (!st.hcalls[i])
+            continue;
+        const char *n = xen_hypercall_name(i);
+        if (!n)
+            snprintf(name, sizeof(name), "#%u", i), n = name;
+        json_object_object_add(hc, n, json_object_new_int64((int64_t)st.hcalls[i]));
+    }
+    json_object_object_add(o, "exits_total", json_object_new_int64((int64_t)st.vm.total));
+    json_object_object_add(o, "exits", ex);
+    json_object_object_add(o, "kicks", json_object_new_int64((int64_t)st.vm.exits[VCPU_STATS_KICK]));
+    json_object_object_add(o, "ports", ports);
+    json_object_object_add(o, "hypercalls_total", json_object_new_int64((int64_t)st.hcalls_total));
+    json_object_object_add(o, "hypercalls", hc);
+    return o;
+}
+
 static struct json_object *info(struct domctl *c)
 {
     struct domain *d = c->d;
@@ -172,6 +212,7 @@ static struct json_object *info(struct domctl *c)
     json_object_object_add(r, "mem_kib",
                            json_object_new_int64(vm_ram_present_pages(&d->vm) * (PAGE_SIZE / 1024)));
     json_object_object_add(r, "devices", device_totals(c));
+    json_object_object_add(r, "stats", stats_json(d));
     return r;
 }
 

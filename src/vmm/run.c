@@ -15,7 +15,9 @@
 #include "backend/xenstore_relay.h"
 #include "xenstore/client.h"
 #include "common/log.h"
+#include "common/startup.h"
 #include "xen/domain.h"
+#include <xen/sched.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -33,7 +35,8 @@ static void usage(FILE *f)
         "                  [--pv] [--shim FILE] [--shim-cmdline STRING] [--shim-extra STRING]\n"
         "                  [--bootloader PROG [--bootloader-arg ARG]...]\n"
         "                  [--memory MiB] [--vcpus N] [--name NAME] [--domid N]\n"
-        "                  [--xenstore SOCKET | --no-xenstore] [--disk SPEC]... [--vif SPEC]... [-v]\n"
+        "                  [--xenstore SOCKET | --no-xenstore] [--disk SPEC]... [--vif SPEC]...\n"
+        "                  [--stats] [-v]\n"
         "Boots a PVH kernel (ELF vmlinux or bzImage) with its console on this terminal.\n"
         "--pv: the kernel is a PV kernel; it runs through Xen's PV shim (a PVH guest\n"
         "        hosting it): --shim FILE (default " DOMCFG_PVSHIM_PATH ",\n"
@@ -50,6 +53,8 @@ static void usage(FILE *f)
         "        and qcow2, vhd, qcow, qed, vmdk images (through qemu-storage-daemon).\n"
         "--vif: an xl vif spec (xl-network-configuration(5)), e.g. bridge=xenbr0,mac=00:16:3e:0:0:1:\n"
         "        tap vifDOMID.DEVID on that (existing) bridge, served by netback.\n"
+        "--stats: at the end, print the guest's exits by reason and by I/O port and its\n"
+        "        hypercalls by number (also in `xenkvm list -l` and `top -x` under xenkvmd).\n"
         "Exit status: 0 poweroff, 1 xenkvm error, 2 crash, 3 reboot, 4 suspend,\n"
         "             5 watchdog, 6 soft_reset; 128+N: stopped by signal N (SIGTERM,\n"
         "             SIGINT, SIGHUP), torn down as on a poweroff.\n"
@@ -194,7 +199,25 @@ static int boot_from_disk(const char *prog, char **args, int nargs, const char *
     return 0;
 }
 
-int vmm_run(int argc, char **argv, const struct timespec *process_start)
+/* The kernel (or, with --pv, the shim and the PV kernel as its module)
+ * into guest memory. */
+static int load_kernel(struct domain *d, struct domain_config *cfg, struct pvboot_opts *pv,
+                       char *shim_line, size_t shim_len)
+{
+    char err[512];
+    if (pvboot_setup(cfg, pv, shim_line, shim_len, err, sizeof(err)) < 0 ||
+        domain_pvh_boot(d, cfg, err, sizeof(err)) < 0) {
+        log_err("%s%s", err, !pv->pv && strstr(err, "not a PVH kernel") ?
+                " (a PV kernel? --pv runs it through Xen's PV shim)" : "");
+        return -1;
+    }
+    if (pv->pv)
+        log_info("PV kernel %s through the shim %s ('%s')", pv->kernel, cfg->kernel, cfg->cmdline);
+    startup_mark("kernel");
+    return 0;
+}
+
+int vmm_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "kernel", required_argument, NULL, 'k' },
@@ -214,6 +237,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         { "status-file", required_argument, NULL, 'S' },
         { "ready-fd", required_argument, NULL, 'R' },
         { "paused", no_argument, NULL, 'P' },
+        { "stats", no_argument, NULL, 'T' },
         { "pv", no_argument, NULL, 'p' },
         { "shim", required_argument, NULL, 's' },
         { "shim-cmdline", required_argument, NULL, 'l' },
@@ -237,7 +261,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     int ndisks = 0, nvifs = 0;
     struct domctl_opts ctl_opts = { 0 };
     int ready_fd = -1;
-    bool paused = false;
+    bool paused = false, stats = false;
     uint8_t uuid[16];
     optind = 1;
     while ((c = getopt_long(argc, argv, "k:r:c:m:n:N:d:vh", opts, NULL)) != -1) {
@@ -305,6 +329,7 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
             ready_fd = v;
             break;
         case 'P': paused = true; break;
+        case 'T': stats = true; break;
         case 'v': log_verbose++; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_ERROR;
@@ -348,50 +373,65 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
     }
     cfg.store_page = pv.pv;
     static struct domain d;
-    char err[512];
+    char err[512], cpuid_cache[512];
+    if (ts_mkdirs(ts_rundir(), 0755) == 0 &&
+        ts_path(cpuid_cache, sizeof(cpuid_cache), "%s/kvm-cpuid", ts_rundir()))
+        cfg.cpuid_cache = cpuid_cache;
     if (domain_create(&d, &cfg, err, sizeof(err)) < 0) {
         log_err("%s", err);
         return EXIT_ERROR;
     }
-    d.vm.report_since = *process_start;
-    d.vm.report_first_exit = getenv("XENKVM_REPORT_STARTUP") != NULL;
+    startup_mark("vm");
     /* From here on, every exit goes through the one teardown at "out". */
     int status = EXIT_ERROR;
     struct domctl *ctl = NULL;
     struct console *con = NULL;
     struct xs_relay *relay = NULL;
     struct xs_client *xs = NULL;
-    bool tree_written = false;
+    bool tree_written = false, started = false;
     struct domain_devices *devs = NULL;
     struct bootloader_result bl = { 0 };
     char shim_line[BOOT_CMDLINE_MAX + 1];
+    /* Without a bootloader the kernel is known now: it is loaded and the guest
+     * starts (unless it is to start paused) while the console, xenstore and
+     * devices are set up; its exits (all it can ask of this process) wait
+     * until they are. */
+    if (!bootloader) {
+        if (load_kernel(&d, &cfg, &pv, shim_line, sizeof(shim_line)) < 0)
+            goto out;
+        if (!paused) {
+            vm_hold_exits(&d.vm);
+            started = true;
+            if (domain_start(&d) < 0)
+                goto out;
+        }
+    }
     if (ctl_opts.socket && !(ctl = domctl_create(&d, &ctl_opts)))
         goto out;
     int con_in = ctl ? domctl_console_in(ctl) : cfg.console_stdin ? STDIN_FILENO : -1;
     int con_out = ctl ? domctl_console_out(ctl) : STDOUT_FILENO;
     /* A bootloader's menu is the domain's console until the kernel is chosen. */
-    if (bootloader && boot_from_disk(bootloader, bl_args, nbl_args, disks, ndisks, &pv, &cfg,
-                                     con_in, con_out, &bl) < 0)
-        goto out;
-    if ((ndisks || nvifs) && no_xenstore) {
-        log_err("run: --disk and --vif need a xenstore daemon (not --no-xenstore)");
-        goto out;
-    }
-    if (pvboot_setup(&cfg, &pv, shim_line, sizeof(shim_line), err, sizeof(err)) < 0 ||
-        domain_pvh_boot(&d, &cfg, err, sizeof(err)) < 0) {
-        log_err("%s%s", err, !pv.pv && strstr(err, "not a PVH kernel") ?
-                " (a PV kernel? --pv runs it through Xen's PV shim)" : "");
-        goto out;
-    }
-    if (pv.pv)
-        log_info("PV kernel %s through the shim %s ('%s')", pv.kernel, cfg.kernel, cfg.cmdline);
-    /* Loaded: the bootloader's copies go (pv's and cfg's boot fields pointed into
-     * them; nothing reads those from here on). */
     if (bootloader) {
+        if (boot_from_disk(bootloader, bl_args, nbl_args, disks, ndisks, &pv, &cfg,
+                           con_in, con_out, &bl) < 0 ||
+            load_kernel(&d, &cfg, &pv, shim_line, sizeof(shim_line)) < 0)
+            goto out;
+        /* Loaded: the bootloader's copies go (pv's and cfg's boot fields
+         * pointed into them; nothing reads those from here on). */
         bootloader_done(&bl);
         pv.kernel = pv.ramdisk = pv.cmdline = NULL;
         cfg.kernel = cfg.cmdline = NULL;
         cfg.nr_modules = 0;
+        if (!paused) {
+            vm_hold_exits(&d.vm);
+            started = true;
+            if (domain_start(&d) < 0)
+                goto out;
+        }
+    }
+    if ((ndisks || nvifs) && no_xenstore) {
+        log_err("run: --disk and --vif need a xenstore daemon (not --no-xenstore)");
+        goto out;
     }
     con = console_create(&d, domain_special_page(&d, SPECIAL_CONSOLE), con_in, con_out);
     if (!con) {
@@ -461,21 +501,36 @@ int vmm_run(int argc, char **argv, const struct timespec *process_start)
         log_err("cannot confine the domain process: %s", err);
         goto out;
     }
-    if (paused)
+    if (paused) {
         vm_pause(&d.vm);
+        started = true;
+        if (domain_start(&d) < 0)
+            goto out;
+    }
     if (ready_fd >= 0) {
         if (write(ready_fd, "r", 1) != 1) { /* the supervisor went away */ }
         close(ready_fd);
     }
 
-    status = domain_run(&d);
+    vm_release_exits(&d.vm);
+    status = domain_wait(&d);
     if (stopper.signo)
         status = 128 + stopper.signo;
+    started = false;
+    if (stats) {
+        struct domain_stats st;
+        domain_stats(&d, &st);
+        domain_stats_print(stderr, "xenkvm: stats: ", &st);
+    }
     if (ctl)
         domctl_finish(ctl, status);
     ctl = NULL;
     log_info("domain %u (%s) ended: exit status %d", d.domid, d.name, status);
 out:
+    if (started) {            /* set-up failed with the guest running */
+        domain_shutdown(&d, SHUTDOWN_crash);
+        domain_wait(&d);
+    }
     bootloader_done(&bl);
     domctl_discard(ctl);
     devices_close(devs);

@@ -70,7 +70,42 @@ static void cb_rekick(void *opaque, unsigned vcpu)
  *   evtchn_upcall_pending is set (hvm_vcpu_has_pending_irq), with no EOI. Here
  *   the vCPU's own thread queues it as an external interrupt before it enters
  *   the guest (domain_vcpu_entry); the kick brings it out of KVM_RUN (or HLT). */
+/* Kicks asked for under domain_lock, made at domain_unlock: one set per
+ * thread (a thread holds one domain's lock at a time). */
+static __thread struct {
+    struct domain *d;
+    uint32_t vcpus;               /* VM_MAX_VCPUS bits */
+} deferred;
+
+void domain_lock(struct domain *d)
+{
+    pthread_mutex_lock(&d->lock);
+    deferred.d = d;
+}
+
+static void kick_now(struct domain *d, unsigned vcpu);
+
+void domain_unlock(struct domain *d)
+{
+    uint32_t vcpus = deferred.vcpus;
+    deferred.d = NULL;
+    deferred.vcpus = 0;
+    pthread_mutex_unlock(&d->lock);
+    for (unsigned i = 0; vcpus; i++, vcpus >>= 1)
+        if (vcpus & 1)
+            kick_now(d, i);
+}
+
 void domain_kick_vcpu(struct domain *d, unsigned vcpu)
+{
+    if (deferred.d == d && vcpu < 32) {
+        deferred.vcpus |= 1u << vcpu;
+        return;
+    }
+    kick_now(d, vcpu);
+}
+
+static void kick_now(struct domain *d, unsigned vcpu)
 {
     struct xvcpu *xv = &d->xv[vcpu];
     if (xv->upcall_vector) {
@@ -82,8 +117,13 @@ void domain_kick_vcpu(struct domain *d, unsigned vcpu)
     }
     if (atomic_load(&d->callback_vector) && !vcpu_is_self(xv->v))
         vcpu_kick(xv->v);
-    uint64_t one = 1;
-    if (write(xv->wake_fd, &one, sizeof(one)) < 0) { /* counter full: already awake */ }
+    /* Only a vCPU sleeping in SCHEDOP_block/poll waits on wake_fd; it sets
+     * blocked before it looks at its events under the lock, so either it sees
+     * this event or this sees it blocked. */
+    if (atomic_load(&xv->blocked)) {
+        uint64_t one = 1;
+        if (write(xv->wake_fd, &one, sizeof(one)) < 0) { /* counter full: already awake */ }
+    }
 }
 
 void domain_retry_upcall(struct domain *d, unsigned vcpu)
@@ -188,9 +228,18 @@ static int xen_pio(struct vcpu *v, uint16_t port, bool out, uint8_t *data, int s
         domain_shutdown(v->vm->priv, SHUTDOWN_reboot);
         return 0;
     }
+    if (size == 1 && pit_io(&((struct domain *)v->vm->priv)->pit, port, out, data))
+        return 0;
     if (!out)
         memset(data, 0xff, size);   /* nothing decodes other ports: floating bus */
     return 0;
+}
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 static int xen_mmio(struct vcpu *v, uint64_t gpa, bool write, uint8_t *data, int size)
@@ -457,7 +506,8 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
         uuid_generate_v4(d->uuid);
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->watch_lock, NULL);
-    if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, err, errlen) < 0)
+    pit_init(&d->pit, monotonic_ns);
+    if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, cfg->cpuid_cache, err, errlen) < 0)
         return -1;
     d->vm.ops = &xen_vm_ops;
     d->vm.priv = d;
@@ -562,20 +612,31 @@ static int status_of(int reason)
     }
 }
 
-int domain_run(struct domain *d)
+int domain_start(struct domain *d)
 {
-    if (pthread_create(&d->io_thread, NULL, io_thread, d)) {
-        log_err("cannot start the I/O thread");
-        return EXIT_ERROR;
-    }
+    /* vCPUs first: vCPU 0 enters the guest as early as it can. */
     if (vm_start(&d->vm) < 0) {
         log_err("cannot start vCPU threads");
         domain_shutdown(d, SHUTDOWN_crash);
+        return -1;
     }
+    if (pthread_create(&d->io_thread, NULL, io_thread, d)) {
+        log_err("cannot start the I/O thread");
+        domain_shutdown(d, SHUTDOWN_crash);
+        return -1;
+    }
+    d->io_thread_started = true;
+    return 0;
+}
+
+int domain_wait(struct domain *d)
+{
     vm_join(&d->vm);
     uint64_t one = 1;
     if (write(d->stop_fd, &one, sizeof(one)) < 0) { /* the thread sees EPOLLIN anyway */ }
-    pthread_join(d->io_thread, NULL);
+    if (d->io_thread_started)
+        pthread_join(d->io_thread, NULL);
+    d->io_thread_started = false;
     if (d->shutdown_reason < 0)
         d->shutdown_reason = SHUTDOWN_crash;   /* every vCPU stopped without a shutdown */
     return status_of(d->shutdown_reason);

@@ -5,6 +5,8 @@
 #include "boot/layout.h"
 #include "xen/evtchn.h"
 #include "xen/gnttab.h"
+#include "xen/pit.h"
+#include "xen/stats.h"
 #include <xen/xen.h>
 #include <xen/hvm/params.h>
 #include <xen/hvm/hvm_vcpu.h>
@@ -59,12 +61,14 @@ struct xvcpu {
     uint64_t periodic_ns;
     int wake_fd;                   /* eventfd: an event for a blocked vCPU */
     atomic_bool polling;           /* in SCHEDOP_poll: woken by any port becoming pending */
+    atomic_bool blocked;           /* in SCHEDOP_block/poll: a kick must write wake_fd */
     /* Bring-up (VCPUOP_initialise / VCPUOP_up, or INIT/SIPI): guarded by d->lock,
      * but for up, which the vCPU's own thread also sets (lock-free) when it is
      * seen making a hypercall after a SIPI. */
     atomic_bool up;
     bool initialised, reset_pending;
     struct vcpu_hvm_context ctx;
+    uint64_t hcalls[XEN_STATS_HCALLS];  /* hypercalls by number (xen/stats.h) */
 };
 
 struct domain_config {
@@ -87,6 +91,7 @@ struct domain_config {
                                      * shim marks it RAM in its guest's map and panics
                                      * without it (its guest sees store_evtchn 0) */
     bool console_stdin;             /* feed stdin to the PV console */
+    const char *cpuid_cache;        /* file caching KVM's supported CPUID, or NULL */
 };
 
 struct domain {
@@ -104,6 +109,7 @@ struct domain {
     uint64_t params[HVM_NR_PARAMS];
     uint64_t unmapped_pages;       /* increase_reservation's pages (no gfn), under lock */
     _Atomic uint8_t callback_vector; /* HVM_PARAM_CALLBACK_IRQ type vector, 0 = none */
+    struct pit pit;                /* legacy PIT counters and port 0x61 (pit.h) */
     struct evtchn_domain ev;
     struct gnttab gt;
 
@@ -126,6 +132,7 @@ struct domain {
     /* I/O thread: timers, console, xenstore relay */
     int epfd, stop_fd;
     pthread_t io_thread;
+    bool io_thread_started;
     pthread_mutex_t watch_lock;    /* the watches list */
     int dump_fd;                   /* debug: XENKVM_DEBUG_DUMP_MS timer, or -1 */
     struct fd_watch *watches;
@@ -137,8 +144,12 @@ struct domain {
 
 /* d must be zero-filled (static storage or calloc). */
 int domain_create(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen);
-/* Runs the guest until it shuts down; returns the exit status for its reason. */
-int domain_run(struct domain *d);
+/* Starts the I/O thread and the vCPUs (0 or -1). With exits held
+ * (vm_hold_exits), the guest runs while the caller finishes setting up. */
+int domain_start(struct domain *d);
+/* Waits until the guest has shut down (after domain_start); returns the exit
+ * status for its reason. */
+int domain_wait(struct domain *d);
 void domain_destroy(struct domain *d);
 
 /* Adds Xen's leaves (signature, version, hypercall MSR, time, HVM features with
@@ -169,6 +180,11 @@ int vcpu_set_periodic(struct xvcpu *xv, uint64_t period_ns);
 
 /* Event delivery plumbing used by evtchn.c's callbacks. */
 void domain_kick_vcpu(struct domain *d, unsigned vcpu);
+/* d->lock for paths that may raise events (event-channel ops, notifications,
+ * timers): kicks asked for while it is held are made once it is released, so
+ * the injection's ioctl and the wake-up are not done under the lock. */
+void domain_lock(struct domain *d);
+void domain_unlock(struct domain *d);
 /* Raises the upcall again if an earlier one was not taken and events are
  * still pending (cheap when there is nothing to do). */
 void domain_retry_upcall(struct domain *d, unsigned vcpu);

@@ -1,4 +1,5 @@
-/* __HYPERVISOR_event_channel_op: copy the argument in, run the op, copy it out. */
+/* __HYPERVISOR_event_channel_op: copy the argument in, run the op, copy out
+ * what it returned. */
 #include "xen/domain.h"
 #include <errno.h>
 #include <string.h>
@@ -16,10 +17,15 @@ long do_event_channel_op(struct hcall *h)
     _Static_assert(sizeof(struct evtchn_status) <= 64, "argument buffer too small");
     if (guest_copy_from(&h->va, &arg, h->arg[1], size))
         return -EFAULT;
-    pthread_mutex_lock(&h->d->lock);
+    uint8_t in[sizeof(arg)];
+    memcpy(in, &arg, size);
+    domain_lock(h->d);
     long rc = evtchn_op(&h->d->ev, cmd, &arg, h->xv->id);
-    pthread_mutex_unlock(&h->d->lock);
-    if (rc == 0 && guest_copy_to(&h->va, h->arg[1], &arg, size))
+    domain_unlock(h->d);
+    /* As Xen, nothing goes back from an op that returns nothing (send,
+     * unmask, close: the common ones): an argument left unchanged is not
+     * written again. */
+    if (rc == 0 && memcmp(in, &arg, size) && guest_copy_to(&h->va, h->arg[1], &arg, size))
         return -EFAULT;
     return rc;
 }

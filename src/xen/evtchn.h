@@ -69,6 +69,7 @@ struct evtchn_domain {
     void *opaque;
 };
 
+/* e must be zero-filled (static storage or calloc, as a domain is). */
 void evtchn_init(struct evtchn_domain *e, domid_t domid, unsigned nr_vcpus);
 /* Frees what the FIFO ABI allocated. */
 void evtchn_fini(struct evtchn_domain *e);

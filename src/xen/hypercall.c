@@ -55,6 +55,7 @@ int hypercall_trap(struct vcpu *v)
     h.long_mode = (s->efer & EFER_LMA) && s->cs.l;
     h.irqs_on = r->rflags & (1u << 9);
     unsigned nr = (uint32_t)r->rax;
+    stats_inc(&h.xv->hcalls[nr < XEN_STATS_HCALLS - 1 ? nr : XEN_STATS_HCALLS - 1]);
     long ret;
     if (s->ss.dpl != 0) {
         ret = -EPERM;      /* HVM hypercalls are for kernel mode only */

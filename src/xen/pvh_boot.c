@@ -22,6 +22,16 @@ static uint8_t *ram_at(void *opaque, uint64_t gpa, uint64_t len)
     return vm_gpa(&d->vm, gpa, len);
 }
 
+static int ram_write(void *opaque, uint64_t gpa, const void *src, uint64_t len)
+{
+    return vm_write_ram(&((struct domain *)opaque)->vm, gpa, src, len) < 0 ? -1 : 0;
+}
+
+static int ram_zero(void *opaque, uint64_t gpa, uint64_t len)
+{
+    return vm_zero_ram(&((struct domain *)opaque)->vm, gpa, len) < 0 ? -1 : 0;
+}
+
 static void build_e820(struct domain *d)
 {
     uint64_t low = d->vm.ram_size < VM_LOWMEM_END ? d->vm.ram_size : VM_LOWMEM_END;
@@ -33,36 +43,37 @@ static void build_e820(struct domain *d)
     d->nr_e820 = n;
 }
 
-static void free_modules(uint8_t **img, unsigned n)
+static void unmap_modules(const uint8_t **img, const size_t *len, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
-        free(img[i]);
+        file_unmap(img[i], len[i]);
 }
 
 int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen)
 {
     char why[256];
-    uint8_t *img;
+    const uint8_t *img;
     size_t len;
     if (cfg->nr_modules > BOOT_MAX_MODULES) {
         snprintf(err, errlen, "%u boot modules (at most %u)", cfg->nr_modules, BOOT_MAX_MODULES);
         return -1;
     }
-    if (file_read_all(cfg->kernel, LOADER_MAX_IMAGE, &img, &len, why, sizeof(why)) < 0) {
+    if (file_map(cfg->kernel, LOADER_MAX_IMAGE, &img, &len, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "kernel %s", why);
         return -1;
     }
-    struct guest_mem mem = { .opaque = d, .at = ram_at };
+    struct guest_mem mem = { .opaque = d, .at = ram_at, .write = ram_write, .zero = ram_zero };
     struct kernel_info ki;
     int rc = kernel_load(img, len, &mem, &ki, why, sizeof(why));
-    free(img);
+    file_unmap(img, len);
     if (rc < 0) {
         snprintf(err, errlen, "kernel %s: %s", cfg->kernel, why);
         return -1;
     }
     build_e820(d);
 
-    uint8_t *mod[BOOT_MAX_MODULES] = { 0 };
+    const uint8_t *mod[BOOT_MAX_MODULES] = { 0 };
+    size_t mod_len[BOOT_MAX_MODULES] = { 0 };
     char names[BOOT_MAX_MODULES][300];
     struct boot_plan_in in = {
         .ram_end = d->e820[0].size, .kernel_lo = ki.paddr_lo, .kernel_hi = ki.paddr_hi,
@@ -74,19 +85,20 @@ int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err
     }
     for (unsigned i = 0; i < cfg->nr_modules; i++) {
         const char *what = cfg->modules[i].what ? cfg->modules[i].what : "module";
-        if (file_read_all(cfg->modules[i].path, LOADER_MAX_IMAGE, &mod[i], &len, why, sizeof(why)) < 0) {
+        if (file_map(cfg->modules[i].path, LOADER_MAX_IMAGE, &mod[i], &mod_len[i], why,
+                     sizeof(why)) < 0) {
             snprintf(err, errlen, "%s %s", what, why);
-            free_modules(mod, i);
+            unmap_modules(mod, mod_len, i);
             return -1;
         }
         snprintf(names[i], sizeof(names[i]), "%s %s", what, cfg->modules[i].path);
         in.module_name[i] = names[i];
-        in.module_size[i] = len;
+        in.module_size[i] = mod_len[i];
         in.module_cmdline[i] = cfg->modules[i].cmdline;
     }
     struct boot_plan plan;
     if (boot_plan(&in, &plan, err, errlen) < 0) {
-        free_modules(mod, cfg->nr_modules);
+        unmap_modules(mod, mod_len, cfg->nr_modules);
         return -1;
     }
 
@@ -110,13 +122,19 @@ int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err
                                 SPECIAL_PAGES_BASE + SPECIAL_ACPI * PAGE_SIZE, d->vm.nr_vcpus);
     if (!si->rsdp_paddr) {
         snprintf(err, errlen, "cannot build ACPI tables for %d vCPUs", d->vm.nr_vcpus);
-        free_modules(mod, cfg->nr_modules);
+        unmap_modules(mod, mod_len, cfg->nr_modules);
         return -1;
     }
 
     struct hvm_modlist_entry *ml = (void *)(blk + plan.modlist_off);
     for (unsigned i = 0; i < cfg->nr_modules; i++) {
-        memcpy(vm_gpa(&d->vm, plan.module_gpa[i], in.module_size[i]), mod[i], in.module_size[i]);
+        /* Through the memfd: no fault for each page of a large initramfs. */
+        rc = vm_write_ram(&d->vm, plan.module_gpa[i], mod[i], in.module_size[i]);
+        if (rc < 0) {
+            snprintf(err, errlen, "%s: cannot write guest RAM: %s", in.module_name[i], strerror(-rc));
+            unmap_modules(mod, mod_len, cfg->nr_modules);
+            return -1;
+        }
         ml[i].paddr = plan.module_gpa[i];
         ml[i].size = in.module_size[i];
         if (plan.module_cmdline_off[i]) {
@@ -124,7 +142,7 @@ int domain_pvh_boot(struct domain *d, const struct domain_config *cfg, char *err
             ml[i].cmdline_paddr = plan.info_gpa + plan.module_cmdline_off[i];
         }
     }
-    free_modules(mod, cfg->nr_modules);
+    unmap_modules(mod, mod_len, cfg->nr_modules);
     if (cfg->nr_modules) {
         si->modlist_paddr = plan.info_gpa + plan.modlist_off;
         si->nr_modules = cfg->nr_modules;

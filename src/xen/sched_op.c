@@ -35,28 +35,30 @@ void vcpu_block(struct xvcpu *xv, uint64_t deadline_ns, const struct vcpu_block_
     struct domain *d = xv->d;
     uint64_t n;
     if (read(xv->wake_fd, &n, sizeof(n)) < 0) { /* nothing stale to drop */ }
+    atomic_store(&xv->blocked, true);    /* from here on, kicks write wake_fd */
     for (;;) {
         if (atomic_load(&d->vm.stopping))
-            return;
+            break;
         pthread_mutex_lock(&d->lock);
         bool wake = wake_condition(xv, w);
         pthread_mutex_unlock(&d->lock);
         if (wake)
-            return;
+            break;
         int timeout = -1;
         if (deadline_ns) {
             uint64_t now = domain_system_time(d);
             if (now >= deadline_ns)
-                return;
+                break;
             timeout = (int)((deadline_ns - now + 999999) / 1000000);
         }
         struct pollfd p = { .fd = xv->wake_fd, .events = POLLIN };
         if (poll(&p, 1, timeout) > 0) {
             if (read(xv->wake_fd, &n, sizeof(n)) < 0) { /* drained */ }
             if (w->poll)
-                return;
+                break;
         }
     }
+    atomic_store(&xv->blocked, false);
 }
 
 static long do_poll(struct hcall *h)

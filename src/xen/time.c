@@ -117,9 +117,9 @@ static void virq_timer(struct xvcpu *xv, int fd)
         return;
     log_debug("vcpu %u: VIRQ_TIMER at %llu ns", xv->id,
               (unsigned long long)domain_system_time(xv->d));
-    pthread_mutex_lock(&xv->d->lock);
+    domain_lock(xv->d);
     evtchn_send_virq(&xv->d->ev, VIRQ_TIMER, xv->id);
-    pthread_mutex_unlock(&xv->d->lock);
+    domain_unlock(xv->d);
 }
 
 static void timer_fired(void *opaque)

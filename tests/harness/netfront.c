@@ -149,10 +149,14 @@ static int open_host_side(struct nx *h, char *err, size_t errlen)
         if (write(fd, "1", 1) < 0) { /* no IPv6 here: no chatter either */ }
         close(fd);
     }
-    usleep(20000);                  /* frames still in the tap's qdisc land in its queues */
+    /* What the kernel sent between bringing the tap up and IPv6 going off (an
+     * MLD report) is already queued on it: dropped, so that a test sees only
+     * its own frames (frames still in the tap's qdisc land in its queues
+     * first). */
+    usleep(20000);
     static uint8_t junk[65536 + 64];
     for (unsigned i = 0; i < n; i++)
-        while (read(h->tap_fd[i], junk, sizeof(junk)) > 0) {}
+        while (read(h->tap_fd[i], junk, sizeof(junk)) > 0) { }
     h->ifindex = (int)if_nametoindex(h->cfg.tap);
     h->pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
     int one = 1;

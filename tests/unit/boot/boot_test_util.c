@@ -22,7 +22,7 @@ void fake_ram_init(struct fake_ram *r, uint64_t size)
 {
     r->base = calloc(1, size);
     r->size = r->base ? size : 0;
-    r->mem = (struct guest_mem){ r, ram_at };
+    r->mem = (struct guest_mem){ .opaque = r, .at = ram_at };
 }
 
 void fake_ram_free(struct fake_ram *r)

@@ -10,15 +10,20 @@
  *   {"error": "..."}                      (exit status 1)
  * Usage: inspect-image IMAGE [RAM_MIB]   (fake RAM at gpa 0, default 1024 MiB) */
 #include "boot/loader.h"
+#include "kvm/vm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+/* Fake RAM as xenkvm's: a memfd region of a struct vm (no /dev/kvm needed),
+ * loaded through vm_write_ram/vm_zero_ram as the domain process does. */
 struct ram {
     uint8_t *base;
     uint64_t size;
+    struct vm vm;
 };
 
 static uint8_t *ram_at(void *opaque, uint64_t gpa, uint64_t len)
@@ -27,6 +32,16 @@ static uint8_t *ram_at(void *opaque, uint64_t gpa, uint64_t len)
     if (gpa > r->size || len > r->size - gpa)
         return NULL;
     return r->base + gpa;
+}
+
+static int ram_write(void *opaque, uint64_t gpa, const void *src, uint64_t len)
+{
+    return vm_write_ram(&((struct ram *)opaque)->vm, gpa, src, len) < 0 ? -1 : 0;
+}
+
+static int ram_zero(void *opaque, uint64_t gpa, uint64_t len)
+{
+    return vm_zero_ram(&((struct ram *)opaque)->vm, gpa, len) < 0 ? -1 : 0;
 }
 
 static void print_str(const char *s)
@@ -133,23 +148,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s IMAGE [RAM_MIB]\n", argv[0]);
         return 2;
     }
-    struct ram r = { NULL, (argc == 3 ? strtoull(argv[2], NULL, 0) : 1024) << 20 };
-    r.base = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    static struct ram r;
+    r.size = (argc == 3 ? strtoull(argv[2], NULL, 0) : 1024) << 20;
+    r.vm.mem_fd = memfd_create("inspect-image", MFD_CLOEXEC);
+    if (r.vm.mem_fd < 0 || ftruncate(r.vm.mem_fd, (off_t)r.size) < 0)
+        return fail("cannot create fake guest RAM");
+    r.base = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, r.vm.mem_fd, 0);
     if (r.base == MAP_FAILED)
         return fail("cannot map fake guest RAM");
+    r.vm.regions[0] = (struct mem_region){ .gpa = 0, .size = r.size, .host = r.base, .ram = true };
+    r.vm.nr_regions = 1;
     size_t len;
     uint8_t *img = read_file(argv[1], &len);
     if (!img)
         return fail("cannot read image");
 
-    struct guest_mem mem = { &r, ram_at };
-    static struct kernel_info ki;
+    /* The ELF that is loaded, to compare RAM against. */
     char err[512];
-    if (kernel_load(img, len, &mem, &ki, err, sizeof(err)))
-        return fail(err);
-    print_info(&ki);
-
-    /* The ELF that was loaded, to compare RAM against. */
     uint8_t *elf = img, *vmlinux = NULL;
     size_t elflen = len, vlen;
     char comp[8];
@@ -159,6 +174,16 @@ int main(int argc, char **argv)
     int n = elf_load_segments(elf, elflen, segs, 64, err, sizeof(err));
     if (n < 0 || n > 64)
         return fail(n < 0 ? err : "too many segments");
+    /* Junk where the segments go: the loader must overwrite all of it, bss too. */
+    for (int i = 0; i < n; i++)
+        if (segs[i].paddr < r.size && segs[i].memsz <= r.size - segs[i].paddr)
+            memset(r.base + segs[i].paddr, 0xa5, segs[i].memsz);
+
+    struct guest_mem mem = { .opaque = &r, .at = ram_at, .write = ram_write, .zero = ram_zero };
+    static struct kernel_info ki;
+    if (kernel_load(img, len, &mem, &ki, err, sizeof(err)))
+        return fail(err);
+    print_info(&ki);
     for (int i = 0; i < n; i++) {
         const struct elf_segment *s = &segs[i];
         printf("{\"segment\": {\"vaddr\": %llu, \"paddr\": %llu, \"filesz\": %llu, \"memsz\": %llu, "
@@ -176,5 +201,6 @@ int main(int argc, char **argv)
     free(vmlinux);
     free(img);
     munmap(r.base, r.size);
+    close(r.vm.mem_fd);
     return 0;
 }

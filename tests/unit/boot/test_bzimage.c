@@ -93,6 +93,67 @@ TEST(bz_lz4_multichunk)
     free(small);
 }
 
+/* Two chunks decompress on two threads; a payload that is not exactly as
+ * Linux builds it gets the sequential decoder's answer, errors included. */
+static uint8_t *two_chunks(size_t *len, size_t *plen_out, uint8_t **elf_out)
+{
+    const size_t big = 9u << 20;
+    struct elf_spec s = elf_spec_default(true);
+    s.seg[0].filesz = s.seg[0].memsz = big;
+    s.seg[2].paddr = T_TEXT_PADDR + big;
+    s.seg[2].offset = T_TEXT_OFF + big - 0x10;
+    uint8_t *small = elf_build(&s);
+    uint8_t *elf = calloc(1, T_TEXT_OFF + big);
+    memcpy(elf, small, T_FILE_LEN);
+    for (size_t i = T_FILE_LEN; i < T_TEXT_OFF + big; i++)
+        elf[i] = (uint8_t)(i * 2654435761u >> 13);
+    free(small);
+    uint8_t *bz = bzimage_build("lz4", elf, T_TEXT_OFF + big, len);
+    uint32_t plen;
+    memcpy(&plen, bz + 0x24c, 4);
+    *plen_out = plen;
+    *elf_out = elf;
+    return bz;
+}
+
+TEST(bz_lz4_chunks_in_parallel_match)
+{
+    size_t len, plen;
+    uint8_t *elf, *bz = two_chunks(&len, &plen, &elf);
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    char c[8];
+    CHECK_EQ(bzimage_extract(bz, len, &out, &outlen, c, err, sizeof(err)), 1);
+    CHECK_EQ(outlen, T_TEXT_OFF + (9u << 20));
+    CHECK(out && !memcmp(out, elf, outlen));
+    free(out);
+    /* A second chunk cut short (its size word 10 less): the sequential
+     * decoder's message. */
+    uint32_t c0, c1;
+    memcpy(&c0, bz + T_BZ_PAYLOAD + 4, 4);
+    size_t second = T_BZ_PAYLOAD + 8 + c0;           /* the second chunk's size word */
+    uint8_t *bad = malloc(len);
+    memcpy(bad, bz, len);
+    memcpy(&c1, bad + second, 4);
+    c1 -= 10;
+    memcpy(bad + second, &c1, 4);
+    CHECK_EQ(bzimage_extract(bad, len, &out, &outlen, c, err, sizeof(err)), -1);
+    char want[96];
+    snprintf(want, sizeof(want), "lz4: corrupt chunk at payload offset %zu", second - T_BZ_PAYLOAD);
+    CHECK(strstr(err, want));
+    /* A size trailer that does not add up: also the sequential answer. */
+    memcpy(bad, bz, len);
+    uint32_t bogus = 12345;
+    memcpy(bad + T_BZ_PAYLOAD + plen - 4, &bogus, 4);
+    CHECK_EQ(bzimage_extract(bad, len, &out, &outlen, c, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "lz4: decompressed %zu bytes but the size trailer says 12345",
+             (size_t)T_TEXT_OFF + (9u << 20));
+    CHECK(strstr(err, want));
+    free(bad);
+    free(bz);
+    free(elf);
+}
+
 /* Flips bytes in the middle of the compressed stream. */
 static void corrupt(const char *comp, const char *want)
 {
