@@ -42,6 +42,8 @@ int domctl_start(struct domctl *c, struct xs_relay *relay, const char *xenstore,
  * {"op":"block-attach","spec":SPEC} add a disk at run time. */
 struct domain_devices;
 void domctl_set_devices(struct domctl *c, struct domain_devices *devs);
+/* Ends the domain as a destroy request does (why: for the log). */
+void domctl_destroy(struct domctl *c, const char *why);
 /* After domain_run: flushes console output, writes the status file
  * ("destroyed" when a destroy request ended the domain), closes clients and
  * removes the socket. */
