@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${XENKVM_BUILD:-build}
 N=${1:-2000}
-line=$("$B/src/cli/xenkvm" run --kernel "$B/guest/xtest" --cmdline "bench $N" | grep '^bench ')
+line=$("$B/src/cli/xenkvm" run --no-xenstore --kernel "$B/guest/xtest" --cmdline "bench $N" | grep '^bench ')
 eval "$(echo "$line" | tr ' ' '\n' | grep '=')"
 printf 'hypercall round trip (best of 3 x %d): xenkvm %.2f us, same call into a port-write stub %.2f us, ratio %.2f (bare port write %.2f us)\n' \
   "$N" "$(echo "$hypercall_ns / 1000" | bc -l)" "$(echo "$stub_exit_ns / 1000" | bc -l)" \

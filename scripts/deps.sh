@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PKGS=(
   gcc make pkg-config meson ninja-build
   libxen-dev liburing-dev zlib1g-dev liblzma-dev libzstd-dev liblz4-dev
-  libjson-c-dev libxml2-dev libnbd-dev libsystemd-dev
+  libjson-c-dev libxml2-dev libnbd-dev libsystemd-dev libseccomp-dev
   python3 python3-pytest
   xenstore-utils libxenstore4 python3-pyxs
   clang libclang-rt-14-dev

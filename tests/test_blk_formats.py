@@ -155,8 +155,10 @@ def test_guest_blkfront_on_image(build, need_kvm, xsd, tmp_path, fmt, kernel):
 
 
 def test_image_nodes_and_storage_daemon_life(build, need_kvm, xsd, tmp_path):
-    """Nodes as libxl writes them for a qdisk; the storage daemon is the domain
-    process's child while it runs and goes when the process is SIGKILLed."""
+    """Nodes as libxl writes them for a qdisk; the storage daemon is the child
+    of the domain process's spawn helper (the confined domain process cannot
+    fork and exec, src/backend/spawner.h) while it runs, and goes when the
+    domain process is SIGKILLed."""
     img = make_image(tmp_path, "qcow2")
     g = Guest(xsd, "bench 100000000", f"{img},qcow2,xvda,rw")
     try:
@@ -169,11 +171,16 @@ def test_image_nodes_and_storage_daemon_life(build, need_kvm, xsd, tmp_path):
         assert read(xsd, be + "/feature-discard") == "1"
         (sd,) = storage_daemons(img)
         with open(f"/proc/{sd}/stat") as f:
-            assert int(f.read().split(")")[-1].split()[1]) == g.proc.pid
+            helper = int(f.read().split(")")[-1].split()[1])
+        with open(f"/proc/{helper}/stat") as f:
+            stat = f.read()
+        assert "(xenkvm-spawner)" in stat, stat
+        assert int(stat.split(")")[-1].split()[1]) == g.proc.pid
     finally:
         out = g.kill()
     assert g.proc.returncode == -signal.SIGKILL, out
     assert wait_for(lambda: not alive(sd), 10), "the storage daemon outlived its domain"
+    assert wait_for(lambda: not alive(helper), 10), "the spawn helper outlived its domain"
     qemu_img_check(img, "qcow2")
 
 

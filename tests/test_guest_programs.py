@@ -180,7 +180,7 @@ def _need_binaries():
 def run_guest(cmdline, vcpus=1, memory=64, kernel="xtest"):
     _need_binaries()
     args = [str(XENKVM), "run", "--kernel", str(KERNELS[kernel]), "--cmdline", cmdline,
-            "--memory", str(memory)]
+            "--memory", str(memory), "--no-xenstore"]
     if vcpus != 1:
         args += ["--vcpus", str(vcpus)]
     try:

@@ -120,7 +120,7 @@ def test_hello_boots_with_ramdisk_and_more_memory(build, need_kvm, tmp_path):
     data = os.urandom(60000) + b"RAMDISK!" * 512 + b"tail"   # pages and a ragged end
     rd.write_bytes(data)
     r = xenkvm("run", "--kernel", xtest(), "--memory", "256", "--ramdisk", str(rd),
-               "--cmdline", "hello")
+               "--cmdline", "hello", "--no-xenstore")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Hello from xtest" in r.stdout
     assert "nr_modules 1" in r.stdout

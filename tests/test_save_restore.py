@@ -194,6 +194,7 @@ def test_bad_save_files_are_refused_cleanly(ts):
 
 def test_dump_core_is_read_by_gdb(ts):
     start(ts)
+    assert wait_for(lambda: ticks_after(ts, "sr", 0) >= 1)   # a tick counted before the dump
     core = os.path.join(ts.dir, "sr.core")
     ts.xk("dump-core", "sr", core)
     assert ts.domains()["sr"][1][2] != "p"           # it runs on

@@ -396,6 +396,29 @@ def test_daemon_restart_readopts(ts, need_kvm):
     assert wait_for(lambda: not alive(pid), 5)
 
 
+def test_daemon_killed_with_a_request_in_flight(ts, need_kvm):
+    """The guest's request that the daemon took but never answered (it was
+    stopped, then killed) is sent again to the next daemon, so the guest gets
+    its reply and stays usable; its watches are registered again too. The
+    idle guest reads control/shutdown every 500 ms: with xenkvmd stopped for
+    1.5 s one read is surely in flight when it dies."""
+    ts.create("k2")
+    domid = ts.domains()["k2"][0]
+    pid = [d for d in ts.info() if d["domid"] == domid][0]["xenkvm"]["pid"]
+    for p in ts.daemon_pids():
+        os.kill(p, signal.SIGSTOP)
+    time.sleep(1.5)
+    for p in ts.daemon_pids():
+        os.kill(p, signal.SIGKILL)
+        os.kill(p, signal.SIGCONT)
+    assert wait_for(lambda: not ts.daemon_pids(), 10)
+    assert ts.domains()["k2"][0] == domid        # the CLI restarts xenkvmd
+    assert wait_for(lambda: ts.xs_read(f"/local/domain/{domid}/name") == "k2", 10)
+    ts.xk("shutdown", "-w", "k2", timeout=60)
+    assert "k2" not in ts.domains()
+    assert wait_for(lambda: not alive(pid), 5)
+
+
 def test_exit_while_daemon_down(ts, need_kvm):
     """A domain process that dies while xenkvmd is away is handled when the
     daemon returns: no status file, so a crash, and on_crash applies."""

@@ -24,12 +24,23 @@ class Daemon:
         self.log = open(os.path.join(self.dir, "log"), "w+")
         self.proc = subprocess.Popen([str(XENKVMD), "--foreground", "--socket", self.sock, *args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if os.path.exists(self.sock):
+        # listening, not only bound (the path appears between the two)
+        for _ in range(500):
+            if self.listening():
                 break
             time.sleep(0.01)
-        assert os.path.exists(self.sock), self.logtext()
+        assert self.listening(), self.logtext()
         self.env = dict(os.environ, XENSTORED_PATH=self.sock)
+
+    def listening(self):
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(self.sock)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
 
     def logtext(self):
         self.log.flush()

@@ -19,6 +19,10 @@ struct domain_devices {
 
 static int watch_on_domain(void *opaque, int fd, void (*fn)(void *), void *arg)
 {
+    if (!fn) {
+        domain_unwatch_fd(opaque, fd);
+        return 0;
+    }
     return domain_watch_fd(opaque, fd, fn, arg);
 }
 
@@ -54,6 +58,16 @@ void devices_close(struct domain_devices *ds)
     xenbus_bus_close(ds->bus);       /* disconnects and releases every device */
     free(ds->name);
     free(ds);
+}
+
+bool devices_lost(struct domain_devices *ds)
+{
+    return xenbus_bus_lost(ds->bus);
+}
+
+int devices_reconnect(struct domain_devices *ds)
+{
+    return xenbus_bus_reconnect(ds->bus);
 }
 
 int devices_add_disk(struct domain_devices *ds, const char *spec, char *err, size_t errlen)

@@ -19,6 +19,11 @@ struct domain_devices *devices_open(struct domain *d, const char *socket_path, c
  * has stopped (after domain_run). */
 void devices_close(struct domain_devices *ds);
 
+/* Whether xenkvmd went away under the devices' connection; then, once it is
+ * back, devices_reconnect rewrites their nodes (0, or -errno: not yet). */
+bool devices_lost(struct domain_devices *ds);
+int devices_reconnect(struct domain_devices *ds);
+
 /* Parses an xl disk spec, opens the image and announces a vbd (InitWait).
  * Returns the device id (>= 0) or -1 with err set. */
 int devices_add_disk(struct domain_devices *ds, const char *spec, char *err, size_t errlen);

@@ -1,18 +1,20 @@
 /* qemu-storage-daemon for one image: its command line, its start with a
  * listening socket of ours, its stderr (a memfd) for error messages, its end. */
 #include "backend/storage_daemon.h"
+#include "backend/spawner.h"
 #include "common/log.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,6 +24,7 @@
 
 struct storage_daemon {
     pid_t pid;
+    int pidfd;                   /* started by the spawn helper: its pidfd; else -1 */
     int out_fd;                  /* memfd: the daemon's stdout and stderr */
     bool reaped;
     int status;                  /* waitpid status once reaped */
@@ -134,15 +137,7 @@ static int make_socket(int *fds, unsigned nconn, char *err, size_t errlen)
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void child(const char *prog, char *const argv[], int lfd, int out_fd, pid_t parent)
 {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    struct sigaction dfl = { .sa_handler = SIG_DFL };
-    const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD };
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
-        sigaction(sigs[i], &dfl, NULL);
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-        _exit(126);               /* the parent is gone already */
+    spawn_child_prepare(parent);
     int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int l = fcntl(lfd, F_DUPFD_CLOEXEC, 10), o = fcntl(out_fd, F_DUPFD_CLOEXEC, 10);
     if (nul < 0 || l < 0 || o < 0 || dup2(nul, 0) < 0 || dup2(o, 1) < 0 || dup2(o, 2) < 0 ||
@@ -188,17 +183,36 @@ struct storage_daemon *sd_start(const struct sd_image *img, int *fds, unsigned n
     int lfd = make_socket(fds, nconn, err, errlen);
     if (lfd < 0)
         goto fail_out;
-    pid_t parent = getpid();
-    sd->pid = fork();
-    if (sd->pid == 0)
-        child(prog, argv, lfd, sd->out_fd, parent);
-    int e = errno;
-    close(lfd);
-    if (sd->pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(e));
-        for (unsigned i = 0; i < nconn; i++)
-            close(fds[i]);
-        goto fail_out;
+    sd->pidfd = -1;
+    if (spawner_active()) {
+        /* A confined domain process cannot fork and exec: the helper does. */
+        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        const int cfds[4] = { nul, sd->out_fd, sd->out_fd, lfd };
+        int rc = nul < 0 ? -errno : spawner_spawn(prog, argv, cfds, 4, &sd->pid, &sd->pidfd,
+                                                  err, errlen);
+        if (nul < 0)
+            snprintf(err, errlen, "/dev/null: %s", strerror(-rc));
+        if (nul >= 0)
+            close(nul);
+        close(lfd);
+        if (rc) {
+            for (unsigned i = 0; i < nconn; i++)
+                close(fds[i]);
+            goto fail_out;
+        }
+    } else {
+        pid_t parent = getpid();
+        sd->pid = fork();
+        if (sd->pid == 0)
+            child(prog, argv, lfd, sd->out_fd, parent);
+        int e = errno;
+        close(lfd);
+        if (sd->pid < 0) {
+            snprintf(err, errlen, "fork: %s", strerror(e));
+            for (unsigned i = 0; i < nconn; i++)
+                close(fds[i]);
+            goto fail_out;
+        }
     }
     log_info("storage daemon %d: %s as %s%s", (int)sd->pid, img->path, img->driver,
              img->readonly ? ", read-only" : "");
@@ -227,9 +241,28 @@ static void describe(int st, char *how, size_t len)
         snprintf(how, len, "status 0x%x", st);
 }
 
+/* Reaps the helper's child once it has ended (wait_ms: how long to wait for
+ * that; -1 forever). */
+static void reap_spawned(struct storage_daemon *sd, int wait_ms)
+{
+    struct pollfd p = { .fd = sd->pidfd, .events = POLLIN };
+    if (poll(&p, 1, wait_ms) == 1 && spawner_wait(sd->pid, &sd->status) == 0)
+        sd->reaped = true;
+}
+
+static void signal_daemon(struct storage_daemon *sd, int sig)
+{
+    if (sd->pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, sd->pidfd, sig, NULL, 0);
+    else
+        kill(sd->pid, sig);
+}
+
 bool sd_exited(struct storage_daemon *sd, char *how, size_t howlen)
 {
-    if (!sd->reaped && waitpid(sd->pid, &sd->status, WNOHANG) == sd->pid)
+    if (!sd->reaped && sd->pidfd >= 0)
+        reap_spawned(sd, 0);
+    else if (!sd->reaped && waitpid(sd->pid, &sd->status, WNOHANG) == sd->pid)
         sd->reaped = true;
     if (sd->reaped && how)
         describe(sd->status, how, howlen);
@@ -267,14 +300,16 @@ void sd_stop(struct storage_daemon *sd, bool quiet)
     char how[64];
     if (!sd_exited(sd, NULL, 0)) {
         sd->stopping = true;
-        kill(sd->pid, SIGTERM);
+        signal_daemon(sd, SIGTERM);
         for (int ms = 0; ms < STOP_TIMEOUT_MS && !sd_exited(sd, NULL, 0); ms++)
             nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
         if (!sd_exited(sd, NULL, 0)) {
             log_warn("storage daemon %d (%s) still running %d s after SIGTERM: SIGKILL",
                      (int)sd->pid, sd->path, STOP_TIMEOUT_MS / 1000);
-            kill(sd->pid, SIGKILL);
-            if (waitpid(sd->pid, &sd->status, 0) == sd->pid)
+            signal_daemon(sd, SIGKILL);
+            if (sd->pidfd >= 0)
+                reap_spawned(sd, -1);
+            else if (waitpid(sd->pid, &sd->status, 0) == sd->pid)
                 sd->reaped = true;
         }
     }
@@ -289,5 +324,7 @@ void sd_stop(struct storage_daemon *sd, bool quiet)
         log_info("storage daemon %d (%s) stopped", (int)sd->pid, sd->path);
     }
     close(sd->out_fd);
+    if (sd->pidfd >= 0)
+        close(sd->pidfd);
     free(sd);
 }

@@ -2,8 +2,10 @@
  * QEMU's block layer opens the image in its format (qcow2, vhd, ...) and
  * exports it over NBD on a unix socket that only this process reaches.
  *
- * The daemon is this process's child: it gets SIGTERM (a clean close of the
- * image) when the thread that started it ends (PR_SET_PDEATHSIG), so a domain
+ * The daemon is this process's child, or, once the domain process has
+ * confined itself, the spawn helper's (backend/spawner.h): it gets SIGTERM (a
+ * clean close of the image) when the thread that started it ends
+ * (PR_SET_PDEATHSIG; the helper dies with the domain process), so a domain
  * process that dies, even by SIGKILL, takes its storage daemons with it; and
  * sd_stop ends it when the disk goes. The listening socket is made here and
  * handed over as a file descriptor; the clients are connected before its path

@@ -16,6 +16,10 @@ struct xenbus_bus {
     unsigned domid;
     pthread_mutex_t lock;         /* the client and the device list */
     struct xenbus_dev *devs;
+    char *socket_path;            /* NULL: the default */
+    xenbus_watch_fd_fn watch_fd;
+    void *opaque;
+    bool lost;                    /* the daemon went away: see xenbus_bus_reconnect */
 };
 
 const char *xenbus_state_name(enum xenbus_state s)
@@ -139,10 +143,12 @@ static int in_txn(struct xenbus_dev *dev, int (*fn)(struct xenbus_dev *, uint32_
     return -EAGAIN;
 }
 
+/* Both directories, and the parents they leave empty (backend/vbd/<domid>,
+ * device/vbd), as libxl does. */
 static int rm_dirs(struct xenbus_dev *dev, uint32_t tx)
 {
-    int rc = xs_rm(dev->bus->xs, tx, dev->be_path);
-    int rc2 = xs_rm(dev->bus->xs, tx, dev->fe_path);
+    int rc = xs_rm_tidy(dev->bus->xs, tx, dev->be_path);
+    int rc2 = xs_rm_tidy(dev->bus->xs, tx, dev->fe_path);
     if (rc == -ENOENT) rc = 0;
     if (rc2 == -ENOENT) rc2 = 0;
     return rc ? rc : rc2;
@@ -317,7 +323,18 @@ static struct xenbus_dev *find(struct xenbus_bus *bus, const char *token, bool *
 static void dispatch(struct xenbus_bus *bus)
 {
     char *path, *token;
-    while (xs_read_watch(bus->xs, &path, &token, 0) == 0) {
+    int rc;
+    while (!bus->lost && (rc = xs_read_watch(bus->xs, &path, &token, 0)) != -ETIMEDOUT) {
+        if (rc) {
+            /* The daemon closed the connection: stop polling a dead fd
+             * (it would be readable forever). */
+            log_warn("xenbus: domain %u: xenstore connection lost: %s", bus->domid,
+                     strerror(-rc));
+            bus->lost = true;
+            if (bus->watch_fd)
+                bus->watch_fd(bus->opaque, xs_client_fd(bus->xs), NULL, NULL);
+            break;
+        }
         bool be;
         struct xenbus_dev *dev = find(bus, token, &be);
         if (dev) {
@@ -359,17 +376,83 @@ struct xenbus_bus *xenbus_bus_open(const char *socket_path, unsigned domid,
         return NULL;
     }
     bus->domid = domid;
+    bus->watch_fd = watch_fd;
+    bus->opaque = opaque;
+    if (socket_path && !(bus->socket_path = strdup(socket_path))) {
+        xs_close(bus->xs);
+        free(bus);
+        errno = ENOMEM;
+        return NULL;
+    }
     pthread_mutex_init(&bus->lock, NULL);
     if (watch_fd) {
         int rc = watch_fd(opaque, xs_client_fd(bus->xs), bus_readable, bus);
         if (rc) {
             xs_close(bus->xs);
+            free(bus->socket_path);
             free(bus);
             errno = -rc;
             return NULL;
         }
     }
     return bus;
+}
+
+bool xenbus_bus_lost(struct xenbus_bus *bus)
+{
+    pthread_mutex_lock(&bus->lock);
+    bool lost = bus->lost;
+    pthread_mutex_unlock(&bus->lock);
+    return lost;
+}
+
+/* A device's directories again, in the state it is in. */
+static int rewrite_dirs(struct xenbus_dev *dev, uint32_t tx)
+{
+    int rc = write_dirs(dev, tx);
+    /* A connected frontend's own nodes went with the daemon; its state is
+     * the one thing known for sure. */
+    if (!rc && dev->connected)
+        rc = xenbus_printf(dev, tx, true, "state", "%d", XenbusStateConnected);
+    if (!rc)
+        rc = xenbus_printf(dev, tx, false, "state", "%d", dev->state);
+    return rc;
+}
+
+int xenbus_bus_reconnect(struct xenbus_bus *bus)
+{
+    int rc = 0;
+    pthread_mutex_lock(&bus->lock);
+    if (!bus->lost)
+        goto out;
+    struct xs_client *xs = xs_open(bus->socket_path);
+    if (!xs) {
+        rc = -errno;
+        goto out;
+    }
+    if (bus->watch_fd && (rc = bus->watch_fd(bus->opaque, xs_client_fd(xs), bus_readable, bus))) {
+        xs_close(xs);
+        goto out;
+    }
+    xs_close(bus->xs);
+    bus->xs = xs;
+    bus->lost = false;
+    for (struct xenbus_dev *d = bus->devs; d; d = d->next) {
+        if (d->gone)
+            continue;
+        int r = in_txn(d, rewrite_dirs);
+        if (!r && d->ops->init_wait && !d->connected)
+            r = d->ops->init_wait(d);
+        if (r)
+            log_warn("xenbus: %s: cannot rewrite the device's nodes: %s", d->be_path,
+                     strerror(-r));
+        watch_paths(d, true);
+    }
+    log_warn("xenbus: domain %u: xenstore back: device nodes rewritten", bus->domid);
+    dispatch(bus);
+out:
+    pthread_mutex_unlock(&bus->lock);
+    return rc;
 }
 
 int xenbus_bus_fd(struct xenbus_bus *bus)
@@ -428,7 +511,10 @@ void xenbus_bus_close(struct xenbus_bus *bus)
         free(d);
     }
     pthread_mutex_unlock(&bus->lock);
+    if (bus->watch_fd && !bus->lost)
+        bus->watch_fd(bus->opaque, xs_client_fd(bus->xs), NULL, NULL);
     xs_close(bus->xs);
     pthread_mutex_destroy(&bus->lock);
+    free(bus->socket_path);
     free(bus);
 }

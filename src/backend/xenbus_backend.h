@@ -46,7 +46,8 @@ struct xenbus_dev {
     struct xenbus_dev *next;
 };
 
-/* Hook to have fd polled: fn(arg) must be called when it is readable. */
+/* Hook to have fd polled: fn(arg) must be called when it is readable; fn
+ * NULL: stop polling fd. */
 typedef int (*xenbus_watch_fd_fn)(void *opaque, int fd, void (*fn)(void *arg), void *arg);
 
 /* Connects to xenstore at socket_path (NULL: the default). watch_fd may be
@@ -58,6 +59,13 @@ void xenbus_bus_close(struct xenbus_bus *bus);
 int xenbus_bus_fd(struct xenbus_bus *bus);
 /* Handles every watch event that has arrived (never blocks). */
 void xenbus_bus_poll(struct xenbus_bus *bus);
+/* Whether the daemon closed the bus's connection (it restarted). */
+bool xenbus_bus_lost(struct xenbus_bus *bus);
+/* After a daemon restart: connects again and rewrites every device's
+ * directories in the state it is in (a connected frontend's own nodes are
+ * lost with the daemon; its rings go on working). 0 if not lost or done,
+ * else -errno (try again later). */
+int xenbus_bus_reconnect(struct xenbus_bus *bus);
 
 /* Writes the device's directories and goes to InitWait. NULL with err set. */
 struct xenbus_dev *xenbus_dev_create(struct xenbus_bus *bus, const struct xenbus_dev_ops *ops,

@@ -2,6 +2,7 @@
  * port (on the vCPU thread, domain lock held); daemon replies and watch events
  * come in on the I/O thread and wait in a buffer until the ring has room. */
 #include "backend/xenstore_relay.h"
+#include "backend/xenstore_replay.h"
 #include "backend/xenstore_track.h"
 #include "xen/domain.h"
 #include "xenstore/client.h"
@@ -26,6 +27,8 @@ struct xs_relay {
     bool broken;                  /* guest indices went wrong, or the daemon left */
     bool lost;                    /* the daemon left (reconnectable) */
     size_t npending;
+    size_t nready;                /* pending[0..nready): whole messages */
+    struct xs_replay *replay;     /* what a new daemon must hear again */
     struct xs_track track;        /* watches and unanswered requests, for a save */
     uint8_t pending[PENDING_MAX]; /* daemon bytes not yet in the ring (last: see create) */
 };
@@ -44,15 +47,17 @@ static void stop(struct xs_relay *r, uint32_t ring_error, const char *why)
 /* Moves buffered daemon bytes into the rsp ring. Domain lock held. */
 static bool flush_to_ring(struct xs_relay *r)
 {
-    if (!r->npending || r->broken)
+    if (!r->nready || r->broken)
         return false;
-    ssize_t n = xs_ring_write_rsp(r->ring, r->pending, r->npending);
+    /* whole messages only: a partial one from a daemon that died is dropped */
+    ssize_t n = xs_ring_write_rsp(r->ring, r->pending, r->nready);
     if (n < 0) {
         stop(r, XENSTORE_ERROR_RINGIDX, "impossible response-ring indices from the guest");
         return false;
     }
     memmove(r->pending, r->pending + n, r->npending - n);
     r->npending -= n;
+    r->nready -= n;
     return n > 0;
 }
 
@@ -70,36 +75,53 @@ static void watch_daemon(struct xs_relay *r, bool on)
     }
 }
 
-/* The guest kicked the store port: forward its requests, refill responses. */
-static void guest_kicked(void *opaque, evtchn_port_t port)
+/* Writes all of buf to the daemon; false (relay stopped) if it failed. */
+static bool to_daemon(struct xs_relay *r, const uint8_t *buf, size_t n)
 {
-    struct xs_relay *r = opaque;
-    (void)port;
-    if (r->broken || r->fd < 0)
-        return;
-    uint8_t buf[XENSTORE_RING_SIZE];
-    ssize_t n = xs_ring_read_req(r->ring, buf, sizeof(buf));
-    if (n < 0) {
-        stop(r, XENSTORE_ERROR_RINGIDX, "impossible request-ring indices from the guest");
-        return;
-    }
-    xs_track_req(&r->track, buf, n);
-    for (ssize_t off = 0; off < n; ) {
+    for (size_t off = 0; off < n; ) {
         ssize_t w = write(r->fd, buf + off, n - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
             stop(r, XENSTORE_ERROR_COMM, "the daemon connection failed");
-            return;
+            return false;
         }
         off += w;
     }
+    return true;
+}
+
+/* Forwards the guest's requests (as many as the replay log has room for) and
+ * refills responses. Domain lock held. */
+static void pump(struct xs_relay *r)
+{
+    if (r->broken || r->fd < 0)
+        return;
+    uint8_t buf[XENSTORE_RING_SIZE];
+    size_t room = xs_replay_room(r->replay);
+    ssize_t n = xs_ring_read_req(r->ring, buf, room < sizeof(buf) ? room : sizeof(buf));
+    if (n < 0) {
+        stop(r, XENSTORE_ERROR_RINGIDX, "impossible request-ring indices from the guest");
+        return;
+    }
+    /* logged first: bytes lost with a dying daemon go to the next one */
+    xs_replay_sent(r->replay, buf, (size_t)n);
+    xs_track_req(&r->track, buf, (size_t)n);
+    if (!to_daemon(r, buf, (size_t)n))
+        return;
     bool notify = n > 0;
     notify |= flush_to_ring(r);
     if (r->npending < PENDING_MAX)
         watch_daemon(r, true);    /* room again for daemon bytes */
     if (notify)
         evtchn_host_notify(&r->d->ev, r->host_port);
+}
+
+/* The guest kicked the store port. */
+static void guest_kicked(void *opaque, evtchn_port_t port)
+{
+    (void)port;
+    pump(opaque);
 }
 
 static void daemon_readable(void *opaque)
@@ -109,13 +131,17 @@ static void daemon_readable(void *opaque)
     if (!r->broken) {
         ssize_t n = read(r->fd, r->pending + r->npending, PENDING_MAX - r->npending);
         if (n > 0) {
-            xs_track_rsp(&r->track, r->pending + r->npending, n);
             r->npending += n;
-        }
-        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+            size_t len = r->npending - r->nready;
+            size_t whole = xs_replay_received(r->replay, r->pending + r->nready, &len);
+            r->npending = r->nready + len;
+            xs_track_rsp(&r->track, r->pending + r->nready, whole);
+            r->nready += whole;
+        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
             stop(r, XENSTORE_ERROR_COMM, "the daemon closed the connection");
-        if (flush_to_ring(r))
-            evtchn_host_notify(&r->d->ev, r->host_port);
+        }
+        /* replies free room in the log: requests waiting in the ring go now */
+        pump(r);
     }
     /* A guest that does not read its responses stops the relay reading the
      * daemon (not the daemon or other guests). */
@@ -132,6 +158,11 @@ struct xs_relay *xs_relay_create(struct domain *d, void *ring_page)
     if (!r)
         return NULL;
     memset(r, 0, offsetof(struct xs_relay, pending));
+    r->replay = xs_replay_new();
+    if (!r->replay) {
+        free(r);
+        return NULL;
+    }
     r->d = d;
     r->ring = ring_page;
     r->fd = -1;
@@ -144,6 +175,7 @@ struct xs_relay *xs_relay_create(struct domain *d, void *ring_page)
     r->host_port = r->port > 0 ? d->ev.ports[r->port].u.inter.host_port : -1;
     pthread_mutex_unlock(&d->lock);
     if (r->port < 0) {
+        xs_replay_free(r->replay);
         free(r);
         return NULL;
     }
@@ -180,18 +212,27 @@ int xs_relay_reconnect(struct xs_relay *r, const char *socket_path)
     int fd = xs_relay_open(socket_path, r->d->domid);
     if (fd < 0)
         return fd;
-    pthread_mutex_lock(&r->d->lock);
+    domain_lock(r->d);
     watch_daemon(r, false);
     if (r->fd >= 0)
         close(r->fd);
     r->fd = fd;
-    r->npending = 0;
+    r->npending = r->nready;      /* the old daemon's last, partial message goes */
     r->broken = r->lost = false;
     __atomic_store_n(&r->ring->error, 0, __ATOMIC_RELEASE);
-    watch_daemon(r, true);
-    /* Requests the guest queued meanwhile go out now. */
-    guest_kicked(r, r->port);
-    pthread_mutex_unlock(&r->d->lock);
+    /* The new daemon hears the guest's watches and unanswered requests
+     * again, then what the guest queued meanwhile. */
+    const uint8_t *a, *b;
+    size_t alen, blen;
+    xs_replay_resend(r->replay, &a, &alen, &b, &blen);
+    bool ok = to_daemon(r, a, alen) && to_daemon(r, b, blen);
+    if (ok) {
+        watch_daemon(r, true);
+        pump(r);
+    }
+    domain_unlock(r->d);
+    if (!ok)
+        return -EPIPE;            /* lost again: the next check tries again */
     log_info("domain %u: xenstore connection restored", r->d->domid);
     return 0;
 }
@@ -202,6 +243,7 @@ void xs_relay_destroy(struct xs_relay *r)
         return;
     if (r->fd >= 0)
         close(r->fd);
+    xs_replay_free(r->replay);
     xs_track_free(&r->track);
     free(r);
 }
@@ -236,7 +278,7 @@ static void put32(uint8_t **p, uint32_t v)
 size_t xs_relay_state(struct xs_relay *r, uint8_t **out)
 {
     pthread_mutex_lock(&r->d->lock);
-    size_t len = 8 + r->npending, n = 0;
+    size_t len = 8 + r->nready, n = 0;    /* whole messages: a save waits for them */
     for (struct xs_watch_rec *w = r->track.watches; w; w = w->next, n++)
         len += 4 + w->len;
     uint8_t *p = *out = malloc(len);
@@ -247,8 +289,8 @@ size_t xs_relay_state(struct xs_relay *r, uint8_t **out)
             memcpy(p, w->spec, w->len);
             p += w->len;
         }
-        put32(&p, r->npending);
-        memcpy(p, r->pending, r->npending);
+        put32(&p, r->nready);
+        memcpy(p, r->pending, r->nready);
     }
     pthread_mutex_unlock(&r->d->lock);
     return p ? len : 0;
@@ -341,7 +383,7 @@ int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsig
         return -EINVAL;
     pthread_mutex_lock(&r->d->lock);
     memcpy(r->pending, p, k);       /* answers the guest had not taken yet */
-    r->npending = k;
+    r->npending = r->nready = k;
     pthread_mutex_unlock(&r->d->lock);
     while (sent) {
         struct { struct xsd_sockmsg h; char body[XENSTORE_PAYLOAD_MAX]; } m;
@@ -356,6 +398,7 @@ int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsig
         if (r->npending + sizeof(m.h) + m.h.len <= PENDING_MAX) {
             memcpy(r->pending + r->npending, &m, sizeof(m.h) + m.h.len);
             r->npending += sizeof(m.h) + m.h.len;
+            r->nready = r->npending;
         }
         pthread_mutex_unlock(&r->d->lock);
     }
@@ -368,6 +411,15 @@ int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsig
         memcpy(m.body, p + 4, k);
         p += 4 + k;
         xs_track_req(&r->track, (const uint8_t *)&m, sizeof(m.h) + k);
+        /* and as the replay log's, so a later daemon restart registers them
+         * again: the request and the daemon's "OK" as if they had passed */
+        pthread_mutex_lock(&r->d->lock);
+        xs_replay_sent(r->replay, (const uint8_t *)&m, sizeof(m.h) + k);
+        struct { struct xsd_sockmsg h; char ok[3]; } ack = {
+            .h = { .type = XS_WATCH, .req_id = m.h.req_id, .len = 3 }, .ok = "OK" };
+        size_t alen = sizeof(ack);
+        xs_replay_received(r->replay, (uint8_t *)&ack, &alen);
+        pthread_mutex_unlock(&r->d->lock);
     }
     r->track.unanswered = 0;
     return 0;

@@ -19,8 +19,8 @@ int xs_relay_connect(struct xs_relay *r, const char *socket_path);
  * restarted); false while connected, or when the guest broke the ring. */
 bool xs_relay_lost(struct xs_relay *r);
 /* Replaces a lost daemon connection with a new one and clears the error in
- * the ring page. Requests in flight when the old one went are not answered.
- * 0 or -errno. */
+ * the ring page. The new daemon gets the guest's watches and the requests
+ * the old one never answered again (backend/xenstore_replay.h). 0 or -errno. */
 int xs_relay_reconnect(struct xs_relay *r, const char *socket_path);
 void xs_relay_destroy(struct xs_relay *r);
 

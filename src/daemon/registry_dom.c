@@ -76,14 +76,19 @@ const char *reg_check_name(const char *name)
 
 unsigned reg_alloc_domid(struct registry *r)
 {
-    /* Like Xen: the next id after the last one handed out, wrapping. */
+    /* Like Xen: the next id after the last one handed out, wrapping. An id
+     * that a domain outside the registry serves (`xenkvm run --domid`) is
+     * skipped; whatever a dead domain left under one is scrubbed first. */
     unsigned id = r->last_domid;
     for (unsigned i = 0; i < DOMID_MAX; i++) {
         id = id >= DOMID_MAX ? 1 : id + 1;
-        if (!reg_find_id(r, id)) {
-            r->last_domid = id;
-            return id;
-        }
+        if (reg_find_id(r, id))
+            continue;
+        struct xs_client *xs = reg_xs(r);
+        if (xs && xs_scrub(xs, id) == -EBUSY)
+            continue;
+        r->last_domid = id;
+        return id;
     }
     return 0;
 }

@@ -82,16 +82,20 @@ static void schedule_restart(struct registry *r, struct json_object *cfg, bool d
     r->restarts = rs;
 }
 
-/* xenstore and files of a domain whose process is gone. */
+/* xenstore and files of a domain whose process is gone: everything under
+ * its id, even what a killed process could not remove (its backends). */
 static void cleanup(struct registry *r, struct dom *d)
 {
     struct xs_client *xs = reg_xs(r);
-    if (xs && xs_domain_destroy_tree(xs, d->domid) < 0) {
+    int rc = xs ? xs_scrub(xs, d->domid) : 0;
+    if (rc && rc != -EBUSY) {
         xs_close(xs);          /* the daemon restarted under us: one retry */
         r->xs = NULL;
         if ((xs = reg_xs(r)))
-            xs_domain_destroy_tree(xs, d->domid);
+            rc = xs_scrub(xs, d->domid);
     }
+    if (rc)
+        reg_log("domain %u: cannot clear its xenstore nodes: %s", d->domid, strerror(-rc));
     if (d->pidfd >= 0) {
         epoll_ctl(r->epfd, EPOLL_CTL_DEL, d->pidfd, NULL);
         close(d->pidfd);

@@ -464,6 +464,13 @@ static struct json_object *device_request(struct domctl *c, const char *op,
     return NULL;
 }
 
+void domctl_destroy(struct domctl *c, const char *why)
+{
+    c->destroyed = true;
+    log_info("domain %u: destroyed %s", c->d->domid, why);
+    domain_shutdown(c->d, SHUTDOWN_poweroff);
+}
+
 /* Handles the first line of a connection. */
 static void client_request(struct client *cl)
 {
@@ -484,9 +491,7 @@ static void client_request(struct client *cl)
         vm_unpause(&c->d->vm);
         reply = jl_ok();
     } else if (!strcmp(op, "destroy")) {
-        c->destroyed = true;
-        log_info("domain %u: destroyed", c->d->domid);
-        domain_shutdown(c->d, SHUTDOWN_poweroff);
+        domctl_destroy(c, "on request");
         reply = jl_ok();
     } else if (!strcmp(op, "save")) {
         bool ended;
@@ -571,16 +576,22 @@ static void xenstore_check(void *opaque)
     struct domctl *c = opaque;
     uint64_t n;
     if (read(c->timer_fd, &n, sizeof(n)) < 0) { /* spurious */ }
-    if (!c->relay || !xs_relay_lost(c->relay) || access(c->xenstore, F_OK))
+    bool ring = c->relay && xs_relay_lost(c->relay), devs = c->devs && devices_lost(c->devs);
+    if ((!ring && !devs) || access(c->xenstore, F_OK))
         return;
-    int rc = c->retree ? c->retree(c->opaque) : 0;
-    if (!rc)
-        rc = xs_relay_reconnect(c->relay, c->xenstore);
+    int rc = 0;
+    if (ring) {
+        rc = c->retree ? c->retree(c->opaque) : 0;
+        if (!rc)
+            rc = xs_relay_reconnect(c->relay, c->xenstore);
+    }
+    if (!rc && devs)
+        rc = devices_reconnect(c->devs);
     if (rc)
         log_info("domain %u: xenstore not back yet: %s", c->d->domid, strerror(-rc));
-    else
+    else if (ring)
         log_warn("domain %u: xenstore daemon restarted: tree rewritten, ring reconnected "
-                 "(the guest's own nodes and watches are gone)", c->d->domid);
+                 "(the guest's watches registered again, its own nodes are gone)", c->d->domid);
 }
 
 struct domctl *domctl_create(struct domain *d, const struct domctl_opts *o)

@@ -48,6 +48,8 @@ void domctl_set_devices(struct domctl *c, struct domain_devices *devs);
 /* The vCPU control the requests vcpu-set and vcpu-pin act on. */
 struct vcpu_ctl;
 void domctl_set_vcpus(struct domctl *c, struct vcpu_ctl *vcpus);
+/* Ends the domain as a destroy request does (why: for the log). */
+void domctl_destroy(struct domctl *c, const char *why);
 /* After domain_run: flushes console output, writes the status file
  * ("destroyed" when a destroy request ended the domain), closes clients and
  * removes the socket. */

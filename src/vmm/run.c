@@ -1,7 +1,10 @@
 /* `xenkvm run`: one domain in this process, its console on the terminal. */
 #include "vmm/run.h"
+#include "vmm/confine.h"
 #include "vmm/domctl.h"
 #include "vmm/vcpu_ctl.h"
+#include "backend/spawner.h"
+#include "toolstack/daemon.h"
 #include "toolstack/paths.h"
 #include "vmm/snapshot_state.h"
 #include "vmm/snapshot_xenstore.h"
@@ -20,10 +23,13 @@
 #include <xen/sched.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
+#include <xen/sched.h>
 
 static void usage(FILE *f)
 {
@@ -41,8 +47,10 @@ static void usage(FILE *f)
         "        --shim-cmdline (default \"" DOMCFG_PVSHIM_CMDLINE "\") plus --shim-extra.\n"
         "--bootloader: boots what the bootloader (e.g. pygrub) finds on the first --disk;\n"
         "        --kernel, --ramdisk and --cmdline are passed to it.\n"
-        "xenstore: the xenkvmd socket given, else " XS_DEFAULT_SOCKET " if it exists;\n"
-        "the domain's tree is written there and the guest's ring is connected to it.\n"
+        "xenstore: the xenkvmd socket given, else $XENKVM_RUNDIR/xenstored.sock\n"
+        "(/run/xenkvm/...), xenkvmd being started there if it is not running; the\n"
+        "domain's tree is written there and the guest's ring is connected to it.\n"
+        "--no-xenstore: none; the guest is told so as Xen does (HVM_PARAM_STORE_PFN 0).\n"
         "--disk: an xl disk spec (xl-disk-configuration(5)), e.g. /img.raw,raw,xvda,rw\n"
         "        or 'vdev=xvdb, access=ro, target=/dev/sdb'; raw images and block devices,\n"
         "        and qcow2, vhd, qcow, qed, vmdk images (through qemu-storage-daemon).\n"
@@ -51,7 +59,8 @@ static void usage(FILE *f)
         "--stats: at the end, print the guest's exits by reason and by I/O port and its\n"
         "        hypercalls by number (also in `xenkvm list -l` and `top -x` under xenkvmd).\n"
         "Exit status: 0 poweroff, 1 xenkvm error, 2 crash, 3 reboot, 4 suspend,\n"
-        "             5 watchdog, 6 soft_reset.\n"
+        "             5 watchdog, 6 soft_reset; 128+N: stopped by signal N (SIGTERM,\n"
+        "             SIGINT, SIGHUP), torn down as on a poweroff.\n"
         "vCPUs: [--maxvcpus N] (vCPUs the domain has; --vcpus of them available first),\n"
         "  [--vcpu-avail HEXMASK] (which are available instead), [--cpus LIST|N=LIST]...,\n"
         "  [--cpus-soft LIST|N=LIST]... (host CPU affinity, xl's CPU list syntax).\n"
@@ -138,6 +147,58 @@ static int restore_xenstore(struct snapshot_restore *snap, struct xs_relay *rela
         return -1;
     }
     return 0;
+}
+
+/* SIGTERM, SIGINT and SIGHUP end the domain as a destroy does, so that the
+ * teardown (tree, backends, taps) runs as on a poweroff. They are blocked
+ * in every thread and read from a signalfd on the I/O thread. */
+struct stopper {
+    struct domain *d;
+    struct domctl *ctl;
+    int fd;
+    int signo;                    /* the one that stopped it, 0: none */
+};
+
+static int stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
+        return -1;
+    return signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void stop_signalled(void *opaque)
+{
+    struct stopper *st = opaque;
+    struct signalfd_siginfo si;
+    if (read(st->fd, &si, sizeof(si)) != sizeof(si) || st->signo)
+        return;
+    st->signo = (int)si.ssi_signo;
+    log_warn("domain %u: stopped by %s: tearing down", st->d->domid, sigabbrev_np(st->signo));
+    if (st->ctl)
+        domctl_destroy(st->ctl, "by a signal");
+    else
+        domain_shutdown(st->d, SHUTDOWN_poweroff);
+}
+
+/* The store at cfg->xenstore_socket; the toolstack's own is started when it
+ * is not running (as `xenkvm create` does), one named with --xenstore is not. */
+static struct xs_client *open_store(const char *sock, bool named)
+{
+    struct xs_client *xs = xs_open(sock);
+    if (xs || named || (errno != ENOENT && errno != ECONNREFUSED))
+        return xs;
+    char err[512];
+    log_info("no xenkvmd at %s: starting it", sock);
+    if (ts_start_daemon(err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        errno = ECONNREFUSED;
+        return NULL;
+    }
+    return xs_open(sock);
 }
 
 /* --bootloader: runs it on the first disk and boots what it chose (the
@@ -373,6 +434,34 @@ int vmm_run(int argc, char **argv)
     }
     if (maxvcpus)
         cfg.vcpus = (int)maxvcpus;
+    bool store_named = cfg.xenstore_socket != NULL;
+    char store_path[4096];
+    if (no_xenstore)
+        cfg.xenstore_socket = NULL;
+    else if (!store_named) {
+        if (!ts_path(store_path, sizeof(store_path), "%s/xenstored.sock", ts_rundir()))
+            return EXIT_ERROR;
+        cfg.xenstore_socket = store_path;
+    }
+    /* (with --bootloader, once it has run: its errors say more) */
+    if ((ndisks || nvifs) && no_xenstore && !bootloader) {
+        log_err("run: --disk and --vif need a xenstore daemon (not --no-xenstore)");
+        return EXIT_ERROR;
+    }
+    sigset_t stop_set;
+    static struct stopper stopper = { .fd = -1 };
+    stopper.fd = stop_signals(&stop_set);
+    if (stopper.fd < 0) {
+        log_err("signalfd: %s", strerror(errno));
+        return EXIT_ERROR;
+    }
+    /* The spawn helper, while the process is single-threaded: once confined
+     * (below) it cannot start a qemu-storage-daemon for an image disk itself. */
+    if (cfg.xenstore_socket && spawner_start() < 0) {
+        log_err("cannot start the spawn helper: %s", strerror(errno));
+        return EXIT_ERROR;
+    }
+    cfg.store_page = pv.pv;
     static struct domain d;
     char err[512], cpuid_cache[512];
     struct snapshot_restore *snap = NULL;
@@ -454,6 +543,10 @@ int vmm_run(int argc, char **argv)
                 goto out;
         }
     }
+    if ((ndisks || nvifs) && no_xenstore) {
+        log_err("run: --disk and --vif need a xenstore daemon (not --no-xenstore)");
+        goto out;
+    }
     con = console_create(&d, domain_special_page(&d, SPECIAL_CONSOLE), con_in, con_out);
     if (!con) {
         log_err("cannot set up the console");
@@ -461,37 +554,46 @@ int vmm_run(int argc, char **argv)
     }
     d.params[HVM_PARAM_CONSOLE_EVTCHN] = console_port(con);
 
-    if (!no_xenstore && !cfg.xenstore_socket && access(XS_DEFAULT_SOCKET, F_OK) == 0)
-        cfg.xenstore_socket = XS_DEFAULT_SOCKET;
-    relay = xs_relay_create(&d, domain_special_page(&d, SPECIAL_XENSTORE));
-    if (!relay) {
-        log_err("cannot set up the xenstore ring");
+    stopper.d = &d;
+    stopper.ctl = ctl;
+    if (domain_watch_fd(&d, stopper.fd, stop_signalled, &stopper) < 0) {
+        log_err("cannot watch for signals");
         goto out;
     }
-    d.params[HVM_PARAM_STORE_EVTCHN] = xs_relay_port(relay);
+    if (cfg.xenstore_socket) {
+        relay = xs_relay_create(&d, domain_special_page(&d, SPECIAL_XENSTORE));
+        if (!relay) {
+            log_err("cannot set up the xenstore ring");
+            goto out;
+        }
+        d.params[HVM_PARAM_STORE_EVTCHN] = xs_relay_port(relay);
+    }
     /* The saved guest goes back over the fresh domain, its host ports made. */
     if (snap && snapshot_restore_apply(snap, err, sizeof(err)) < 0) {
         log_err("%s", err);
         goto out;
     }
-    if (cfg.xenstore_socket && !no_xenstore) {
-        xs = xs_open(cfg.xenstore_socket);
-        int rc = xs ? xenstore_tree(xs, &d, &cfg) : -errno;
-        tree_written = xs && !rc;
+    if (cfg.xenstore_socket) {
+        /* Claim the id (a live domain with it: EBUSY), clear what a dead one
+         * left, bind the ring, then write the tree and introduce. */
+        xs = open_store(cfg.xenstore_socket, store_named);
+        int rc = xs ? xs_scrub(xs, d.domid) : -errno;
         if (!rc)
             rc = xs_relay_connect(relay, cfg.xenstore_socket);
+        if (rc == -EBUSY) {
+            log_err("domain id %u is in use by a running domain (--domid)", d.domid);
+            goto out;
+        }
+        if (!rc) {
+            tree_written = true;      /* the id is ours: whatever is there goes at the end */
+            rc = xenstore_tree(xs, &d, &cfg);
+        }
         if (rc) {
             log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(-rc));
             goto out;
         }
         if (snap && restore_xenstore(snap, relay, &d, cfg.xenstore_socket, restore) < 0)
             goto out;
-    } else {
-        log_info("no xenstore daemon: the guest's xenstore ring stays unanswered");
-    }
-    if ((ndisks || nvifs) && !xs) {
-        log_err("run: --disk and --vif need a xenstore daemon (xenkvmd)");
-        goto out;
     }
     if (xs && !(devs = devices_open(&d, cfg.xenstore_socket, cfg.name, cfg.uuid))) {
         log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(errno));
@@ -518,6 +620,11 @@ int vmm_run(int argc, char **argv)
             goto out;
         }
     }
+    /* Set up: from here on only what a running domain needs (confine.h). */
+    if (vmm_confine(err, sizeof(err)) < 0) {
+        log_err("cannot confine the domain process: %s", err);
+        goto out;
+    }
     if (paused || restore) {
         if (paused)
             vm_pause(&d.vm);
@@ -532,6 +639,8 @@ int vmm_run(int argc, char **argv)
 
     vm_release_exits(&d.vm);
     status = domain_wait(&d);
+    if (stopper.signo)
+        status = 128 + stopper.signo;
     started = false;
     if (stats) {
         struct domain_stats st;
@@ -558,5 +667,7 @@ out:
     xs_relay_destroy(relay);
     console_destroy(con);
     domain_destroy(&d);
+    close(stopper.fd);
+    sigprocmask(SIG_UNBLOCK, &stop_set, NULL);
     return status;
 }

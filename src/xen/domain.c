@@ -665,12 +665,16 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
         return -1;
     }
     d->params[HVM_PARAM_TRIPLE_FAULT_REASON] = SHUTDOWN_reboot;
-    d->params[HVM_PARAM_STORE_PFN] = (SPECIAL_PAGES_BASE >> PAGE_SHIFT) + SPECIAL_XENSTORE;
     d->params[HVM_PARAM_CONSOLE_PFN] = (SPECIAL_PAGES_BASE >> PAGE_SHIFT) + SPECIAL_CONSOLE;
     /* As Xen's toolstack does: the reserved grant entries give dom 0 the
-     * console and xenstore rings. */
+     * console and xenstore rings. A domain without xenstore gets neither
+     * the ring nor the entry: its STORE params stay 0, which is how Xen
+     * tells a guest there is no store (Linux's xenbus then gives up). */
     gnttab_reserve(&d->gt, GNTTAB_RESERVED_CONSOLE, d->params[HVM_PARAM_CONSOLE_PFN]);
-    gnttab_reserve(&d->gt, GNTTAB_RESERVED_XENSTORE, d->params[HVM_PARAM_STORE_PFN]);
+    if (cfg->xenstore_socket || cfg->store_page) {
+        d->params[HVM_PARAM_STORE_PFN] = (SPECIAL_PAGES_BASE >> PAGE_SHIFT) + SPECIAL_XENSTORE;
+        gnttab_reserve(&d->gt, GNTTAB_RESERVED_XENSTORE, d->params[HVM_PARAM_STORE_PFN]);
+    }
     return 0;
 }
 

@@ -103,7 +103,10 @@ struct domain_config {
         const char *what;               /* for messages: "ramdisk", "PV kernel" */
     } modules[BOOT_MAX_MODULES];
     bool keep_low_free;             /* nothing in [0x1000, 0x11000) (the PV shim's) */
-    const char *xenstore_socket;    /* NULL: no xenstore connection */
+    const char *xenstore_socket;    /* NULL: no xenstore (STORE params left 0) */
+    bool store_page;                /* the ring page even without xenstore: Xen's PV
+                                     * shim marks it RAM in its guest's map and panics
+                                     * without it (its guest sees store_evtchn 0) */
     bool console_stdin;             /* feed stdin to the PV console */
     unsigned max_grant_frames;      /* xl's max_grant_frames; 0: Xen's default */
     unsigned max_event_channels;    /* xl's max_event_channels; 0: no limit below the ABI's */

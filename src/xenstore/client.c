@@ -418,6 +418,37 @@ int xs_resume(struct xs_client *c, unsigned domid)
     return domid_req(c, XS_RESUME, domid, NULL);
 }
 
+int xs_scrub(struct xs_client *c, unsigned domid)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "xenkvm-scrub%c%u", 0, domid);
+    return xs_request(c, XS_CONTROL, 0, buf, (size_t)n + 1, NULL, NULL);
+}
+
+int xs_rm_tidy(struct xs_client *c, uint32_t tx, const char *path)
+{
+    int rc = xs_rm(c, tx, path);
+    if (rc)
+        return rc;
+    char p[XENSTORE_ABS_PATH_MAX + 1];
+    snprintf(p, sizeof(p), "%s", path);
+    for (char *slash = strrchr(p, '/'); slash && slash != p; slash = strrchr(p, '/')) {
+        *slash = 0;
+        char *val = NULL, **names = NULL;
+        size_t len = 0;
+        unsigned n = 1;
+        bool empty = !xs_read(c, tx, p, &val, &len) && len == 0 &&
+                     !xs_directory(c, tx, p, &names, &n) && n == 0;
+        free(val);
+        free(names);
+        if (!empty)
+            break;
+        if ((rc = xs_rm(c, tx, p)) && rc != -ENOENT)
+            return rc;
+    }
+    return 0;
+}
+
 int xs_relay_open(const char *socket_path, unsigned domid)
 {
     int fd = connect_to(socket_path);

@@ -30,6 +30,9 @@ int xs_write(struct xs_client *c, uint32_t tx, const char *path, const void *val
 int xs_write_str(struct xs_client *c, uint32_t tx, const char *path, const char *value);
 int xs_mkdir(struct xs_client *c, uint32_t tx, const char *path);
 int xs_rm(struct xs_client *c, uint32_t tx, const char *path);
+/* rm, then the parents it leaves empty (no value, no children), up to the
+ * first that is not, as libxl removes a device's directories. */
+int xs_rm_tidy(struct xs_client *c, uint32_t tx, const char *path);
 /* *names: one malloc'd block (free(*names)) holding *n pointers and the names. */
 int xs_directory(struct xs_client *c, uint32_t tx, const char *path, char ***names, unsigned *n);
 /* *perms malloc'd. */
@@ -62,6 +65,11 @@ int xs_resume(struct xs_client *c, unsigned domid);
  * returned fd is the guest's: relay raw ring bytes both ways. Returns the fd
  * (blocking, close-on-exec) or -errno. */
 int xs_relay_open(const char *socket_path, unsigned domid);
+/* Before domid is used (again): -EBUSY while a live relay serves it; else the
+ * daemon releases whatever domain had it and removes what it left:
+ * /local/domain/<domid>, the /vm entry named there and
+ * /local/domain/0/backend/<kind>/<domid> (XS_CONTROL "xenkvm-scrub"). */
+int xs_scrub(struct xs_client *c, unsigned domid);
 
 /* The standard tree of a domain, as Xen's toolstack writes it. */
 struct xs_domain_info {

@@ -13,6 +13,7 @@
 #include "xenstore/path.h"
 
 #define RELAY_MAGIC "xenkvm-relay"
+#define SCRUB_CMD "xenkvm-scrub"
 
 struct req {
     struct xs_conn *c;
@@ -387,8 +388,19 @@ static int do_control(struct req *r)
         return EACCES;
     if (r->nstr < 1)
         return EINVAL;
+    if (!strcmp(r->p, SCRUB_CMD)) {
+        unsigned domid;
+        int rc;
+        if (r->nstr != 2 || r->p[r->len - 1] || !xs_parse_domid(arg(r, 1), &domid))
+            return EINVAL;
+        if ((rc = xs_domain_scrub(r->c->srv, domid)))
+            return rc;
+        reply_str(r, "OK");
+        return 0;
+    }
     if (!strcmp(r->p, "help")) {
-        static const char help[] = "help\nprint <string>\n" RELAY_MAGIC " <domid>\n";
+        static const char help[] = "help\nprint <string>\n" RELAY_MAGIC " <domid>\n"
+                                   SCRUB_CMD " <domid>\n";
         reply(r, help, sizeof(help));
         return 0;
     }

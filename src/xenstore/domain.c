@@ -2,6 +2,8 @@
 #include "xenstore/server.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,13 +56,12 @@ int xs_domain_introduce(struct xs_server *s, unsigned domid, uint64_t mfn, unsig
     return 0;
 }
 
-int xs_domain_release(struct xs_server *s, unsigned domid)
+/* Forgets d: closes its relay, revokes its rights, fires @releaseDomain if it
+ * was introduced. */
+static void forget(struct xs_server *s, struct xs_domain *d)
 {
-    if (domid == 0 || domid > XS_DOMID_MAX)
-        return EINVAL;
-    struct xs_domain *d = xs_domain_find(s, domid);
-    if (!d || !d->introduced)
-        return ENOENT;
+    unsigned domid = d->domid;
+    bool introduced = d->introduced;
     if (d->conn) {
         xs_conn_kill(d->conn);   /* the domain process sees the relay close */
         d->conn = NULL;
@@ -76,8 +77,102 @@ int xs_domain_release(struct xs_server *s, unsigned domid)
             break;
         }
     free(d);
+    if (!introduced)
+        return;
     log_info("domain %u released", domid);
     xs_watch_fire(s, "@releaseDomain", false, &s->special_perms[1]);
+}
+
+int xs_domain_release(struct xs_server *s, unsigned domid)
+{
+    if (domid == 0 || domid > XS_DOMID_MAX)
+        return EINVAL;
+    struct xs_domain *d = xs_domain_find(s, domid);
+    if (!d || (!d->introduced && !d->conn))
+        return ENOENT;
+    forget(s, d);
+    return 0;
+}
+
+/* Whether the relay's domain process is gone (its end closed) though the
+ * daemon has not read the end of file yet. */
+static bool relay_gone(const struct xs_conn *c)
+{
+    if (c->dead)
+        return true;
+    if (c->fd < 0)
+        return false;                /* in-memory (tests): alive */
+    struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Removes path and everything below it as dom0, telling the watchers. */
+static void rm_node(struct xs_server *s, const char *path)
+{
+    struct xs_view v = { .st = &s->st, .q = &s->q };
+    struct xs_who root = { .privileged = true };
+    const struct xs_node *n;
+    struct xs_perms before = { 0 };
+    if (xs_tree_read(&v, &root, path, &n) || xs_perms_copy(&before, &n->perms))
+        return;
+    if (!xs_tree_rm(&v, &root, path))
+        xs_watch_fire(s, path, true, &before);
+    xs_perms_free(&before);
+}
+
+static void rm_if_empty(struct xs_server *s, const char *path)
+{
+    struct xs_view v = { .st = &s->st, .q = &s->q };
+    struct xs_who root = { .privileged = true };
+    const struct xs_node *n;
+    if (!xs_tree_read(&v, &root, path, &n) && !n->vlen && !n->clen)
+        rm_node(s, path);
+}
+
+int xs_domain_scrub(struct xs_server *s, unsigned domid)
+{
+    if (domid == 0 || domid > XS_DOMID_MAX)
+        return EINVAL;
+    struct xs_domain *d = xs_domain_find(s, domid);
+    if (d && d->conn && !relay_gone(d->conn))
+        return EBUSY;
+    if (d)
+        forget(s, d);
+    char path[96];
+    const struct xs_node *n;
+    struct xs_view v = { .st = &s->st, .q = &s->q };
+    struct xs_who root = { .privileged = true };
+    /* its /vm entry, as its home names it */
+    snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
+    if (!xs_tree_read(&v, &root, path, &n) && n->vlen > 4 && n->vlen < 80 &&
+        !memcmp(n->value, "/vm/", 4) && !memchr(n->value, 0, n->vlen)) {
+        char vm[80], canon[96];
+        memcpy(vm, n->value, n->vlen);
+        vm[n->vlen] = 0;
+        if (!strchr(vm + 4, '/') && !xs_path_canon(vm, 0, true, 0, false, canon, sizeof(canon)))
+            rm_node(s, canon);
+    }
+    snprintf(path, sizeof(path), "/local/domain/%u", domid);
+    rm_node(s, path);
+    /* dom0's backend directories for it: backend/<kind>/<domid> */
+    if (xs_tree_read(&v, &root, "/local/domain/0/backend", &n))
+        return 0;
+    size_t clen = n->clen;
+    char *kinds = clen ? malloc(clen) : NULL;
+    if (clen && !kinds)
+        return ENOMEM;
+    memcpy(kinds, n->children, clen);
+    for (size_t off = 0; off < clen; off += strlen(kinds + off) + 1) {
+        if (snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", kinds + off, domid) >=
+            (int)sizeof(path))
+            continue;
+        rm_node(s, path);
+        path[strlen(path) - strlen(xs_path_basename(path)) - 1] = 0;
+        rm_if_empty(s, path);            /* backend/<kind>, as libxl leaves it */
+    }
+    free(kinds);
+    rm_if_empty(s, "/local/domain/0/backend");
+    log_info("domain %u: whatever a dead domain left is gone", domid);
     return 0;
 }
 
@@ -104,12 +199,9 @@ int xs_domain_bind_relay(struct xs_conn *c, unsigned domid)
     struct xs_domain *d = xs_domain_find(s, domid);
     if (d && d->conn)
         return EBUSY;     /* one ring, one relay */
-    if (!d || !d->introduced) {
-        int rc = xs_domain_introduce(s, domid, 0, 0);
-        if (rc)
-            return rc;
-        d = xs_domain_find(s, domid);
-    }
+    /* Not introduced here: the toolstack does it once the domain's tree is
+     * written, so that @introduceDomain watchers find the tree. */
+    d = domain_get(s, domid);
     d->conn = c;
     c->relay = true;
     c->privileged = false;

@@ -144,8 +144,14 @@ struct xs_domain *xs_domain_find(struct xs_server *s, unsigned domid);
 int xs_domain_introduce(struct xs_server *s, unsigned domid, uint64_t mfn, unsigned port);
 int xs_domain_release(struct xs_server *s, unsigned domid);
 int xs_domain_set_target(struct xs_server *s, unsigned domid, unsigned target);
-/* The relay handshake: binds c to domid (introducing it if needed). */
+/* The relay handshake: binds c to domid (EBUSY if another relay is bound);
+ * INTRODUCE comes separately, once the domain's tree is written. */
 int xs_domain_bind_relay(struct xs_conn *c, unsigned domid);
+/* Before a domain id is used again: EBUSY if a live relay serves it; else
+ * releases whatever domain had it (its relay, rights, @releaseDomain) and
+ * removes /local/domain/<domid>, the /vm entry it names and
+ * /local/domain/0/backend/<kind>/<domid>. */
+int xs_domain_scrub(struct xs_server *s, unsigned domid);
 void xs_domain_conn_gone(struct xs_conn *c);
 /* Perms of "@introduceDomain"/"@releaseDomain", NULL for other names. */
 struct xs_perms *xs_special_perms(struct xs_server *s, const char *name);

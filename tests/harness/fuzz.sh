@@ -22,8 +22,8 @@ if [ "$TARGET" = netback ]; then
 else
   SRC="$ROOT/tests/harness/fuzz_blkback.c $ROOT/tests/harness/blkfront.c
     $ROOT/tests/harness/blkfront_env.c $ROOT/src/backend/blkif_file.c $ROOT/src/backend/blkif_nbd.c
-    $ROOT/src/backend/nbd_lib.c $ROOT/src/backend/storage_daemon.c $ROOT/src/backend/blkif_req.c
-    $ROOT/src/backend/blkif_abi32.c
+    $ROOT/src/backend/nbd_lib.c $ROOT/src/backend/storage_daemon.c $ROOT/src/backend/spawner.c
+    $ROOT/src/backend/blkif_req.c $ROOT/src/backend/blkif_abi32.c
     $ROOT/src/backend/blkback_queue.c $ROOT/src/backend/blkback.c $ROOT/src/backend/queue_workers.c
     $ROOT/src/common/log.c"
   LIBS="-luring -ljson-c -ldl -lpthread" SEEDS=fuzz_seeds.py MAXLEN=16384

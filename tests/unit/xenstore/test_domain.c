@@ -1,5 +1,7 @@
 /* Domains: relay binding, confinement, privileged operations, quotas. */
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "helpers.h"
 #include "unit.h"
@@ -39,7 +41,10 @@ TEST(relay_handshake_rules)
     CHECK_STR(err_of(req1(f, XS_RELEASE, 0, "4")), "EACCES");
     CHECK_STR(err_of(req(f, XS_SET_TARGET, 0, "4\0" "0", 4)), "EACCES");
     CHECK_STR(err_of(req1(f, XS_RESUME, 0, "4")), "EACCES");
-    /* auto-introduced; one relay per domain */
+    /* introduced by the toolstack once its tree is written, not by the
+     * binding; one relay per domain */
+    CHECK_STR(req1(c, XS_IS_DOMAIN_INTRODUCED, 0, "4")->data, "F");
+    CHECK_STR(err_of(req(c, XS_INTRODUCE, 0, "4\0" "1\0" "1", 6)), "");
     CHECK_STR(req1(c, XS_IS_DOMAIN_INTRODUCED, 0, "4")->data, "T");
     struct xs_conn *g = xs_conn_new(&s, -1);
     CHECK_STR(err_of(req(g, XS_CONTROL, 0, "xenkvm-relay\0" "4", 15)), "EBUSY");
@@ -95,6 +100,8 @@ TEST(guest_confinement)
     CHECK(next_event(g) == NULL);
     /* domain queries anyone may make */
     CHECK_STR(req1(g, XS_GET_DOMAIN_PATH, 0, "5")->data, "/local/domain/5");
+    CHECK_STR(req1(g, XS_IS_DOMAIN_INTRODUCED, 0, "5")->data, "F");
+    CHECK_STR(err_of(req(c, XS_INTRODUCE, 0, "5\0" "1\0" "1", 6)), "");
     CHECK_STR(req1(g, XS_IS_DOMAIN_INTRODUCED, 0, "5")->data, "T");
     xs_server_free(&s);
 }
@@ -207,5 +214,66 @@ TEST(introduce_release_target)
     CHECK_STR(req1(c, XS_GET_PERMS, 0, "/t9")->data, "n0");
     CHECK_STR(req1(c, XS_IS_DOMAIN_INTRODUCED, 0, "9")->data, "F");
     CHECK_STR(err_of(req(g, XS_WRITE, 0, "/t9\0w", 5)), "EACCES");
+    xs_server_free(&s);
+}
+
+/* xenkvm-scrub: what a dead domain left under its id goes before the id is
+ * used again; a live one's id is refused. */
+/* payload: a string literal, its NULs included */
+#define REQ(conn, type, lit) req(conn, type, 0, lit, sizeof(lit))
+/* a write: the value without a NUL */
+#define WR(conn, lit) req(conn, XS_WRITE, 0, lit, sizeof(lit) - 1)
+
+TEST(scrub_before_reuse)
+{
+    struct xs_server s;
+    xs_server_init(&s, NULL);
+    struct xs_conn *c = xs_conn_new(&s, -1);
+    make_home(c, 7);
+    WR(c, "/local/domain/7/vm\0/vm/u7");
+    WR(c, "/vm/u7/name\0g");
+    WR(c, "/vm/u8/name\0h");
+    WR(c, "/local/domain/7/device/vbd/51712/state\0" "4");
+    WR(c, "/local/domain/0/backend/vbd/7/51712/state\0" "4");
+    WR(c, "/local/domain/0/backend/vif/7/0/state\0" "4");
+    WR(c, "/local/domain/0/backend/vif/70/0/state\0" "4");
+    WR(c, "/t7\0v");
+    REQ(c, XS_SET_PERMS, "/t7\0n7");
+    CHECK_STR(err_of(REQ(c, XS_INTRODUCE, "7\0" "1\0" "1")), "");
+    struct xs_conn *g = guest_conn(&s, 7);
+    CHECK_STR(err_of(WR(g, "data/x\0y")), "");
+    REQ(c, XS_WATCH, "@releaseDomain\0r");
+    REQ(c, XS_WATCH, "/local/domain/0/backend\0b");
+    while (next_event(c)) {}
+    /* its relay is live: the id is in use */
+    CHECK_STR(err_of(REQ(c, XS_CONTROL, "xenkvm-scrub\0" "7")), "EBUSY");
+    CHECK_STR(req1(c, XS_READ, 0, "/local/domain/7/data/x")->data, "y");
+    /* the process died (SIGKILL): nothing released it */
+    xs_conn_free(g);
+    CHECK_STR(err_of(REQ(c, XS_CONTROL, "xenkvm-scrub\0" "7")), "");
+    CHECK_STR(err_of(req1(c, XS_READ, 0, "/local/domain/7")), "ENOENT");
+    CHECK_STR(err_of(req1(c, XS_READ, 0, "/vm/u7")), "ENOENT");
+    CHECK_STR(req1(c, XS_READ, 0, "/vm/u8/name")->data, "h");
+    CHECK_STR(err_of(req1(c, XS_READ, 0, "/local/domain/0/backend/vbd/7")), "ENOENT");
+    CHECK_STR(err_of(req1(c, XS_READ, 0, "/local/domain/0/backend/vif/7")), "ENOENT");
+    CHECK_STR(err_of(req1(c, XS_READ, 0, "/local/domain/0/backend/vbd")), "ENOENT");  /* emptied */
+    CHECK_STR(req1(c, XS_READ, 0, "/local/domain/0/backend/vif/70/0/state")->data, "4");
+    CHECK_STR(req1(c, XS_IS_DOMAIN_INTRODUCED, 0, "7")->data, "F");
+    CHECK_STR(req1(c, XS_GET_PERMS, 0, "/t7")->data, "n0");       /* its rights are gone */
+    bool released = false, removed = false;
+    for (const char *e; (e = next_event(c)); ) {
+        released |= !strcmp(e, "@releaseDomain|r");
+        removed |= !strcmp(e, "/local/domain/0/backend/vbd/7|b");
+    }
+    CHECK(released && removed);
+    /* the next domain with the id binds and finds nothing of the old one */
+    struct xs_conn *h = guest_conn(&s, 7);
+    CHECK(h != NULL);
+    /* nothing left: fine again; bad ids and guests refused */
+    CHECK_STR(err_of(REQ(c, XS_CONTROL, "xenkvm-scrub\0" "9")), "");
+    CHECK_STR(err_of(REQ(c, XS_CONTROL, "xenkvm-scrub\0" "0")), "EINVAL");
+    CHECK_STR(err_of(REQ(c, XS_CONTROL, "xenkvm-scrub\0" "x")), "EINVAL");
+    CHECK_STR(err_of(REQ(c, XS_CONTROL, "xenkvm-scrub")), "EINVAL");
+    CHECK_STR(err_of(REQ(h, XS_CONTROL, "xenkvm-scrub\0" "9")), "EACCES");
     xs_server_free(&s);
 }
