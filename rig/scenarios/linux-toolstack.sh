@@ -47,7 +47,9 @@ if ! xenkvm create -q /tmp/ts.cfg 2>/tmp/create.err; then
     rig_result linux-ts-create FAIL "$(cat /tmp/create.err)"
     return 0 2>/dev/null || exit 0
 fi
-pid=$(pidof xenkvm)
+# the domain process (its spawn helper, a fork named xenkvm-spawner, has the same argv[0])
+pid=
+for p in $(pidof xenkvm); do [ "$(cat /proc/$p/comm 2>/dev/null)" = xenkvm ] && pid=$p; done
 cg=/sys/fs/cgroup/xenkvm/dom-1
 w=$(cat $cg/cpu.weight 2>/dev/null) m=$(cat $cg/cpu.max 2>/dev/null)
 in=$(grep -c "^$pid\$" $cg/cgroup.procs 2>/dev/null)
