@@ -392,7 +392,19 @@ void reg_cg_remove(struct registry *r, struct dom *d)
 {
     (void)r;
     /* A systemd scope goes by itself once empty. */
-    if (d->cgroup[0] && !d->cgroup_systemd && rmdir(d->cgroup) < 0 && errno != ENOENT)
-        reg_log("domain %u: rmdir %s: %s", d->domid, d->cgroup, strerror(errno));
+    if (d->cgroup[0] && !d->cgroup_systemd) {
+        int rc = rmdir(d->cgroup);
+        if (rc < 0 && errno == EBUSY) {
+            /* The domain process's helpers (its spawn helper, the storage
+             * daemons it started) die with it, a moment after it: what is
+             * left of a domain that ended goes (cgroup.kill), then the group. */
+            write_file(d->cgroup, "cgroup.kill", "1");
+            for (int i = 0; i < 100 && stat_value(d->cgroup, "cgroup.events", "populated") > 0; i++)
+                usleep(10000);
+            rc = rmdir(d->cgroup);
+        }
+        if (rc < 0 && errno != ENOENT)
+            reg_log("domain %u: rmdir %s: %s", d->domid, d->cgroup, strerror(errno));
+    }
     d->cgroup[0] = 0;
 }
