@@ -168,7 +168,9 @@ void prog_callback(int argc, char **argv)
         }
         check(!rc1 && got == 5, "vCPU 1 (LAPIC off, in sti;hlt) takes 5 IPIs through the callback",
               "%s, %u of 5 on vCPU 1", errname(rc1), got);
-        check(callback_count[1] >= 5 && upcall_count[1] == 0, "vCPU 1's upcalls all through the callback",
+        /* (an IPI sent while vCPU 1's handler still scans is taken in that same
+         * upcall, as on Xen: 5 IPIs may come in fewer than 5 upcalls) */
+        check(callback_count[1] >= 1 && upcall_count[1] == 0, "vCPU 1's upcalls all through the callback",
               "callback %u, per-vCPU vector %u", callback_count[1], upcall_count[1]);
     }
 
