@@ -296,19 +296,6 @@ size_t xs_relay_state(struct xs_relay *r, uint8_t **out)
     return p ? len : 0;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-    for (size_t off = 0; off < n; ) {
-        ssize_t w = write(fd, (const uint8_t *)buf + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -EIO;
-        off += w;
-    }
-    return 0;
-}
-
 static int read_all(int fd, void *buf, size_t n)
 {
     for (size_t off = 0; off < n; ) {
@@ -371,7 +358,7 @@ int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsig
             return -EINVAL;
         m.h = (struct xsd_sockmsg){ .type = XS_WATCH, .req_id = RESTORE_REQ_ID + i,
                                     .len = blen };
-        if (write_all(r->fd, &m, sizeof(m.h) + blen) < 0)
+        if (!to_daemon(r, (const uint8_t *)&m, sizeof(m.h) + blen))
             return -EIO;
         sent++;
     }
