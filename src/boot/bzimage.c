@@ -4,6 +4,7 @@
  * decompressed size is capped at LOADER_MAX_VMLINUX. */
 #include "boot/loader.h"
 #include "boot/seterr.h"
+#include "boot/stream.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -213,80 +214,163 @@ static int unzstd(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, 
 /* ---- LZ4 legacy chunks on two threads ----
  * The chunks are independent, and in the payloads Linux builds every one but
  * the last holds exactly LZ4_LEGACY_CHUNK bytes, so chunk i's output starts at
- * i * LZ4_LEGACY_CHUNK: two threads can decompress alternate chunks. Only a
+ * i * LZ4_LEGACY_CHUNK: two threads can decompress chunks at once. Only a
  * payload that is exactly so takes this way (lz4_parallel checks every
  * chunk); anything else, well-formed or not, goes the sequential way below,
- * which alone gives answers and error messages. */
+ * which alone gives answers and error messages.
+ * With a sink, each chunk is handed over once it and every chunk before it
+ * decompressed to their full size (those bytes are then the same whichever
+ * way the payload ends up decoded): to be placed, one chunk at a time, in
+ * order (the sink writes into one file, whose writes the host serialises
+ * anyway), and to be scanned, likewise, alongside. Each thread takes the next
+ * chunk to place when there is one and nobody is placing, else the next chunk
+ * to decompress, else the next to scan: one thread places while the other
+ * decompresses, then scans. */
 
-#define LZ4_PAR_MAX_CHUNKS 64   /* LOADER_MAX_VMLINUX / LZ4_LEGACY_CHUNK */
-
-struct lz4_job {
+struct lz4_run {
     const uint8_t *in;
     uint8_t *out;
-    unsigned n, first;          /* this thread: chunks first, first + 2, ... */
-    size_t pos[LZ4_PAR_MAX_CHUNKS];
-    uint32_t csize[LZ4_PAR_MAX_CHUNKS];
-    int got[LZ4_PAR_MAX_CHUNKS];
+    unsigned n;
+    size_t total;
+    size_t pos[STREAM_MAX_CHUNKS];
+    uint32_t csize[STREAM_MAX_CHUNKS];
+    int got[STREAM_MAX_CHUNKS];
+    const struct chunk_sink *sink;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    bool done[STREAM_MAX_CHUNKS];
+    unsigned next;              /* next chunk to decompress */
+    unsigned placed, scanned;   /* chunks [0, placed) given (or being given) to sink->place, and scan */
+    bool placing, scanning;     /* a thread is in sink->place / sink->scan */
+    bool began;                 /* sink->begin said yes */
+    bool stopped;               /* no more hand-overs: no sink, a chunk fell short, the sink declined */
 };
 
-static void *lz4_half(void *arg)
+static size_t lz4_chunk_want(const struct lz4_run *r, unsigned i)
 {
-    struct lz4_job *j = arg;
-    for (unsigned i = j->first; i < j->n; i += 2)
-        j->got[i] = LZ4_decompress_safe((const char *)j->in + j->pos[i],
-                                        (char *)j->out + (size_t)i * LZ4_LEGACY_CHUNK,
-                                        (int)j->csize[i], LZ4_LEGACY_CHUNK);
+    return i + 1 < r->n ? LZ4_LEGACY_CHUNK : r->total - (size_t)i * LZ4_LEGACY_CHUNK;
+}
+
+static bool lz4_chunk_ok(const struct lz4_run *r, unsigned i)
+{
+    return r->got[i] >= 0 && (size_t)r->got[i] == lz4_chunk_want(r, i);
+}
+
+/* With the lock held: the next chunk to place, or -1 for none now. */
+static int lz4_next_place(struct lz4_run *r)
+{
+    if (r->stopped || r->placing || r->placed == r->n || !r->done[r->placed])
+        return -1;
+    unsigned k = r->placed;
+    if (!lz4_chunk_ok(r, k) ||
+        (k == 0 && !r->sink->begin(r->sink->opaque, r->out, LZ4_LEGACY_CHUNK, r->total))) {
+        r->stopped = true;
+        return -1;
+    }
+    r->began = true;
+    r->placed++;
+    r->placing = true;
+    return (int)k;
+}
+
+/* With the lock held: the next chunk to scan (one already placed or being
+ * placed: its bytes and all before are final), or -1. */
+static int lz4_next_scan(struct lz4_run *r)
+{
+    if (r->stopped || !r->began || r->scanning || r->scanned == r->placed)
+        return -1;
+    r->scanning = true;
+    return (int)r->scanned++;
+}
+
+/* With the lock held: gives chunk k to fn without it, then clears *busy. */
+static void lz4_hand_over(struct lz4_run *r, int k, void (*fn)(void *, const uint8_t *, size_t, size_t),
+                          bool *busy)
+{
+    pthread_mutex_unlock(&r->lock);
+    size_t start = (size_t)k * LZ4_LEGACY_CHUNK;
+    fn(r->sink->opaque, r->out, start, start + lz4_chunk_want(r, (unsigned)k));
+    pthread_mutex_lock(&r->lock);
+    *busy = false;
+    pthread_cond_broadcast(&r->changed);
+}
+
+static void *lz4_worker(void *arg)
+{
+    struct lz4_run *r = arg;
+    int k;
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        if ((k = lz4_next_place(r)) >= 0) {
+            lz4_hand_over(r, k, r->sink->place, &r->placing);
+        } else if (r->next < r->n) {
+            unsigned i = r->next++;
+            pthread_mutex_unlock(&r->lock);
+            int got = LZ4_decompress_safe((const char *)r->in + r->pos[i],
+                                          (char *)r->out + (size_t)i * LZ4_LEGACY_CHUNK,
+                                          (int)r->csize[i], LZ4_LEGACY_CHUNK);
+            pthread_mutex_lock(&r->lock);
+            r->got[i] = got;
+            r->done[i] = true;
+            pthread_cond_broadcast(&r->changed);
+        } else if ((k = lz4_next_scan(r)) >= 0) {
+            lz4_hand_over(r, k, r->sink->scan, &r->scanning);
+        } else if (r->stopped || (r->placed == r->n && r->scanned == r->n)) {
+            break;
+        } else {
+            pthread_cond_wait(&r->changed, &r->lock);  /* the other thread has the rest */
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
     return NULL;
 }
 
 /* Returns true when the payload was decompressed into o the parallel way. */
-static bool lz4_parallel(const uint8_t *in, size_t inlen, struct outbuf *o)
+static bool lz4_parallel(const uint8_t *in, size_t inlen, struct outbuf *o, const struct chunk_sink *sink)
 {
-    struct lz4_job job, *j = &job;
+    struct lz4_run run = { 0 }, *r = &run;
     const size_t max_chunk_in = (size_t)LZ4_compressBound(LZ4_LEGACY_CHUNK);
     size_t pos = 4;
-    j->n = 0;
     /* The chunk table: one frame, then the 4-byte size trailer. */
     while (inlen - pos > 4) {
         uint32_t csize = rd32(in + pos);
         if (csize == 0 || csize == LZ4_LEGACY_MAGIC || csize > max_chunk_in ||
-            csize > inlen - pos - 4 || j->n == LZ4_PAR_MAX_CHUNKS)
+            csize > inlen - pos - 4 || r->n == STREAM_MAX_CHUNKS)
             return false;
-        j->pos[j->n] = pos + 4;
-        j->csize[j->n++] = csize;
+        r->pos[r->n] = pos + 4;
+        r->csize[r->n++] = csize;
         pos += 4 + (size_t)csize;
     }
-    if (inlen - pos != 4 || j->n < 2)
+    if (inlen - pos != 4 || r->n < 2)
         return false;
-    uint32_t total = rd32(in + pos);
-    if (total <= (uint64_t)(j->n - 1) * LZ4_LEGACY_CHUNK || total > (uint64_t)j->n * LZ4_LEGACY_CHUNK ||
-        !out_reserve(o, (size_t)j->n * LZ4_LEGACY_CHUNK))
+    r->total = rd32(in + pos);
+    if (r->total <= (uint64_t)(r->n - 1) * LZ4_LEGACY_CHUNK || r->total > (uint64_t)r->n * LZ4_LEGACY_CHUNK ||
+        !out_reserve(o, (size_t)r->n * LZ4_LEGACY_CHUNK))
         return false;
-    j->in = in;
-    j->out = o->p;
-    struct lz4_job other = *j;
-    other.first = 1;
-    j->first = 0;
+    r->in = in;
+    r->out = o->p;
+    r->sink = sink;
+    r->stopped = !sink;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->changed, NULL);
     pthread_t t;
-    bool threaded = pthread_create(&t, NULL, lz4_half, &other) == 0;
-    lz4_half(j);
+    bool threaded = pthread_create(&t, NULL, lz4_worker, r) == 0;
+    lz4_worker(r);
     if (threaded)
         pthread_join(t, NULL);
-    else
-        lz4_half(&other);
-    for (unsigned i = 0; i < j->n; i++) {
-        int got = (i & 1) ? other.got[i] : j->got[i];
-        size_t want = i + 1 < j->n ? LZ4_LEGACY_CHUNK : total - (size_t)i * LZ4_LEGACY_CHUNK;
-        if (got < 0 || (size_t)got != want)
+    pthread_cond_destroy(&r->changed);
+    pthread_mutex_destroy(&r->lock);
+    for (unsigned i = 0; i < r->n; i++)
+        if (!lz4_chunk_ok(r, i))
             return false;
-    }
-    o->len = total;
+    o->len = r->total;
     return true;
 }
 
-static int unlz4(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, size_t errlen)
+static int unlz4(const uint8_t *in, size_t inlen, struct outbuf *o, const struct chunk_sink *sink,
+                 char *err, size_t errlen)
 {
-    if (lz4_parallel(in, inlen, o))
+    if (lz4_parallel(in, inlen, o, sink))
         return 0;
     o->len = 0;
     size_t pos = 4;  /* past the magic */
@@ -394,6 +478,12 @@ static int find_payload(const uint8_t *image, size_t len, const uint8_t **pl, si
 int bzimage_extract(const uint8_t *image, size_t len, uint8_t **out, size_t *outlen,
                     char comp[8], char *err, size_t errlen)
 {
+    return bzimage_extract_to(image, len, out, outlen, comp, err, errlen, NULL);
+}
+
+int bzimage_extract_to(const uint8_t *image, size_t len, uint8_t **out, size_t *outlen,
+                       char comp[8], char *err, size_t errlen, const struct chunk_sink *sink)
+{
     const uint8_t *pl;
     size_t pllen;
     if (len > LOADER_MAX_IMAGE) {
@@ -424,7 +514,7 @@ int bzimage_extract(const uint8_t *image, size_t len, uint8_t **out, size_t *out
     else if (!strcmp(fmt, "xz"))
         rc = unxz(pl, pllen, &o, err, errlen);
     else if (!strcmp(fmt, "lz4"))
-        rc = unlz4(pl, pllen, &o, err, errlen);
+        rc = unlz4(pl, pllen, &o, sink, err, errlen);
     else if (!strcmp(fmt, "zstd"))
         rc = unzstd(pl, pllen, &o, err, errlen);
     else {

@@ -4,6 +4,7 @@
  * before it is used. */
 #include "boot/loader.h"
 #include "boot/seterr.h"
+#include "boot/stream.h"
 
 #include <elf.h>
 #include <inttypes.h>
@@ -462,8 +463,7 @@ static void rewrite_segments(const struct elf *e, const struct guest_mem *mem, s
     }
 }
 
-static int load_elf(const uint8_t *img, size_t len, const struct guest_mem *mem,
-                    struct kernel_info *info, char *err, size_t errlen)
+int elf_prepare(const uint8_t *img, size_t len, struct kernel_info *info, char *err, size_t errlen)
 {
     struct elf e;
     if (validate(&e, img, len, err, errlen))
@@ -488,7 +488,15 @@ static int load_elf(const uint8_t *img, size_t len, const struct guest_mem *mem,
     info->has_hypercall_page_note = xn.has_hpage;
     info->hypercall_page = xn.hpage;
     memcpy(info->guest_os, xn.guest_os, sizeof(info->guest_os));
+    return 0;
+}
 
+int elf_place(const uint8_t *img, size_t len, const struct guest_mem *mem, struct kernel_info *info,
+              char *err, size_t errlen)
+{
+    struct elf e;
+    if (validate(&e, img, len, err, errlen))
+        return -1;
     if (load_segments(&e, mem, info, err, errlen))
         return -1;
     /* A kernel with no sites and no hypercall-page note is loaded too: it
@@ -498,34 +506,24 @@ static int load_elf(const uint8_t *img, size_t len, const struct guest_mem *mem,
     return 0;
 }
 
-int kernel_load(const uint8_t *image, size_t len, const struct guest_mem *mem,
-                struct kernel_info *info, char *err, size_t errlen)
+size_t elf_headers_end(const uint8_t *img, size_t avail)
 {
-    memset(info, 0, sizeof(*info));
-    if (!image || !mem || !mem->at) {
-        boot_seterr(err, errlen, "kernel_load: no image or no guest memory");
-        return -1;
+    if (avail < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG))
+        return 0;
+    uint64_t phoff, phnum, phentsize, ehsize;
+    if (img[EI_CLASS] == ELFCLASS64 && avail >= sizeof(Elf64_Ehdr)) {
+        Elf64_Ehdr h;
+        memcpy(&h, img, sizeof(h));
+        phoff = h.e_phoff, phnum = h.e_phnum, phentsize = h.e_phentsize, ehsize = sizeof(h);
+    } else if (img[EI_CLASS] == ELFCLASS32 && avail >= sizeof(Elf32_Ehdr)) {
+        Elf32_Ehdr h;
+        memcpy(&h, img, sizeof(h));
+        phoff = h.e_phoff, phnum = h.e_phnum, phentsize = h.e_phentsize, ehsize = sizeof(h);
+    } else {
+        return 0;
     }
-    if (len > LOADER_MAX_IMAGE) {
-        boot_seterr(err, errlen, "image is %zu bytes, larger than the %u MiB limit", len, LOADER_MAX_IMAGE >> 20);
-        return -1;
-    }
-    uint8_t *vmlinux = NULL;
-    size_t vlen = 0;
-    int bz = bzimage_extract(image, len, &vmlinux, &vlen, info->compression, err, errlen);
-    if (bz < 0)
-        return -1;
-    if (bz == 0) {
-        snprintf(info->compression, sizeof(info->compression), "none");
-        return load_elf(image, len, mem, info, err, errlen);
-    }
-    info->from_bzimage = true;
-    int rc = load_elf(vmlinux, vlen, mem, info, err, errlen);
-    free(vmlinux);
-    if (rc < 0 && err && errlen) {
-        char why[256];
-        snprintf(why, sizeof(why), "%s", err);
-        boot_seterr(err, errlen, "bzImage's %s-compressed vmlinux: %s", info->compression, why);
-    }
-    return rc;
+    uint64_t phend = phoff + phnum * phentsize;  /* phnum * phentsize < 2^32 */
+    if (phend < phoff)
+        return 0;
+    return phend > ehsize ? phend : ehsize;
 }

@@ -44,6 +44,7 @@
  * each an instruction start in a linear sweep.
  */
 #include "boot/loader.h"
+#include "boot/stream.h"
 
 #include <emmintrin.h>
 #include <string.h>
@@ -206,6 +207,25 @@ unsigned hcall_scan(const uint8_t *code, size_t len, uint64_t base,
     }
     for (unsigned k = 0; k < npending; k++)
         site(opaque, pending[k]);
+    return count;
+}
+
+unsigned hcall_scan_range(const uint8_t *code, size_t len, uint64_t base, size_t from, size_t to,
+                          void (*site)(void *opaque, size_t off), void *opaque)
+{
+    unsigned count = 0;
+    if (!code || len < 3 || to > len || from >= to)
+        return 0;
+    /* A pattern starting at to - 1 ends at to + 1: candidates are looked for
+     * in [from, to + 2) only. After an accepted site the next two offsets
+     * cannot start a pattern (they hold 01 and C1/D9, not 0F), so hcall_scan's
+     * skip past a site changes nothing and ranges scan independently. */
+    size_t end = len - to < 2 ? len : to + 2;
+    for (size_t i = next_candidate(code, end, from); i < to; i = next_candidate(code, end, i + 1))
+        if (accept(code, len, base, i)) {
+            site(opaque, i);
+            count++;
+        }
     return count;
 }
 

@@ -1,0 +1,161 @@
+/* Placing a bzImage's vmlinux in guest RAM while it is decompressed: each
+ * 8 MiB chunk's share of the PT_LOAD segments is written (pwrite into the
+ * memfd behind guest RAM, through guest_mem.write) and scanned for hypercall
+ * sites as soon as the chunk is decompressed, so that the host's page
+ * allocation for guest RAM (the largest part) runs on one CPU while the
+ * decompression and the scan run on the other, instead of one after another. Sites are only collected here; they are patched at
+ * the end, once the image is known good, in elf_place's order. Anything this
+ * does not handle (a header it cannot see in chunk 0, a segment outside RAM,
+ * a failed write) leaves the whole image to elf_place. */
+#include "boot/stream.h"
+
+#include <elf.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool seg_write(struct stream *st, unsigned k, uint64_t off, const uint8_t *src, uint64_t n)
+{
+    const struct guest_mem *mem = st->mem;
+    if (mem->write && mem->zero)
+        return mem->write(mem->opaque, st->seg[k].paddr + off, src, n) == 0;
+    memcpy(st->dst[k] + off, src, n);
+    return true;
+}
+
+static bool seg_zero(struct stream *st, unsigned k, uint64_t off, uint64_t n)
+{
+    const struct guest_mem *mem = st->mem;
+    if (mem->zero && mem->write)
+        return mem->zero(mem->opaque, st->seg[k].paddr + off, n) == 0;
+    memset(st->dst[k] + off, 0, n);
+    return true;
+}
+
+static bool begin(void *opaque, const uint8_t *v, size_t avail, size_t total)
+{
+    struct stream *st = opaque;
+    size_t hend = elf_headers_end(v, avail);
+    if (!hend || hend > avail)
+        return false;
+    /* The headers are final: the same checks as elf_prepare's first. */
+    int n = elf_load_segments(v, total, st->seg, STREAM_MAX_SEGS, NULL, 0);
+    if (n < 0 || n > STREAM_MAX_SEGS)
+        return false;
+    st->nseg = (unsigned)n;
+    for (unsigned k = 0; k < st->nseg; k++) {
+        st->dst[k] = st->mem->at(st->mem->opaque, st->seg[k].paddr, st->seg[k].memsz);
+        if (!st->dst[k])
+            return false;
+    }
+    st->total = total;
+    st->began = true;
+    return true;
+}
+
+struct chunk_ctx {
+    struct site_list *list;
+    unsigned seg;
+    bool oom;
+};
+
+static void collect(void *opaque, size_t off)
+{
+    struct chunk_ctx *c = opaque;
+    struct site_list *l = c->list;
+    if (l->n == l->cap) {
+        unsigned cap = l->cap ? 2 * l->cap : 16;
+        uint64_t *k = realloc(l->key, cap * sizeof(*k));
+        if (!k) {
+            c->oom = true;
+            return;
+        }
+        l->key = k;
+        l->cap = cap;
+    }
+    l->key[l->n++] = (uint64_t)c->seg << 32 | off;
+}
+
+static void place(void *opaque, const uint8_t *v, size_t start, size_t end)
+{
+    struct stream *st = opaque;
+    for (unsigned k = 0; k < st->nseg; k++) {
+        const struct elf_segment *s = &st->seg[k];
+        uint64_t a = s->offset > start ? s->offset : start;
+        uint64_t b = s->offset + s->filesz < end ? s->offset + s->filesz : end;
+        if (a < b && !seg_write(st, k, a - s->offset, v + a, b - a))
+            st->place_failed = true;
+    }
+    st->placed += end - start;
+}
+
+/* Sites are looked for in [lo, hi) of the vmlinux for this chunk: from
+ * HCALL_RULE_REACH before its start (where the chunk before stopped) to as
+ * far before its end, so that the bytes the rules read are all final. */
+static void scan(void *opaque, const uint8_t *v, size_t start, size_t end)
+{
+    struct stream *st = opaque;
+    size_t lo = start ? start - HCALL_RULE_REACH : 0;
+    size_t hi = end == st->total ? end : end - HCALL_RULE_REACH;
+    for (unsigned k = 0; k < st->nseg; k++) {
+        const struct elf_segment *s = &st->seg[k];
+        uint64_t a = s->offset > lo ? s->offset : lo;
+        uint64_t b = s->offset + s->filesz < hi ? s->offset + s->filesz : hi;
+        if (!(s->flags & PF_X) || a >= b)
+            continue;
+        struct chunk_ctx c = { &st->sites, k, false };
+        hcall_scan_range(v + s->offset, s->filesz, s->paddr, a - s->offset, b - s->offset, collect, &c);
+        st->scan_failed |= c.oom;
+    }
+    st->scanned += end - start;
+}
+
+void stream_init(struct stream *st, const struct guest_mem *mem, struct chunk_sink *sink)
+{
+    memset(st, 0, sizeof(*st));
+    st->mem = mem;
+    *sink = (struct chunk_sink){ .opaque = st, .begin = begin, .place = place, .scan = scan };
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+bool stream_complete(struct stream *st, size_t vlen, struct kernel_info *info)
+{
+    if (!st->began || st->place_failed || st->scan_failed || st->total != vlen ||
+        st->placed != vlen || st->scanned != vlen)
+        return false;
+    for (unsigned k = 0; k < st->nseg; k++)
+        if (st->seg[k].memsz > st->seg[k].filesz &&
+            !seg_zero(st, k, st->seg[k].filesz, st->seg[k].memsz - st->seg[k].filesz))
+            return false;
+    struct site_list *l = &st->sites;
+    /* From here on it cannot fail: info as elf_place's load_segments and
+     * rewrite_segments would have left it. */
+    for (unsigned k = 0; k < st->nseg; k++) {
+        const struct elf_segment *s = &st->seg[k];
+        if (k == 0 || s->paddr < info->paddr_lo)
+            info->paddr_lo = s->paddr;
+        if (k == 0 || s->paddr + s->memsz > info->paddr_hi)
+            info->paddr_hi = s->paddr + s->memsz;
+    }
+    /* In elf_place's order: by segment, then by offset. */
+    if (l->n)
+        qsort(l->key, l->n, sizeof(*l->key), key_cmp);
+    for (unsigned i = 0; i < l->n; i++) {
+        unsigned k = (unsigned)(l->key[i] >> 32);
+        uint64_t off = (uint32_t)l->key[i];
+        hcall_patch(st->dst[k] + off);
+        if (info->rewritten_sites < KERNEL_INFO_MAX_SITES)
+            info->site_paddr[info->rewritten_sites] = st->seg[k].paddr + off;
+        info->rewritten_sites++;
+    }
+    return true;
+}
+
+void stream_free(struct stream *st)
+{
+    free(st->sites.key);
+}

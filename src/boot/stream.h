@@ -1,0 +1,81 @@
+/* Internal to the loader: a bzImage's vmlinux handed over chunk by chunk while
+ * it is being decompressed (bzimage.c's two-thread LZ4 path), so that elf.c
+ * places the segments in guest RAM and scans them for hypercall sites on the
+ * decompressing threads, instead of in one pass after the whole image. */
+#pragma once
+#include "boot/loader.h"
+
+/* Most chunks an LZ4 legacy payload can have (LOADER_MAX_VMLINUX / 8 MiB). */
+#define STREAM_MAX_CHUNKS 64
+
+struct chunk_sink {
+    void *opaque;
+    /* Chunk 0 (the first avail bytes of a total-byte vmlinux) is decompressed
+     * and complete: may the rest be streamed? Called once, under a lock. */
+    bool (*begin)(void *opaque, const uint8_t *vmlinux, size_t avail, size_t total);
+    /* Bytes [start, end) of the vmlinux are final, and so is every byte
+     * before start. Each is called only after begin said yes, for chunk 0,
+     * 1, ... in order, one call at a time (from either thread); a place and a
+     * scan call may run at once. */
+    void (*place)(void *opaque, const uint8_t *vmlinux, size_t start, size_t end);
+    void (*scan)(void *opaque, const uint8_t *vmlinux, size_t start, size_t end);
+};
+
+/* bzimage_extract, streaming to sink where the payload allows it (an LZ4
+ * legacy payload of whole 8 MiB chunks, as Linux builds them); sink may be
+ * NULL. Whatever the sink saw, the result and errors are bzimage_extract's. */
+int bzimage_extract_to(const uint8_t *image, size_t len, uint8_t **out, size_t *outlen,
+                       char comp[8], char *err, size_t errlen, const struct chunk_sink *sink);
+
+/* How far around a candidate site the acceptance rule reads (it reads
+ * [i - 10, i + 11]): a range scan reads nothing outside
+ * [from - HCALL_RULE_REACH, to + HCALL_RULE_REACH). */
+#define HCALL_RULE_REACH 16
+
+/* hcall_scan's decisions for the sites that start in [from, to) of the
+ * len-byte region code (rules look at the region's bytes around them, as
+ * hcall_scan does): site(opaque, offset) for each, in order, at once (the
+ * caller must not patch the region while it is scanned). Returns their
+ * number. Scanning a region in adjoining ranges gives exactly hcall_scan's
+ * sites. */
+unsigned hcall_scan_range(const uint8_t *code, size_t len, uint64_t base, size_t from, size_t to,
+                          void (*site)(void *opaque, size_t off), void *opaque);
+
+/* elf.c's steps, for kernel.c and stream.c. elf_prepare validates an ELF image
+ * and reads its Xen notes into info (every check kernel_load makes before it
+ * places anything); elf_place then puts its PT_LOAD segments in guest RAM and
+ * rewrites the hypercall sites of the executable ones. elf_headers_end: where
+ * the ELF header and program header table of an image end (0 if its first
+ * avail bytes do not say), to know they lie in the bytes at hand. */
+int elf_prepare(const uint8_t *img, size_t len, struct kernel_info *info, char *err, size_t errlen);
+int elf_place(const uint8_t *img, size_t len, const struct guest_mem *mem, struct kernel_info *info,
+              char *err, size_t errlen);
+size_t elf_headers_end(const uint8_t *img, size_t avail);
+
+/* stream.c: the sink that places a vmlinux while it is decompressed. */
+#define STREAM_MAX_SEGS 16
+
+struct site_list {
+    uint64_t *key;              /* segment index << 32 | offset in the segment */
+    unsigned n, cap;
+};
+
+struct stream {
+    const struct guest_mem *mem;
+    size_t total;
+    unsigned nseg;
+    struct elf_segment seg[STREAM_MAX_SEGS];
+    uint8_t *dst[STREAM_MAX_SEGS];       /* at() of each segment */
+    bool began;
+    bool place_failed, scan_failed;      /* a write failed; out of memory for sites */
+    size_t placed, scanned;              /* bytes of the vmlinux placed, scanned */
+    struct site_list sites;              /* in the order found */
+};
+
+void stream_init(struct stream *st, const struct guest_mem *mem, struct chunk_sink *sink);
+/* After elf_prepare accepted the vmlinux: if the stream placed all of it,
+ * finishes what elf_place would do (zeroed tails, sites patched, info's
+ * extent and sites) and returns true; false leaves info untouched and the
+ * image to elf_place (which places every segment again, whole). */
+bool stream_complete(struct stream *st, size_t vlen, struct kernel_info *info);
+void stream_free(struct stream *st);
