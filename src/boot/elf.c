@@ -408,7 +408,7 @@ static int load_segments(const struct elf *e, const struct guest_mem *mem, struc
             return -1;
         }
         if (mem->write && mem->zero) {
-            if (mem->write(mem->opaque, h.paddr, e->img + h.offset, h.filesz) < 0 ||
+            if (ram_put(mem, h.paddr, e->img + h.offset, h.filesz) < 0 ||
                 mem->zero(mem->opaque, h.paddr + h.filesz, h.memsz - h.filesz) < 0) {
                 boot_seterr(err, errlen, "ELF program header %u (PT_LOAD): cannot write guest RAM at %#" PRIx64,
                        i, h.paddr);

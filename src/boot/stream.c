@@ -17,7 +17,7 @@ static bool seg_write(struct stream *st, unsigned k, uint64_t off, const uint8_t
 {
     const struct guest_mem *mem = st->mem;
     if (mem->write && mem->zero)
-        return mem->write(mem->opaque, st->seg[k].paddr + off, src, n) == 0;
+        return ram_put(mem, st->seg[k].paddr + off, src, n) == 0;
     memcpy(st->dst[k] + off, src, n);
     return true;
 }

@@ -52,6 +52,11 @@ int elf_place(const uint8_t *img, size_t len, const struct guest_mem *mem, struc
               char *err, size_t errlen);
 size_t elf_headers_end(const uint8_t *img, size_t avail);
 
+/* ram_put.c: mem->write of [src, src + len) to gpa, except that runs of whole
+ * guest pages of zeros go to mem->zero (which leaves holes in the memfd
+ * behind guest RAM). Needs both callbacks; returns 0 or -1 as they do. */
+int ram_put(const struct guest_mem *mem, uint64_t gpa, const uint8_t *src, uint64_t len);
+
 /* stream.c: the sink that places a vmlinux while it is decompressed. */
 #define STREAM_MAX_SEGS 16
 

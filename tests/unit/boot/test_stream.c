@@ -18,7 +18,7 @@ static char err[512];
  * counting writes into the text segment. */
 struct counting_ram {
     struct fake_ram ram;
-    unsigned text_writes;
+    unsigned text_writes, text_zeros;
 };
 
 static int cw_write(void *opaque, uint64_t gpa, const void *src, uint64_t len)
@@ -40,6 +40,8 @@ static int cw_zero(void *opaque, uint64_t gpa, uint64_t len)
     if (!p)
         return -1;
     memset(p, 0, len);
+    if (gpa >= T_TEXT_PADDR && gpa < T_TEXT_PADDR + BIG)
+        __atomic_fetch_add(&c->text_zeros, 1, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -78,13 +80,18 @@ static uint8_t *build_vmlinux(size_t *len)
     for (unsigned k = 1; k <= 2; k++)
         for (int d = -64; d <= 64; d += 16)
             stub(elf, (size_t)k * CHUNK + (size_t)d, d & 16 ? 0xd9 : 0xc1);
+    /* Whole pages of zeros (left to mem->zero), one run ending at a chunk
+     * boundary's page, one inside a chunk. */
+    memset(elf + CHUNK - 0x3000, 0, 0x2000);
+    memset(elf + CHUNK + 0x5000, 0, 0x3000);
     /* A vendor pair (vmmcall; vmcall) across the second boundary. */
     static const uint8_t pair[] = { 0x90, 0x0f, 0x01, 0xd9, 0x0f, 0x01, 0xc1 };
     memcpy(elf + 2 * CHUNK - 4, pair, sizeof(pair));
     return elf;
 }
 
-static unsigned load(const uint8_t *img, size_t len, bool with_write, struct kernel_info *ki, uint8_t **ram_out)
+static unsigned load(const uint8_t *img, size_t len, bool with_write, struct kernel_info *ki, uint8_t **ram_out,
+                     unsigned *zeros)
 {
     struct counting_ram c = { 0 };
     fake_ram_init(&c.ram, RAM);
@@ -95,6 +102,8 @@ static unsigned load(const uint8_t *img, size_t len, bool with_write, struct ker
     CHECK_EQ(kernel_load(img, len, &c.ram.mem, ki, err, sizeof(err)), 0);
     CHECK_STR(err, "");
     *ram_out = c.ram.base;
+    if (zeros)
+        *zeros = c.text_zeros;
     return c.text_writes;
 }
 
@@ -105,10 +114,19 @@ TEST(stream_places_as_elf_loading_does)
     uint8_t *bz = bzimage_build("lz4", elf, len, &bzlen);
     static struct kernel_info want, got, got_w;
     uint8_t *ram_want, *ram_got, *ram_got_w;
-    load(elf, len, false, &want, &ram_want);
-    load(bz, bzlen, false, &got, &ram_got);
-    unsigned writes = load(bz, bzlen, true, &got_w, &ram_got_w);
-    CHECK(writes > 1);  /* the text went in chunk by chunk: the streaming way */
+    unsigned zeros;
+    load(elf, len, false, &want, &ram_want, NULL);
+    load(bz, bzlen, false, &got, &ram_got, NULL);
+    unsigned writes = load(bz, bzlen, true, &got_w, &ram_got_w, &zeros);
+    CHECK(writes > 3);  /* the text went in chunk by chunk: the streaming way */
+    CHECK_EQ(zeros, 2);  /* the two runs of zero pages */
+    /* The ELF path with write/zero callbacks: the same bytes, the same holes. */
+    static struct kernel_info want_w;
+    uint8_t *ram_want_w;
+    load(elf, len, true, &want_w, &ram_want_w, &zeros);
+    CHECK_EQ(zeros, 2);
+    CHECK(!memcmp(ram_want_w, ram_want, RAM));
+    free(ram_want_w);
     CHECK(want.rewritten_sites >= 20);  /* the planted ones, and the original stub */
     CHECK_EQ(got.rewritten_sites, want.rewritten_sites);
     CHECK_EQ(got_w.rewritten_sites, want.rewritten_sites);
