@@ -1,12 +1,13 @@
 /* Placing a bzImage's vmlinux in guest RAM while it is decompressed: each
  * 8 MiB chunk's share of the PT_LOAD segments is written (pwrite into the
- * memfd behind guest RAM, through guest_mem.write) and scanned for hypercall
- * sites as soon as the chunk is decompressed, so that the host's page
- * allocation for guest RAM (the largest part) runs on one CPU while the
- * decompression and the scan run on the other, instead of one after another. Sites are only collected here; they are patched at
- * the end, once the image is known good, in elf_place's order. Anything this
- * does not handle (a header it cannot see in chunk 0, a segment outside RAM,
- * a failed write) leaves the whole image to elf_place. */
+ * memfd behind guest RAM, through guest_mem.write and ram_put) and scanned
+ * for hypercall sites as soon as the chunk is decompressed, so that the
+ * host's page allocation for guest RAM (the largest part) runs on one CPU
+ * while the decompression and the scan run on the other, instead of one
+ * after another. Sites are only collected here; they are patched at the end,
+ * once the image is known good, in elf_place's order. Anything this does not
+ * handle (headers outside chunk 0, a segment outside RAM, a failed write)
+ * leaves the whole image to elf_place. */
 #include "boot/stream.h"
 
 #include <elf.h>
@@ -25,7 +26,7 @@ static bool seg_write(struct stream *st, unsigned k, uint64_t off, const uint8_t
 static bool seg_zero(struct stream *st, unsigned k, uint64_t off, uint64_t n)
 {
     const struct guest_mem *mem = st->mem;
-    if (mem->zero && mem->write)
+    if (mem->write && mem->zero)
         return mem->zero(mem->opaque, st->seg[k].paddr + off, n) == 0;
     memset(st->dst[k] + off, 0, n);
     return true;
@@ -37,7 +38,7 @@ static bool begin(void *opaque, const uint8_t *v, size_t avail, size_t total)
     size_t hend = elf_headers_end(v, avail);
     if (!hend || hend > avail)
         return false;
-    /* The headers are final: the same checks as elf_prepare's first. */
+    /* The headers are final: elf_prepare's first checks, on them. */
     int n = elf_load_segments(v, total, st->seg, STREAM_MAX_SEGS, NULL, 0);
     if (n < 0 || n > STREAM_MAX_SEGS)
         return false;
