@@ -1,7 +1,8 @@
-/* Internal to the loader: a bzImage's vmlinux handed over chunk by chunk while
- * it is being decompressed (bzimage.c's two-thread LZ4 path), so that elf.c
- * places the segments in guest RAM and scans them for hypercall sites on the
- * decompressing threads, instead of in one pass after the whole image. */
+/* Internal to the loader. A bzImage's vmlinux is handed over chunk by chunk
+ * while it is being decompressed (bzimage.c's two-thread LZ4 path), so that
+ * stream.c places the segments in guest RAM and scans them for hypercall
+ * sites on one thread while the other decompresses, instead of in passes
+ * after the whole image; and the steps of elf.c and ram_put.c it shares. */
 #pragma once
 #include "boot/loader.h"
 
