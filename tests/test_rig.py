@@ -274,12 +274,13 @@ def linux_save(rig):
 
 
 @pytest.mark.parametrize("check", ["linux-save", "linux-restore", "linux-save-c",
-                                   "linux-restore-watch"])
+                                   "linux-restore-watch", "linux-migrate"])
 def test_linux_save_restore(linux_save, check):
     """Debian's Linux (FIFO event channels, 2 vCPUs) through `xenkvm save` and
     `restore` under xenkvmd: the restored guest ticks on with its uptime going on
     from the save, a checkpoint leaves it ticking, and control/sysrq reaches it
-    through its re-registered xenbus watch (docs/save-restore.md)."""
+    through its re-registered xenbus watch, and a live migration to the same
+    daemon carries it on, ticking, under a new domain id (docs/save-restore.md)."""
     res = results(linux_save.stdout)
     assert res.get(check, ("missing",))[0] == "PASS", _show(linux_save)
 
