@@ -1,14 +1,15 @@
 /* migrate and migrate-receive, as xl does them (docs/save-restore.md, "Live
  * migration"): the sender runs SSHCMD HOST xenkvm migrate-receive through
  * sh, copies the domain process's stream (a save file's records) into it,
- * and both ends go through xl's handshake: ready, permission to go, report. */
+ * and both ends go through xl's handshake: ready, permission to go, report.
+ * This is the sender; cmd_migrate_receive.c the other end. */
 #include "cli/cli.h"
 #include "cli/cfgload.h"
+#include "cli/migrate_stream.h"
 #include "cli/tsclient.h"
 #include "common/log.h"
 #include "toolstack/jsonline.h"
 #include "toolstack/paths.h"
-#include "vmm/snapshot_file.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,97 +20,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/* The handshake's messages. The banner names xenkvm, not xl: an xl at the
- * other end must refuse the stream, not misread it. The others are xl's
- * and, as in xl, sent with their terminating NUL. */
-static const char banner[] = "xenkvm migration receiver ready, send binary domain data.\n";
-static const char msg_ready[] = "domain received, ready to unpause";
-static const char msg_go[] = "domain is yours, you are cleared to unpause";
-static const char msg_report[] = "my copy unpause results are as follows";
-
-static int read_exactly(int fd, void *buf, size_t n)
-{
-    for (size_t done = 0; done < n; ) {
-        ssize_t r = read(fd, (char *)buf + done, n - done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return r < 0 ? -errno : -ECONNRESET;
-        done += (size_t)r;
-    }
-    return 0;
-}
-
-static int write_exactly(int fd, const void *buf, size_t n)
-{
-    for (size_t done = 0; done < n; ) {
-        ssize_t w = write(fd, (const char *)buf + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? -errno : -EIO;
-        done += (size_t)w;
-    }
-    return 0;
-}
-
-/* Reads a fixed message; false (and says what came instead) if it is not. */
-static bool expect(int fd, const char *msg, size_t n, const char *stream, const char *what,
-                   const char *rune)
-{
-    char buf[128];
-    int rc = read_exactly(fd, buf, n);
-    if (rc < 0) {
-        fprintf(stderr, "%s: %s while reading %s\n", stream,
-                rc == -ECONNRESET ? "unexpected end of stream" : strerror(-rc), what);
-        return false;
-    }
-    if (memcmp(buf, msg, n)) {
-        fprintf(stderr, "%s contained unexpected data instead of %s\n", stream, what);
-        if (rune)
-            fprintf(stderr, "(command run was: %s )\n", rune);
-        return false;
-    }
-    return true;
-}
-
-/* Copies one save-file stream (header, records, END) from in to out,
- * reading no further than its END record. 0; -1 when in ended or failed;
- * -2 when out failed. With stats, the record count goes there. */
-static int copy_stream(int in, int out, uint64_t *bytes)
-{
-    static char buf[1 << 20];
-    struct snap_header h;
-    *bytes = 0;
-    if (read_exactly(in, &h, sizeof(h)) < 0)
-        return -1;
-    if (memcmp(h.magic, SNAP_MAGIC, 8))
-        return -1;
-    if (write_exactly(out, &h, sizeof(h)) < 0)
-        return -2;
-    *bytes += sizeof(h);
-    for (;;) {
-        struct snap_record rec;
-        if (read_exactly(in, &rec, sizeof(rec)) < 0)
-            return -1;
-        if (rec.len > SNAP_MAX_RECORD)
-            return -1;
-        if (write_exactly(out, &rec, sizeof(rec)) < 0)
-            return -2;
-        *bytes += sizeof(rec) + rec.len;
-        for (uint64_t left = rec.len; left; ) {
-            size_t n = left < sizeof(buf) ? left : sizeof(buf);
-            if (read_exactly(in, buf, n) < 0)
-                return -1;
-            if (write_exactly(out, buf, n) < 0)
-                return -2;
-            left -= n;
-        }
-        if (rec.type == SNAP_REC_END)
-            return 0;
-    }
-}
 
 /* ---- the sender ---- */
 
@@ -186,15 +96,6 @@ static void print_rounds(struct json_object *st)
             "%lld ms of them\n", jl_int(st, "bytes", 0), jl_int(st, "downtime_ms", 0));
 }
 
-static bool rename_dom(long long domid, const char *name)
-{
-    char id[24];
-    snprintf(id, sizeof(id), "%lld", domid);
-    struct json_object *req = ts_req("rename", id);
-    json_object_object_add(req, "name", json_object_new_string(name));
-    return ts_simple(req) == 0;
-}
-
 /* The source's process ends by itself after "end"; as xl's destroy does,
  * return only once the daemon has forgotten it (destroyed if it lingers). */
 static void source_gone(long long domid)
@@ -221,8 +122,8 @@ static int migrate_domain(long long domid, const char *name, struct json_object 
         json_object_put(cfg);
         return 1;
     }
-    if (!expect(recv_fd, banner, sizeof(banner) - 1, "migration receiver stream", "banner",
-                rune)) {
+    if (!migrate_expect(recv_fd, MIGRATE_BANNER, sizeof(MIGRATE_BANNER) - 1,
+                        "migration receiver stream", "banner", rune)) {
         json_object_put(cfg);
         transport_done(child, send_fd, recv_fd);
         return 1;
@@ -239,7 +140,8 @@ static int migrate_domain(long long domid, const char *name, struct json_object 
     json_object_put(req);
     const char *why = NULL;
     if (!rep || !jl_reply_ok(rep, &why)) {
-        snprintf(err, sizeof(err), "%s", why ? why : dom_fd < 0 ? strerror(-dom_fd) : strerror(errno));
+        snprintf(err, sizeof(err), "%s",
+                 why ? why : dom_fd < 0 ? strerror(-dom_fd) : strerror(errno));
         log_err("domain %lld: %s", domid, err);
         json_object_put(rep);
         if (dom_fd >= 0)
@@ -250,7 +152,7 @@ static int migrate_domain(long long domid, const char *name, struct json_object 
     }
     json_object_put(rep);
     uint64_t bytes;
-    int rc = copy_stream(dom_fd, send_fd, &bytes);
+    int rc = migrate_copy_stream(dom_fd, send_fd, &bytes);
     struct json_object *st = rc == 0 ? jl_recv(dom_fd, 60000) : NULL;
     if (!st || !jl_reply_ok(st, NULL)) {
         fprintf(stderr, "migration sender: %s\n",
@@ -268,33 +170,33 @@ static int migrate_domain(long long domid, const char *name, struct json_object 
     json_object_put(st);
     struct timespec t_end, t_started;
     clock_gettime(CLOCK_MONOTONIC, &t_end);
-    if (!expect(recv_fd, msg_ready, sizeof(msg_ready), "migration receiver stream",
-                "ready message", rune))
+    if (!migrate_expect(recv_fd, MIGRATE_READY, sizeof(MIGRATE_READY),
+                        "migration receiver stream", "ready message", rune))
         goto failed_resume;
     fprintf(stderr, "migration sender: Target has acknowledged transfer.\n");
     char away[128];
     snprintf(away, sizeof(away), "%s--migratedaway", name);
-    if (!rename_dom(domid, away))
+    if (!migrate_rename(domid, away))
         goto failed_resume;
     /* Point of no return: from "go" on, resuming here could make two. */
     if (!tell_domain(dom_fd, "hold"))
         goto failed_resume_renamed;
     fprintf(stderr, "migration sender: Giving target permission to start.\n");
-    if (write_exactly(send_fd, msg_go, sizeof(msg_go)) < 0)
+    if (migrate_write(send_fd, MIGRATE_GO, sizeof(MIGRATE_GO)) < 0)
         goto failed_badly;
     char status;
-    if (!expect(recv_fd, msg_report, sizeof(msg_report), "migration receiver stream",
-                "success/failure report message", rune) ||
-        read_exactly(recv_fd, &status, 1) < 0)
+    if (!migrate_expect(recv_fd, MIGRATE_REPORT, sizeof(MIGRATE_REPORT),
+                        "migration receiver stream", "success/failure report message", rune) ||
+        migrate_read(recv_fd, &status, 1) < 0)
         goto failed_badly;
     if (status) {
         fprintf(stderr, "migration sender: Target reports startup failure (status code %d).\n",
                 status);
-        if (!expect(recv_fd, msg_go, sizeof(msg_go), "migration receiver stream",
-                    "permission for sender to resume", rune))
+        if (!migrate_expect(recv_fd, MIGRATE_GO, sizeof(MIGRATE_GO),
+                            "migration receiver stream", "permission for sender to resume", rune))
             goto failed_badly;
         fprintf(stderr, "migration sender: Trying to resume at our end.\n");
-        rename_dom(domid, name);
+        migrate_rename(domid, name);
         if (tell_domain(dom_fd, "resume"))
             fprintf(stderr, "migration sender: Resumed OK.\n");
         close(dom_fd);
@@ -317,7 +219,7 @@ static int migrate_domain(long long domid, const char *name, struct json_object 
     return 0;
 
 failed_resume_renamed:
-    rename_dom(domid, name);
+    migrate_rename(domid, name);
 failed_resume:
     tell_domain(dom_fd, "resume");
     close(dom_fd);
@@ -407,127 +309,4 @@ int cmd_migrate(int argc, char **argv)
     int rc = migrate_domain(domid, name, cfg, rune, debug);
     free(rune);
     return rc;
-}
-
-/* ---- the receiver: stdin carries the stream, stdout the answers ---- */
-
-static int destroy_dom(long long domid)
-{
-    char id[24];
-    snprintf(id, sizeof(id), "%lld", domid);
-    return ts_simple(ts_req("destroy", id));
-}
-
-int cmd_migrate_receive(int argc, char **argv)
-{
-    bool debug = false, paused = false;
-    int c;
-    optind = 1;
-    while ((c = getopt(argc, argv, "Fedrph")) != -1) {
-        switch (c) {
-        case 'F': case 'e': break;            /* nothing daemonizes here */
-        case 'd': debug = true; break;
-        case 'p': paused = true; break;
-        case 'r':
-            log_err("migrate-receive: Remus checkpoints are not supported");
-            return 1;
-        default: return cli_usage("migrate-receive", c == 'h');
-        }
-    }
-    if (argc != optind)
-        return cli_usage("migrate-receive", false);
-    signal(SIGPIPE, SIG_IGN);
-    fprintf(stderr, "migration target: Ready to receive domain.\n");
-    if (write_exactly(STDOUT_FILENO, banner, sizeof(banner) - 1) < 0)
-        return 1;
-    /* The stream is kept in a file beside the daemon's sockets (it holds
-     * the guest's memory: 0600) and restored from there. */
-    char *spool;
-    if (asprintf(&spool, "%s/migrate-in-%d.save", ts_rundir(), (int)getpid()) < 0)
-        return 1;
-    int fd = open(spool, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        log_err("migration target: %s: %s", spool, strerror(errno));
-        free(spool);
-        return 1;
-    }
-    uint64_t bytes;
-    int rc = copy_stream(STDIN_FILENO, fd, &bytes);
-    if (close(fd) < 0 && !rc)
-        rc = -2;
-    char err[512];
-    char *saved = NULL;
-    if (rc < 0)
-        log_err("migration target: %s", rc == -1 ? "the stream ended early (the sender gave up)"
-                : "cannot keep the stream (disk full?)");
-    else if (!(saved = snap_verify(spool, err, sizeof(err))))
-        log_err("migration target: %s", err);
-    struct json_object *cfg = saved ? json_tokener_parse(saved) : NULL;
-    free(saved);
-    if (saved && (!cfg || !json_object_is_type(cfg, json_type_object)))
-        log_err("migration target: the domain config in the stream is not a JSON object");
-    if (!cfg || !json_object_is_type(cfg, json_type_object)) {
-        json_object_put(cfg);
-        unlink(spool);
-        free(spool);
-        fprintf(stderr, "migration target: Domain creation failed.\n");
-        return 1;
-    }
-    if (debug)
-        fprintf(stderr, "migration target: %llu bytes received\n", (unsigned long long)bytes);
-    /* Under another name until the sender lets go of its own. */
-    char name[64], incoming[128];
-    snprintf(name, sizeof(name), "%s", jl_str(cfg, "name", "migrated"));
-    snprintf(incoming, sizeof(incoming), "%s--incoming", name);
-    json_object_object_add(cfg, "name", json_object_new_string(incoming));
-    struct json_object *req = ts_req("create", NULL), *rep;
-    json_object_object_add(req, "config", cfg);
-    json_object_object_add(req, "paused", json_object_new_boolean(true));
-    json_object_object_add(req, "restore", json_object_new_string(spool));
-    rep = ts_call(req);
-    unlink(spool);
-    free(spool);
-    if (!rep) {
-        fprintf(stderr, "migration target: Domain creation failed.\n");
-        return 1;
-    }
-    long long domid = jl_int(rep, "domid", -1);
-    json_object_put(rep);
-    fprintf(stderr, "migration target: Transfer complete, requesting permission to start "
-            "domain.\n");
-    if (write_exactly(STDOUT_FILENO, msg_ready, sizeof(msg_ready)) < 0) {
-        destroy_dom(domid);
-        return 1;
-    }
-    int failed = 0;
-    if (!expect(STDIN_FILENO, msg_go, sizeof(msg_go), "migration stream", "GO message", NULL))
-        failed = 3;
-    else {
-        fprintf(stderr, "migration target: Got permission, starting domain.\n");
-        char id[24];
-        snprintf(id, sizeof(id), "%lld", domid);
-        if (!rename_dom(domid, name))
-            failed = 3;
-        else if (!paused && ts_simple(ts_req("unpause", id)) != 0)
-            failed = 3;
-        else
-            fprintf(stderr, "migration target: Domain started successfully.\n");
-    }
-    char status = (char)failed;
-    if (write_exactly(STDOUT_FILENO, msg_report, sizeof(msg_report)) < 0 ||
-        write_exactly(STDOUT_FILENO, &status, 1) < 0) {
-        if (failed)
-            destroy_dom(domid);
-        return 1;
-    }
-    if (!failed)
-        return 0;
-    fprintf(stderr, "migration target: Failure, destroying our copy.\n");
-    if (destroy_dom(domid) != 0) {
-        fprintf(stderr, "migration target: Failed to destroy our copy.\n");
-        return 1;
-    }
-    fprintf(stderr, "migration target: Cleanup OK, granting sender permission to resume.\n");
-    write_exactly(STDOUT_FILENO, msg_go, sizeof(msg_go));
-    return 1;
 }

@@ -342,7 +342,8 @@ void migrate_send_request(struct domain *d, struct domain_devices *devs, struct 
     struct device_info di[1];
     if (current)
         return refuse(fd, jl_error("domain %u is being migrated already", d->domid));
-    if (!json_object_object_get_ex(req, "config", &cfg) || !json_object_is_type(cfg, json_type_object))
+    if (!json_object_object_get_ex(req, "config", &cfg) ||
+        !json_object_is_type(cfg, json_type_object))
         return refuse(fd, jl_error("migrate: no domain config"));
     if (devs && devices_list(devs, di, 1) > 0)
         return refuse(fd, jl_error("domain %u has block or network devices: migrating their "
