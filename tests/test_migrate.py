@@ -9,6 +9,8 @@ destination that refuses the guest, each leave the source running."""
 import os
 import re
 import stat
+import subprocess
+import time
 
 import pytest
 from test_save_restore import go, passes, start, ticks_after
@@ -123,3 +125,40 @@ def test_migrate_refuses_a_domain_with_devices(ts):
     assert "block or network devices" in r.stderr, r.stderr
     assert "Migration failed, the domain was not stopped." in r.stderr
     assert "sr" in ts.domains() and "sr--incoming" not in ts.domains()
+
+
+def test_migrate_killed_before_go_leaves_the_source_running(ts):
+    """The stream goes all the way, the receiver never answers, and the
+    `migrate` command is killed while the source waits stopped: the domain
+    process sees its connection close and resumes."""
+    old = start(ts)
+    banner = "xenkvm migration receiver ready, send binary domain data."
+    silent = wrapper(ts, "silent", f"printf '{banner}\\n'; exec cat >/dev/null")
+    p = subprocess.Popen([str(XENKVM), "migrate", "-s", silent, "sr", "h"], env=ts.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        # Stopped for the stop-and-copy: no more ticks (one every 100 ms)
+        # while it waits for the receiver.
+        def stopped():
+            mark = len(ts.console_log("sr"))
+            time.sleep(0.5)
+            return ticks_after(ts, "sr", mark) == 0
+        assert wait_for(stopped, 15), ts.console_log("sr")[-300:]
+    finally:
+        p.kill()
+        p.wait()
+    mark = len(ts.console_log("sr"))
+    assert wait_for(lambda: ticks_after(ts, "sr", mark) >= 2), ts.console_log("sr")
+    assert ts.domains()["sr"][0] == old and ts.domains()["sr"][1][2] != "p"
+    go(ts)
+    assert wait_for(lambda: passes(ts) == 1), ts.console_log("sr")
+    assert "FAIL" not in ts.console_log("sr")
+
+
+def test_help_lists_migrate(ts):
+    out = ts.xk("help").stdout
+    assert re.search(r"^  migrate +move a running domain", out, re.M), out
+    assert re.search(r"^  migrate-receive +the other end", out, re.M), out
+    r = ts.xk("migrate", "-h")
+    assert "usage: xenkvm migrate [-s SSHCMD] [-C CONFIG] [-e] [-p] [--debug] [--live] " \
+        "DOMAIN HOST" in r.stdout + r.stderr
