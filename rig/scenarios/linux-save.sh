@@ -10,6 +10,10 @@
 #   linux-restore-watch `xenkvm sysrq ls h` on the restored guest: Linux's xenbus
 #                       watch on control/sysrq (re-registered by the restore) fires
 #                       and the kernel prints its sysrq help (as it did before the save)
+#   linux-migrate       `xenkvm migrate --debug` to this host's own xenkvmd, through a
+#                       stand-in for ssh that runs the rest here: pre-copy rounds while
+#                       the guest ticks, a new domain id, the source gone, and the guest
+#                       ticking on at the destination with its uptime going on (never back)
 t=${RIG_GUEST_TIMEOUT:-300}
 clogs=/var/log/xenkvm
 dlog=/tmp/xenkvmd.log
@@ -80,6 +84,35 @@ if rig_wait "$clogs/ls.log" "GUEST-TICK 5 " "$t"; then
     else
         rig_result linux-restore-watch FAIL "sysrq before the save seen: $sysrq_before; HELP lines: $(helps); $(cat /tmp/sysrq.out)"
     fi
+    # Live migration: the destination's console log is named as it was created.
+    printf '#!/bin/sh\nshift\nexec "$@"\n' > /tmp/fake-ssh
+    chmod +x /tmp/fake-ssh
+    mlog="$clogs/ls--incoming.log"
+    : >> "$mlog"
+    tail -n 0 -f "$mlog" | awk '{ sub(/\r$/, ""); printf "| migrated %s\n", $0; fflush() }' &
+    mtail_pid=$!
+    old=$(xenkvm domid ls)
+    t0=$(rig_ms)
+    xenkvm migrate -s /tmp/fake-ssh --debug ls localhost > /tmp/migrate.out 2>&1
+    rc=$?
+    ms=$(($(rig_ms) - t0))
+    last=$(last_tick)
+    new=$(xenkvm domid ls 2>/dev/null)
+    rig_wait "$mlog" "GUEST-TICK " 60
+    rig_wait "$mlog" "GUEST-TICK $(( $(echo "$last" | cut -d' ' -f2) + 3 )) " 30
+    first=$(tr -d '\r' < "$mlog" | grep '^GUEST-TICK ' | head -1)
+    later=$(tr -d '\r' < "$mlog" | grep '^GUEST-TICK ' | tail -1)
+    up0=$(echo "$last" | cut -d' ' -f3); up1=$(echo "$first" | cut -d' ' -f3)
+    secs=$(( ms / 1000 + 2 ))
+    rounds=$(grep -c 'migration sender: round' /tmp/migrate.out)
+    if [ $rc = 0 ] && [ -n "$new" ] && [ "$new" != "$old" ] && ! xenkvm list | grep -q 'migratedaway' &&
+       [ -n "$first" ] && [ "$first" != "$later" ] && [ "$rounds" -ge 3 ] &&
+       awk -v a="$up0" -v b="$up1" -v s="$secs" 'BEGIN { exit !(b > a && b - a < s) }'; then
+        rig_result linux-migrate PASS "domain $old -> $new in $ms ms, $rounds rounds ($(grep -E 'round|did not run' /tmp/migrate.out | sed 's/migration sender: //' | tr '\n' ';')); last tick at the source '$last', first at the destination '$first', then '$later'"
+    else
+        rig_result linux-migrate FAIL "rc $rc, domain $old -> '$new', $rounds rounds: $(tail -4 /tmp/migrate.out | tr '\n' ' '); last '$last', first '$first', later '$later'; $(xenkvm list 2>&1 | tail -2 | tr '\n' ' ')"
+    fi
+    kill $mtail_pid 2>/dev/null
     xenkvm destroy ls
 else
     rig_result linux-save FAIL "the guest never ticked: $(tr -d '\r' < $clogs/ls.log | tail -3 | tr '\n' ' ')"

@@ -46,6 +46,8 @@ int cmd_sysrq(int argc, char **argv);
 int cmd_save(int argc, char **argv);        /* cmd_save.c */
 int cmd_restore(int argc, char **argv);
 int cmd_dump_core(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);     /* cmd_migrate.c */
+int cmd_migrate_receive(int argc, char **argv);
 int cmd_console(int argc, char **argv);     /* cmd_console.c */
 int console_attach(long long domid);
 int cmd_info(int argc, char **argv);        /* cmd_host.c */

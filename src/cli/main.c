@@ -29,6 +29,11 @@ static const struct command {
       "a new domain from a save file (-p: paused, -c: attach the console)", 1 },
     { "dump-core", cmd_dump_core, "DOMAIN FILE",
       "an ELF core of the domain's memory and vCPU registers (gdb reads it)", 2 },
+    { "migrate", cmd_migrate, "[-s SSHCMD] [-C CONFIG] [-e] [-p] [--debug] [--live] DOMAIN HOST",
+      "move a running domain to HOST, live, over `SSHCMD HOST xenkvm migrate-receive` "
+      "(SSHCMD: ssh; --debug: the pre-copy rounds)", 2 },
+    { "migrate-receive", cmd_migrate_receive, "[-d] [-p] [-e]",
+      "the other end of migrate: a domain from the stream on stdin (-p: leave it paused)", 0 },
     { "pause", cmd_pause, "DOMAIN", "stop a domain's vCPUs", 1 },
     { "unpause", cmd_unpause, "DOMAIN", "let a paused domain run again", 1 },
     { "rename", cmd_rename, "DOMAIN NEW-NAME", "rename a domain", 2 },

@@ -35,6 +35,7 @@ int vm_ram_release(struct vm *vm, uint64_t gfn)
     if (__atomic_fetch_or(w, m, __ATOMIC_SEQ_CST) & m)
         return -ENOENT;
     atomic_fetch_add(&vm->ram_absent, 1);
+    vm_mark_dirty(vm, gfn << PAGE_SHIFT, PAGE_SIZE);
     /* Not fatal if it fails (a test's anonymous memory): the frame is gone
      * for the guest either way. */
     madvise(page, PAGE_SIZE, MADV_REMOVE);
@@ -53,6 +54,7 @@ int vm_ram_restore(struct vm *vm, uint64_t gfn)
     /* Whatever the guest wrote into the hole meanwhile goes: a populated
      * frame starts as zeros, before vm_gpa lets anyone at it. */
     madvise(page, PAGE_SIZE, MADV_REMOVE);
+    vm_mark_dirty(vm, gfn << PAGE_SHIFT, PAGE_SIZE);
     if (!(__atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST) & m))
         return -EEXIST;    /* restored by another caller meanwhile */
     atomic_fetch_sub(&vm->ram_absent, 1);

@@ -70,14 +70,17 @@ static int add_region(struct vm *vm, uint64_t gpa, uint64_t size, bool ram, uint
         return -e;
     }
     uint64_t *absent = ram ? vm_frames_alloc(size) : NULL;
-    if (ram && !absent) {
+    uint64_t *dirty = ram ? vm_frames_alloc(size) : NULL;
+    if (ram && (!absent || !dirty)) {
+        free(absent);
+        free(dirty);
         munmap(p, size);
         return -ENOMEM;
     }
     vm->mem_fd_size = off + size;
     vm->regions[vm->nr_regions++] = (struct mem_region){
         .gpa = gpa, .size = size, .fd_offset = off, .host = p, .slot = slot, .ram = ram,
-        .absent = absent };
+        .absent = absent, .dirty = dirty };
     if (host)
         *host = p;
     return 0;
@@ -223,6 +226,8 @@ uint8_t *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
     struct mem_region r;
     if (!lookup(vm, gpa, len, &r) || !vm_frames_present(&r, gpa, len))
         return NULL;
+    if (r.ram && atomic_load_explicit(&vm->dirty_logging, memory_order_relaxed))
+        vm_mark_dirty(vm, gpa, len);
     return r.host + (gpa - r.gpa);
 }
 
@@ -266,6 +271,7 @@ int vm_write_ram(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
     int64_t off = ram_fd_offset(vm, gpa, len ? len : 1);
     if (off < 0)
         return -EFAULT;
+    vm_mark_dirty(vm, gpa, len);
     return pwrite_all(vm->mem_fd, src, len, off);
 }
 
@@ -275,6 +281,7 @@ int vm_zero_ram(struct vm *vm, uint64_t gpa, uint64_t len)
     int64_t off = ram_fd_offset(vm, gpa, len ? len : 1);
     if (off < 0)
         return -EFAULT;
+    vm_mark_dirty(vm, gpa, len);
     /* Whole pages become holes (which read as zeros, and cost nothing while
      * the guest has not touched them); the partial pages at either end are
      * written. */
@@ -343,6 +350,7 @@ void vm_destroy(struct vm *vm)
     for (int i = 0; i < vm->nr_regions; i++) {
         munmap(vm->regions[i].host, vm->regions[i].size);
         free(vm->regions[i].absent);
+        free(vm->regions[i].dirty);
     }
     free(vm->cpuid);
     if (vm->mem_fd >= 0)

@@ -34,6 +34,9 @@ struct mem_region {
     /* RAM: one bit per frame, set while the frame is released (ballooned
      * out, ram_frames.c); NULL: every frame present. */
     uint64_t *absent;
+    /* RAM: one bit per frame that xenkvm itself wrote while dirty logging is
+     * on (dirty_log.c); KVM's own log only sees the guest's writes. */
+    uint64_t *dirty;
 };
 
 /* Exit handlers (set by the layer above). Return 0 to resume the vCPU. */
@@ -98,6 +101,7 @@ struct vm {
     int parked;               /* vCPU threads waiting in vm_pause_point */
     pthread_cond_t parked_cond;
     _Atomic int64_t tsc_offset;   /* guest TSC - host TSC, the latest sample of any vCPU */
+    atomic_bool dirty_logging;    /* dirty_log.c: writes to RAM are being logged */
 };
 
 /* Creates the VM (vm zero-filled, e.g. static storage), its memfd, RAM regions, the in-kernel LAPIC (split irqchip:
@@ -149,6 +153,21 @@ uint64_t vm_ram_present_pages(struct vm *vm);
 /* The page of RAM frame gfn, present or released (for a page the layer above
  * places there itself), or NULL if gfn is no RAM frame. */
 uint8_t *vm_ram_frame_page(struct vm *vm, uint64_t gfn);
+
+/* Dirty-page logging for live migration (dirty_log.c). While on, every RAM
+ * frame written since the last collect is reported: the guest's writes from
+ * KVM's log (KVM_MEM_LOG_DIRTY_PAGES), xenkvm's own through vm_gpa,
+ * vm_write_ram, vm_zero_ram and frame release/restore (a pointer vm_gpa
+ * handed out counts as written then; one kept for longer is the caller's
+ * to report). Bitmaps: one per RAM region, in region order, a bit per frame. */
+int vm_dirty_log_start(struct vm *vm);
+/* ORs the frames written since the last call (or start) into bits[r] for the
+ * r-th RAM region and clears the logs; returns how many bits were new. */
+int64_t vm_dirty_log_collect(struct vm *vm, uint64_t **bits);
+void vm_dirty_log_stop(struct vm *vm);
+void vm_mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len);
+/* The number of RAM regions and the r-th one (for the bitmaps above). */
+int vm_ram_regions(struct vm *vm, const struct mem_region **out, int max);
 /* Internal to vm.c and ram_frames.c: the region holding gpa (a copy); every
  * frame of [gpa, gpa+len) in r present; a region's bitmap. */
 bool vm_region_of(struct vm *vm, uint64_t gpa, struct mem_region *r);

@@ -2,6 +2,7 @@
 #include "vmm/domctl.h"
 #include "vmm/vcpu_ctl.h"
 #include "vmm/save_request.h"
+#include "vmm/migrate_send.h"
 #include "backend/devices.h"
 #include "backend/xenstore_relay.h"
 #include "common/log.h"
@@ -471,6 +472,14 @@ void domctl_destroy(struct domctl *c, const char *why)
     domain_shutdown(c->d, SHUTDOWN_poweroff);
 }
 
+/* A migration's source has ended: the guest runs elsewhere now. */
+static void migrated(void *opaque)
+{
+    struct domctl *c = opaque;
+    c->destroyed = true;          /* no on_* action */
+    domain_shutdown(c->d, SHUTDOWN_poweroff);
+}
+
 /* Handles the first line of a connection. */
 static void client_request(struct client *cl)
 {
@@ -482,6 +491,15 @@ static void client_request(struct client *cl)
     }
     const char *op = jl_str(req, "op", "");
     bool attach = false;
+    if (!strcmp(op, "migrate-send")) {
+        /* The connection carries the stream from now on. */
+        int fd = cl->fd;
+        domain_unwatch_fd(c->d, fd);
+        cl->fd = -1;
+        migrate_send_request(c->d, c->devs, c->relay, c->xenstore, req, fd, migrated, c);
+        json_object_put(req);
+        return;
+    }
     if (!strcmp(op, "info"))
         reply = info(c);
     else if (!strcmp(op, "pause")) {

@@ -16,6 +16,8 @@
  *   {"op":"trigger","trigger":"nmi|init|reset|power|sleep","vcpu":N}
  *   {"op":"save","file":F,"config":{..},"keep":B,"paused":B}  (save_request.h);
  *                     without keep the process then exits ("destroyed")
+ *   {"op":"migrate-send","config":{..}}  the connection carries a live
+ *                     migration's stream (migrate_send.h)
  * The console ring's output goes to a pipe that the I/O thread reads: into
  * the console log, to every attached client, and while none is attached into
  * a backlog (the last 64 KiB) that the next client gets first. */

@@ -14,13 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-/* How long parking the vCPUs may take: one exit each, or a hypercall. */
-#define QUIESCE_TIMEOUT_MS 5000
-
-/* The guest's xenstore side, with its vCPUs stopped: every request it
- * made answered, then its subtree and watches. NULL with err. */
-static uint8_t *xenstore_part(struct domain *d, struct xs_relay *relay, const char *xenstore,
-                              size_t *len, char *err, size_t errlen)
+uint8_t *save_xenstore_part(struct domain *d, struct xs_relay *relay, const char *xenstore,
+                            size_t *len, char *err, size_t errlen)
 {
     int rc = xs_relay_quiesce(relay, QUIESCE_TIMEOUT_MS);
     if (rc < 0) {
@@ -61,7 +56,7 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
     else {
         size_t xlen = 0;
         uint8_t *xs = NULL;
-        if (xenstore && relay && !(xs = xenstore_part(d, relay, xenstore, &xlen, err, sizeof(err))))
+        if (xenstore && relay && !(xs = save_xenstore_part(d, relay, xenstore, &xlen, err, sizeof(err))))
             rc = -1;
         else
             rc = snapshot_save(d, file, json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN),

@@ -6,6 +6,11 @@
 #pragma once
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* How long parking the vCPUs may take: one exit each, or a hypercall. */
+#define QUIESCE_TIMEOUT_MS 5000
 
 struct domain;
 struct domain_devices;
@@ -19,3 +24,8 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
 /* {"op":"dump-core","file":PATH}: the domain stops while its ELF core is
  * written (dump_core.h), then runs on as it was. */
 struct json_object *dump_core_request(struct domain *d, struct json_object *req);
+
+/* The guest's xenstore side, with its vCPUs stopped: every request it made
+ * answered, then its subtree and watches (the XENSTORE record). NULL with err. */
+uint8_t *save_xenstore_part(struct domain *d, struct xs_relay *relay, const char *xenstore,
+                            size_t *len, char *err, size_t errlen);

@@ -38,6 +38,41 @@ static void wr(struct snap_writer *w, const void *p, size_t n)
 {
     if (!w->error && n && fwrite(p, 1, n, w->f) != n)
         w->error = errno ? errno : EIO;
+    w->bytes += n;
+}
+
+static void put_header(struct snap_writer *w)
+{
+    struct snap_header h = { .version = SNAP_VERSION, .arch = SNAP_ARCH_X86_64,
+                             .header_size = sizeof(h), .created = (uint64_t)time(NULL) };
+    memcpy(h.magic, SNAP_MAGIC, 8);
+    h.crc = crc_of(&h, offsetof(struct snap_header, crc));
+    wr(w, &h, sizeof(h));
+}
+
+int snap_stream(struct snap_writer *w, int fd)
+{
+    memset(w, 0, sizeof(*w));
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0 || !(w->f = fdopen(copy, "w"))) {
+        int e = errno;
+        if (copy >= 0)
+            close(copy);
+        return -e;
+    }
+    put_header(w);
+    return 0;
+}
+
+int snap_stream_end(struct snap_writer *w)
+{
+    uint64_t n = w->records;
+    snap_put(w, SNAP_REC_END, &n, sizeof(n));
+    if (!w->error && fflush(w->f) != 0)
+        w->error = errno ? errno : EIO;
+    fclose(w->f);
+    w->f = NULL;
+    return -w->error;
 }
 
 int snap_create(struct snap_writer *w, const char *path)
@@ -61,11 +96,7 @@ int snap_create(struct snap_writer *w, const char *path)
         free(w->tmp);
         return -e;
     }
-    struct snap_header h = { .version = SNAP_VERSION, .arch = SNAP_ARCH_X86_64,
-                             .header_size = sizeof(h), .created = (uint64_t)time(NULL) };
-    memcpy(h.magic, SNAP_MAGIC, 8);
-    h.crc = crc_of(&h, offsetof(struct snap_header, crc));
-    wr(w, &h, sizeof(h));
+    put_header(w);
     return 0;
 }
 

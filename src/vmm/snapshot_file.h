@@ -51,11 +51,16 @@ struct snap_writer {
     FILE *f;
     char *path, *tmp;               /* tmp: written, renamed to path by snap_commit */
     uint64_t records;
+    uint64_t bytes;                  /* written so far */
     int error;                       /* first errno */
 };
 
 /* Creates path's temporary sibling and writes the header. 0 or -errno. */
 int snap_create(struct snap_writer *w, const char *path);
+/* The same records into a stream (a migration's connection): the header is
+ * written to a copy of fd; snap_stream_end writes END and flushes. 0 or -errno. */
+int snap_stream(struct snap_writer *w, int fd);
+int snap_stream_end(struct snap_writer *w);
 void snap_put(struct snap_writer *w, uint32_t type, const void *payload, size_t len);
 /* A record from pieces (header struct, then arrays). */
 void snap_putv(struct snap_writer *w, uint32_t type, const void *const *parts,

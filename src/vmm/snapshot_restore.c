@@ -126,8 +126,9 @@ static int keep(void **slot, uint64_t *slot_len, void *p, uint64_t len)
 static int take(struct snapshot_restore *s, uint32_t type, void *p, uint64_t len, uint8_t *buf,
                 char *err, size_t errlen)
 {
+    /* RAM may come first: a migration's pre-copy rounds precede the rest. */
     if (type != SNAP_REC_CONFIG && type != SNAP_REC_DOMAIN && type != SNAP_REC_XENSTORE &&
-        !s->have_dom)
+        type != SNAP_REC_RAM && type != SNAP_REC_RAM_ABSENT && !s->have_dom)
         return bad(s, err, errlen, "corrupt: a %s record before the DOMAIN record",
                    snap_rec_name(type));
     switch (type) {

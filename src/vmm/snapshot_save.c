@@ -188,7 +188,8 @@ static void ram_flush(struct ram_out *o)
     o->count = 0;
 }
 
-static int put_ram(struct snap_writer *w, struct domain *d, char *err, size_t errlen)
+int64_t snapshot_put_ram(struct snap_writer *w, struct domain *d, uint64_t *const *dirty,
+                         bool absent_list, char *err, size_t errlen)
 {
     struct ram_out o = { .w = w, .zcap = ZSTD_compressBound(SNAP_RAM_CHUNK * PAGE_SIZE) };
     o.pages = malloc(SNAP_RAM_CHUNK * PAGE_SIZE);
@@ -196,15 +197,19 @@ static int put_ram(struct snap_writer *w, struct domain *d, char *err, size_t er
     o.cctx = ZSTD_createCCtx();
     size_t nabsent = 0, cap = 0;
     uint64_t *absent = NULL;
+    int64_t sent = 0;
     if (!o.pages || !o.zbuf || !o.cctx)
         o.error = ENOMEM;
-    for (int r = 0; r < d->vm.nr_regions && !o.error; r++) {
-        const struct mem_region *m = &d->vm.regions[r];
-        if (!m->ram)
-            continue;
+    const struct mem_region *ram[VM_MAX_REGIONS];
+    int nram = vm_ram_regions(&d->vm, ram, VM_MAX_REGIONS);
+    for (int r = 0; r < nram && !o.error; r++) {
+        const struct mem_region *m = ram[r];
         for (uint64_t i = 0; i < m->size / PAGE_SIZE && !o.error; i++) {
             uint64_t gfn = (m->gpa >> PAGE_SHIFT) + i;
+            bool want = !dirty || (dirty[r][i / 64] >> (i % 64) & 1);
             if (m->absent && (m->absent[i / 64] >> (i % 64) & 1)) {
+                if (!absent_list)
+                    continue;
                 if (nabsent == cap) {
                     uint64_t *n = realloc(absent, (cap = cap ? cap * 2 : 1024) * sizeof(*n));
                     if (!n) {
@@ -217,10 +222,13 @@ static int put_ram(struct snap_writer *w, struct domain *d, char *err, size_t er
                 continue;
             }
             const uint8_t *p = m->host + i * PAGE_SIZE;
-            if (page_is_zero(p))
-                continue;          /* a fresh domain's memory reads zero */
+            /* A fresh domain's memory reads zero; a frame written since the
+             * last round goes whatever it holds. */
+            if (!want || (!dirty && page_is_zero(p)))
+                continue;
             o.gfns[o.count] = gfn;
             memcpy(o.pages + o.count * PAGE_SIZE, p, PAGE_SIZE);
+            sent++;
             if (++o.count == SNAP_RAM_CHUNK)
                 ram_flush(&o);
         }
@@ -234,42 +242,57 @@ static int put_ram(struct snap_writer *w, struct domain *d, char *err, size_t er
     free(o.pages);
     free(o.zbuf);
     ZSTD_freeCCtx(o.cctx);
+    if (!o.error && w->error)
+        o.error = w->error;
     if (o.error)
         return failf(err, errlen, "guest memory: %s", strerror(o.error));
-    return 0;
+    return sent;
+}
+
+int snapshot_check(struct domain *d, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&d->lock);
+    int rc = check_supported(d, err, errlen);
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_tsc,
+                       const void *xenstore, size_t xenstore_len, char *err, size_t errlen)
+{
+    if (xenstore)
+        snap_put(w, SNAP_REC_XENSTORE, xenstore, xenstore_len);
+    pthread_mutex_lock(&d->lock);
+    put_domain(w, d, guest_tsc);
+    int rc = put_vcpus(w, d, err, errlen);
+    if (!rc)
+        rc = put_evtchn(w, d) < 0 ? failf(err, errlen, "event channels: a FIFO page is "
+                                          "outside guest memory") : 0;
+    if (!rc) {
+        put_gnttab(w, d);
+        const void *parts[2] = { d->shinfo, d->special };
+        size_t lens[2] = { PAGE_SIZE, SPECIAL_NR_PAGES * PAGE_SIZE };
+        snap_putv(w, SNAP_REC_PAGES, parts, lens, 2);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
 }
 
 int snapshot_save(struct domain *d, const char *path, const char *config,
                   const void *xenstore, size_t xenstore_len, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&d->lock);
-    int rc = check_supported(d, err, errlen);
-    pthread_mutex_unlock(&d->lock);
-    if (rc < 0)
+    if (snapshot_check(d, err, errlen) < 0)
         return -1;
     struct snap_writer w;
+    int rc;
     if ((rc = snap_create(&w, path)) < 0)
         return failf(err, errlen, "%s: %s", path, strerror(-rc));
     /* The guest TSC stops here as far as the saved domain knows. */
     uint64_t guest_tsc = vm_guest_tsc(&d->vm);
     snap_put(&w, SNAP_REC_CONFIG, config, strlen(config));
-    if (xenstore)
-        snap_put(&w, SNAP_REC_XENSTORE, xenstore, xenstore_len);
-    pthread_mutex_lock(&d->lock);
-    put_domain(&w, d, guest_tsc);
-    rc = put_vcpus(&w, d, err, errlen);
+    rc = snapshot_put_state(&w, d, guest_tsc, xenstore, xenstore_len, err, errlen);
     if (!rc)
-        rc = put_evtchn(&w, d) < 0 ? failf(err, errlen, "event channels: a FIFO page is "
-                                           "outside guest memory") : 0;
-    if (!rc) {
-        put_gnttab(&w, d);
-        const void *parts[2] = { d->shinfo, d->special };
-        size_t lens[2] = { PAGE_SIZE, SPECIAL_NR_PAGES * PAGE_SIZE };
-        snap_putv(&w, SNAP_REC_PAGES, parts, lens, 2);
-    }
-    pthread_mutex_unlock(&d->lock);
-    if (!rc)
-        rc = put_ram(&w, d, err, errlen);
+        rc = snapshot_put_ram(&w, d, NULL, true, err, errlen) < 0 ? -1 : 0;
     if (rc < 0) {
         snap_abort(&w);
         return -1;

@@ -79,6 +79,19 @@ struct snap_ram {                    /* followed by count u64 gfns, then one zst
 int snapshot_save(struct domain *d, const char *path, const char *config,
                   const void *xenstore, size_t xenstore_len, char *err, size_t errlen);
 
+/* The pieces of a save, also a migration's stream (migrate_send.c).
+ * snapshot_check refuses what cannot be carried yet. snapshot_put_state:
+ * XENSTORE (if given), DOMAIN, VCPU, EVTCHN, GNTTAB and PAGES, with the
+ * vCPUs quiesced. snapshot_put_ram: RAM records, of every present frame that
+ * is not all zeros (dirty NULL) or of the frames set in dirty (one bitmap per
+ * RAM region, vm_dirty_log_collect's), and with absent_list the frames the
+ * guest handed back; the pages sent, or -1 with err. */
+int snapshot_check(struct domain *d, char *err, size_t errlen);
+int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_tsc,
+                       const void *xenstore, size_t xenstore_len, char *err, size_t errlen);
+int64_t snapshot_put_ram(struct snap_writer *w, struct domain *d, uint64_t *const *dirty,
+                         bool absent_list, char *err, size_t errlen);
+
 /* Restore, in two steps around the creation of the console and xenstore
  * ring backends: snapshot_restore_open reads and checks the file and loads
  * RAM and the vCPUs' TSC; snapshot_restore_apply puts back the Xen and vCPU

@@ -1,0 +1,164 @@
+"""xenkvm migrate / migrate-receive (docs/save-restore.md, "Live migration")
+end to end on this host's KVM with the xtest "saverestore" guest, whose
+periodic timer keeps printing ticks and which checks its own state (timer,
+event channels, grant, xenstore node and watch) once data/sr-go is written.
+SSHCMD is a wrapper that ignores HOST and runs the rest here, as xl's -s
+allows, so no sshd is needed; the destination is this host's daemon, so the
+guest gets a new domain id. Faults: a receiver that dies mid-stream, and a
+destination that refuses the guest, each leave the source running."""
+import os
+import re
+import stat
+import subprocess
+import time
+
+import pytest
+from test_save_restore import go, passes, start, ticks_after
+from test_toolstack import XENKVM, Toolstack, wait_for
+
+
+@pytest.fixture
+def ts(build, need_kvm):
+    t = Toolstack()
+    yield t
+    t.close()
+
+
+def wrapper(ts, name, body):
+    """An SSHCMD: called as WRAPPER HOST xenkvm migrate-receive [OPTS]."""
+    path = os.path.join(ts.dir, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\nshift\n" + body + "\n")
+    os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
+    return path
+
+
+def local_ssh(ts):
+    # "xenkvm" on the far side is this build's binary.
+    return wrapper(ts, "fake-ssh", f'shift\nexec {XENKVM} "$@"')
+
+
+def rounds(stderr):
+    return [(int(n), int(p)) for n, p in
+            re.findall(r"migration sender: round (\d+)[^:]*: (\d+) pages", stderr)]
+
+
+@pytest.mark.parametrize("abi", ["2level", "fifo"])
+def test_live_migration_carries_the_running_guest(ts, abi):
+    old = start(ts, program="saverestore" + (" fifo" if abi == "fifo" else ""))
+    assert wait_for(lambda: ticks_after(ts, "sr", 0) >= 3)
+    r = ts.xk("migrate", "-s", local_ssh(ts), "--debug", "sr", "somehost", timeout=120)
+    err = r.stderr
+    for line in ("migration target: Ready to receive domain.",
+                 "migration sender: Target has acknowledged transfer.",
+                 "migration sender: Giving target permission to start.",
+                 "migration target: Domain started successfully.",
+                 "migration sender: Target reports successful startup.",
+                 "Migration successful."):
+        assert line in err, err
+    # Pre-copy: the whole memory while the guest ran, then rounds of the
+    # frames it dirtied meanwhile, then the stop-and-copy.
+    rs = rounds(err)
+    assert len(rs) >= 3 and rs[0][1] > 0, err
+    assert sum(p for _, p in rs[1:-1]) > 0, err            # dirty pages went live
+    assert "(stop-and-copy)" in err and "stopped for" in err
+    doms = ts.domains()
+    assert "sr--migratedaway" not in doms and wait_for(lambda: "sr--migratedaway" not in ts.domains())
+    new = doms["sr"][0]
+    assert new != old                                       # its own domain id there
+    log = "sr--incoming"    # the destination's console log is named as it was created
+    assert wait_for(lambda: ticks_after(ts, log, 0) >= 2), ts.console_log(log)
+    go(ts)
+    assert wait_for(lambda: passes(ts, log) == 1), ts.console_log(log)
+    out = ts.console_log(log)
+    assert f"domid {old} -> {new}" in out and "FAIL" not in out, out
+    # Time went on: ticks and Xen system time agree (no jump, never back).
+    m = re.search(r"go after (\d+) ticks, (\d+) ms of system time", out)
+    assert abs(int(m.group(1)) * 100 - int(m.group(2))) < 1500, m.group(0)
+    print(err)
+
+
+def test_receiver_dying_mid_stream_leaves_the_source_running(ts):
+    old = start(ts)
+    banner = "xenkvm migration receiver ready, send binary domain data."
+    dies = wrapper(ts, "dies", f"printf '{banner}\\n'; head -c 4096 >/dev/null; exit 1")
+    r = ts.xk("migrate", "-s", dies, "sr", "somehost", ok=False, timeout=120)
+    assert "Migration failed, resuming at sender." in r.stderr, r.stderr
+    assert ts.domains()["sr"][0] == old
+    mark = len(ts.console_log("sr"))
+    assert wait_for(lambda: ticks_after(ts, "sr", mark) >= 2), ts.console_log("sr")
+    go(ts)
+    assert wait_for(lambda: passes(ts) == 1), ts.console_log("sr")
+    assert "FAIL" not in ts.console_log("sr")
+
+
+def test_destination_refusing_leaves_the_source_running(ts):
+    old = start(ts)
+    # Another memory size: the destination's restore refuses the guest.
+    other = ts.cfg("other", "saverestore", memory=64)
+    r = ts.xk("migrate", "-s", local_ssh(ts), "-C", other, "sr", "somehost", ok=False,
+              timeout=120)
+    assert "the config gives 64 MiB" in r.stderr or "64 MiB" in r.stderr, r.stderr
+    assert "Migration failed, resuming at sender." in r.stderr, r.stderr
+    doms = ts.domains()
+    assert doms["sr"][0] == old and "other--incoming" not in doms and "sr--incoming" not in doms
+    mark = len(ts.console_log("sr"))
+    assert wait_for(lambda: ticks_after(ts, "sr", mark) >= 2), ts.console_log("sr")
+    assert not [f for f in os.listdir(ts.run_dir) if f.startswith("migrate-in-")]
+
+
+def test_no_receiver_banner(ts):
+    old = start(ts)
+    r = ts.xk("migrate", "-s", wrapper(ts, "nothing", "echo hello; exit 3"), "sr", "h",
+              ok=False)
+    assert "migration receiver stream contained unexpected data instead of banner" in r.stderr \
+        or "unexpected end of stream" in r.stderr, r.stderr
+    assert ts.domains()["sr"][0] == old
+
+
+def test_migrate_refuses_a_domain_with_devices(ts):
+    disk = os.path.join(ts.dir, "d.img")
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+    ts.create("sr", "saverestore", disk=[f"{disk},raw,xvda,w"])
+    r = ts.xk("migrate", "-s", local_ssh(ts), "sr", "h", ok=False, timeout=60)
+    assert "block or network devices" in r.stderr, r.stderr
+    assert "Migration failed, the domain was not stopped." in r.stderr
+    assert "sr" in ts.domains() and "sr--incoming" not in ts.domains()
+
+
+def test_migrate_killed_before_go_leaves_the_source_running(ts):
+    """The stream goes all the way, the receiver never answers, and the
+    `migrate` command is killed while the source waits stopped: the domain
+    process sees its connection close and resumes."""
+    old = start(ts)
+    banner = "xenkvm migration receiver ready, send binary domain data."
+    silent = wrapper(ts, "silent", f"printf '{banner}\\n'; exec cat >/dev/null")
+    p = subprocess.Popen([str(XENKVM), "migrate", "-s", silent, "sr", "h"], env=ts.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        # Stopped for the stop-and-copy: no more ticks (one every 100 ms)
+        # while it waits for the receiver.
+        def stopped():
+            mark = len(ts.console_log("sr"))
+            time.sleep(0.5)
+            return ticks_after(ts, "sr", mark) == 0
+        assert wait_for(stopped, 15), ts.console_log("sr")[-300:]
+    finally:
+        p.kill()
+        p.wait()
+    mark = len(ts.console_log("sr"))
+    assert wait_for(lambda: ticks_after(ts, "sr", mark) >= 2), ts.console_log("sr")
+    assert ts.domains()["sr"][0] == old and ts.domains()["sr"][1][2] != "p"
+    go(ts)
+    assert wait_for(lambda: passes(ts) == 1), ts.console_log("sr")
+    assert "FAIL" not in ts.console_log("sr")
+
+
+def test_help_lists_migrate(ts):
+    out = ts.xk("help").stdout
+    assert re.search(r"^  migrate +move a running domain", out, re.M), out
+    assert re.search(r"^  migrate-receive +the other end", out, re.M), out
+    r = ts.xk("migrate", "-h")
+    assert "usage: xenkvm migrate [-s SSHCMD] [-C CONFIG] [-e] [-p] [--debug] [--live] " \
+        "DOMAIN HOST" in r.stdout + r.stderr
