@@ -179,6 +179,12 @@ int domain_start(struct domain *d);
  * status for its reason. */
 int domain_wait(struct domain *d);
 void domain_destroy(struct domain *d);
+/* domain_create and domain_destroy without their KVM part: the Xen state on
+ * top of a VM whose memory regions and vCPUs exist already, and its release
+ * (the VM stays). The hypercall fuzz target (fuzz/xen/) runs a domain this
+ * way over a VM it builds by hand, without /dev/kvm. */
+int domain_create_on_vm(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen);
+void domain_destroy_on_vm(struct domain *d);
 
 /* Adds Xen's leaves (signature, version, hypercall MSR, time, HVM features with
  * the domid) to vm's CPUID table; the vCPU id is patched per vCPU by the KVM core. */
