@@ -1,7 +1,7 @@
 /* libFuzzer target: the kernel loader's public entry, kernel_load
  * (src/boot): the input is the kernel file, an ELF32/ELF64 vmlinux with its
  * Xen notes or a bzImage around one (gzip, xz, lz4, zstd payloads), loaded
- * into 32 MiB of guest RAM at guest-physical 0. A bad image must be refused
+ * into 4 MiB of guest RAM at guest-physical 0. A bad image must be refused
  * with a message, a good one land wholly inside RAM with its PVH entry in its
  * file bytes; ASan/UBSan catch any access outside the image or RAM. */
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 
 #include "boot/loader.h"
 
-#define RAM_SIZE (32u << 20)
+#define RAM_SIZE (4u << 20)
 
 static uint8_t *ram;
 
