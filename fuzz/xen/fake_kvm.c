@@ -24,6 +24,24 @@ int ioctl(int fd, unsigned long req, ...)
     va_start(ap, req);
     void *arg = va_arg(ap, void *);
     va_end(ap);
+    if (fd >= FAKE_VCPU_FD && fd < FAKE_VCPU_FD + VM_MAX_VCPUS) {
+        switch (req) {
+        case KVM_GET_LAPIC: {
+            /* A LAPIC whose LVT0 takes external interrupts, as after
+             * vcpu_extint_init: the callback vector is queued as one. */
+            struct kvm_lapic_state *s = arg;
+            memset(s, 0, sizeof(*s));
+            uint32_t lvt0 = 7u << 8;               /* ExtINT, unmasked */
+            memcpy(s->regs + 0x350, &lvt0, 4);
+            return 0;
+        }
+        case KVM_INTERRUPT:
+            return 0;
+        default:
+            errno = ENOTTY;         /* registers, MSRs: no vCPU behind it */
+            return -1;
+        }
+    }
     if (fd != FAKE_VM_FD)
         return (int)syscall(SYS_ioctl, fd, req, arg);
     switch (req) {
@@ -74,7 +92,7 @@ void fake_vm_create(struct vm *vm, int nr_vcpus, uint64_t ram_size)
     for (int i = 0; i < nr_vcpus; i++) {
         vm->vcpus[i].vm = vm;
         vm->vcpus[i].id = i;
-        vm->vcpus[i].fd = -1;
+        vm->vcpus[i].fd = FAKE_VCPU_FD + i;
     }
     pthread_mutex_init(&vm->mem_lock, NULL);
     pthread_mutex_init(&vm->pause_lock, NULL);
