@@ -2,7 +2,8 @@
  * status tells the reason: poweroff 0, crash 2, reboot 3, suspend 4,
  * watchdog 5, soft_reset 6. "shutdown code <reason>" records the reason with
  * SCHEDOP_shutdown_code, then powers off: the domain ends with the recorded
- * reason. */
+ * reason. "shutdown triplefault" loads an empty IDT and traps: a triple fault,
+ * which ends the domain with HVM_PARAM_TRIPLE_FAULT_REASON (reboot by default). */
 #include "xtest.h"
 #include "hypercall.h"
 #include "report.h"
@@ -52,6 +53,13 @@ void prog_shutdown(int argc, char **argv)
         check_rc("second SCHEDOP_shutdown_code (ignored)", rc, 0);
         printf("shutting down: poweroff after code %s\n", argv[2]);
         shutdown(SHUTDOWN_poweroff);
+    }
+    if (!strcmp(argv[1], "triplefault")) {
+        struct __attribute__((packed)) { uint16_t limit; uintptr_t base; } empty = { 0, 0 };
+        printf("shutting down: triplefault\n");
+        __asm__ volatile("cli; lidt %0; int3" : : "m"(empty));
+        fail("triplefault", "int3 with an empty IDT returned");
+        return;
     }
     if (!reason_of(argv[1], &reason)) {
         fail("shutdown", "unknown reason '%s'", argv[1]);

@@ -196,15 +196,22 @@ def test_dump_core_is_read_by_gdb(ts):
     start(ts)
     assert wait_for(lambda: ticks_after(ts, "sr", 0) >= 1)   # a tick counted before the dump
     core = os.path.join(ts.dir, "sr.core")
-    ts.xk("dump-core", "sr", core)
-    assert ts.domains()["sr"][1][2] != "p"           # it runs on
-    mark = len(ts.console_log("sr"))
-    assert wait_for(lambda: ticks_after(ts, "sr", mark) >= 1)
-    r = subprocess.run(["gdb", "-batch", "-nx", "-q", str(XTEST), core,
-                        "-ex", "bt", "-ex", "print ticks", "-ex", "x/s cmdline",
-                        "-ex", "info registers rip"],
-                       capture_output=True, text=True, timeout=60)
-    out = r.stdout + r.stderr
+    # The vCPU may be caught in the test guest's upcall entry, hand-written assembly
+    # with no unwind information, where gdb's backtrace stops short (seen once in
+    # about 50 runs): then the domain is dumped again, at most three times in all.
+    for attempt in range(3):
+        ts.xk("dump-core", "sr", core)
+        assert ts.domains()["sr"][1][2] != "p"           # it runs on
+        mark = len(ts.console_log("sr"))
+        assert wait_for(lambda: ticks_after(ts, "sr", mark) >= 1)
+        r = subprocess.run(["gdb", "-batch", "-nx", "-q", str(XTEST), core,
+                            "-ex", "bt", "-ex", "print ticks", "-ex", "x/s cmdline",
+                            "-ex", "info registers rip"],
+                           capture_output=True, text=True, timeout=60)
+        out = r.stdout + r.stderr
+        if "prog_saverestore" in out and "xtest_main" in out:
+            break
+        print(f"dump {attempt + 1}: backtrace not whole, dumping again:\n{out}")
     assert "prog_saverestore" in out and "xtest_main" in out, out      # a whole stack
     m = re.search(r"\$1 = (\d+)", out)
     assert m and int(m.group(1)) > 0, out                                # ticks counted

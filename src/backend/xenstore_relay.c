@@ -3,7 +3,6 @@
  * come in on the I/O thread and wait in a buffer until the ring has room. */
 #include "backend/xenstore_relay.h"
 #include "backend/xenstore_replay.h"
-#include "backend/xenstore_track.h"
 #include "xen/domain.h"
 #include "xenstore/client.h"
 #include "xenstore/ring.h"
@@ -28,8 +27,7 @@ struct xs_relay {
     bool lost;                    /* the daemon left (reconnectable) */
     size_t npending;
     size_t nready;                /* pending[0..nready): whole messages */
-    struct xs_replay *replay;     /* what a new daemon must hear again */
-    struct xs_track track;        /* watches and unanswered requests, for a save */
+    struct xs_replay *replay;     /* unanswered requests and watches: for a new daemon, a save */
     uint8_t pending[PENDING_MAX]; /* daemon bytes not yet in the ring (last: see create) */
 };
 
@@ -106,7 +104,6 @@ static void pump(struct xs_relay *r)
     }
     /* logged first: bytes lost with a dying daemon go to the next one */
     xs_replay_sent(r->replay, buf, (size_t)n);
-    xs_track_req(&r->track, buf, (size_t)n);
     if (!to_daemon(r, buf, (size_t)n))
         return;
     bool notify = n > 0;
@@ -135,7 +132,6 @@ static void daemon_readable(void *opaque)
             size_t len = r->npending - r->nready;
             size_t whole = xs_replay_received(r->replay, r->pending + r->nready, &len);
             r->npending = r->nready + len;
-            xs_track_rsp(&r->track, r->pending + r->nready, whole);
             r->nready += whole;
         } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
             stop(r, XENSTORE_ERROR_COMM, "the daemon closed the connection");
@@ -244,7 +240,6 @@ void xs_relay_destroy(struct xs_relay *r)
     if (r->fd >= 0)
         close(r->fd);
     xs_replay_free(r->replay);
-    xs_track_free(&r->track);
     free(r);
 }
 
@@ -254,7 +249,9 @@ int xs_relay_quiesce(struct xs_relay *r, int timeout_ms)
 {
     for (int waited = 0;; waited += 10) {
         pthread_mutex_lock(&r->d->lock);
-        bool idle = xs_track_idle(&r->track), broken = r->broken, half = r->track.req.hdr_have;
+        /* nothing unanswered, and no daemon message (a watch event) half read */
+        bool idle = xs_replay_idle(r->replay) && r->npending == r->nready;
+        bool broken = r->broken, half = xs_replay_mid_request(r->replay);
         pthread_mutex_unlock(&r->d->lock);
         if (broken)
             return -EPIPE;
@@ -278,16 +275,22 @@ static void put32(uint8_t **p, uint32_t v)
 size_t xs_relay_state(struct xs_relay *r, uint8_t **out)
 {
     pthread_mutex_lock(&r->d->lock);
-    size_t len = 8 + r->nready, n = 0;    /* whole messages: a save waits for them */
-    for (struct xs_watch_rec *w = r->track.watches; w; w = w->next, n++)
-        len += 4 + w->len;
+    const uint8_t *w;
+    unsigned n;
+    size_t wlen = xs_replay_watches(r->replay, &w, &n);
+    /* each watch as (length, "path\0token\0"); then the whole messages not yet
+     * in the ring (a save waits for any part of one) */
+    size_t len = 8 + r->nready + wlen - (size_t)n * (sizeof(struct xsd_sockmsg) - 4);
     uint8_t *p = *out = malloc(len);
     if (p) {
         put32(&p, n);
-        for (struct xs_watch_rec *w = r->track.watches; w; w = w->next) {
-            put32(&p, w->len);
-            memcpy(p, w->spec, w->len);
-            p += w->len;
+        for (size_t off = 0; off < wlen; ) {
+            struct xsd_sockmsg h;
+            memcpy(&h, w + off, sizeof(h));
+            put32(&p, h.len);
+            memcpy(p, w + off + sizeof(h), h.len);
+            p += h.len;
+            off += sizeof(h) + h.len;
         }
         put32(&p, r->nready);
         memcpy(p, r->pending, r->nready);
@@ -397,9 +400,8 @@ int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsig
             .h = { .type = XS_WATCH, .len = k } };
         memcpy(m.body, p + 4, k);
         p += 4 + k;
-        xs_track_req(&r->track, (const uint8_t *)&m, sizeof(m.h) + k);
-        /* and as the replay log's, so a later daemon restart registers them
-         * again: the request and the daemon's "OK" as if they had passed */
+        /* as the replay's, so a later save or daemon restart has them: the
+         * request and the daemon's "OK" as if they had passed */
         pthread_mutex_lock(&r->d->lock);
         xs_replay_sent(r->replay, (const uint8_t *)&m, sizeof(m.h) + k);
         struct { struct xsd_sockmsg h; char ok[3]; } ack = {
@@ -408,6 +410,5 @@ int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsig
         xs_replay_received(r->replay, (uint8_t *)&ack, &alen);
         pthread_mutex_unlock(&r->d->lock);
     }
-    r->track.unanswered = 0;
     return 0;
 }

@@ -1,5 +1,5 @@
 /* The xenstore relay's log of unanswered requests and list of watches (see
- * xenstore_replay.h). */
+ * xenstore_replay.h), for a daemon restart and for a save. */
 #include "backend/xenstore_replay.h"
 #include "xenstore/wire.h"
 #include "common/log.h"
@@ -155,4 +155,21 @@ void xs_replay_resend(struct xs_replay *rp, const uint8_t **a, size_t *alen,
     *alen = rp->nwatches;
     *b = rp->log;
     *blen = rp->nlog;
+}
+
+bool xs_replay_idle(const struct xs_replay *rp)
+{
+    return !rp->off && rp->nlog == 0;
+}
+
+bool xs_replay_mid_request(const struct xs_replay *rp)
+{
+    return rp->nlog > rp->nwhole;
+}
+
+size_t xs_replay_watches(const struct xs_replay *rp, const uint8_t **buf, unsigned *count)
+{
+    *buf = rp->watches;
+    *count = rp->count;
+    return rp->nwatches;
 }

@@ -1,6 +1,7 @@
-/* What the xenstore relay must send again when xenkvmd comes back after a
- * restart: the guest's requests the old daemon took but never answered, and
- * the guest's watches (the new daemon knows neither).
+/* What the xenstore relay knows of the guest's conversation with xenstored:
+ * the guest's requests the daemon took but has not answered, and the guest's
+ * watches. A new daemon after a restart must hear both again (it knows
+ * neither); a save waits until nothing is unanswered and records the watches.
  *
  * Xen's xenstored keeps them across a live update; a daemon that dies here
  * loses them, and a guest waits for its reply for good (Linux's xenbus has
@@ -20,6 +21,7 @@
  * more than XENSTORE_PAYLOAD_MAX) turns the bookkeeping off: bytes then pass
  * as they are and nothing is replayed. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,3 +46,11 @@ size_t xs_replay_received(struct xs_replay *rp, uint8_t *buf, size_t *len);
  * the registrations will be dropped. */
 void xs_replay_resend(struct xs_replay *rp, const uint8_t **a, size_t *alen,
                       const uint8_t **b, size_t *blen);
+/* For a save: true when every request the guest sent has been answered (and
+ * the bookkeeping is on: see turn_off). */
+bool xs_replay_idle(const struct xs_replay *rp);
+/* True when the guest's last request has reached the daemon only in part. */
+bool xs_replay_mid_request(const struct xs_replay *rp);
+/* The guest's watches as XS_WATCH messages (header, then "path\0token\0"),
+ * in the order they were set: *buf, the byte count returned, *count of them. */
+size_t xs_replay_watches(const struct xs_replay *rp, const uint8_t **buf, unsigned *count);

@@ -196,7 +196,15 @@ static void fatal(struct vcpu *v, enum vcpu_stop kind, const char *fmt, ...)
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     struct kvm_regs r;
-    if (vcpu_get_regs(v, &r) == 0)
+    struct kvm_sregs s;
+    /* On AMD, KVM resets a vCPU when it intercepts a shutdown (the VMCB is undefined
+     * after one), so a triple fault there reads as the reset state: say so rather than
+     * print a reset vector as if the guest had been running there. */
+    if (kind == VCPU_STOP_TRIPLE_FAULT && vcpu_get_regs(v, &r) == 0 && r.rip == 0xfff0 &&
+        vcpu_get_sregs(v, &s) == 0 && s.cs.base == 0xffff0000)
+        log_err("vcpu %d: %s (registers unknown: KVM reset this vCPU on the shutdown, "
+                "as it does on AMD)", v->id, why);
+    else if (vcpu_get_regs(v, &r) == 0)
         log_err("vcpu %d: %s (rip %#llx rsp %#llx rax %#llx)", v->id, why,
                 (unsigned long long)r.rip, (unsigned long long)r.rsp, (unsigned long long)r.rax);
     else

@@ -145,3 +145,49 @@ TEST(log_is_bounded)
     CHECK(xs_replay_room(rp) < n);
     xs_replay_free(rp);
 }
+
+/* What a save asks (xs_relay_quiesce, xs_relay_state): idle once every request
+ * is answered, a request cut in two noticed, the watches the daemon took (not
+ * one it refused, not one unwatched) in the order they were set. */
+TEST(save_sees_idle_and_the_watches)
+{
+    struct xs_replay *rp = xs_replay_new();
+    uint8_t req[512], rsp[512];
+    static const char W2[] = "/local/domain/3/b\0t2";
+    static const char BAD[] = "p\0";
+    CHECK(xs_replay_idle(rp));
+    size_t n = msg(req, XS_WATCH, 1, WATCH, sizeof(WATCH));
+    n += msg(req + n, XS_WATCH, 2, W2, sizeof(W2));
+    n += msg(req + n, XS_WATCH, 3, BAD, sizeof(BAD));
+    xs_replay_sent(rp, req, n - 3);                 /* the last one cut short */
+    CHECK(!xs_replay_idle(rp));
+    CHECK(xs_replay_mid_request(rp));
+    xs_replay_sent(rp, req + n - 3, 3);
+    CHECK(!xs_replay_mid_request(rp));
+    size_t len = msg(rsp, XS_WATCH, 1, "OK", 3);
+    len += msg(rsp + len, XS_WATCH_EVENT, 0, WATCH, sizeof(WATCH));   /* not an answer */
+    len += msg(rsp + len, XS_WATCH, 2, "OK", 3);
+    size_t all = len;
+    CHECK_EQ(xs_replay_received(rp, rsp, &len), all);
+    CHECK(!xs_replay_idle(rp));                     /* the third is unanswered */
+    len = msg(rsp, XS_ERROR, 3, "EINVAL", 7);
+    CHECK_EQ(xs_replay_received(rp, rsp, &len), len);
+    CHECK(xs_replay_idle(rp));
+    const uint8_t *w;
+    unsigned count;
+    size_t wlen = xs_replay_watches(rp, &w, &count);
+    CHECK_EQ(count, 2);
+    CHECK_EQ(wlen, 2 * XS_HDR_SIZE + sizeof(WATCH) + sizeof(W2));
+    CHECK(!memcmp(w + XS_HDR_SIZE, WATCH, sizeof(WATCH)));
+    CHECK(!memcmp(w + 2 * XS_HDR_SIZE + sizeof(WATCH), W2, sizeof(W2)));
+    /* unwatch the first: the second is left */
+    n = msg(req, XS_UNWATCH, 4, WATCH, sizeof(WATCH));
+    xs_replay_sent(rp, req, n);
+    len = msg(rsp, XS_UNWATCH, 4, "OK", 3);
+    CHECK_EQ(xs_replay_received(rp, rsp, &len), len);
+    wlen = xs_replay_watches(rp, &w, &count);
+    CHECK_EQ(count, 1);
+    CHECK_EQ(wlen, XS_HDR_SIZE + sizeof(W2));
+    CHECK(!memcmp(w + XS_HDR_SIZE, W2, sizeof(W2)));
+    xs_replay_free(rp);
+}
