@@ -124,8 +124,9 @@ static void hypercall(struct in *in, bool long_mode)
 {
     uint8_t b = u8(in);
     unsigned nr = b & 0x80 ? b % 64 : handled[b % sizeof(handled)];
-    unsigned v = u8(in) % (unsigned)d->vm.nr_vcpus;
-    struct hcall h = { .d = d, .xv = &d->xv[v], .long_mode = long_mode, .irqs_on = nr & 1 };
+    uint8_t vb = u8(in);          /* the vCPU, and its RFLAGS.IF in bit 7 */
+    unsigned v = vb % 0x80 % (unsigned)d->vm.nr_vcpus;
+    struct hcall h = { .d = d, .xv = &d->xv[v], .long_mode = long_mode, .irqs_on = vb & 0x80 };
     for (unsigned i = 0; i < 5; i++)
         h.arg[i] = long_mode ? val(in) : (uint32_t)val(in);
     guest_va_init(&h.va, &d->vm, long_mode ? &sregs64 : &sregs32);
