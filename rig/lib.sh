@@ -82,7 +82,7 @@ pick_kernel_abi() {
         list=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-(cloud-)?amd64-unsigned$' | awk '{print $1}')
     fi
     for n in $(printf '%s\n' "$list" | sed -nE 's/^linux-image-6\.1\.0-([0-9]+)-amd64-unsigned$/\1/p' | sort -rn); do
-        if printf '%s\n' "$list" | grep -qx "linux-image-6.1.0-$n-cloud-amd64-unsigned"; then
+        if grep -qx "linux-image-6.1.0-$n-cloud-amd64-unsigned" <<< "$list"; then
             printf '6.1.0-%s\n' "$n"; return 0
         fi
     done

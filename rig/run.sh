@@ -78,7 +78,9 @@ results=$(printf '%s\n' "$clean" | grep '^RIG-RESULT ' || true)
 n_all=$(printf '%s\n' "$results" | grep -c '^RIG-RESULT ' || true)
 n_pass=$(printf '%s\n' "$results" | grep -c '^RIG-RESULT [^ ]* PASS' || true)
 done_seen=0
-printf '%s\n' "$clean" | grep -qx 'RIG-DONE' && done_seen=1
+# not "printf | grep -q": grep stops at the match, printf then dies of SIGPIPE on
+# a long log, and pipefail turned that into "no RIG-DONE" (seen in linux-pv)
+grep -qx 'RIG-DONE' <<< "$clean" && done_seen=1
 
 status=0 why=""
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then status=1 why="host timeout ($timeout_s s)"
