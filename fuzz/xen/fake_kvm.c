@@ -16,6 +16,7 @@
 static struct { void *p; size_t len; } maps[MAX_MAPS];
 static unsigned nr_maps;
 static int mem_fd = -1;
+static struct kvm_sregs sregs[VM_MAX_VCPUS];
 
 /* Overrides libc's (and the sanitizer's) ioctl for the whole program. */
 int ioctl(int fd, unsigned long req, ...)
@@ -37,8 +38,15 @@ int ioctl(int fd, unsigned long req, ...)
         }
         case KVM_INTERRUPT:
             return 0;
+        /* Registers kept as set (what a TLB flush reads and writes back). */
+        case KVM_GET_SREGS:
+            memcpy(arg, &sregs[fd - FAKE_VCPU_FD], sizeof(struct kvm_sregs));
+            return 0;
+        case KVM_SET_SREGS:
+            memcpy(&sregs[fd - FAKE_VCPU_FD], arg, sizeof(struct kvm_sregs));
+            return 0;
         default:
-            errno = ENOTTY;         /* registers, MSRs: no vCPU behind it */
+            errno = ENOTTY;         /* MSRs, events, run: no vCPU behind it */
             return -1;
         }
     }
@@ -89,6 +97,7 @@ void fake_vm_create(struct vm *vm, int nr_vcpus, uint64_t ram_size)
     vm->mem_fd_size = ram_size;
     vm->tsc_khz = 2000000;
     vm->nr_vcpus = nr_vcpus;
+    memset(sregs, 0, sizeof(sregs));
     for (int i = 0; i < nr_vcpus; i++) {
         vm->vcpus[i].vm = vm;
         vm->vcpus[i].id = i;

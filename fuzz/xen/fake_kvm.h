@@ -1,9 +1,9 @@
 /* A VM with guest memory and vCPUs but no /dev/kvm, for the hypercall fuzz
  * target: guest RAM is a memfd as vm_create makes it, the region table is
  * src/kvm's own, and the few ioctls the Xen layer makes on the VM (a memory
- * slot for a page placed outside RAM, an upcall vector's MSI, the callback vector queued as an external interrupt) are answered
- * by fake_kvm.c instead of KVM. vCPU registers are not faked: those ioctls
- * fail (ENOTTY). */
+ * slot for a page placed outside RAM, an upcall vector's MSI, the callback vector queued as an external interrupt, a vCPU's special
+ * registers for a TLB flush) are answered by fake_kvm.c instead of KVM; the
+ * other vCPU ioctls fail (ENOTTY). */
 #pragma once
 #include "kvm/vm.h"
 
