@@ -12,7 +12,7 @@
 
 /* Every host mapping the VM was given, until fake_vm_destroy: vm_unmap_extra
  * deletes the slot but leaves the mapping (pointers handed out stay valid). */
-#define MAX_MAPS (VM_MAX_REGIONS * 4)
+#define MAX_MAPS 2048       /* > the special pages + DOMAIN_XEN_PAGES_OUTSIDE_RAM */
 static struct { void *p; size_t len; } maps[MAX_MAPS];
 static unsigned nr_maps;
 static int mem_fd = -1;

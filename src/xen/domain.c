@@ -189,7 +189,22 @@ uint8_t *domain_xen_page_at(struct domain *d, uint64_t gfn)
     uint8_t *p = vm_gpa(&d->vm, gpa, PAGE_SIZE);
     if (!p)
         p = vm_ram_frame_page(&d->vm, gfn);
-    return p ? p : vm_map_extra(&d->vm, gpa, PAGE_SIZE);
+    if (p)
+        return p;
+    /* A page mapped outside RAM keeps its memory when the guest moves the
+     * Xen page elsewhere (pointers to it stay valid), so a guest moving its
+     * shared_info or grant frames around for ever would grow this process
+     * without bound (found by fuzz/xen/fuzz_hypercall): a domain gets
+     * DOMAIN_XEN_PAGES_OUTSIDE_RAM such pages in its life, then -ENOMEM, as
+     * from Xen's allocator. */
+    if (atomic_fetch_add(&d->xen_pages_outside_ram, 1) >= DOMAIN_XEN_PAGES_OUTSIDE_RAM) {
+        atomic_fetch_sub(&d->xen_pages_outside_ram, 1);
+        return NULL;
+    }
+    p = vm_map_extra(&d->vm, gpa, PAGE_SIZE);
+    if (!p)
+        atomic_fetch_sub(&d->xen_pages_outside_ram, 1);
+    return p;
 }
 
 int domain_map_shared_info(struct domain *d, uint64_t gfn)
