@@ -189,7 +189,22 @@ uint8_t *domain_xen_page_at(struct domain *d, uint64_t gfn)
     uint8_t *p = vm_gpa(&d->vm, gpa, PAGE_SIZE);
     if (!p)
         p = vm_ram_frame_page(&d->vm, gfn);
-    return p ? p : vm_map_extra(&d->vm, gpa, PAGE_SIZE);
+    if (p)
+        return p;
+    /* A page mapped outside RAM keeps its memory when the guest moves the
+     * Xen page elsewhere (pointers to it stay valid), so a guest moving its
+     * shared_info or grant frames around for ever would grow this process
+     * without bound (found by fuzz/xen/fuzz_hypercall): a domain gets
+     * DOMAIN_XEN_PAGES_OUTSIDE_RAM such pages in its life, then -ENOMEM, as
+     * from Xen's allocator. */
+    if (atomic_fetch_add(&d->xen_pages_outside_ram, 1) >= DOMAIN_XEN_PAGES_OUTSIDE_RAM) {
+        atomic_fetch_sub(&d->xen_pages_outside_ram, 1);
+        return NULL;
+    }
+    p = vm_map_extra(&d->vm, gpa, PAGE_SIZE);
+    if (!p)
+        atomic_fetch_sub(&d->xen_pages_outside_ram, 1);
+    return p;
 }
 
 int domain_map_shared_info(struct domain *d, uint64_t gfn)
@@ -569,6 +584,28 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
      * untouched pages unfaulted, which is a visible share of start-up here. */
     d->epfd = d->stop_fd = d->probe_fd = -1;
     d->watchdog_fd[0] = d->watchdog_fd[1] = -1;
+    if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, cfg->cpuid_cache, err, errlen) < 0)
+        return -1;
+    xen_cpuid_leaves(&d->vm, cfg->domid);
+    /* The hypercall MSR; writes of the TSC (see xen_wrmsr). */
+    static const struct vm_msr_trap traps[] = {
+        { XEN_HYPERCALL_MSR, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE },
+        { MSR_IA32_TSC, KVM_MSR_FILTER_WRITE },
+        { MSR_IA32_TSC_ADJUST, KVM_MSR_FILTER_WRITE },
+    };
+    if (vm_filter_msrs(&d->vm, traps, sizeof(traps) / sizeof(traps[0])) < 0) {
+        snprintf(err, errlen, "KVM_X86_SET_MSR_FILTER: %s", strerror(errno));
+        return -1;
+    }
+    if (vm_create_vcpus(&d->vm, err, errlen) < 0)
+        return -1;
+    return domain_create_on_vm(d, cfg, err, errlen);
+}
+
+int domain_create_on_vm(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen)
+{
+    d->epfd = d->stop_fd = d->probe_fd = -1;
+    d->watchdog_fd[0] = d->watchdog_fd[1] = -1;
     d->domid = cfg->domid;
     snprintf(d->name, sizeof(d->name), "%s", cfg->name ? cfg->name : "xenkvm");
     d->shutdown_reason = -1;
@@ -584,23 +621,8 @@ int domain_create(struct domain *d, const struct domain_config *cfg, char *err, 
     pit_init(&d->pit, monotonic_ns);
     pthread_mutex_init(&d->glog_lock, NULL);
     d->glog_fd = STDERR_FILENO;
-    if (vm_create(&d->vm, cfg->memory_mib, cfg->vcpus, cfg->cpuid_cache, err, errlen) < 0)
-        return -1;
     d->vm.ops = &xen_vm_ops;
     d->vm.priv = d;
-    xen_cpuid_leaves(&d->vm, d->domid);
-    /* The hypercall MSR; writes of the TSC (see xen_wrmsr). */
-    static const struct vm_msr_trap traps[] = {
-        { XEN_HYPERCALL_MSR, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE },
-        { MSR_IA32_TSC, KVM_MSR_FILTER_WRITE },
-        { MSR_IA32_TSC_ADJUST, KVM_MSR_FILTER_WRITE },
-    };
-    if (vm_filter_msrs(&d->vm, traps, sizeof(traps) / sizeof(traps[0])) < 0) {
-        snprintf(err, errlen, "KVM_X86_SET_MSR_FILTER: %s", strerror(errno));
-        return -1;
-    }
-    if (vm_create_vcpus(&d->vm, err, errlen) < 0)
-        return -1;
     d->epfd = epoll_create1(EPOLL_CLOEXEC);
     d->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event sev = { .events = EPOLLIN, .data.ptr = NULL };
@@ -728,6 +750,12 @@ int domain_wait(struct domain *d)
 
 void domain_destroy(struct domain *d)
 {
+    domain_destroy_on_vm(d);
+    vm_destroy(&d->vm);
+}
+
+void domain_destroy_on_vm(struct domain *d)
+{
     for (int i = 0; i < d->vm.nr_vcpus; i++) {
         close(d->xv[i].wake_fd);
         close(d->xv[i].timer_fd);
@@ -752,5 +780,4 @@ void domain_destroy(struct domain *d)
         close(d->epfd);
     if (d->stop_fd >= 0)
         close(d->stop_fd);
-    vm_destroy(&d->vm);
 }

@@ -128,6 +128,7 @@ struct domain {
 
     uint64_t params[HVM_NR_PARAMS];
     uint64_t unmapped_pages;       /* increase_reservation's pages (no gfn), under lock */
+    atomic_uint xen_pages_outside_ram;  /* pages domain_xen_page_at mapped outside RAM */
     _Atomic uint8_t callback_vector; /* HVM_PARAM_CALLBACK_IRQ type vector, 0 = none */
     struct pit pit;                /* legacy PIT counters and port 0x61 (pit.h) */
     struct evtchn_domain ev;
@@ -179,6 +180,12 @@ int domain_start(struct domain *d);
  * status for its reason. */
 int domain_wait(struct domain *d);
 void domain_destroy(struct domain *d);
+/* domain_create and domain_destroy without their KVM part: the Xen state on
+ * top of a VM whose memory regions and vCPUs exist already, and its release
+ * (the VM stays). The hypercall fuzz target (fuzz/xen/) runs a domain this
+ * way over a VM it builds by hand, without /dev/kvm. */
+int domain_create_on_vm(struct domain *d, const struct domain_config *cfg, char *err, size_t errlen);
+void domain_destroy_on_vm(struct domain *d);
 
 /* Adds Xen's leaves (signature, version, hypercall MSR, time, HVM features with
  * the domid) to vm's CPUID table; the vCPU id is patched per vCPU by the KVM core. */
@@ -295,7 +302,10 @@ long do_console_io(struct hcall *h);
 
 /* Pieces shared between hypercalls */
 /* Where a Xen-owned page (shared_info, a grant frame) goes when the guest
- * places it at gfn: that RAM page, or a fresh page mapped there outside RAM. */
+ * places it at gfn: that RAM page, or a fresh page mapped there outside RAM
+ * (at most DOMAIN_XEN_PAGES_OUTSIDE_RAM in the domain's life: every shared
+ * and status frame and shared_info 14 times over); NULL when refused. */
+#define DOMAIN_XEN_PAGES_OUTSIDE_RAM 1024
 uint8_t *domain_xen_page_at(struct domain *d, uint64_t gfn);
 int domain_map_shared_info(struct domain *d, uint64_t gfn);
 int vcpu_set_singleshot(struct xvcpu *xv, uint64_t abs_ns);

@@ -508,3 +508,22 @@ TEST(compat_evtchn_32bit_bitmaps)
     CHECK_EQ(rc, -ENOSPC);
     CHECK(a.port < 1024);
 }
+
+/* Found by fuzz/xen/fuzz_hypercall: an offset not a multiple of 8 put the
+ * vcpu_info xenkvm reaches through its native type at a misaligned address
+ * (UBSan: misaligned member access). Now refused with -EINVAL, as Xen
+ * refuses a misaligned one (XSA-327); the same call aligned succeeds. */
+TEST(compat_register_vcpu_info_refuses_a_misaligned_offset)
+{
+    fx_init();
+    D.ev.shinfo32 = true;
+    *AT(struct vcpu_register_vcpu_info, ARG) = (struct vcpu_register_vcpu_info){ .mfn = 0x35, .offset = 0x44 };
+    CHECK_EQ(call32(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, ARG), -EINVAL);
+    CHECK(D.xv[0].vi_gpa == ~0ull);
+    AT(struct vcpu_register_vcpu_info, ARG)->offset = 0x41;
+    CHECK_EQ(call32(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, ARG), -EINVAL);
+    AT(struct vcpu_register_vcpu_info, ARG)->offset = 0x40;
+    CHECK_EQ(call32(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, ARG), 0);
+    CHECK_EQ(D.xv[0].vi_gpa, 0x35040);
+    CHECK(D.xv[0].vi == AT(struct vcpu_info, 0x35040));
+}
