@@ -1,7 +1,8 @@
 /* libFuzzer target: the kernel loader's public entry, kernel_load
  * (src/boot): the input is the kernel file, an ELF32/ELF64 vmlinux with its
  * Xen notes or a bzImage around one (gzip, xz, lz4, zstd payloads), loaded
- * into 4 MiB of guest RAM at guest-physical 0. A bad image must be refused
+ * into 4 MiB of guest RAM at guest-physical 0 through the bulk write and zero
+ * callbacks the domain process uses. A bad image must be refused
  * with a message, a good one land wholly inside RAM with its PVH entry in its
  * file bytes; ASan/UBSan catch any access outside the image or RAM. */
 #include <stdlib.h>
@@ -20,6 +21,26 @@ static uint8_t *ram_at(void *opaque, uint64_t gpa, uint64_t len)
     return gpa <= RAM_SIZE && len <= RAM_SIZE - gpa ? ram + gpa : NULL;
 }
 
+/* The bulk callbacks, as the domain process gives them (there a pwrite into
+ * the memfd and a hole punched in it): the loader's ram_put path. */
+static int ram_write(void *opaque, uint64_t gpa, const void *src, uint64_t len)
+{
+    uint8_t *p = ram_at(opaque, gpa, len);
+    if (!p)
+        return -1;
+    memcpy(p, src, len);
+    return 0;
+}
+
+static int ram_zero(void *opaque, uint64_t gpa, uint64_t len)
+{
+    uint8_t *p = ram_at(opaque, gpa, len);
+    if (!p)
+        return -1;
+    memset(p, 0, len);
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!ram) {
@@ -30,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The image in a buffer of its own size: a read past its end is caught. */
     uint8_t *image = malloc(size ? size : 1);
     memcpy(image, data, size);
-    struct guest_mem mem = { .at = ram_at };
+    struct guest_mem mem = { .at = ram_at, .write = ram_write, .zero = ram_zero };
     static struct kernel_info info;
     char err[256] = "";
     int rc = kernel_load(image, size, &mem, &info, err, sizeof(err));
