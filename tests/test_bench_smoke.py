@@ -5,6 +5,7 @@ tests; bench/run.sh measures it). The test build (sanitizers) is used, as for
 every test: the scripts warn that their figures are low, which is fine here."""
 import os
 import re
+import signal
 import subprocess
 
 import pytest
@@ -15,8 +16,16 @@ RATIO = re.compile(r"ratio [0-9.]+")
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    return dict(os.environ, XENKVM_BUILD=str(BUILD),
-                XENKVM_RUNDIR=str(tmp_path_factory.mktemp("run")))
+    rundir = str(tmp_path_factory.mktemp("run"))
+    yield dict(os.environ, XENKVM_BUILD=str(BUILD), XENKVM_RUNDIR=rundir)
+    # `xenkvm run` starts a xenkvmd in the run directory when none answers there
+    # (as create does); it outlives the scripts, as xenstored would: stop it.
+    from test_toolstack import pids_with
+    for pid in pids_with(rundir):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 def bench(env, *args, netns=False):
