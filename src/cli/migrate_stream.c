@@ -55,7 +55,6 @@ bool migrate_expect(int fd, const char *msg, size_t n, const char *stream, const
 
 int migrate_copy_stream(int in, int out, uint64_t *bytes)
 {
-    static char buf[1 << 20];
     struct snap_header h;
     *bytes = 0;
     if (migrate_read(in, &h, sizeof(h)) < 0)
@@ -64,7 +63,15 @@ int migrate_copy_stream(int in, int out, uint64_t *bytes)
         return -1;
     if (migrate_write(out, &h, sizeof(h)) < 0)
         return -2;
+    int rc = migrate_copy_records(in, out, bytes);
     *bytes += sizeof(h);
+    return rc;
+}
+
+int migrate_copy_records(int in, int out, uint64_t *bytes)
+{
+    static __thread char buf[1 << 16];
+    *bytes = 0;
     for (;;) {
         struct snap_record rec;
         if (migrate_read(in, &rec, sizeof(rec)) < 0)

@@ -25,5 +25,7 @@ bool migrate_expect(int fd, const char *msg, size_t n, const char *stream, const
  * reading no further than its END record; *bytes: how many. 0; -1 when in
  * ended or is no stream; -2 when out failed. */
 int migrate_copy_stream(int in, int out, uint64_t *bytes);
+/* The same after the header: records up to and with END. */
+int migrate_copy_records(int in, int out, uint64_t *bytes);
 /* Renames domain domid through xenkvmd; false (said) on failure. */
 bool migrate_rename(long long domid, const char *name);

@@ -13,6 +13,12 @@
 
 struct json_object *ts_call_err(struct json_object *req, char *err, size_t errlen)
 {
+    return ts_call_wait(req, CALL_TIMEOUT_MS, err, errlen);
+}
+
+struct json_object *ts_call_wait(struct json_object *req, int timeout_ms, char *err,
+                                 size_t errlen)
+{
     char sock[4096];
     if (!ts_path(sock, sizeof(sock), "%s/xenkvmd.sock", ts_rundir())) {
         snprintf(err, errlen, "%s: path too long", ts_rundir());
@@ -35,7 +41,7 @@ struct json_object *ts_call_err(struct json_object *req, char *err, size_t errle
     }
     int rc = jl_send(fd, req);
     json_object_put(req);
-    struct json_object *rep = rc < 0 ? NULL : jl_recv(fd, CALL_TIMEOUT_MS);
+    struct json_object *rep = rc < 0 ? NULL : jl_recv(fd, timeout_ms);
     if (!rep)
         snprintf(err, errlen, "xenkvmd: no reply: %s", rc < 0 ? strerror(-rc) :
                  errno == ECONNRESET ? "connection closed" : strerror(errno));

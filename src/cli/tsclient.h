@@ -9,6 +9,9 @@
 /* Sends req (consumed) to xenkvmd, starting the daemon first if its socket
  * is absent. Returns the reply when it says ok; otherwise NULL. */
 struct json_object *ts_call_err(struct json_object *req, char *err, size_t errlen);
+/* The same, waiting up to timeout_ms for the reply (ts_call_err: 60 s). */
+struct json_object *ts_call_wait(struct json_object *req, int timeout_ms, char *err,
+                                 size_t errlen);
 struct json_object *ts_call(struct json_object *req);
 /* How ts_call and ts_list print a failure: log_err unless set (the CLI puts
  * xl's words for a domain that does not exist there). */

@@ -19,8 +19,9 @@
 
 #define READY_TIMEOUT_MS 30000
 /* A bootloader waits on its menu (and, as under xl, on a user at the console
- * if the menu has no timeout): create waits for it this long. */
-#define BOOTLOADER_READY_TIMEOUT_MS (600 * 1000)
+ * if the menu has no timeout), a migration's destination on its stream:
+ * create waits for them this long. */
+#define LONG_READY_TIMEOUT_MS (600 * 1000)
 #define MAX_ARGS 512
 
 struct argv {
@@ -292,6 +293,11 @@ struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
         goto fail;
     }
     unlink(status);
+    /* A restore from a FIFO (migrate-receive) is ready once the whole
+     * migration stream, pre-copy and all, has gone through it (looked at
+     * now: the feeder removes the name once the process has opened it). */
+    struct stat rst;
+    bool stream = restore && stat(restore, &rst) == 0 && S_ISFIFO(rst.st_mode);
     const char *paths[3] = { sock, status, conlog };
     struct argv a = { .n = 0 };
     build_args(r, &a, cfg, d, paused, restore, paths);
@@ -356,8 +362,8 @@ struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
     char cgerr[512] = "";
     bool moved = reg_cg_attach(r, d, pid, cgerr, sizeof(cgerr)) == 0;
     bool ok = moved && write(go[1], "g", 1) == 1 && d->pidfd >= 0 &&
-              wait_ready(ready[0], d->pidfd, jl_str(cfg, "bootloader", NULL)
-                                                 ? BOOTLOADER_READY_TIMEOUT_MS : READY_TIMEOUT_MS);
+              wait_ready(ready[0], d->pidfd, jl_str(cfg, "bootloader", NULL) || stream
+                                                 ? LONG_READY_TIMEOUT_MS : READY_TIMEOUT_MS);
     close(go[1]);
     close(ready[0]);
     if (!ok) {
