@@ -92,6 +92,54 @@ def test_receiver_dying_mid_stream_leaves_the_source_running(ts):
     assert "FAIL" not in ts.console_log("sr")
 
 
+CUT_FILTER = r"""
+import os, struct, sys, time
+# The sender's stream, passed on up to the middle of the second RAM record:
+# the destination's domain process has loaded the first one by then.
+i, o = sys.stdin.buffer, sys.stdout.buffer
+def put(b):
+    o.write(b)
+    o.flush()
+put(i.read(64))
+ram = 0
+while True:
+    head = i.read(16)
+    kind, _, n = struct.unpack("<IIQ", head)
+    body = i.read(n)
+    ram += kind == 7
+    if ram == 2 or (ram and kind not in (1, 7)):   # (the stop-and-copy's records)
+        put(head + body[:len(body) // 2])
+        time.sleep(0.5)
+        os.close(1)
+        sys.exit(0)
+    time.sleep(0.5 if kind == 7 else 0)
+    put(head + body)
+"""
+
+
+def test_stream_cut_in_the_ram_rounds_leaves_nothing_at_the_destination(ts):
+    """The connection to the receiver drops in the middle of a RAM record:
+    the destination's domain process, restoring while the stream arrives,
+    finds the stream truncated; the registry forgets it, and the source runs."""
+    old = start(ts)
+    filt = os.path.join(ts.dir, "cut.py")
+    with open(filt, "w") as f:
+        f.write(CUT_FILTER)
+    cut = wrapper(ts, "cut", f'shift\n/usr/bin/python3 {filt} | {XENKVM} "$@"')
+    r = ts.xk("migrate", "-s", cut, "--debug", "sr", "somehost", ok=False, timeout=120)
+    assert "truncated" in r.stderr, r.stderr
+    assert "migration target: Domain creation failed." in r.stderr, r.stderr
+    assert "Migration failed, resuming at sender." in r.stderr, r.stderr
+    doms = ts.domains()
+    assert doms["sr"][0] == old and "sr--incoming" not in doms, doms
+    assert not [f for f in os.listdir(ts.run_dir) if f.startswith("migrate-in-")]
+    mark = len(ts.console_log("sr"))
+    assert wait_for(lambda: ticks_after(ts, "sr", mark) >= 2), ts.console_log("sr")
+    go(ts)
+    assert wait_for(lambda: passes(ts) == 1), ts.console_log("sr")
+    assert "FAIL" not in ts.console_log("sr")
+
+
 def test_destination_refusing_leaves_the_source_running(ts):
     old = start(ts)
     # Another memory size: the destination's restore refuses the guest.
