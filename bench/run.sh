@@ -12,6 +12,7 @@ bench/xenstore/run.sh
 bench/blk/run.sh 5 256 "${TMPDIR:-/tmp}" 3
 bench/net/run.sh 5 3
 bench/web.sh
+bench/save.sh "${TMPDIR:-/tmp}" 64 3
 # Linux boot against QEMU microvm, same kernel, inside the nested rig (TCG: slow).
 if [ "${BENCH_RIG:-1}" = 1 ]; then
   rig/build.sh --build "${XENKVM_BUILD:-build}" >/dev/null && rig/run.sh boot-bench | grep '^RIG-BENCH' |
