@@ -67,7 +67,8 @@ static void usage(FILE *f)
         "Limits: [--max-grant-frames N] [--max-event-channels N] (xl.cfg's).\n"
         "Under xenkvmd (see xenkvm(1)): [--uuid UUID] [--control SOCKET]\n"
         "  [--console-log FILE] [--status-file FILE] [--ready-fd FD] [--paused]\n"
-        "  [--restore FILE]: the guest from a save file (xenkvm save) instead of\n"
+        "  [--restore FILE]: the guest from a save file (xenkvm save), or from a FIFO\n"
+        "  carrying a migration's stream (read once, in order), instead of\n"
         "  booting the kernel; memory and vCPUs must be the saved ones.\n"
         "--control serves pause/unpause/info/destroy/console there; the console then\n"
         "goes to that socket and the log instead of this terminal.\n");
