@@ -25,7 +25,8 @@ B=${XENKVM_BUILD:-build}
 DIR=${1:-${TMPDIR:-/tmp}}
 FILL=${2:-64}
 N=${3:-3}
-XK=$PWD/$B/src/cli/xenkvm; KERNEL=$PWD/$B/guest/xtest
+case $B in /*) ;; *) B=$PWD/$B ;; esac
+XK=$B/src/cli/xenkvm; KERNEL=$B/guest/xtest
 [ -w /dev/kvm ] || { echo "save bench: no /dev/kvm, skipped"; exit 0; }
 T=$(mktemp -d)
 F=$(mktemp -p "$DIR" xk-save-bench.XXXXXX); PEER=$F.dd

@@ -53,6 +53,12 @@ def test_hypercall(build, need_kvm, env):
     assert RATIO.search(out) and "port-write stub" in out, out
 
 
+def test_save(build, need_kvm, env, tmp_path):
+    out = bench(env, "save.sh", str(tmp_path), "4", "1")
+    assert len(RATIO.findall(out)) == 4 and "downtime" in out, out
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("xk-save-bench")]
+
+
 def test_memory(build, need_kvm, env):
     out = bench(env, "memory.sh", netns=True)
     assert len(RATIO.findall(out)) == 2, out
