@@ -24,8 +24,9 @@
 #include <zlib.h>
 
 /* How long xenkvmd may take to answer the create: the whole pre-copy runs
- * inside it (the daemon waits as long for a domain restoring from a FIFO). */
-#define INCOMING_TIMEOUT_MS (600 * 1000)
+ * inside it. A little longer than the daemon waits for a domain restoring
+ * from a FIFO (10 minutes), so that its answer, not a timeout, comes. */
+#define INCOMING_TIMEOUT_MS (610 * 1000)
 
 static int destroy_dom(long long domid)
 {
