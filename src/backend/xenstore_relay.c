@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define PENDING_MAX (64 * 1024)
@@ -126,7 +127,12 @@ static void daemon_readable(void *opaque)
     struct xs_relay *r = opaque;
     domain_lock(r->d);
     if (!r->broken) {
-        ssize_t n = read(r->fd, r->pending + r->npending, PENDING_MAX - r->npending);
+        /* Never blocks: an event from the same epoll batch may be stale when
+         * xs_relay_quiesce (a save or migration's stop, on this thread) has
+         * already read what was there, and a blocking read here would hang
+         * holding the domain lock. */
+        ssize_t n = recv(r->fd, r->pending + r->npending, PENDING_MAX - r->npending,
+                         MSG_DONTWAIT);
         if (n > 0) {
             r->npending += n;
             size_t len = r->npending - r->nready;
