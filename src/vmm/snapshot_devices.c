@@ -67,7 +67,7 @@ int snapdev_decode(const void *rec, size_t len, unsigned *visible_domid,
 
 bool snapdev_has_port(const struct dev_saved *devs, unsigned n, uint32_t port)
 {
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; port && i < n; i++)
         for (unsigned q = 0; q < devs[i].nr_queues; q++)
             if (devs[i].q[q].port[0] == port || devs[i].q[q].port[1] == port)
                 return true;
