@@ -107,3 +107,20 @@ def test_live_migration_with_a_disk_being_written(ts):
     check_disk(img, before)
     going_on(ts, "sm--incoming", 0, before)
     ts.xk("destroy", "sm")
+
+
+def test_a_device_being_unplugged_is_refused_and_the_domain_goes_on(ts):
+    """block-detach waits for the frontend to close ("blk io stay" never does):
+    a save and a migration are refused before anything stops."""
+    img = make_disk(ts)
+    ts.create("su", "blk io stay", disk=[f"{img},raw,xvda,rw"])
+    assert wait_for(lambda: "blk: staying" in ts.console_log("su"), 60), ts.console_log("su")
+    ts.xk("block-detach", "su", "xvda", ok=False)      # waits 10 s, the device stays unplugging
+    r = ts.xk("save", "su", os.path.join(ts.dir, "su.save"), ok=False)
+    assert "is being unplugged" in r.stderr, r.stderr
+    r = ts.xk("migrate", "-s", local_ssh(ts), "su", "h", ok=False, timeout=60)
+    assert "is being unplugged" in r.stderr, r.stderr
+    assert "Migration failed, the domain was not stopped." in r.stderr
+    assert "su" in ts.domains() and "su--incoming" not in ts.domains()
+    assert not os.path.exists(os.path.join(ts.dir, "su.save"))
+    ts.xk("destroy", "su")

@@ -33,3 +33,4 @@ struct dev_saved {
     uint32_t features;            /* vif: DEV_NET_* */
     struct dev_saved_queue q[DEV_SAVED_QUEUES];
 };
+_Static_assert(sizeof(struct dev_saved) == 376, "the save file's DEVICES layout");
