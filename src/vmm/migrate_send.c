@@ -276,6 +276,9 @@ static void verdict(void *opaque)
         log_err("domain %u: the migration's connection was lost after the destination was "
                 "told to start: the domain stays paused here (check the destination)",
                 m->d->domid);
+        /* its devices serve it again should it be unpaused here */
+        if (m->drained)
+            devices_resume(m->devs);
         m->stopped = false;
         domain_unquiesce(m->d);
         release(m);
@@ -361,7 +364,8 @@ void migrate_send_request(struct domain *d, struct domain_devices *devs, struct 
         return refuse(fd, jl_error("migrate: no domain config"));
     if (devs && devices_check_saveable(devs, err, sizeof(err)) < 0)
         return refuse(fd, jl_error("domain %u cannot be migrated: %s", d->domid, err));
-    if (snapshot_check(d, devs != NULL, err, sizeof(err)) < 0)
+    struct device_info di[1];
+    if (snapshot_check(d, devs && devices_list(devs, di, 1) > 0, err, sizeof(err)) < 0)
         return refuse(fd, jl_error("%s", err));
     struct migration *m = calloc(1, sizeof(*m));
     if (!m)

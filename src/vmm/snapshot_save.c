@@ -304,7 +304,7 @@ int snapshot_save(struct domain *d, const char *path, const char *config,
                   const void *xenstore, size_t xenstore_len, const struct snap_devs *devs,
                   char *err, size_t errlen)
 {
-    if (snapshot_check(d, devs != NULL, err, errlen) < 0)
+    if (snapshot_check(d, devs && devs->n, err, errlen) < 0)
         return -1;
     struct snap_writer w;
     int rc;
