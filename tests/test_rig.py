@@ -234,7 +234,7 @@ def linux_net(rig):
 def test_linux_netfront(linux_net, check):
     """Linux's xen-netfront against netback: `xenkvm run --vif bridge=xenbr0,mac=...` on a
     bridge in the outer guest; eth0 gets its carrier and the MAC of the spec, pings the
-    bridge's address, and 8 MiB of random data go each way (wget from the outer's httpd,
+    bridge's address, and 32 MiB of random data go each way (wget from the outer's httpd,
     nc to the outer's listener) with equal sha256 sums; the guest powers off (exit 0)."""
     res = results(linux_net.stdout)
     assert res.get(check, ("missing",))[0] == "PASS", _show(linux_net)

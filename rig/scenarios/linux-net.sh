@@ -14,11 +14,11 @@
 # with virtio-net on a tap in the same bridge, as a control for the rig itself.
 # For debugging, on the outer command line (rig/run.sh linux-net --append ...):
 # rig.net_vcpus=N (default 1), rig.net_queues=N (netfront's max_queues; default one per
-# vCPU), rig.net_mb=N (default 8).
+# vCPU), rig.net_mb=N (default 32).
 # The boot takes ~35 s here; a stalled guest is given up on after at most 180 s.
 t=${RIG_GUEST_TIMEOUT:-180}
 [ "$t" -gt 180 ] && t=180
-mb=8 vcpus=1 extra=
+mb=32 vcpus=1 extra=
 mac=00:16:3e:00:00:01
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
