@@ -102,6 +102,26 @@ def test_save_and_restore_with_a_disk_being_written(ts, fmt):
     ts.xk("destroy", "sd")
 
 
+def test_failed_save_leaves_the_disk_working(ts):
+    """The devices were drained, then the file cannot be written: they run
+    again with the vCPUs, every request still answered once."""
+    img = make_disk(ts)
+    start(ts, "sf", img)
+    r = ts.xk("save", "sf", "/proc/sf.save", ok=False)      # nowhere to write
+    assert "/proc/sf.save" in r.stderr, r.stderr
+    assert "sf" in ts.domains()
+    before = loops(ts.console_log("sf"))[-1]
+    going_on(ts, "sf", len(ts.console_log("sf")), before)
+    # A restore whose config lacks the connected disk fails before the guest
+    # runs, and leaves no domain.
+    path = os.path.join(ts.dir, "sf.save")
+    ts.xk("save", "sf", path)
+    bare = ts.cfg("sf", "blk loop")
+    r = ts.xk("restore", path, bare, ok=False)
+    assert "the saved guest has disk 51712 connected; the config has none" in r.stderr, r.stderr
+    assert "sf" not in ts.domains()
+
+
 def test_checkpoint_keeps_the_disk_working(ts):
     img = make_disk(ts)
     start(ts, "sc", img)
