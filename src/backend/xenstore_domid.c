@@ -80,6 +80,45 @@ static size_t rewrite_first(const uint8_t *msg, unsigned from, unsigned to, uint
     return sizeof(h) + h.len;
 }
 
+/* XS_SET_PERMS after its path: "<r|w|b|n><domid>\0" each; the guest's own
+ * id as it sees it becomes the real one. out holds the rewritten message up
+ * to the permissions (n bytes); the new size. */
+static size_t rewrite_perms(const uint8_t *msg, unsigned vis, unsigned real, uint8_t *out,
+                            size_t n, size_t cap)
+{
+    struct xsd_sockmsg h;
+    memcpy(&h, msg, sizeof(h));
+    const char *body = (const char *)msg + sizeof(h);
+    const char *p = memchr(body, 0, h.len);
+    if (!p)
+        return n;
+    p++;
+    char vnum[16], rnum[16];
+    snprintf(vnum, sizeof(vnum), "%u", vis);
+    int rl = snprintf(rnum, sizeof(rnum), "%u", real);
+    size_t o = n - (h.len - (size_t)(p - body));   /* where the perms start in out */
+    const char *end = body + h.len;
+    while (p < end) {
+        const char *z = memchr(p, 0, (size_t)(end - p));
+        size_t len = z ? (size_t)(z - p) + 1 : (size_t)(end - p);
+        bool mine = len >= 2 && z && !strcmp(p + 1, vnum);
+        size_t want = mine ? 1 + (size_t)rl + 1 : len;
+        if (o + want > cap || o + want - sizeof(h) > XENSTORE_PAYLOAD_MAX)
+            return n;                          /* no room: left as the path rewrite made it */
+        if (mine) {
+            out[o] = (uint8_t)p[0];
+            memcpy(out + o + 1, rnum, (size_t)rl + 1);
+        } else {
+            memcpy(out + o, p, len);
+        }
+        o += want;
+        p += len;
+    }
+    h.len = (uint32_t)(o - sizeof(h));
+    memcpy(out, &h, sizeof(h));
+    return o;
+}
+
 size_t xsdomid_request(const uint8_t *msg, unsigned vis, unsigned real, uint8_t *out, size_t cap)
 {
     struct xsd_sockmsg h;
@@ -88,7 +127,10 @@ size_t xsdomid_request(const uint8_t *msg, unsigned vis, unsigned real, uint8_t 
         memcpy(out, msg, sizeof(h) + h.len);
         return sizeof(h) + h.len;
     }
-    return rewrite_first(msg, vis, real, out, cap);
+    size_t n = rewrite_first(msg, vis, real, out, cap);
+    if (h.type == XS_SET_PERMS)
+        n = rewrite_perms(msg, vis, real, out, n, cap);
+    return n;
 }
 
 size_t xsdomid_event(const uint8_t *msg, const uint8_t *watches, size_t wlen, unsigned vis,

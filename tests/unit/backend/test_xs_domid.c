@@ -53,6 +53,14 @@ TEST(requests_are_rewritten_and_others_pass)
     n = msg(in, XS_WRITE, wr, sizeof(wr) - 1);
     m = xsdomid_request(in, 3, 12, out, sizeof(out));
     CHECK(!memcmp(out + XS_HDR_SIZE, "/local/domain/12/data/x\0/local/domain/3", m - XS_HDR_SIZE));
+    /* permissions naming the guest's visible id name its real one */
+    static const char sp[] = "/local/domain/3/data\0b3\0r0\0r33";
+    msg(in, XS_SET_PERMS, sp, sizeof(sp));
+    m = xsdomid_request(in, 3, 12, out, sizeof(out));
+    static const char want[] = "/local/domain/12/data\0b12\0r0\0r33";
+    memcpy(&h, out, XS_HDR_SIZE);
+    CHECK_EQ(h.len, sizeof(want));
+    CHECK(!memcmp(out + XS_HDR_SIZE, want, sizeof(want)));
     n = msg(in, XS_TRANSACTION_START, "", 1);
     CHECK_EQ(xsdomid_request(in, 3, 12, out, sizeof(out)), n);
     /* the same id: nothing to do */
