@@ -249,3 +249,26 @@ def test_save_and_restore_with_a_nic_in_use(ts, bridge):
         ts.xk("destroy", "sn")
     finally:
         echo.close()
+
+
+def test_live_migration_with_a_nic_in_use(ts, bridge):
+    echo = Echo(bridge)
+    try:
+        ts.create("mn", "net loop", vif=[f"bridge={bridge},mac=00:16:3e:00:17:02"])
+        assert wait_for(lambda: rx_count(ts.console_log("mn")) >= 20, 60), ts.console_log("mn")
+        old = ts.domains()["mn"][0]
+        r = ts.xk("migrate", "-s", local_ssh(ts), "mn", "somehost", timeout=120)
+        assert "Migration successful." in r.stderr, r.stderr
+        assert wait_for(lambda: "mn--migratedaway" not in ts.domains())
+        new = ts.domains()["mn"][0]
+        assert new != old
+        assert wait_for(lambda: subprocess.run(["ip", "link", "show", f"vif{old}.0"],
+                                               capture_output=True).returncode != 0, 10)
+        sent, got = max(echo.seqs), rx_count(ts.console_log("mn"))
+        log = "mn--incoming"
+        assert wait_for(lambda: max(echo.seqs) > sent + 20, 60), ts.console_log(log)
+        assert wait_for(lambda: rx_count(ts.console_log(log)) > got + 20, 60), ts.console_log(log)
+        assert "FAIL" not in ts.console_log(log) + ts.console_log("mn"), ts.console_log(log)
+        ts.xk("destroy", "mn")
+    finally:
+        echo.close()
