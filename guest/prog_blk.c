@@ -13,7 +13,16 @@
  *              toolstack's device counters) until the domain is destroyed.
  *   blk kill   reads one page every 10 ms after "blk: connected" until one
  *              fails (the host kills the storage daemon meanwhile): it must
- *              fail with BLKIF_RSP_ERROR, within 20 s, and so must the next. */
+ *              fail with BLKIF_RSP_ERROR, within 20 s, and so must the next.
+ *   blk loop   writes page after page for good, LOOP_DEPTH requests in
+ *              flight: write k goes to 4 MiB + (k % LOOP_SLOTS) pages and
+ *              holds k (u64), bytes (k * 7 + i) up to 64, then zeros (cheap
+ *              to make on an emulating KVM); every response's id must be one
+ *              in flight and answered once; every LOOP_EVERY writes it reads
+ *              the last one back, checks it and prints "blk: loop N"
+ *              (writes 0..N-1 answered OKAY), after reading the backend's
+ *              state through the path it read at connect. For save/restore and
+ *              migration while I/O goes on (tests/test_save_devices.py). */
 #include "xtest.h"
 #include "cpu.h"
 #include "events.h"
@@ -184,9 +193,101 @@ static void run_kill(void)
     check_rc("and a flush", io(BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0), BLKIF_RSP_ERROR);
 }
 
+#define LOOP_DEPTH 4
+#define LOOP_SLOTS 2048
+#define LOOP_BASE 8192            /* sectors: 4 MiB */
+#define LOOP_EVERY 64
+#define LOOP_HEAD 64              /* bytes that vary; the rest of a page stays 0 */
+
+static uint8_t loop_byte(uint64_t k, unsigned i)
+{
+    return i < 8 ? (uint8_t)(k >> (8 * i)) : i < LOOP_HEAD ? (uint8_t)(k * 7 + i) : 0;
+}
+
+NORETURN static void loop_fail(const char *fmt, uint64_t a, uint64_t b, uint64_t c)
+{
+    printf("blk: FAIL ");
+    printf(fmt, (unsigned long long)a, (unsigned long long)b, (unsigned long long)c);
+    printf("\n");
+    check(false, "blk loop", "see above");
+    finish();
+}
+
+static void run_loop(const char *be)
+{
+    uint64_t issued = 0, done = 0;
+    bool answered[LOOP_DEPTH] = { false };
+    for (unsigned p = 0; p < LOOP_DEPTH; p++)
+        memset(data[p], 0, 4096);
+    printf("blk: looping\n");
+    for (;;) {
+        while (issued - done < LOOP_DEPTH && (issued == done || issued % LOOP_EVERY)) {
+            uint8_t *page = data[issued % LOOP_DEPTH];
+            for (unsigned i = 0; i < LOOP_HEAD; i++)
+                page[i] = loop_byte(issued, i);
+            blkif_request_t *r = RING_GET_REQUEST(&ring, ring.req_prod_pvt);
+            memset(r, 0, sizeof(*r));
+            r->operation = BLKIF_OP_WRITE;
+            r->nr_segments = 1;
+            r->id = issued + 1;          /* ids 1.. in write order */
+            r->sector_number = LOOP_BASE + (issued % LOOP_SLOTS) * 8;
+            r->seg[0] = (struct blkif_request_segment){
+                .gref = GREF_DATA + (grant_ref_t)(issued % LOOP_DEPTH), .last_sect = 7 };
+            ring.req_prod_pvt++;
+            issued++;
+        }
+        int notify;
+        RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&ring, notify);
+        if (notify)
+            evtchn_send(port);
+        uint64_t end = xen_time_ns() + 10000 * MS;
+        while (!RING_HAS_UNCONSUMED_RESPONSES(&ring)) {
+            if (xen_time_ns() > end)
+                loop_fail("no response for 10 s (%llu answered, %llu asked, %llu)", done, issued, 0);
+            cpu_relax();
+        }
+        while (RING_HAS_UNCONSUMED_RESPONSES(&ring)) {
+            xen_rmb();
+            blkif_response_t *r = RING_GET_RESPONSE(&ring, ring.rsp_cons);
+            ring.rsp_cons++;
+            uint64_t k = r->id - 1;
+            if (r->id == 0 || k < done || k >= issued || answered[k % LOOP_DEPTH])
+                loop_fail("response id %llu answered twice or never asked (%llu answered, "
+                          "%llu asked)", r->id, done, issued);
+            if (r->status != BLKIF_RSP_OKAY || r->operation != BLKIF_OP_WRITE)
+                loop_fail("write %llu answered status %llu operation %llu", k,
+                          (uint64_t)(int64_t)r->status, r->operation);
+            answered[k % LOOP_DEPTH] = true;
+        }
+        while (done < issued && answered[done % LOOP_DEPTH])
+            answered[done++ % LOOP_DEPTH] = false;
+        if (done == issued && done % LOOP_EVERY == 0) {
+            /* the last write, read back (its own id range) */
+            uint64_t k = done - 1;
+            next_id = (1ull << 62) + done;
+            memset(data[LOOP_DEPTH], 0, 4096);
+            int st = io(BLKIF_OP_READ, LOOP_BASE + (k % LOOP_SLOTS) * 8, LOOP_DEPTH, 1);
+            for (unsigned i = 0; st == BLKIF_RSP_OKAY && i < 4096; i += i < LOOP_HEAD ? 1 : 61)
+                if (data[LOOP_DEPTH][i] != loop_byte(k, i))
+                    loop_fail("write %llu read back: byte %llu is %llu", k, i,
+                              data[LOOP_DEPTH][i]);
+            if (st != BLKIF_RSP_OKAY)
+                loop_fail("read back of write %llu: status %llu (%llu)", k, (uint64_t)st, 0);
+            /* the backend's path as the frontend learnt it at connect (a
+             * restore moves the domain, not the path the guest knows) */
+            unsigned long bst = be_num(be, "state");
+            if (bst != XenbusStateConnected)
+                loop_fail("backend state %llu at the backend path read at connect (%llu, %llu)",
+                          bst, done, 0);
+            printf("blk: loop %llu\n", (unsigned long long)done);
+        }
+    }
+}
+
 void prog_blk(int argc, char **argv)
 {
     bool kill = argc > 1 && !strcmp(argv[1], "kill");
+    bool loop = argc > 1 && !strcmp(argv[1], "loop");
     char be[128];
     if (!front_init(VBD, be, sizeof(be)))
         finish();
@@ -212,6 +313,8 @@ void prog_blk(int argc, char **argv)
                "state never 4"))
         finish();
     front_write(VBD, "state", "%u", XenbusStateConnected);
+    if (loop)
+        run_loop(be);
     if (kill)
         run_kill();
     else

@@ -8,7 +8,14 @@
  * Frames use the local experimental EtherType 0x88b5 with a text payload:
  *   guest -> host "XTEST-PING 1" (one slot), then "XTEST-MULTI", 3000 bytes in
  *   three slots (NETTXF_more_data), then bad requests, then "XTEST-LAST";
- *   host -> guest "XTEST-PONG <n>" and a frame of 6000 bytes (two rx slots). */
+ *   host -> guest "XTEST-PONG <n>" and a frame of 6000 bytes (two rx slots).
+ *
+ * "net loop" sends "XTEST-SEQ <n>" every 5 ms for good, each tx response
+ * checked (its id the one sent, answered once), prints "net: tx N" every
+ * 50 frames, and takes whatever comes: each rx response's id must be a
+ * buffer it posted (answered once), each "XTEST-ECHO" frame counted
+ * ("net: rx N"). For save/restore while frames flow
+ * (tests/test_save_devices.py). */
 #include "xtest.h"
 #include "events.h"
 #include "hypercall.h"
@@ -184,6 +191,76 @@ static int receive(uint8_t *out, unsigned size, unsigned *slots)
 
 static uint8_t rxbuf[8192];
 
+NORETURN static void loop_fail(const char *what, unsigned a, unsigned b)
+{
+    printf("net: FAIL %s (%u, %u)\n", what, a, b);
+    check(false, "net loop", "see above");
+    finish();
+}
+
+/* Takes the rx responses there are; counts the host's echoes. */
+static void rx_poll(bool *posted, unsigned *echoes, unsigned *len)
+{
+    while (RING_HAS_UNCONSUMED_RESPONSES(&rx)) {
+        xen_rmb();
+        netif_rx_response_t *r = RING_GET_RESPONSE(&rx, rx.rsp_cons);
+        rx.rsp_cons++;
+        unsigned id = r->id;
+        if (id >= NR_RX || !posted[id])
+            loop_fail("rx response for a buffer not posted", id, rx.rsp_cons);
+        if (r->status < 0 || r->offset + r->status > 4096)
+            loop_fail("rx response status", (unsigned)r->status, r->offset);
+        if (*len + (unsigned)r->status <= sizeof(rxbuf))
+            memcpy(rxbuf + *len, rx_pages[id] + r->offset, r->status);
+        *len += r->status;
+        uint16_t flags = r->flags;
+        posted[id] = false;
+        if (flags & NETRXF_extra_info)
+            rx.rsp_cons++;
+        post_rx(id);
+        posted[id] = true;
+        if (!(flags & NETRXF_more_data)) {
+            if (*len >= 24 && !memcmp(rxbuf + 14, "XTEST-ECHO", 10))
+                printf("net: rx %u\n", ++*echoes);
+            *len = 0;
+        }
+    }
+    push_rx();
+}
+
+NORETURN static void run_loop(void)
+{
+    bool posted[NR_RX];
+    for (unsigned i = 0; i < NR_RX; i++)
+        posted[i] = true;
+    unsigned echoes = 0, len = 0;
+    char text[32];
+    printf("net: looping\n");
+    for (unsigned seq = 1;; seq++) {
+        snprintf(text, sizeof(text), "XTEST-SEQ %u", seq);
+        uint16_t size = frame(tx_pages[0], text, 60), id = 0;
+        uint16_t want = (uint16_t)(seq % 60000 + 1);
+        tx_slot(want, GREF_TX, 0, size, 0);
+        push_tx();
+        uint64_t end = xen_time_ns() + 10000 * MS;
+        while (!RING_HAS_UNCONSUMED_RESPONSES(&tx)) {
+            if (xen_time_ns() > end)
+                loop_fail("no tx response for 10 s", seq, 0);
+            rx_poll(posted, &echoes, &len);
+            cpu_relax();
+        }
+        int st = tx_response(&id);
+        if (st != NETIF_RSP_OKAY || id != want)
+            loop_fail("tx response: status, id", (unsigned)st, id);
+        if (RING_HAS_UNCONSUMED_RESPONSES(&tx))
+            loop_fail("a second tx response for one request", seq, 0);
+        if (seq % 50 == 0)
+            printf("net: tx %u\n", seq);
+        for (uint64_t t = xen_time_ns() + 5 * MS; xen_time_ns() < t;)
+            rx_poll(posted, &echoes, &len);
+    }
+}
+
 void prog_net(int argc, char **argv)
 {
     /* "net gntv2": the grants are v2 entries, with the in-use bits netback
@@ -238,6 +315,8 @@ void prog_net(int argc, char **argv)
               tx_st, rx_st);
     }
     printf("net: connected\n");
+    if (argc > 1 && !strcmp(argv[1], "loop"))
+        run_loop();
 
     /* guest -> host: one slot, then one frame in three slots */
     send_one("tx: a one-slot frame answered OKAY", "XTEST-PING 1", 60);

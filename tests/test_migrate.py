@@ -164,17 +164,6 @@ def test_no_receiver_banner(ts):
     assert ts.domains()["sr"][0] == old
 
 
-def test_migrate_refuses_a_domain_with_devices(ts):
-    disk = os.path.join(ts.dir, "d.img")
-    with open(disk, "wb") as f:
-        f.truncate(1 << 20)
-    ts.create("sr", "saverestore", disk=[f"{disk},raw,xvda,w"])
-    r = ts.xk("migrate", "-s", local_ssh(ts), "sr", "h", ok=False, timeout=60)
-    assert "block or network devices" in r.stderr, r.stderr
-    assert "Migration failed, the domain was not stopped." in r.stderr
-    assert "sr" in ts.domains() and "sr--incoming" not in ts.domains()
-
-
 def test_migrate_killed_before_go_leaves_the_source_running(ts):
     """The stream goes all the way, the receiver never answers, and the
     `migrate` command is killed while the source waits stopped: the domain

@@ -274,14 +274,18 @@ def linux_save(rig):
     return run_scenario("linux-save")
 
 
-@pytest.mark.parametrize("check", ["linux-save", "linux-restore", "linux-save-c",
-                                   "linux-restore-watch", "linux-migrate"])
+@pytest.mark.parametrize("check", ["linux-save", "linux-restore", "linux-restore-io",
+                                   "linux-save-c", "linux-restore-watch", "linux-migrate",
+                                   "linux-migrate-io"])
 def test_linux_save_restore(linux_save, check):
     """Debian's Linux (FIFO event channels, 2 vCPUs) through `xenkvm save` and
     `restore` under xenkvmd: the restored guest ticks on with its uptime going on
     from the save, a checkpoint leaves it ticking, and control/sysrq reaches it
     through its re-registered xenbus watch, and a live migration to the same
-    daemon carries it on, ticking, under a new domain id (docs/save-restore.md)."""
+    daemon carries it on, ticking, under a new domain id (docs/save-restore.md).
+    Throughout, xen-blkfront writes to a raw disk and xen-netfront pings the
+    outer bridge: both go on after the restore and the migration without
+    reconnecting, and the last write before the save is in the image."""
     res = results(linux_save.stdout)
     assert res.get(check, ("missing",))[0] == "PASS", _show(linux_save)
 

@@ -83,6 +83,20 @@ int blkback_connect(struct blkback *b, unsigned nr_queues, const struct blkback_
     return rc;
 }
 
+void blkback_pause(struct blkback *b)
+{
+    qw_halt(&b->workers);
+    for (unsigned i = 0; i < b->nr_queues; i++)
+        blkq_reap(&b->q[i], true);
+}
+
+int blkback_resume(struct blkback *b, char *err, size_t errlen)
+{
+    if (!b->nr_queues || b->workers.nr_threads)
+        return 0;
+    return qw_start(&b->workers, b->nr_queues, worker, b, err, errlen);
+}
+
 void blkback_disconnect(struct blkback *b)
 {
     qw_stop(&b->workers);

@@ -32,5 +32,12 @@ int blkback_connect(struct blkback *b, unsigned nr_queues, const struct blkback_
                     bool threaded, char *err, size_t errlen);
 /* The frontend kicked queue q (safe from any thread, with any lock held). */
 void blkback_kick(struct blkback *b, unsigned q);
+/* A save's drain: stops the workers and answers every request in flight
+ * (responses pushed, the frontend notified); the rings stay mapped and the
+ * private indices then equal the shared rsp_prod. */
+void blkback_pause(struct blkback *b);
+/* Starts the workers (after blkback_pause, or a connect without threads).
+ * 0 or -errno with err set. */
+int blkback_resume(struct blkback *b, char *err, size_t errlen);
 /* Stops the workers, waits for in-flight I/O, unmaps everything. */
 void blkback_disconnect(struct blkback *b);

@@ -4,6 +4,7 @@
 #include "backend/blkback.h"
 #include <stdatomic.h>
 #include "backend/domain_env.h"
+#include "backend/device_state.h"
 #include "backend/xenbus_backend.h"
 #include "config/disk.h"
 #include "xen/domain.h"
@@ -175,9 +176,43 @@ static int vbd_connect(struct xenbus_dev *dev, char *err, size_t errlen)
             return -EINVAL;
         rings[q].abi32 = abi32;
     }
-    int rc = blkback_connect(&v->be, nq, rings, true, err, errlen);
+    /* A restored connection: the same rings, going on from the saved indices. */
+    const struct dev_saved *saved = xenbus_dev_saved(dev);
+    if (saved && (saved->nr_queues != nq || saved->ring_pages != 1u << order ||
+                  saved->abi32 != abi32)) {
+        snprintf(err, errlen, "the frontend's rings differ from the saved ones (%lu queue(s) "
+                 "of %u page(s), saved %u of %u)", nq, 1u << order, saved->nr_queues,
+                 saved->ring_pages);
+        return -EINVAL;
+    }
+    for (unsigned q = 0; saved && q < nq; q++)
+        if (saved->q[q].port[0] != ports[q] ||
+            memcmp(saved->q[q].ring_ref, rings[q].refs, rings[q].nr_pages * sizeof(grant_ref_t))) {
+            snprintf(err, errlen, "queue %u: the frontend's ring-ref or event-channel differs "
+                     "from the saved one", q);
+            return -EINVAL;
+        }
+    int rc = blkback_connect(&v->be, nq, rings, !saved, err, errlen);
     if (rc)
         return rc;
+    for (unsigned q = 0; saved && q < nq && !rc; q++) {
+        struct blkq *bq = &v->be.q[q];
+        const struct dev_saved_queue *sq = &saved->q[q];
+        /* drained at the save: everything taken was answered and pushed */
+        if (sq->req_cons[0] != sq->rsp_prod_pvt[0] ||
+            bq->ring.sring->rsp_prod != sq->rsp_prod_pvt[0]) {
+            snprintf(err, errlen, "queue %u: saved ring indices (req_cons %u, rsp_prod %u) do not "
+                     "match the ring (rsp_prod %u)", q, sq->req_cons[0], sq->rsp_prod_pvt[0],
+                     bq->ring.sring->rsp_prod);
+            rc = -EINVAL;
+        }
+        bq->ring.req_cons = sq->req_cons[0];
+        bq->ring.rsp_prod_pvt = sq->rsp_prod_pvt[0];
+    }
+    if (rc) {
+        blkback_disconnect(&v->be);
+        return rc;
+    }
     struct domain *d = v->d;
     pthread_mutex_lock(&d->lock);
     for (unsigned q = 0; q < nq && !rc; q++) {
@@ -191,6 +226,8 @@ static int vbd_connect(struct xenbus_dev *dev, char *err, size_t errlen)
         }
     }
     pthread_mutex_unlock(&d->lock);
+    if (!rc && saved)
+        rc = blkback_resume(&v->be, err, errlen);   /* bound: its answers notify */
     if (rc) {
         unbind(v);
         blkback_disconnect(&v->be);
@@ -198,8 +235,55 @@ static int vbd_connect(struct xenbus_dev *dev, char *err, size_t errlen)
     }
     for (unsigned q = 0; q < nq; q++)
         blkback_kick(&v->be, q);     /* requests queued before the bind */
-    log_info("vbd %s: connected: %lu queue(s) of %u ring page(s)%s", v->spec.vdev, nq, 1u << order,
+    log_info("vbd %s: %s: %lu queue(s) of %u ring page(s)%s", v->spec.vdev,
+             saved ? "connected again from the save" : "connected", nq, 1u << order,
              abi32 ? ", x86_32-abi" : "");
+    return 0;
+}
+
+/* ---- save (docs/save-restore.md) ---- */
+
+static void vbd_pause(struct xenbus_dev *dev)
+{
+    struct vbd *v = dev->priv;
+    blkback_pause(&v->be);
+}
+
+static int vbd_resume(struct xenbus_dev *dev, char *err, size_t errlen)
+{
+    struct vbd *v = dev->priv;
+    int rc = blkback_resume(&v->be, err, errlen);
+    for (unsigned q = 0; !rc && q < v->be.nr_queues; q++)
+        blkback_kick(&v->be, q);     /* requests that came while it was paused */
+    return rc;
+}
+
+static int vbd_save(struct xenbus_dev *dev, struct dev_saved *out, char *err, size_t errlen)
+{
+    struct vbd *v = dev->priv;
+    struct blkback *b = &v->be;
+    out->nr_queues = b->nr_queues;
+    out->ring_pages = b->q[0].nr_ring_pages;
+    out->abi32 = b->q[0].abi32;
+    pthread_mutex_lock(&v->d->lock);
+    for (unsigned i = 0; i < b->nr_queues; i++) {
+        const struct blkq *q = &b->q[i];
+        int hp = v->denv.host_port[i];
+        out->q[i].port[0] = hp > 0 ? v->d->ev.host[hp].guest_port : 0;
+        memcpy(out->q[i].ring_ref, q->ring_refs, q->nr_ring_pages * sizeof(grant_ref_t));
+        out->q[i].req_cons[0] = q->ring.req_cons;
+        out->q[i].rsp_prod_pvt[0] = q->ring.rsp_prod_pvt;
+    }
+    pthread_mutex_unlock(&v->d->lock);
+    for (unsigned i = 0; i < b->nr_queues; i++) {
+        const struct blkq *q = &b->q[i];
+        if (q->broken || q->inflight || !out->q[i].port[0]) {
+            snprintf(err, errlen, "queue %u %s", i, q->broken ? "was stopped for a frontend "
+                     "that broke the ring" : q->inflight ? "still has requests in flight"
+                     : "has no event channel");
+            return -EBUSY;
+        }
+    }
     return 0;
 }
 
@@ -224,6 +308,7 @@ static void vbd_release(struct xenbus_dev *dev)
 static const struct xenbus_dev_ops vbd_ops = {
     .type = "vbd", .write_nodes = vbd_write_nodes, .init_wait = vbd_init_wait,
     .connect = vbd_connect, .disconnect = vbd_disconnect, .release = vbd_release,
+    .pause = vbd_pause, .save = vbd_save, .resume = vbd_resume,
 };
 
 static bool same_devid(struct xenbus_dev *dev, void *arg)

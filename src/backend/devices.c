@@ -80,6 +80,32 @@ int devices_add_nic(struct domain_devices *ds, const char *spec, char *err, size
     return vif_add(ds->bus, ds->d, spec, ds->name, ds->has_uuid ? ds->uuid : NULL, err, errlen);
 }
 
+int devices_check_saveable(struct domain_devices *ds, char *err, size_t errlen)
+{
+    return xenbus_bus_check_saveable(ds->bus, err, errlen);
+}
+
+int devices_pause(struct domain_devices *ds, struct dev_saved **out, unsigned *n, char *err,
+                  size_t errlen)
+{
+    return xenbus_bus_pause(ds->bus, out, n, err, errlen);
+}
+
+void devices_resume(struct domain_devices *ds)
+{
+    xenbus_bus_resume(ds->bus);
+}
+
+int devices_set_saved(struct domain_devices *ds, const struct dev_saved *saved, unsigned n)
+{
+    return xenbus_bus_set_saved(ds->bus, saved, n);
+}
+
+int devices_restored(struct domain_devices *ds, char *err, size_t errlen)
+{
+    return xenbus_bus_restored(ds->bus, err, errlen);
+}
+
 static bool is_disk(struct xenbus_dev *dev, void *id) { return vbd_is(dev, id); }
 static bool is_nic(struct xenbus_dev *dev, void *id) { return vif_is(dev, id); }
 

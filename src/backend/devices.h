@@ -38,6 +38,22 @@ int devices_add_nic(struct domain_devices *ds, const char *spec, char *err, size
 int devices_remove(struct domain_devices *ds, bool nic, const char *id, bool force, char *err,
                    size_t errlen);
 
+/* Save and restore (docs/save-restore.md; xenbus_backend.h says more).
+ * devices_check_saveable refuses, before anything stops, a device that
+ * cannot be carried. devices_pause drains every connected device and gives
+ * their state (*out malloc'd, *n entries); on failure they run again.
+ * devices_resume runs them again after a checkpoint or a failed save. */
+struct dev_saved;
+int devices_check_saveable(struct domain_devices *ds, char *err, size_t errlen);
+int devices_pause(struct domain_devices *ds, struct dev_saved **out, unsigned *n, char *err,
+                  size_t errlen);
+void devices_resume(struct domain_devices *ds);
+/* Restore: before the config's devices are added, the saved ones; after,
+ * devices_restored connects them from the saved state (-1 with err when one
+ * is missing or cannot connect). */
+int devices_set_saved(struct domain_devices *ds, const struct dev_saved *saved, unsigned n);
+int devices_restored(struct domain_devices *ds, char *err, size_t errlen);
+
 enum { DEV_TEXT_MAX = 64 };
 struct device_info {
     bool nic;                     /* vif, else vbd */

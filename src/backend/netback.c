@@ -109,6 +109,20 @@ int netback_connect(struct netback *nb, unsigned nr_queues, const struct netback
     return rc;
 }
 
+void netback_pause(struct netback *nb)
+{
+    qw_halt(&nb->workers);
+    for (unsigned i = 0; i < nb->nr_queues; i++)
+        netq_rx_release(nb->q[i]);
+}
+
+int netback_resume(struct netback *nb, char *err, size_t errlen)
+{
+    if (!nb->nr_queues || nb->workers.nr_threads)
+        return 0;
+    return qw_start(&nb->workers, nb->nr_queues, worker, nb, err, errlen);
+}
+
 void netback_disconnect(struct netback *nb)
 {
     qw_stop(&nb->workers);

@@ -66,6 +66,13 @@ void netback_kick(struct netback *nb, unsigned q);
  * tap to rx ring) without blocking. Returns the packets moved, or -errno
  * when the queue was shut down for a fatal frontend error. */
 int netback_poll(struct netback *nb, unsigned q);
+/* A save's drain: stops the workers and lets go of the rx requests taken
+ * ahead (their pages unmapped, req_cons left where the answered ones end, so
+ * they are taken again). Every tx request taken is answered already. */
+void netback_pause(struct netback *nb);
+/* Starts the workers (after netback_pause, or a connect without threads).
+ * 0 or -errno with err set. */
+int netback_resume(struct netback *nb, char *err, size_t errlen);
 /* Stops the workers, unmaps everything; the tap fds stay open. */
 void netback_disconnect(struct netback *nb);
 

@@ -71,5 +71,7 @@ int netq_tx(struct netq *q);
 int netq_rx(struct netq *q);
 /* Unmaps the rx requests taken ahead (netq_fini does). */
 void netq_rx_fini(struct netq *q);
+/* Unmaps them without consuming them: they are read from the ring again. */
+void netq_rx_release(struct netq *q);
 /* Stops the queue for a frontend that broke the protocol; logs once. */
 void netq_fatal(struct netq *q, const char *what);

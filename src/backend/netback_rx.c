@@ -63,6 +63,14 @@ void netq_rx_fini(struct netq *q)
         window_consume(q, q->rxw_n);
 }
 
+void netq_rx_release(struct netq *q)
+{
+    RING_IDX cons = q->rx.req_cons;
+    if (q->rxw_n)
+        window_consume(q, q->rxw_n);
+    q->rx.req_cons = cons;
+}
+
 /* True if n requests are in the window; if not, asks for a kick when more come. */
 static bool slots_available(struct netq *q, unsigned n)
 {

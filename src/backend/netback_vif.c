@@ -2,8 +2,9 @@
  * backend nodes libxl writes, netback's features, and the frontend's queues
  * (rings and one or two event channels each) bound at connect. */
 #include "backend/netback_vif.h"
-#include "backend/netback.h"
+#include "backend/netback_queue.h"
 #include "backend/domain_env.h"
+#include "backend/device_state.h"
 #include "backend/xenbus_backend.h"
 #include "config/vif.h"
 #include "xen/domain.h"
@@ -211,6 +212,32 @@ static int bind_ports(struct vif *v, unsigned nq, const unsigned long *tx_port,
     return rc;
 }
 
+static uint32_t features_bits(const struct net_features *f)
+{
+    return (f->rx_notify ? DEV_NET_RX_NOTIFY : 0) | (f->sg ? DEV_NET_SG : 0) |
+           (f->gso_tcpv4 ? DEV_NET_GSO4 : 0) | (f->gso_tcpv6 ? DEV_NET_GSO6 : 0) |
+           (f->csum ? DEV_NET_CSUM : 0) | (f->ipv6_csum ? DEV_NET_IPV6_CSUM : 0);
+}
+
+/* The saved ring indices; drained at the save, each equals the shared rsp_prod. */
+static int set_positions(struct vif *v, const struct dev_saved *saved, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < v->nb.nr_queues; i++) {
+        struct netq *q = v->nb.q[i];
+        const struct dev_saved_queue *sq = &saved->q[i];
+        if (sq->req_cons[0] != sq->rsp_prod_pvt[0] || q->tx.sring->rsp_prod != sq->rsp_prod_pvt[0] ||
+            sq->req_cons[1] != sq->rsp_prod_pvt[1] || q->rx.sring->rsp_prod != sq->rsp_prod_pvt[1]) {
+            snprintf(err, errlen, "queue %u: saved ring indices do not match the rings", i);
+            return -EINVAL;
+        }
+        q->tx.req_cons = sq->req_cons[0];
+        q->tx.rsp_prod_pvt = sq->rsp_prod_pvt[0];
+        q->rx.req_cons = sq->req_cons[1];
+        q->rx.rsp_prod_pvt = sq->rsp_prod_pvt[1];
+    }
+    return 0;
+}
+
 static int vif_connect(struct xenbus_dev *dev, char *err, size_t errlen)
 {
     struct vif *v = dev->priv;
@@ -232,22 +259,43 @@ static int vif_connect(struct xenbus_dev *dev, char *err, size_t errlen)
         if (read_queue(dev, prefix, &refs[q], &tx_port[q], &rx_port[q], err, errlen))
             return -EINVAL;
     }
+    /* A restored connection: the same rings, going on from the saved indices. */
+    const struct dev_saved *saved = xenbus_dev_saved(dev);
+    if (saved && (saved->nr_queues != nq || saved->features != features_bits(&feat))) {
+        snprintf(err, errlen, "the frontend's queues or features differ from the saved ones");
+        return -EINVAL;
+    }
+    for (unsigned q = 0; saved && q < nq; q++) {
+        const struct dev_saved_queue *sq = &saved->q[q];
+        if (sq->port[0] != tx_port[q] || sq->port[1] != rx_port[q] ||
+            sq->ring_ref[0] != refs[q].tx_ref || sq->ring_ref[1] != refs[q].rx_ref) {
+            snprintf(err, errlen, "queue %u: the frontend's rings or event channels differ from "
+                     "the saved ones", q);
+            return -EINVAL;
+        }
+    }
     rc = net_tap_set_queues(v->tap_fd, NET_MAX_QUEUES, nq);
     if (rc) {
         snprintf(err, errlen, "tap %s: cannot set its queues: %s", v->ifname, strerror(-rc));
         return rc;
     }
-    rc = netback_connect(&v->nb, nq, refs, v->tap_fd, &feat, true, err, errlen);
+    rc = netback_connect(&v->nb, nq, refs, v->tap_fd, &feat, !saved, err, errlen);
     if (rc)
         return rc;
-    rc = bind_ports(v, nq, tx_port, rx_port, err, errlen);
+    if (saved)
+        rc = set_positions(v, saved, err, errlen);
+    if (!rc)
+        rc = bind_ports(v, nq, tx_port, rx_port, err, errlen);
+    if (!rc && saved && (rc = netback_resume(&v->nb, err, errlen)))
+        unbind(v);
     if (rc) {
         netback_disconnect(&v->nb);
         return rc;
     }
     for (unsigned q = 0; q < nq; q++)
         netback_kick(&v->nb, q);     /* requests queued before the bind */
-    log_info("vif %s: connected: %lu queue(s), %s event channels%s%s", v->ifname, nq,
+    log_info("vif %s: %s: %lu queue(s), %s event channels%s%s", v->ifname,
+             saved ? "connected again from the save" : "connected", nq,
              tx_port[0] == rx_port[0] ? "shared" : "split", feat.sg ? ", sg" : "",
              feat.gso_tcpv4 ? ", gso" : "");
     return 0;
@@ -259,6 +307,57 @@ static void vif_disconnect(struct xenbus_dev *dev)
     unbind(v);                       /* no more kicks */
     netback_disconnect(&v->nb);
     log_info("vif %s: disconnected", v->ifname);
+}
+
+/* ---- save (docs/save-restore.md) ---- */
+
+static void vif_pause(struct xenbus_dev *dev)
+{
+    struct vif *v = dev->priv;
+    netback_pause(&v->nb);
+}
+
+static int vif_resume(struct xenbus_dev *dev, char *err, size_t errlen)
+{
+    struct vif *v = dev->priv;
+    int rc = netback_resume(&v->nb, err, errlen);
+    for (unsigned q = 0; !rc && q < v->nb.nr_queues; q++)
+        netback_kick(&v->nb, q);
+    return rc;
+}
+
+static int vif_save(struct xenbus_dev *dev, struct dev_saved *out, char *err, size_t errlen)
+{
+    struct vif *v = dev->priv;
+    struct netback *nb = &v->nb;
+    out->nr_queues = nb->nr_queues;
+    out->ring_pages = 1;
+    out->features = features_bits(&nb->feat);
+    pthread_mutex_lock(&v->d->lock);
+    for (unsigned i = 0; i < nb->nr_queues; i++) {
+        const struct netq *q = nb->q[i];
+        for (unsigned k = 0; k < 2; k++) {
+            int hp = v->denv.host_port[2 * i + k];
+            out->q[i].port[k] = hp > 0 ? v->d->ev.host[hp].guest_port : 0;
+        }
+        out->q[i].ring_ref[0] = q->tx_ref;
+        out->q[i].ring_ref[1] = q->rx_ref;
+        out->q[i].req_cons[0] = q->tx.req_cons;
+        out->q[i].rsp_prod_pvt[0] = q->tx.rsp_prod_pvt;
+        out->q[i].req_cons[1] = q->rx.req_cons;
+        out->q[i].rsp_prod_pvt[1] = q->rx.rsp_prod_pvt;
+    }
+    pthread_mutex_unlock(&v->d->lock);
+    for (unsigned i = 0; i < nb->nr_queues; i++) {
+        const struct netq *q = nb->q[i];
+        if (q->broken || !out->q[i].port[0] || !out->q[i].port[1] ||
+            q->tx.req_cons != q->tx.rsp_prod_pvt || q->rx.req_cons != q->rx.rsp_prod_pvt) {
+            snprintf(err, errlen, "queue %u %s", i, q->broken ? "was stopped for a frontend "
+                     "that broke the protocol" : "is not drained");
+            return -EBUSY;
+        }
+    }
+    return 0;
 }
 
 static void vif_release(struct xenbus_dev *dev)
@@ -273,6 +372,7 @@ static void vif_release(struct xenbus_dev *dev)
 static const struct xenbus_dev_ops vif_ops = {
     .type = "vif", .write_nodes = vif_write_nodes, .init_wait = vif_init_wait,
     .connect = vif_connect, .disconnect = vif_disconnect, .release = vif_release,
+    .pause = vif_pause, .save = vif_save, .resume = vif_resume,
 };
 
 /* ---- a NIC on the domain's bus ---- */

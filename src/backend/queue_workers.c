@@ -91,7 +91,7 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-void qw_stop(struct queue_workers *w)
+void qw_halt(struct queue_workers *w)
 {
     if (w->nr_threads) {
         uint64_t one = 1;
@@ -99,7 +99,13 @@ void qw_stop(struct queue_workers *w)
         for (unsigned i = 0; i < w->nr_threads; i++)
             pthread_join(w->thread[i], NULL);
         w->nr_threads = 0;
+        qw_drain(w->stop_fd);     /* ready for the next qw_start */
     }
+}
+
+void qw_stop(struct queue_workers *w)
+{
+    qw_halt(w);
     for (unsigned i = 0; i < QW_MAX_QUEUES; i++)
         close_fd(&w->kick_fd[i]);
     close_fd(&w->stop_fd);

@@ -26,5 +26,8 @@ int qw_start(struct queue_workers *w, unsigned n, void (*fn)(void *arg, unsigned
 void qw_kick(struct queue_workers *w, unsigned q);
 /* Clears a kick fd's count (the worker, before it looks at its rings). */
 void qw_drain(int fd);
+/* Tells every worker to stop and joins them; the fds stay open, so qw_start
+ * may run the workers again (a save's drain, docs/save-restore.md). */
+void qw_halt(struct queue_workers *w);
 /* Tells every worker to stop, joins them and closes the fds. */
 void qw_stop(struct queue_workers *w);

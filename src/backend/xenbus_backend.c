@@ -1,5 +1,6 @@
 /* xenbus backend framework: device directories and the state handshake. */
 #include "backend/xenbus_backend.h"
+#include "backend/device_state.h"
 #include "xenstore/client.h"
 #include "common/log.h"
 #include <errno.h>
@@ -20,6 +21,10 @@ struct xenbus_bus {
     xenbus_watch_fd_fn watch_fd;
     void *opaque;
     bool lost;                    /* the daemon went away: see xenbus_bus_reconnect */
+    struct dev_saved *saved;      /* restore: the saved devices (xenbus_bus_set_saved) */
+    bool *saved_taken;
+    unsigned nr_saved;
+    bool restoring;
 };
 
 const char *xenbus_state_name(enum xenbus_state s)
@@ -119,7 +124,13 @@ static int write_dirs(struct xenbus_dev *dev, uint32_t tx)
     if (!rc) rc = xenbus_printf(dev, tx, false, "state", "%d", XenbusStateInitialising);
     if (!rc) rc = xenbus_printf(dev, tx, true, "backend", "%s", dev->be_path);
     if (!rc) rc = xenbus_printf(dev, tx, true, "backend-id", "0");
-    if (!rc) rc = xenbus_printf(dev, tx, true, "state", "%d", XenbusStateInitialising);
+    /* A restored frontend's state node is its own (it is connected). */
+    char path[160], *v = NULL;
+    snprintf(path, sizeof(path), "%s/state", dev->fe_path);
+    bool keep = dev->bus->restoring && xs_read(xs, tx, path, &v, NULL) == 0;
+    free(v);
+    if (!rc && !keep)
+        rc = xenbus_printf(dev, tx, true, "state", "%d", XenbusStateInitialising);
     if (!rc && dev->ops->write_nodes)
         rc = dev->ops->write_nodes(dev, tx);
     return rc;
@@ -499,6 +510,159 @@ struct xenbus_dev *xenbus_dev_create(struct xenbus_bus *bus, const struct xenbus
     return dev;
 }
 
+/* ---- save and restore ---- */
+
+static int saved_type(const char *type)
+{
+    return !strcmp(type, "vbd") ? DEV_SAVED_VBD : !strcmp(type, "vif") ? DEV_SAVED_VIF : 0;
+}
+
+int xenbus_bus_check_saveable(struct xenbus_bus *bus, char *err, size_t errlen)
+{
+    int rc = 0;
+    pthread_mutex_lock(&bus->lock);
+    for (struct xenbus_dev *d = bus->devs; d && !rc; d = d->next) {
+        if (d->gone)
+            continue;
+        if (d->unplugging) {
+            snprintf(err, errlen, "%s is being unplugged: try again once it is gone",
+                     d->be_path);
+            rc = -1;
+        } else if (d->connected && (!d->ops->pause || !d->ops->save || !d->ops->resume ||
+                                    !saved_type(d->ops->type))) {
+            snprintf(err, errlen, "%s: a connected %s device cannot be saved", d->be_path,
+                     d->ops->type);
+            rc = -1;
+        }
+    }
+    pthread_mutex_unlock(&bus->lock);
+    return rc;
+}
+
+static void resume_locked(struct xenbus_bus *bus)
+{
+    for (struct xenbus_dev *d = bus->devs; d; d = d->next) {
+        char err[256] = "";
+        if (!d->gone && d->connected && d->ops->resume && d->ops->resume(d, err, sizeof(err)))
+            log_err("xenbus: %s: cannot run again after a save: %s", d->be_path, err);
+    }
+}
+
+int xenbus_bus_pause(struct xenbus_bus *bus, struct dev_saved **out, unsigned *n, char *err,
+                     size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    if (xenbus_bus_check_saveable(bus, err, errlen))
+        return -1;
+    pthread_mutex_lock(&bus->lock);
+    unsigned count = 0;
+    for (struct xenbus_dev *d = bus->devs; d; d = d->next)
+        count += !d->gone && d->connected;
+    struct dev_saved *s = calloc(count ? count : 1, sizeof(*s));
+    int rc = s ? 0 : -1;
+    if (!s)
+        snprintf(err, errlen, "out of memory");
+    for (struct xenbus_dev *d = bus->devs; d && !rc; d = d->next)
+        if (!d->gone && d->connected)
+            d->ops->pause(d);
+    unsigned i = 0;
+    for (struct xenbus_dev *d = bus->devs; d && !rc; d = d->next) {
+        if (d->gone || !d->connected)
+            continue;
+        struct dev_saved *e = &s[i++];
+        memset(e, 0, sizeof(*e));
+        e->type = saved_type(d->ops->type);
+        e->devid = d->devid;
+        char why[200] = "";
+        if (d->ops->save(d, e, why, sizeof(why))) {
+            snprintf(err, errlen, "%s: %s", d->be_path, why);
+            rc = -1;
+        }
+    }
+    if (rc) {
+        resume_locked(bus);
+        free(s);
+        s = NULL;
+        i = 0;
+    }
+    pthread_mutex_unlock(&bus->lock);
+    *out = s;
+    *n = i;
+    return rc;
+}
+
+void xenbus_bus_resume(struct xenbus_bus *bus)
+{
+    pthread_mutex_lock(&bus->lock);
+    resume_locked(bus);
+    pthread_mutex_unlock(&bus->lock);
+}
+
+int xenbus_bus_set_saved(struct xenbus_bus *bus, const struct dev_saved *saved, unsigned n)
+{
+    pthread_mutex_lock(&bus->lock);
+    free(bus->saved);
+    free(bus->saved_taken);
+    bus->saved = n ? malloc(n * sizeof(*saved)) : NULL;
+    bus->saved_taken = n ? calloc(n, sizeof(bool)) : NULL;
+    int rc = n && (!bus->saved || !bus->saved_taken) ? -ENOMEM : 0;
+    if (!rc && n)
+        memcpy(bus->saved, saved, n * sizeof(*saved));
+    bus->nr_saved = rc ? 0 : n;
+    bus->restoring = !rc;
+    pthread_mutex_unlock(&bus->lock);
+    return rc;
+}
+
+const struct dev_saved *xenbus_dev_saved(struct xenbus_dev *dev)
+{
+    struct xenbus_bus *bus = dev->bus;
+    int type = saved_type(dev->ops->type);
+    for (unsigned i = 0; i < bus->nr_saved; i++)
+        if (!bus->saved_taken[i] && bus->saved[i].type == (uint32_t)type &&
+            bus->saved[i].devid == dev->devid) {
+            bus->saved_taken[i] = true;
+            return &bus->saved[i];
+        }
+    return NULL;
+}
+
+int xenbus_bus_restored(struct xenbus_bus *bus, char *err, size_t errlen)
+{
+    int rc = 0;
+    pthread_mutex_lock(&bus->lock);
+    for (unsigned i = 0; i < bus->nr_saved && !rc; i++) {
+        const struct dev_saved *s = &bus->saved[i];
+        struct xenbus_dev *dev = NULL;
+        for (struct xenbus_dev *d = bus->devs; d && !dev; d = d->next)
+            if (!d->gone && saved_type(d->ops->type) == (int)s->type && d->devid == s->devid)
+                dev = d;
+        const char *type = s->type == DEV_SAVED_VBD ? "disk" : "network device";
+        if (!dev) {
+            snprintf(err, errlen, "the saved guest has %s %u connected; the config has none",
+                     type, s->devid);
+            rc = -1;
+            break;
+        }
+        if (!dev->connected && dev->state == XenbusStateInitWait)
+            frontend_changed(dev);   /* the frontend's restored state: Connected */
+        if (!dev->connected || !bus->saved_taken[i]) {
+            snprintf(err, errlen, "%s: the saved connection of %s %u could not be made again "
+                     "(see the log)", dev->be_path, type, s->devid);
+            rc = -1;
+        }
+    }
+    free(bus->saved);
+    free(bus->saved_taken);
+    bus->saved = NULL;
+    bus->saved_taken = NULL;
+    bus->nr_saved = 0;
+    bus->restoring = false;
+    pthread_mutex_unlock(&bus->lock);
+    return rc;
+}
+
 void xenbus_bus_close(struct xenbus_bus *bus)
 {
     if (!bus)
@@ -515,6 +679,8 @@ void xenbus_bus_close(struct xenbus_bus *bus)
         bus->watch_fd(bus->opaque, xs_client_fd(bus->xs), NULL, NULL);
     xs_close(bus->xs);
     pthread_mutex_destroy(&bus->lock);
+    free(bus->saved);
+    free(bus->saved_taken);
     free(bus->socket_path);
     free(bus);
 }

@@ -14,6 +14,7 @@
 #include <xen/io/xenbus.h>
 
 struct xs_client;
+struct dev_saved;
 struct xenbus_bus;
 struct xenbus_dev;
 
@@ -31,6 +32,14 @@ struct xenbus_dev_ops {
     void (*disconnect)(struct xenbus_dev *dev);
     /* The device is gone (unplugged, or the bus closes): frees priv. */
     void (*release)(struct xenbus_dev *dev);
+    /* A save (docs/save-restore.md), on a connected device. pause drains it:
+     * every request taken is answered and pushed, no per-request grant stays
+     * mapped. save fills out with what the backend keeps outside guest
+     * memory (0, or -errno with err set: it cannot be carried). resume runs
+     * it again (a checkpoint, a failed save). A type without them is refused. */
+    void (*pause)(struct xenbus_dev *dev);
+    int (*save)(struct xenbus_dev *dev, struct dev_saved *out, char *err, size_t errlen);
+    int (*resume)(struct xenbus_dev *dev, char *err, size_t errlen);
 };
 
 struct xenbus_dev {
@@ -80,6 +89,29 @@ void xenbus_dev_remove(struct xenbus_dev *dev);
  * lock; stops early when fn returns true. Returns the device it stopped at. */
 struct xenbus_dev *xenbus_bus_find(struct xenbus_bus *bus, const char *type,
                                    bool (*fn)(struct xenbus_dev *dev, void *arg), void *arg);
+
+/* ---- save and restore (docs/save-restore.md) ---- */
+
+/* Refuses (-1 with err) a bus with a device that cannot be carried: one being
+ * unplugged, or a connected one of a type without the save ops. */
+int xenbus_bus_check_saveable(struct xenbus_bus *bus, char *err, size_t errlen);
+/* Drains every connected device and fills *out (malloc'd, *n entries) with
+ * their state. 0, or -1 with err set and every device running again. */
+int xenbus_bus_pause(struct xenbus_bus *bus, struct dev_saved **out, unsigned *n, char *err,
+                     size_t errlen);
+/* Runs the paused devices again. */
+void xenbus_bus_resume(struct xenbus_bus *bus);
+/* Restore: the devices about to be created from the config were connected
+ * in the saved guest. Until xenbus_bus_restored, new devices leave the
+ * frontend's restored state node alone and their connect op finds its saved
+ * state with xenbus_dev_saved. */
+int xenbus_bus_set_saved(struct xenbus_bus *bus, const struct dev_saved *saved, unsigned n);
+/* The saved state of dev (NULL: none), taken: a second call gives NULL. */
+const struct dev_saved *xenbus_dev_saved(struct xenbus_dev *dev);
+/* Connects every saved device now (from its frontend's restored nodes and
+ * the saved ring state) and forgets the saved list. 0, or -1 with err
+ * naming a device that is missing from the config or could not connect. */
+int xenbus_bus_restored(struct xenbus_bus *bus, char *err, size_t errlen);
 
 /* For the device ops (bus lock held). */
 int xenbus_printf(struct xenbus_dev *dev, uint32_t tx, bool frontend, const char *node,

@@ -3,6 +3,7 @@
  * come in on the I/O thread and wait in a buffer until the ring has room. */
 #include "backend/xenstore_relay.h"
 #include "backend/xenstore_replay.h"
+#include "backend/xenstore_domid.h"
 #include "xen/domain.h"
 #include "xenstore/client.h"
 #include "xenstore/ring.h"
@@ -29,6 +30,12 @@ struct xs_relay {
     size_t npending;
     size_t nready;                /* pending[0..nready): whole messages */
     struct xs_replay *replay;     /* unanswered requests and watches: for a new daemon, a save */
+    /* The id the guest sees in paths (xenstore_domid.h): its first domain's,
+     * carried across restores; requests are framed here to rewrite them. */
+    unsigned vis;
+    bool raw;                     /* the guest's stream cannot be framed: passed as it is */
+    size_t nframe;
+    uint8_t frame[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
     uint8_t pending[PENDING_MAX]; /* daemon bytes not yet in the ring (last: see create) */
 };
 
@@ -90,6 +97,76 @@ static bool to_daemon(struct xs_relay *r, const uint8_t *buf, size_t n)
     return true;
 }
 
+/* Sends guest bytes, their paths rewritten to the real id when the guest
+ * sees another (framed: a request goes once it is whole). */
+static bool guest_to_daemon(struct xs_relay *r, const uint8_t *buf, size_t n)
+{
+    if (r->vis == r->d->domid || r->raw)
+        return to_daemon(r, buf, n);
+    const size_t hs = sizeof(struct xsd_sockmsg);
+    while (n) {
+        size_t want = hs;
+        struct xsd_sockmsg h;
+        if (r->nframe >= hs) {
+            memcpy(&h, r->frame, hs);
+            want = hs + h.len;
+        }
+        size_t k = want - r->nframe < n ? want - r->nframe : n;
+        memcpy(r->frame + r->nframe, buf, k);
+        r->nframe += k;
+        buf += k;
+        n -= k;
+        if (r->nframe < hs)
+            break;                    /* n is 0 */
+        memcpy(&h, r->frame, hs);
+        if (h.len > XENSTORE_PAYLOAD_MAX) {
+            r->raw = true;            /* the daemon refuses it: pass it on as it is */
+            size_t f = r->nframe;
+            r->nframe = 0;
+            return to_daemon(r, r->frame, f) && to_daemon(r, buf, n);
+        }
+        if (r->nframe < hs + h.len)
+            continue;                 /* more of its body */
+        uint8_t out[sizeof(r->frame) + 64];
+        size_t m = xsdomid_request(r->frame, r->vis, r->d->domid, out, sizeof(out));
+        r->nframe = 0;
+        if (!to_daemon(r, out, m))
+            return false;
+    }
+    return true;
+}
+
+/* Daemon messages pending[start, start + whole) with watch-event paths put
+ * back in the guest's form; returns their new length (the partial message
+ * after them moves along). Domain lock held. */
+static size_t daemon_to_guest(struct xs_relay *r, size_t start, size_t whole)
+{
+    if (r->vis == r->d->domid)
+        return whole;
+    const uint8_t *w;
+    unsigned nw;
+    size_t wlen = xs_replay_watches(r->replay, &w, &nw);
+    size_t off = start, end = start + whole;
+    while (off + sizeof(struct xsd_sockmsg) <= end) {
+        struct xsd_sockmsg h;
+        memcpy(&h, r->pending + off, sizeof(h));
+        size_t len = sizeof(h) + h.len;
+        uint8_t out[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX + 64];
+        size_t m = xsdomid_event(r->pending + off, w, wlen, r->vis, r->d->domid, out, sizeof(out));
+        if (m != len && r->npending + m - len <= PENDING_MAX) {
+            memmove(r->pending + off + m, r->pending + off + len, r->npending - off - len);
+            r->npending = r->npending + m - len;
+            end = end + m - len;
+            memcpy(r->pending + off, out, m);
+            len = m;
+        } else if (m == len) {
+            memcpy(r->pending + off, out, m);
+        }
+        off += len;
+    }
+    return end - start;
+}
+
 /* Forwards the guest's requests (as many as the replay log has room for) and
  * refills responses. Domain lock held. */
 static void pump(struct xs_relay *r)
@@ -105,7 +182,7 @@ static void pump(struct xs_relay *r)
     }
     /* logged first: bytes lost with a dying daemon go to the next one */
     xs_replay_sent(r->replay, buf, (size_t)n);
-    if (!to_daemon(r, buf, (size_t)n))
+    if (!guest_to_daemon(r, buf, (size_t)n))
         return;
     bool notify = n > 0;
     notify |= flush_to_ring(r);
@@ -138,7 +215,7 @@ static void daemon_readable(void *opaque)
             size_t len = r->npending - r->nready;
             size_t whole = xs_replay_received(r->replay, r->pending + r->nready, &len);
             r->npending = r->nready + len;
-            r->nready += whole;
+            r->nready += daemon_to_guest(r, r->nready, whole);
         } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
             stop(r, XENSTORE_ERROR_COMM, "the daemon closed the connection");
         }
@@ -166,6 +243,7 @@ struct xs_relay *xs_relay_create(struct domain *d, void *ring_page)
         return NULL;
     }
     r->d = d;
+    r->vis = d->domid;
     r->ring = ring_page;
     r->fd = -1;
     memset(r->ring, 0, sizeof(*r->ring));
@@ -227,7 +305,8 @@ int xs_relay_reconnect(struct xs_relay *r, const char *socket_path)
     const uint8_t *a, *b;
     size_t alen, blen;
     xs_replay_resend(r->replay, &a, &alen, &b, &blen);
-    bool ok = to_daemon(r, a, alen) && to_daemon(r, b, blen);
+    r->nframe = 0;
+    bool ok = guest_to_daemon(r, a, alen) && guest_to_daemon(r, b, blen);
     if (ok) {
         watch_daemon(r, true);
         pump(r);
@@ -321,27 +400,14 @@ static int read_all(int fd, void *buf, size_t n)
     return 0;
 }
 
-/* "/local/domain/OLD/..." in a saved watch path names the new domain. */
-static size_t rehome(const char *spec, size_t len, unsigned old, unsigned now, char *out,
-                     size_t cap)
+unsigned xs_relay_visible_domid(struct xs_relay *r)
 {
-    char from[40], to[40];
-    int fl = snprintf(from, sizeof(from), "/local/domain/%u/", old);
-    int tl = snprintf(to, sizeof(to), "/local/domain/%u/", now);
-    if (len > (size_t)fl && !memcmp(spec, from, fl) && len - fl + tl <= cap) {
-        memcpy(out, to, tl);
-        memcpy(out + tl, spec + fl, len - fl);
-        return len - fl + tl;
-    }
-    if (len > cap)
-        return 0;
-    memcpy(out, spec, len);
-    return len;
+    return r->vis;
 }
 
 #define RESTORE_REQ_ID 0x7e570000u
 
-int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsigned old_domid)
+int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsigned vis)
 {
     uint32_t n, k;
     const uint8_t *p = state, *end = state + len;
@@ -361,10 +427,15 @@ int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsig
         if (k > (size_t)(end - p) || k > XENSTORE_PAYLOAD_MAX)
             return -EINVAL;
         struct { struct xsd_sockmsg h; char body[XENSTORE_PAYLOAD_MAX + 64]; } m;
-        size_t blen = rehome((const char *)p, k, old_domid, r->d->domid, m.body, sizeof(m.body));
-        p += k;
-        if (!blen)
+        /* the watch's path (the guest's form) as the daemon must see it */
+        const char *nul = memchr(p, 0, k);
+        size_t pl = nul ? (size_t)(nul - (const char *)p) : k;
+        size_t blen = xsdomid_path((const char *)p, pl, vis, r->d->domid, m.body, sizeof(m.body));
+        if (!blen || blen + (k - pl) > sizeof(m.body))
             return -EINVAL;
+        memcpy(m.body + blen, p + pl, k - pl);
+        blen += k - pl;
+        p += k;
         m.h = (struct xsd_sockmsg){ .type = XS_WATCH, .req_id = RESTORE_REQ_ID + i,
                                     .len = blen };
         if (!to_daemon(r, (const uint8_t *)&m, sizeof(m.h) + blen))
@@ -378,6 +449,7 @@ int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsig
     if (k != (size_t)(end - p) || k > PENDING_MAX)
         return -EINVAL;
     pthread_mutex_lock(&r->d->lock);
+    r->vis = vis;
     memcpy(r->pending, p, k);       /* answers the guest had not taken yet */
     r->npending = r->nready = k;
     pthread_mutex_unlock(&r->d->lock);
@@ -416,5 +488,9 @@ int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsig
         xs_replay_received(r->replay, (uint8_t *)&ack, &alen);
         pthread_mutex_unlock(&r->d->lock);
     }
+    /* the registrations' events, now that the watches are known */
+    pthread_mutex_lock(&r->d->lock);
+    r->nready = daemon_to_guest(r, 0, r->nready);
+    pthread_mutex_unlock(&r->d->lock);
     return 0;
 }

@@ -33,6 +33,9 @@ int xs_relay_quiesce(struct xs_relay *r, int timeout_ms);
  * bytes (*out malloc'd); 0 on failure. */
 size_t xs_relay_state(struct xs_relay *r, uint8_t **out);
 /* After xs_relay_connect in the restored domain, before its vCPUs run: the
- * watches registered again (paths under /local/domain/OLD/ moved to the new
- * domid), the waiting answers put back. 0 or -errno. */
-int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsigned old_domid);
+ * guest goes on seeing domain id vis in paths (its first domain's,
+ * xenstore_domid.h), its watches are registered again in the real id's
+ * form, the waiting answers put back. 0 or -errno. */
+int xs_relay_restore(struct xs_relay *r, const uint8_t *state, size_t len, unsigned vis);
+/* The domain id the guest sees in paths (a save carries it). */
+unsigned xs_relay_visible_domid(struct xs_relay *r);

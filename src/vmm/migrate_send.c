@@ -5,6 +5,7 @@
 #include "vmm/migrate_send.h"
 #include "vmm/save_request.h"
 #include "vmm/snapshot_state.h"
+#include "vmm/snapshot_devices.h"
 #include "backend/devices.h"
 #include "common/log.h"
 #include "toolstack/jsonline.h"
@@ -29,6 +30,9 @@ enum phase { PRECOPY, FINAL, VERDICT };
 
 struct migration {
     struct domain *d;
+    struct domain_devices *devs;
+    struct snap_devs sd;           /* the drained devices' state */
+    bool drained;
     struct xs_relay *relay;
     const char *xenstore;
     void (*ended)(void *);
@@ -151,6 +155,11 @@ static void mark_kept_pages(struct migration *m)
             if (f.cb_gpa[i] != ~0ull)
                 vm_mark_dirty(&d->vm, f.cb_gpa[i], 1);
     }
+    /* Pages a backend still maps writable (the drained devices' rings): it
+     * wrote responses into them after they were sent. */
+    for (unsigned i = 0; i < GNTTAB_MAX_ENTRIES; i++)
+        if (d->gt.pin_rw[i])
+            vm_mark_dirty(&d->vm, d->gt.pin_frame[i] << PAGE_SHIFT, PAGE_SIZE);
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -164,7 +173,7 @@ static int final_copy(struct migration *m)
     }
     if (send_round(m, false, true) < 0)
         return -1;
-    if (snapshot_put_state(&m->w, m->d, m->tsc_stop, m->xs, m->xs_len, m->err,
+    if (snapshot_put_state(&m->w, m->d, m->tsc_stop, m->xs, m->xs_len, &m->sd, m->err,
                            sizeof(m->err)) < 0)
         return -1;
     int rc = snap_stream_end(&m->w);
@@ -208,6 +217,7 @@ static void release(struct migration *m)
     for (int r = 0; r < m->nram; r++)
         free(m->dirty[r]);
     free(m->xs);
+    free((void *)m->sd.devs);
     json_object_put(m->rounds);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->cond);
@@ -226,6 +236,8 @@ static void resume(struct migration *m, const char *why)
             domain_time_skip(d, m->tsc_stop);
             pthread_mutex_unlock(&d->lock);
         }
+        if (m->drained)
+            devices_resume(m->devs);
         domain_unquiesce(d);
         if (!m->was_paused)
             vm_unpause(&d->vm);
@@ -264,6 +276,9 @@ static void verdict(void *opaque)
         log_err("domain %u: the migration's connection was lost after the destination was "
                 "told to start: the domain stays paused here (check the destination)",
                 m->d->domid);
+        /* its devices serve it again should it be unpaused here */
+        if (m->drained)
+            devices_resume(m->devs);
         m->stopped = false;
         domain_unquiesce(m->d);
         release(m);
@@ -298,6 +313,9 @@ static void phase_done(void *opaque)
             !(m->xs = save_xenstore_part(d, m->relay, m->xenstore, &m->xs_len, m->err,
                                          sizeof(m->err))))
             rc = -1;
+        if (!rc && save_devices_part(d, m->devs, m->relay, &m->sd, m->err, sizeof(m->err)) < 0)
+            rc = -1;
+        m->drained = !rc && m->devs;
         pthread_mutex_lock(&m->lock);
         m->go_final = rc == 0;
         m->abort_final = rc != 0;
@@ -339,21 +357,20 @@ void migrate_send_request(struct domain *d, struct domain_devices *devs, struct 
 {
     struct json_object *cfg;
     char err[512];
-    struct device_info di[1];
     if (current)
         return refuse(fd, jl_error("domain %u is being migrated already", d->domid));
     if (!json_object_object_get_ex(req, "config", &cfg) ||
         !json_object_is_type(cfg, json_type_object))
         return refuse(fd, jl_error("migrate: no domain config"));
-    if (devs && devices_list(devs, di, 1) > 0)
-        return refuse(fd, jl_error("domain %u has block or network devices: migrating their "
-                                   "backends is not supported yet (detach them first)", d->domid));
-    if (snapshot_check(d, err, sizeof(err)) < 0)
+    if (devs && devices_check_saveable(devs, err, sizeof(err)) < 0)
+        return refuse(fd, jl_error("domain %u cannot be migrated: %s", d->domid, err));
+    struct device_info di[1];
+    if (snapshot_check(d, devs && devices_list(devs, di, 1) > 0, err, sizeof(err)) < 0)
         return refuse(fd, jl_error("%s", err));
     struct migration *m = calloc(1, sizeof(*m));
     if (!m)
         return refuse(fd, jl_error("out of memory"));
-    *m = (struct migration){ .d = d, .relay = relay, .xenstore = xenstore, .ended = ended,
+    *m = (struct migration){ .d = d, .devs = devs, .relay = relay, .xenstore = xenstore, .ended = ended,
                              .opaque = opaque, .fd = fd, .rounds = json_object_new_array(),
                              .was_paused = vm_is_paused(&d->vm) };
     pthread_mutex_init(&m->lock, NULL);

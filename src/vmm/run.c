@@ -137,12 +137,14 @@ static int restore_xenstore(struct snapshot_restore *snap, struct xs_relay *rela
     char err[512];
     if (!rec)
         return 0;      /* saved without xenstore */
-    unsigned old = snapshot_restore_old_domid(snap);
+    unsigned old = snapshot_restore_old_domid(snap), ndev, vis;
+    snapshot_restore_devices(snap, &ndev, &vis);
     if (snapxs_restore_tree(socket, old, d->domid, rec, len, &rs, &rslen, err, sizeof(err)) < 0) {
         log_err("%s: %s", file, err);
         return -1;
     }
-    int rc = xs_relay_restore(relay, rs, rslen, old);
+    /* the guest goes on seeing its first domain id in paths (xenstore_domid.h) */
+    int rc = xs_relay_restore(relay, rs, rslen, vis);
     if (rc < 0) {
         log_err("%s: the guest's xenstore watches: %s", file, strerror(-rc));
         return -1;
@@ -600,6 +602,14 @@ int vmm_run(int argc, char **argv)
         log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(errno));
         goto out;
     }
+    /* A restored guest's devices go straight back to Connected with their
+     * saved rings (docs/save-restore.md). */
+    unsigned nsaved = 0, vis;
+    const struct dev_saved *saved = snap ? snapshot_restore_devices(snap, &nsaved, &vis) : NULL;
+    if (devs && snap && devices_set_saved(devs, saved, nsaved) < 0) {
+        log_err("out of memory");
+        goto out;
+    }
     for (int i = 0; i < ndisks; i++)
         if (devices_add_disk(devs, disks[i], err, sizeof(err)) < 0) {
             log_err("%s", err);
@@ -610,6 +620,15 @@ int vmm_run(int argc, char **argv)
             log_err("%s", err);
             goto out;
         }
+    if (devs && snap && devices_restored(devs, err, sizeof(err)) < 0) {
+        log_err("%s: %s", restore, err);
+        goto out;
+    }
+    if (!devs && nsaved) {
+        log_err("%s: the saved guest has devices connected; this domain has no xenstore",
+                restore);
+        goto out;
+    }
 
     struct retree rt = { &d, &cfg };
     if (ctl) {

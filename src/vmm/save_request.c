@@ -1,6 +1,7 @@
 /* xenkvm save, inside the domain process (save_request.h). */
 #include "vmm/save_request.h"
 #include "vmm/snapshot_state.h"
+#include "vmm/snapshot_devices.h"
 #include "vmm/snapshot_xenstore.h"
 #include "vmm/dump_core.h"
 #include "backend/xenstore_relay.h"
@@ -27,6 +28,19 @@ uint8_t *save_xenstore_part(struct domain *d, struct xs_relay *relay, const char
     return snapxs_collect(xenstore, d->domid, relay, len, err, errlen);
 }
 
+int save_devices_part(struct domain *d, struct domain_devices *devs, struct xs_relay *relay,
+                      struct snap_devs *sd, char *err, size_t errlen)
+{
+    struct dev_saved *saved = NULL;
+    unsigned n = 0;
+    *sd = (struct snap_devs){ .visible_domid = relay ? xs_relay_visible_domid(relay) : d->domid };
+    if (devs && devices_pause(devs, &saved, &n, err, errlen) < 0)
+        return -1;
+    sd->devs = saved;
+    sd->n = n;
+    return 0;
+}
+
 struct json_object *save_request(struct domain *d, struct domain_devices *devs,
                                  struct xs_relay *relay, const char *xenstore,
                                  struct json_object *req, bool *ended)
@@ -39,17 +53,17 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
     if (!json_object_object_get_ex(req, "config", &cfg) || !json_object_is_type(cfg, json_type_object))
         return jl_error("save: no domain config");
     bool keep = jl_bool(req, "keep", false), leave_paused = jl_bool(req, "paused", false);
-    struct device_info di[1];
-    if (devs && devices_list(devs, di, 1) > 0)
-        return jl_error("domain %u has block or network devices: saving their backends is "
-                        "not supported yet (detach them first)", d->domid);
+    char err[512];
+    if (devs && devices_check_saveable(devs, err, sizeof(err)) < 0)
+        return jl_error("domain %u cannot be saved: %s", d->domid, err);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     bool was_paused = vm_is_paused(&d->vm);
     int rc = domain_quiesce(d, QUIESCE_TIMEOUT_MS);
     bool stopped = rc == 0;        /* every vCPU parked: their time may stop */
     uint64_t tsc_stop = vm_guest_tsc(&d->vm);
-    char err[512];
+    bool drained = false;
+    struct snap_devs sd = { 0 };
     if (rc < 0)
         snprintf(err, sizeof(err), "cannot stop the vCPUs: %s",
                  rc == -ESRCH ? "the domain is shutting down" : strerror(-rc));
@@ -58,11 +72,19 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
         uint8_t *xs = NULL;
         if (xenstore && relay && !(xs = save_xenstore_part(d, relay, xenstore, &xlen, err, sizeof(err))))
             rc = -1;
-        else
+        else if (save_devices_part(d, devs, relay, &sd, err, sizeof(err)) < 0)
+            rc = -1;
+        else {
+            drained = devs != NULL;
             rc = snapshot_save(d, file, json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN),
-                               xs, xlen, err, sizeof(err));
+                               xs, xlen, &sd, err, sizeof(err));
+        }
         free(xs);
+        free((void *)sd.devs);
     }
+    /* A domain that goes on has its devices back before its vCPUs. */
+    if (drained && (rc < 0 || keep))
+        devices_resume(devs);
     /* A domain that goes on does not see the time its save took. */
     if (stopped && !was_paused && (rc < 0 || keep)) {
         pthread_mutex_lock(&d->lock);

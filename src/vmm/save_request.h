@@ -15,6 +15,7 @@
 struct domain;
 struct domain_devices;
 struct xs_relay;
+struct snap_devs;
 
 /* The reply; *ended: the domain is to end now (saved without keep). */
 struct json_object *save_request(struct domain *d, struct domain_devices *devs,
@@ -29,3 +30,11 @@ struct json_object *dump_core_request(struct domain *d, struct json_object *req)
  * answered, then its subtree and watches (the XENSTORE record). NULL with err. */
 uint8_t *save_xenstore_part(struct domain *d, struct xs_relay *relay, const char *xenstore,
                             size_t *len, char *err, size_t errlen);
+
+/* The devices' side, with the vCPUs stopped and the guest's xenstore
+ * requests answered: every connected vbd and vif drained (its requests
+ * answered, nothing left mapped but its rings) and its state in *sd
+ * (sd->devs malloc'd, freed by the caller), with the domain id the guest
+ * sees. 0, or -1 with err and the devices running again. devs may be NULL. */
+int save_devices_part(struct domain *d, struct domain_devices *devs, struct xs_relay *relay,
+                      struct snap_devs *sd, char *err, size_t errlen);

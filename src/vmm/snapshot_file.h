@@ -39,6 +39,7 @@ enum snap_rec {
     SNAP_REC_RAM = 7,                /* struct snap_ram + u64 gfns[count] + zstd frame of pages */
     SNAP_REC_RAM_ABSENT = 8,         /* u64 gfns handed back by the guest (ballooned out) */
     SNAP_REC_XENSTORE = 9,           /* the guest's subtree and watches (snapshot_xenstore.c) */
+    SNAP_REC_DEVICES = 10,           /* drained backends' ring state (snapshot_devices.c) */
     SNAP_REC_END = 0x454e4421,       /* u64 number of records before it */
 };
 

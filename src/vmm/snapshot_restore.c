@@ -2,6 +2,7 @@
  * record is checked for size and range before it is used: a file that passed
  * its checksums may still come from another xenkvm or another guest. */
 #include "vmm/snapshot_state.h"
+#include "vmm/snapshot_devices.h"
 #include "xen/domain.h"
 #include "xen/evtchn_fifo.h"
 #include <errno.h>
@@ -18,8 +19,11 @@ struct snapshot_restore {
     struct snap_domain dom;
     bool have_dom, have_pages;
     uint8_t *vcpu[VM_MAX_VCPUS];    /* VCPU payloads */
-    void *evtchn, *gnttab, *xenstore;
-    uint64_t evtchn_len, gnttab_len, xenstore_len;
+    void *evtchn, *gnttab, *xenstore, *devices;
+    uint64_t evtchn_len, gnttab_len, xenstore_len, devices_len;
+    /* the DEVICES record, checked (snapshot_devices.c) */
+    const struct dev_saved *devs;
+    unsigned nr_devs, visible_domid;
     uint8_t pages[(1 + SPECIAL_NR_PAGES) * PAGE_SIZE];
 };
 
@@ -156,6 +160,8 @@ static int take(struct snapshot_restore *s, uint32_t type, void *p, uint64_t len
         return keep(&s->gnttab, &s->gnttab_len, p, len);
     case SNAP_REC_XENSTORE:
         return keep(&s->xenstore, &s->xenstore_len, p, len);
+    case SNAP_REC_DEVICES:
+        return keep(&s->devices, &s->devices_len, p, len);
     case SNAP_REC_PAGES:
         if (len != sizeof(s->pages))
             return bad(s, err, errlen, "corrupt: the PAGES record has %llu bytes",
@@ -209,6 +215,11 @@ struct snapshot_restore *snapshot_restore_open(struct domain *d, const char *pat
             rc = bad(s, err, errlen, "corrupt: no state for vCPU %u", i);
     if (!rc && (!s->evtchn || !s->gnttab))
         rc = bad(s, err, errlen, "corrupt: no %s record", s->evtchn ? "GNTTAB" : "EVTCHN");
+    s->visible_domid = s->dom.domid;
+    char why[256];
+    if (!rc && s->devices && snapdev_decode(s->devices, s->devices_len, &s->visible_domid,
+                                            &s->devs, &s->nr_devs, why, sizeof(why)) < 0)
+        rc = bad(s, err, errlen, "%s", why);
     if (rc) {
         snapshot_restore_free(s);
         return NULL;
@@ -234,16 +245,20 @@ static int apply_evtchn(struct snapshot_restore *s, char *err, size_t errlen)
     const struct snap_port *ports = (const void *)(p + sizeof(h));
     const struct snap_host_port *hosts = (const void *)(ports + h.nr_ports);
     /* The host side (console, xenstore) was set up again in this process, in
-     * the same order: its ports must be where the guest left them. */
-    unsigned used = 0;
+     * the same order: its ports must be where the guest left them. The
+     * devices' ports are bound again when each device connects. */
+    unsigned used = 0, dev_hosts = 0;
     for (unsigned i = 0; i < EVTCHN_HOST_PORTS; i++)
         used += e->host[i].used;
-    if (used != h.nr_host)
-        return bad(s, err, errlen, "the guest had %u host event channels, this domain has %u",
-                   h.nr_host, used);
     for (unsigned i = 0; i < h.nr_host; i++)
-        if (hosts[i].host_port >= EVTCHN_HOST_PORTS || !e->host[hosts[i].host_port].used ||
-            e->host[hosts[i].host_port].guest_port != hosts[i].guest_port)
+        dev_hosts += snapdev_has_port(s->devs, s->nr_devs, hosts[i].guest_port);
+    if (used != h.nr_host - dev_hosts)
+        return bad(s, err, errlen, "the guest had %u host event channels, this domain has %u",
+                   h.nr_host - dev_hosts, used);
+    for (unsigned i = 0; i < h.nr_host; i++)
+        if (!snapdev_has_port(s->devs, s->nr_devs, hosts[i].guest_port) &&
+            (hosts[i].host_port >= EVTCHN_HOST_PORTS || !e->host[hosts[i].host_port].used ||
+             e->host[hosts[i].host_port].guest_port != hosts[i].guest_port))
             return bad(s, err, errlen, "host event channel %u (guest port %u) does not match",
                        hosts[i].host_port, hosts[i].guest_port);
     for (unsigned i = 0; i < h.nr_ports; i++) {
@@ -271,6 +286,14 @@ static int apply_evtchn(struct snapshot_restore *s, char *err, size_t errlen)
             c->u.inter = (typeof(c->u.inter)){ sp->a, sp->b };
         else if (c->state == ECS_VIRQ)
             c->u.virq = sp->a;
+        /* a device's port waits, unbound to dom 0, for its backend to bind it */
+        if (snapdev_has_port(s->devs, s->nr_devs, sp->port)) {
+            if (c->state != ECS_INTERDOMAIN || sp->b <= 0)
+                return bad(s, err, errlen, "corrupt: device event channel %u is not bound to "
+                           "its backend", sp->port);
+            c->state = ECS_UNBOUND;
+            c->u.unbound.remote_dom = 0;
+        }
     }
     memcpy(e->virq_port, hosts + h.nr_host, sizeof(e->virq_port));
     if (h.fifo) {
@@ -413,6 +436,14 @@ const void *snapshot_restore_xenstore(struct snapshot_restore *s, uint64_t *len)
     return s->xenstore;
 }
 
+const struct dev_saved *snapshot_restore_devices(struct snapshot_restore *s, unsigned *n,
+                                                 unsigned *visible_domid)
+{
+    *n = s->nr_devs;
+    *visible_domid = s->visible_domid;
+    return s->devs;
+}
+
 uint32_t snapshot_restore_old_domid(struct snapshot_restore *s)
 {
     return s->dom.domid;
@@ -427,5 +458,6 @@ void snapshot_restore_free(struct snapshot_restore *s)
     free(s->evtchn);
     free(s->gnttab);
     free(s->xenstore);
+    free(s->devices);
     free(s);
 }

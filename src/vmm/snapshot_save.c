@@ -2,6 +2,7 @@
  * quiesced the vCPUs; the domain lock keeps the I/O thread's hosts (timers,
  * the xenstore relay) off the Xen state while it is read. */
 #include "vmm/snapshot_state.h"
+#include "vmm/snapshot_devices.h"
 #include "xen/domain.h"
 #include "xen/evtchn_fifo.h"
 #include <errno.h>
@@ -21,13 +22,13 @@ static int failf(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-/* What this first part cannot carry: refused before anything is written. */
-static int check_supported(struct domain *d, char *err, size_t errlen)
+/* What cannot be carried: refused before anything is written. Grants mapped
+ * by a backend are checked here only without devices (theirs are known once
+ * they are drained: snapshot_put_state). */
+static int check_supported(struct domain *d, bool devices, char *err, size_t errlen)
 {
-    for (unsigned i = 0; i < GNTTAB_MAX_ENTRIES; i++)
-        if (d->gt.pin_ro[i] || d->gt.pin_rw[i])
-            return failf(err, errlen, "grant %u is mapped by a backend: domains with block or "
-                         "network devices cannot be saved yet", i);
+    if (!devices && snapdev_check_grants(d, NULL, 0, err, errlen) < 0)
+        return -1;
     if (d->vm.nr_vcpus > XEN_LEGACY_MAX_VCPUS)
         return failf(err, errlen, "more than %d vCPUs", XEN_LEGACY_MAX_VCPUS);
     return 0;
@@ -249,22 +250,43 @@ int64_t snapshot_put_ram(struct snap_writer *w, struct domain *d, uint64_t *cons
     return sent;
 }
 
-int snapshot_check(struct domain *d, char *err, size_t errlen)
+int snapshot_check(struct domain *d, bool devices, char *err, size_t errlen)
 {
     pthread_mutex_lock(&d->lock);
-    int rc = check_supported(d, err, errlen);
+    int rc = check_supported(d, devices, err, errlen);
     pthread_mutex_unlock(&d->lock);
     return rc;
 }
 
+/* The drained devices (after DOMAIN: a reader takes state records only
+ * after it). The grants mapped now must all be their rings. */
+static int put_devices(struct snap_writer *w, struct domain *d, const struct snap_devs *devs,
+                       char *err, size_t errlen)
+{
+    if (snapdev_check_grants(d, devs ? devs->devs : NULL, devs ? devs->n : 0, err, errlen) < 0)
+        return -1;
+    if (!devs || (!devs->n && devs->visible_domid == d->domid))
+        return 0;                 /* a file as before devices could be carried */
+    size_t len;
+    uint8_t *rec = snapdev_encode(devs->visible_domid, devs->devs, devs->n, &len);
+    if (!rec)
+        return failf(err, errlen, "out of memory");
+    snap_put(w, SNAP_REC_DEVICES, rec, len);
+    free(rec);
+    return 0;
+}
+
 int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_tsc,
-                       const void *xenstore, size_t xenstore_len, char *err, size_t errlen)
+                       const void *xenstore, size_t xenstore_len, const struct snap_devs *devs,
+                       char *err, size_t errlen)
 {
     if (xenstore)
         snap_put(w, SNAP_REC_XENSTORE, xenstore, xenstore_len);
     pthread_mutex_lock(&d->lock);
     put_domain(w, d, guest_tsc);
-    int rc = put_vcpus(w, d, err, errlen);
+    int rc = put_devices(w, d, devs, err, errlen);
+    if (!rc)
+        rc = put_vcpus(w, d, err, errlen);
     if (!rc)
         rc = put_evtchn(w, d) < 0 ? failf(err, errlen, "event channels: a FIFO page is "
                                           "outside guest memory") : 0;
@@ -279,9 +301,10 @@ int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_t
 }
 
 int snapshot_save(struct domain *d, const char *path, const char *config,
-                  const void *xenstore, size_t xenstore_len, char *err, size_t errlen)
+                  const void *xenstore, size_t xenstore_len, const struct snap_devs *devs,
+                  char *err, size_t errlen)
 {
-    if (snapshot_check(d, err, errlen) < 0)
+    if (snapshot_check(d, devs && devs->n, err, errlen) < 0)
         return -1;
     struct snap_writer w;
     int rc;
@@ -290,7 +313,7 @@ int snapshot_save(struct domain *d, const char *path, const char *config,
     /* The guest TSC stops here as far as the saved domain knows. */
     uint64_t guest_tsc = vm_guest_tsc(&d->vm);
     snap_put(&w, SNAP_REC_CONFIG, config, strlen(config));
-    rc = snapshot_put_state(&w, d, guest_tsc, xenstore, xenstore_len, err, errlen);
+    rc = snapshot_put_state(&w, d, guest_tsc, xenstore, xenstore_len, devs, err, errlen);
     if (!rc)
         rc = snapshot_put_ram(&w, d, NULL, true, err, errlen) < 0 ? -1 : 0;
     if (rc < 0) {

@@ -73,22 +73,36 @@ struct snap_ram {                    /* followed by count u64 gfns, then one zst
     uint32_t pad;
 };
 
-/* Save: the domain's state into path (vCPUs quiesced by the caller).
- * config: the domain config as JSON text; xenstore: the XENSTORE record
- * (snapshot_xenstore.h), or NULL. 0, or -1 with err. */
+/* The drained devices a save carries (snapshot_devices.h): their state, and
+ * the domain id the guest sees in xenstore paths. */
+struct dev_saved;
+struct snap_devs {
+    const struct dev_saved *devs;
+    unsigned n;
+    unsigned visible_domid;
+};
+
+/* Save: the domain's state into path (vCPUs quiesced by the caller, devices
+ * drained). config: the domain config as JSON text; xenstore: the XENSTORE
+ * record (snapshot_xenstore.h), or NULL; devs: NULL without devices. 0, or
+ * -1 with err. */
 int snapshot_save(struct domain *d, const char *path, const char *config,
-                  const void *xenstore, size_t xenstore_len, char *err, size_t errlen);
+                  const void *xenstore, size_t xenstore_len, const struct snap_devs *devs,
+                  char *err, size_t errlen);
 
 /* The pieces of a save, also a migration's stream (migrate_send.c).
- * snapshot_check refuses what cannot be carried yet. snapshot_put_state:
- * XENSTORE (if given), DOMAIN, VCPU, EVTCHN, GNTTAB and PAGES, with the
- * vCPUs quiesced. snapshot_put_ram: RAM records, of every present frame that
+ * snapshot_check refuses what cannot be carried, before anything stops
+ * (with devices, the grants they map are checked after their drain, by
+ * snapshot_put_state). snapshot_put_state: XENSTORE (if given), DOMAIN,
+ * DEVICES (with devices, or a guest that sees another domain id), VCPU,
+ * EVTCHN, GNTTAB and PAGES, with the vCPUs quiesced and devices drained. snapshot_put_ram: RAM records, of every present frame that
  * is not all zeros (dirty NULL) or of the frames set in dirty (one bitmap per
  * RAM region, vm_dirty_log_collect's), and with absent_list the frames the
  * guest handed back; the pages sent, or -1 with err. */
-int snapshot_check(struct domain *d, char *err, size_t errlen);
+int snapshot_check(struct domain *d, bool devices, char *err, size_t errlen);
 int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_tsc,
-                       const void *xenstore, size_t xenstore_len, char *err, size_t errlen);
+                       const void *xenstore, size_t xenstore_len, const struct snap_devs *devs,
+                       char *err, size_t errlen);
 int64_t snapshot_put_ram(struct snap_writer *w, struct domain *d, uint64_t *const *dirty,
                          bool absent_list, char *err, size_t errlen);
 
@@ -103,5 +117,9 @@ struct snapshot_restore *snapshot_restore_open(struct domain *d, const char *pat
 int snapshot_restore_apply(struct snapshot_restore *s, char *err, size_t errlen);
 /* The guest's xenstore records (NULL: none) for the xenstore step. */
 const void *snapshot_restore_xenstore(struct snapshot_restore *s, uint64_t *len);
+/* The DEVICES record's devices and the id the guest sees in paths (the
+ * saved domain's id when the file has no such record). */
+const struct dev_saved *snapshot_restore_devices(struct snapshot_restore *s, unsigned *n,
+                                                 unsigned *visible_domid);
 uint32_t snapshot_restore_old_domid(struct snapshot_restore *s);
 void snapshot_restore_free(struct snapshot_restore *s);

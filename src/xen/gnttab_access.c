@@ -164,6 +164,10 @@ void gnttab_host_unmap(struct gnttab *gt, grant_ref_t ref, bool readonly)
     uint16_t *pin = readonly ? &gt->pin_ro[ref] : &gt->pin_rw[ref];
     if (*pin)
         (*pin)--;
+    /* A backend wrote the page while it was mapped (a disk read landing in
+     * it): looked up again, so a migration's dirty log takes it. */
+    if (!readonly)
+        gt->gfn_page(gt->opaque, gt->pin_frame[ref]);
     release_bits(gt, ref);
 }
 
