@@ -219,3 +219,26 @@ def test_dump_core_is_read_by_gdb(ts):
     r = ts.xk("dump-core", "sr", "/proc/sr.core", ok=False)
     assert "/proc/sr.core" in r.stderr
     assert not [f for f in os.listdir(ts.dir) if ".tmp." in f]
+
+
+@pytest.mark.parametrize("action", ["coredump-destroy", "coredump-restart"])
+def test_on_crash_coredump_writes_the_core_first(ts, action):
+    """on_crash = coredump-destroy / coredump-restart: as xl (to XEN_DUMP_DIR/NAME),
+    the crashed guest's core goes to STATEDIR/dump/NAME before the action; gdb
+    reads the crashing vCPU's stack and the guest's memory from it."""
+    ts.create("cd", "shutdown crash", on_crash=action)
+    core = os.path.join(ts.env["XENKVM_STATEDIR"], "dump", "cd")
+    if action == "coredump-destroy":
+        assert wait_for(lambda: "cd" not in ts.domains(), 20), ts.daemon_log()
+    else:
+        assert wait_for(lambda: "restarted as domain" in ts.daemon_log(), 20), ts.daemon_log()
+        ts.xk("destroy", "cd")
+    assert os.path.exists(core), ts.daemon_log()
+    assert f"dumping core to {core}" in ts.daemon_log()
+    assert oct(os.stat(core).st_mode & 0o777) == "0o600"
+    r = subprocess.run(["gdb", "-batch", "-nx", "-q", str(XTEST), core,
+                        "-ex", "bt", "-ex", "x/s cmdline"],
+                       capture_output=True, text=True, timeout=60)
+    out = r.stdout + r.stderr
+    assert "prog_shutdown" in out, out                 # the crashing vCPU's stack
+    assert '"shutdown crash"' in out, out              # the guest's memory

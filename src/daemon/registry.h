@@ -99,6 +99,11 @@ void reg_cg_remove(struct registry *r, struct dom *d);
 
 /* registry_exit.c */
 void reg_exited(struct registry *r, struct dom *d);
+/* The config's on_* action for a SHUTDOWN_* reason (xl's default if unset). */
+const char *reg_action(struct json_object *cfg, int reason);
+/* The exit statuses of `xenkvm run` whose action is coredump-*, as "2,1"
+ * ("" if none) for its --core-dump-on. */
+void reg_core_dump_statuses(struct json_object *cfg, char *out, size_t size);
 void reg_run_restarts(struct registry *r);
 int reg_restart_timeout(struct registry *r);                   /* ms, -1: none */
 /* Drops a pending restart of the domain named name: whether there was one. */

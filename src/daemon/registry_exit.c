@@ -49,6 +49,26 @@ static const char *default_action(int reason)
     return reason == SHUTDOWN_reboot || reason == SHUTDOWN_soft_reset ? "restart" : "destroy";
 }
 
+const char *reg_action(struct json_object *cfg, int reason)
+{
+    return jl_str(cfg, action_key(reason), default_action(reason));
+}
+
+/* "0,2,1": the `xenkvm run` exit statuses whose action is coredump-*. The
+ * domain process writes the core itself before it exits: its memory goes
+ * with it (xl dumps to XEN_DUMP_DIR/NAME the same way, before the action). */
+void reg_core_dump_statuses(struct json_object *cfg, char *out, size_t size)
+{
+    static const int reasons[] = { SHUTDOWN_poweroff, SHUTDOWN_reboot, SHUTDOWN_crash,
+                                   SHUTDOWN_watchdog, SHUTDOWN_soft_reset };
+    static const char *const statuses[] = { "0", "3", "2,1", "5", "6" };
+    size_t n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(*reasons); i++)
+        if (!strncmp(reg_action(cfg, reasons[i]), "coredump-", 9))
+            n += snprintf(out + n, n < size ? size - n : 0, "%s%s", n ? "," : "", statuses[i]);
+}
+
 /* -1: destroyed on request; else the `xenkvm run` exit status. */
 static int exit_status(struct registry *r, struct dom *d)
 {
@@ -135,16 +155,14 @@ void reg_exited(struct registry *r, struct dom *d)
         return;
     }
     int reason = reason_of_status(status);
-    const char *action = jl_str(d->config, action_key(reason), default_action(reason));
+    const char *action = reg_action(d->config, reason);
     if (reason == SHUTDOWN_suspend)
         action = "preserve";    /* no save/restore yet: keep it, as xl does */
     reg_log("domain %u (%s) shut down: exit status %d, reason code %d; action %s", d->domid,
             d->name, status, reason, action);
     bool fast = time(NULL) - d->start_time < FAST_RESTART_S;
-    if (!strncmp(action, "coredump-", 9)) {
-        reg_log("domain %u: core dumps are not supported; doing %s", d->domid, action + 9);
-        action += 9;
-    }
+    if (!strncmp(action, "coredump-", 9))
+        action += 9;     /* the domain process wrote the core (reg_core_dump_statuses) */
     if (!strcmp(action, "restart") || !strcmp(action, "soft-reset")) {
         schedule_restart(r, d->config, fast);
         reg_forget(r, d);

@@ -208,6 +208,34 @@ static void build_args(struct registry *r, struct argv *a, struct json_object *c
     arg(a, "--console-log");
     arg(a, paths[2]);
     arg_num(a, "--ready-fd", 3);
+    /* on_*= coredump-destroy/-restart: the core goes to STATEDIR/dump/NAME
+     * (xl: /var/lib/xen/dump/NAME), written by the process as it ends. */
+    char on[32], dir[512];
+    reg_core_dump_statuses(cfg, on, sizeof(on));
+    if (on[0] && ts_path(dir, sizeof(dir), "%s/dump", ts_statedir()) &&
+        ts_mkdirs(dir, 0700) == 0) {
+        char *core = NULL;
+        if (a->nowned == (int)(sizeof(a->owned) / sizeof(*a->owned)) ||
+            asprintf(&core, "%s/%s", dir, d->name) < 0) {
+            a->full = true;
+        } else {
+            a->owned[a->nowned++] = core;
+            arg(a, "--core-dump");
+            arg(a, core);
+            char *list = strdup(on);
+            if (!list || a->nowned == (int)(sizeof(a->owned) / sizeof(*a->owned))) {
+                free(list);
+                a->full = true;
+            } else {
+                a->owned[a->nowned++] = list;
+                arg(a, "--core-dump-on");
+                arg(a, list);
+            }
+        }
+    } else if (on[0]) {
+        reg_log("domain %u: cannot make %s/dump: no core will be written", d->domid,
+                ts_statedir());
+    }
     if (paused)
         arg(a, "--paused");
     if (restore) {

@@ -9,6 +9,7 @@
 #include "vmm/snapshot_state.h"
 #include "vmm/snapshot_xenstore.h"
 #include "vmm/bootloader.h"
+#include "vmm/dump_core.h"
 #include "vmm/pvboot.h"
 #include "config/disk.h"
 #include "config/domcfg.h"
@@ -70,8 +71,26 @@ static void usage(FILE *f)
         "  [--restore FILE]: the guest from a save file (xenkvm save), or from a FIFO\n"
         "  carrying a migration's stream (read once, in order), instead of\n"
         "  booting the kernel; memory and vCPUs must be the saved ones.\n"
+        "  [--core-dump FILE --core-dump-on STATUSES]: as the domain ends with one\n"
+        "  of these exit statuses (\"2,1\"), an ELF core to FILE first (xl's\n"
+        "  on_crash=coredump-destroy/-restart).\n"
         "--control serves pause/unpause/info/destroy/console there; the console then\n"
         "goes to that socket and the log instead of this terminal.\n");
+}
+
+/* Is status one of list's comma-separated numbers? */
+static bool status_listed(const char *list, int status)
+{
+    for (const char *p = list; p && *p; ) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            return false;
+        if (v == status)
+            return true;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return false;
 }
 
 static int parse_num(const char *opt, const char *s, long min, long max, long *out)
@@ -283,6 +302,8 @@ int vmm_run(int argc, char **argv)
         { "max-event-channels", required_argument, NULL, 'E' },
         { "stats", no_argument, NULL, 'T' },
         { "restore", required_argument, NULL, 'Z' },
+        { "core-dump", required_argument, NULL, 'K' },
+        { "core-dump-on", required_argument, NULL, 'W' },
         { "pv", no_argument, NULL, 'p' },
         { "shim", required_argument, NULL, 's' },
         { "shim-cmdline", required_argument, NULL, 'l' },
@@ -307,6 +328,7 @@ int vmm_run(int argc, char **argv)
     struct domctl_opts ctl_opts = { 0 };
     int ready_fd = -1;
     bool paused = false, stats = false;
+    const char *core_dump = NULL, *core_dump_on = NULL;
     const char *restore = NULL;
     uint8_t uuid[16];
     long maxvcpus = 0;
@@ -414,6 +436,8 @@ int vmm_run(int argc, char **argv)
             break;
         case 'T': stats = true; break;
         case 'Z': restore = optarg; break;
+        case 'K': core_dump = optarg; break;
+        case 'W': core_dump_on = optarg; break;
         case 'v': log_verbose++; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_ERROR;
@@ -666,6 +690,12 @@ int vmm_run(int argc, char **argv)
         struct domain_stats st;
         domain_stats(&d, &st);
         domain_stats_print(stderr, "xenkvm: stats: ", &st);
+    }
+    if (core_dump && status_listed(core_dump_on, status)) {
+        /* Before anything is torn down: the vCPUs are parked, memory intact. */
+        log_msg("info", "domain %u (%s): dumping core to %s", d.domid, d.name, core_dump);
+        if (dump_core(&d, core_dump, err, sizeof(err)) < 0)
+            log_err("domain %u (%s): core dump failed: %s", d.domid, d.name, err);
     }
     if (ctl)
         domctl_finish(ctl, status);
