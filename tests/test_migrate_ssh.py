@@ -121,3 +121,34 @@ def test_destination_refusing_over_ssh_leaves_the_source_running(pair):
     go(a)
     assert wait_for(lambda: passes(a) == 1), a.console_log("sr")
     assert "FAIL" not in a.console_log("sr")
+
+
+def test_destination_daemon_that_cannot_start_leaves_the_source_running(pair, tmp_path):
+    """No xenkvmd at the far end, and migrate-receive cannot start one (its
+    log directory is under a regular file): the receiver says so, `migrate`
+    fails with xl's message and the guest runs on at the source."""
+    a = pair.a
+    old = start(a)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    far = Toolstack()
+    far.env["XENKVM_LOGDIR"] = f"{blocker}/log"
+    broken = Sshd(far)
+    try:
+        r = a.xk("migrate", "-s", f"ssh -F {broken.dir}/ssh_config -p {broken.port}", "sr",
+                 "root@127.0.0.1", ok=False, timeout=120)
+        assert r.returncode != 0
+        assert f"cannot create {blocker}/log" in r.stderr, r.stderr
+        assert "migration target: Domain creation failed." in r.stderr, r.stderr
+        assert "Migration failed, resuming at sender." in r.stderr, r.stderr
+        assert not far.daemon_pids()
+        assert not os.path.exists(far.run_dir) or not os.listdir(far.run_dir)
+    finally:
+        broken.close()
+        far.close()
+    assert a.domains()["sr"][0] == old
+    mark = len(a.console_log("sr"))
+    assert wait_for(lambda: ticks_after(a, "sr", mark) >= 2), a.console_log("sr")
+    go(a)
+    assert wait_for(lambda: passes(a) == 1), a.console_log("sr")
+    assert "FAIL" not in a.console_log("sr")
