@@ -61,6 +61,7 @@ def test_migration_over_ssh_to_a_second_daemon(pair):
                  "Migration successful."):
         assert line in r.stderr, r.stderr
     assert len(rounds(r.stderr)) >= 2, r.stderr
+    print(r.stderr)
     # Gone from the source, running under its name at the destination.
     assert wait_for(lambda: "sr" not in a.domains() and "sr--migratedaway" not in a.domains())
     doms = b.domains()
