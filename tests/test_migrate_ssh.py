@@ -22,7 +22,11 @@ class Pair:
     run with b's directories."""
     def __init__(self):
         self.a, self.b, self.sshd = Toolstack(), Toolstack(), None
-        self.sshd = Sshd(self.b)
+        try:
+            self.sshd = Sshd(self.b)
+        except BaseException:
+            self.close()
+            raise
         self.ssh = f"ssh -F {self.sshd.dir}/ssh_config -p {self.sshd.port}"
 
     def migrate(self, dom, *opts, ok=True):
@@ -134,8 +138,9 @@ def test_destination_daemon_that_cannot_start_leaves_the_source_running(pair, tm
     blocker.write_text("")
     far = Toolstack()
     far.env["XENKVM_LOGDIR"] = f"{blocker}/log"
-    broken = Sshd(far)
+    broken = None
     try:
+        broken = Sshd(far)
         r = a.xk("migrate", "-s", f"ssh -F {broken.dir}/ssh_config -p {broken.port}", "sr",
                  "root@127.0.0.1", ok=False, timeout=120)
         assert r.returncode != 0
@@ -145,8 +150,11 @@ def test_destination_daemon_that_cannot_start_leaves_the_source_running(pair, tm
         assert not far.daemon_pids()
         assert not os.path.exists(far.run_dir) or not os.listdir(far.run_dir)
     finally:
-        broken.close()
-        far.close()
+        try:
+            if broken:
+                broken.close()
+        finally:
+            far.close()
     assert a.domains()["sr"][0] == old
     mark = len(a.console_log("sr"))
     assert wait_for(lambda: ticks_after(a, "sr", mark) >= 2), a.console_log("sr")
