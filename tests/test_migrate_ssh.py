@@ -108,6 +108,16 @@ def test_migration_over_ssh_with_a_disk_being_written(pair):
     assert "sm" not in b.domains()
 
 
+def runs_on_at_the_source(a, old):
+    """After a failed migration: the same domain ticks on and its checks pass."""
+    assert a.domains()["sr"][0] == old
+    mark = len(a.console_log("sr"))
+    assert wait_for(lambda: ticks_after(a, "sr", mark) >= 2), a.console_log("sr")
+    go(a)
+    assert wait_for(lambda: passes(a) == 1), a.console_log("sr")
+    assert "FAIL" not in a.console_log("sr")
+
+
 def test_destination_refusing_over_ssh_leaves_the_source_running(pair):
     a, b = pair.a, pair.b
     old = start(a)
@@ -117,15 +127,10 @@ def test_destination_refusing_over_ssh_leaves_the_source_running(pair):
     assert r.returncode != 0
     assert "64 MiB" in r.stderr, r.stderr
     assert "Migration failed, resuming at sender." in r.stderr, r.stderr
-    assert a.domains()["sr"][0] == old
     doms = b.domains()
     assert doms == {}, doms                     # (the list past Domain-0)
     assert not [f for f in os.listdir(b.run_dir) if f.startswith("migrate-in-")]
-    mark = len(a.console_log("sr"))
-    assert wait_for(lambda: ticks_after(a, "sr", mark) >= 2), a.console_log("sr")
-    go(a)
-    assert wait_for(lambda: passes(a) == 1), a.console_log("sr")
-    assert "FAIL" not in a.console_log("sr")
+    runs_on_at_the_source(a, old)
 
 
 def test_destination_daemon_that_cannot_start_leaves_the_source_running(pair, tmp_path):
@@ -155,9 +160,4 @@ def test_destination_daemon_that_cannot_start_leaves_the_source_running(pair, tm
                 broken.close()
         finally:
             far.close()
-    assert a.domains()["sr"][0] == old
-    mark = len(a.console_log("sr"))
-    assert wait_for(lambda: ticks_after(a, "sr", mark) >= 2), a.console_log("sr")
-    go(a)
-    assert wait_for(lambda: passes(a) == 1), a.console_log("sr")
-    assert "FAIL" not in a.console_log("sr")
+    runs_on_at_the_source(a, old)
