@@ -4,8 +4,9 @@ and a client key the test makes (test_remote's Sshd), and two toolstacks
 with their own run, state and log directories. sshd's SetEnv gives the
 session the destination's directories and this build's `xenkvm` first in
 PATH, so `ssh ... 127.0.0.1 xenkvm migrate-receive` reaches the second
-daemon; the source's CLI runs with the first one's. No vif: both daemons
-would name taps from their own domain id sequences."""
+daemon; the source's CLI runs with the first one's. Faults: a destination
+that refuses the guest, and one whose xenkvmd cannot start; the source runs
+on. No vif: both daemons would name taps from their own domain id sequences."""
 import os
 import re
 
