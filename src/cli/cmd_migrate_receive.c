@@ -154,7 +154,13 @@ int cmd_migrate_receive(int argc, char **argv)
         return 1;
     }
     pthread_t feeder;
-    int prc = mkfifo(fifo, 0600);
+    /* On a host where xenkvmd has not run yet the run directory is not
+     * there: the create below starts the daemon, but the FIFO comes first. */
+    int prc = ts_mkdirs(ts_rundir(), 0700);
+    if (prc < 0)
+        errno = -prc;
+    else
+        prc = mkfifo(fifo, 0600);
     if (prc < 0 || (prc = pthread_create(&feeder, NULL, feed, &rs)) != 0) {
         log_err("migration target: %s: %s", fifo, strerror(prc < 0 ? errno : prc));
         if (prc > 0)
