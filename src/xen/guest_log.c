@@ -16,15 +16,17 @@ static bool printable(uint8_t c)
     return (c >= 0x20 && c < 0x7f) || c == '\t';
 }
 
-/* Caller holds d->glog_lock. */
-static void emit(struct domain *d, const char *a, size_t alen, const char *b, size_t blen)
+/* The domain's buffered line (at most GUEST_LOG_LINE - 1 bytes). Caller holds
+ * d->glog_lock. */
+static void emit(struct domain *d)
 {
     char line[GUEST_LOG_LINE + 32];
     int n = snprintf(line, sizeof(line), "(d%u) ", d->domid);
-    memcpy(line + n, a, alen);
-    memcpy(line + n + alen, b, blen);
-    line[n + alen + blen] = '\n';
-    size_t len = n + alen + blen + 1;
+    size_t text = d->glog_len < GUEST_LOG_LINE ? d->glog_len : GUEST_LOG_LINE - 1;
+    memcpy(line + n, d->glog, text);
+    line[n + text] = '\n';
+    size_t len = n + text + 1;
+    d->glog_len = 0;
     for (size_t off = 0; off < len; ) {
         ssize_t w = write(d->glog_fd, line + off, len - off);
         if (w <= 0)
@@ -41,34 +43,31 @@ void guest_log_putc(struct domain *d, uint8_t c)
     pthread_mutex_lock(&d->glog_lock);
     if (c != '\n')
         d->glog[d->glog_len++] = c;
-    if (c == '\n' || d->glog_len == GUEST_LOG_LINE - 1) {
-        emit(d, d->glog, d->glog_len, "", 0);
-        d->glog_len = 0;
-    }
+    if (c == '\n' || d->glog_len == GUEST_LOG_LINE - 1)
+        emit(d);
     pthread_mutex_unlock(&d->glog_lock);
 }
 
+/* As Xen's guest_console_write for a domU: byte by byte into the line
+ * buffer, a full buffer (GUEST_LOG_LINE - 1 bytes) goes out as a line of its
+ * own. (An earlier version collected the chunk first and wrote the buffered
+ * line and the chunk as one: a long line overflowed emit's buffer, found by
+ * fuzz_hypercall.) */
 size_t guest_log_chunk(struct domain *d, const uint8_t *in, size_t len)
 {
-    char kbuf[GUEST_LOG_CHUNK];
-    size_t i = 0, k = 0;
-    bool nl = false;
+    size_t i = 0;
+    pthread_mutex_lock(&d->glog_lock);
     while (i < len) {
         uint8_t c = in[i++];
         if (c == '\n') {
-            nl = true;
+            emit(d);
             break;
         }
-        if (printable(c))
-            kbuf[k++] = c;
-    }
-    pthread_mutex_lock(&d->glog_lock);
-    if (!nl && d->glog_len + k < GUEST_LOG_LINE - 1) {
-        memcpy(d->glog + d->glog_len, kbuf, k);   /* wait for the newline */
-        d->glog_len += k;
-    } else {
-        emit(d, d->glog, d->glog_len, kbuf, k);
-        d->glog_len = 0;
+        if (!printable(c))
+            continue;
+        d->glog[d->glog_len++] = c;
+        if (d->glog_len == GUEST_LOG_LINE - 1)
+            emit(d);
     }
     pthread_mutex_unlock(&d->glog_lock);
     return i;
@@ -88,7 +87,6 @@ void guest_log_flush(struct domain *d)
 {
     pthread_mutex_lock(&d->glog_lock);
     if (d->glog_len)
-        emit(d, d->glog, d->glog_len, "", 0);
-    d->glog_len = 0;
+        emit(d);
     pthread_mutex_unlock(&d->glog_lock);
 }
