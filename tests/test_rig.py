@@ -82,8 +82,8 @@ def _why_rerun(r):
     return None
 
 
-MAX_RUNS = 3          # runs of one scenario at most
-MAX_CHECK_RERUNS = 1  # of which reruns after a failed check (an emulator fault may rerun twice)
+MAX_RUNS = 4          # runs of one scenario at most
+MAX_CHECK_RERUNS = 1  # of which reruns after a failed check (an emulator fault may rerun thrice)
 
 
 def run_scenario(name, *args):
