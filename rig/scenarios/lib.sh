@@ -60,6 +60,29 @@ rig_start_xenkvmd() {
     [ -S /run/xenkvm/xenstored.sock ]
 }
 
+# A second toolstack in the outer guest, as on another host: its own run, state and
+# log directories under DIR (the variables tests/test_migrate_ssh.py has sshd's SetEnv
+# give a session). Sets RIG_DEST_ENV ("VAR=value ...") and RIG_DEST_LOGS. Its xenkvmd
+# is started by the first command that needs it (migrate-receive's create).
+rig_dest_env() { # DIR
+    RIG_DEST_ENV="XENKVM_RUNDIR=$1/run XENKVM_STATEDIR=$1/state XENKVM_LOGDIR=$1/log XENSTORED_PATH=$1/run/xenstored.sock"
+    RIG_DEST_LOGS=$1/log
+}
+
+# rig_dest CMD...: CMD on the destination's toolstack (rig_dest_env first).
+rig_dest() {
+    env $RIG_DEST_ENV "$@"
+}
+
+# rig_fake_ssh FILE: a stand-in for `ssh HOST CMD...` for `xenkvm migrate -s FILE`:
+# drops HOST and runs CMD with the destination's directories (rig_dest_env first), as
+# sshd's SetEnv does for the host test.
+rig_fake_ssh() { # FILE
+    printf '#!/bin/sh\n# ssh HOST CMD...: CMD on the rig'"'"'s second toolstack\nshift\nexec env %s "$@"\n' \
+        "$RIG_DEST_ENV" > "$1"
+    chmod +x "$1"
+}
+
 # rig_wait FILE TEXT TIMEOUT_S: until a line of FILE contains TEXT (1 if it never did).
 rig_wait() {
     local i=0

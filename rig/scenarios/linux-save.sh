@@ -16,12 +16,21 @@
 #   linux-restore-watch `xenkvm sysrq ls h` on the restored guest: Linux's xenbus
 #                       watch on control/sysrq (re-registered by the restore) fires
 #                       and the kernel prints its sysrq help (as it did before the save)
-#   linux-migrate       `xenkvm migrate --debug` to this host's own xenkvmd, through a
-#                       stand-in for ssh that runs the rest here: pre-copy rounds while
-#                       the guest ticks, a new domain id, the source gone, and the guest
-#                       ticking on at the destination with its uptime going on (never back)
+#   linux-migrate       `xenkvm migrate --debug` to a second xenkvmd in the outer
+#                       guest, as to another host: its own run, state and log
+#                       directories, reached through a stand-in for ssh that runs
+#                       `xenkvm migrate-receive` with them (as sshd's SetEnv does in
+#                       tests/test_migrate_ssh.py), which starts that daemon: pre-copy
+#                       rounds while the guest ticks, the source's daemon no longer
+#                       lists the domain, the destination's lists it under its name
+#                       with a new id, and the guest ticks on there with its uptime
+#                       going on (never back)
 #   linux-migrate-io    the writer and the pings go on at the destination (the same
-#                       image, a new tap), no write failed
+#                       image, a tap vif<new>.0 on the same xenbr0); then `xenkvm
+#                       shutdown -w` through the destination's daemon ends the guest
+#                       (control/shutdown through its watch there; the guest's init
+#                       powers off): no write failed, and the last write it reported
+#                       is in the image file
 t=${RIG_GUEST_TIMEOUT:-300}
 clogs=/var/log/xenkvm
 dlog=/tmp/xenkvmd.log
@@ -121,20 +130,31 @@ if rig_wait "$clogs/ls.log" "GUEST-TICK 5 " "$t"; then
     else
         rig_result linux-restore-watch FAIL "sysrq before the save seen: $sysrq_before; HELP lines: $(helps); $(cat /tmp/sysrq.out)"
     fi
-    # Live migration: the destination's console log is named as it was created.
-    printf '#!/bin/sh\nshift\nexec "$@"\n' > /tmp/fake-ssh
-    chmod +x /tmp/fake-ssh
-    mlog="$clogs/ls--incoming.log"
+    # Live migration to a second xenkvmd, as to another host: its own run, state
+    # and log directories (rig_dest_env), reached through a stand-in for ssh that
+    # drops HOST and runs the rest with those directories, as sshd's SetEnv does
+    # in tests/test_migrate_ssh.py. Nothing starts that daemon beforehand: the
+    # destination's `xenkvm migrate-receive` starts it, as on a host where
+    # xenkvmd has not run yet. Both share the outer's network namespace, so the
+    # destination's tap (vif<its domid>.0) goes on the same xenbr0; tap names
+    # come from each daemon's own domain ids, and the destination's first id
+    # (1) is not one the source holds now (its domain is 2 since the restore).
+    rig_dest_env /tmp/dest
+    rig_fake_ssh /tmp/fake-ssh
+    mlog="$RIG_DEST_LOGS/ls--incoming.log"   # named as the destination created it
+    mkdir -p "$RIG_DEST_LOGS"
     : >> "$mlog"
     tail -n 0 -f "$mlog" | awk '{ sub(/\r$/, ""); printf "| migrated %s\n", $0; fflush() }' &
     mtail_pid=$!
     old=$(xenkvm domid ls)
     t0=$(rig_ms)
-    xenkvm migrate -s /tmp/fake-ssh --debug ls localhost > /tmp/migrate.out 2>&1
+    xenkvm migrate -s /tmp/fake-ssh --debug ls dest > /tmp/migrate.out 2>&1
     rc=$?
     ms=$(($(rig_ms) - t0))
+    tail -n +1 -f "$RIG_DEST_LOGS/xenkvmd.log" 2>/dev/null | awk '{ printf "| dest-xenkvmd %s\n", $0; fflush() }' &
+    dtail_pid=$!
     last=$(last_tick)
-    new=$(xenkvm domid ls 2>/dev/null)
+    new=$(rig_dest xenkvm domid ls 2>/dev/null)
     rig_wait "$mlog" "GUEST-TICK " 60
     rig_wait "$mlog" "GUEST-TICK $(( $(echo "$last" | cut -d' ' -f2) + 3 )) " 30
     first=$(tr -d '\r' < "$mlog" | grep '^GUEST-TICK ' | head -1)
@@ -142,22 +162,36 @@ if rig_wait "$clogs/ls.log" "GUEST-TICK 5 " "$t"; then
     up0=$(echo "$last" | cut -d' ' -f3); up1=$(echo "$first" | cut -d' ' -f3)
     secs=$(( ms / 1000 + 2 ))
     rounds=$(grep -c 'migration sender: round' /tmp/migrate.out)
-    if [ $rc = 0 ] && [ -n "$new" ] && [ "$new" != "$old" ] && ! xenkvm list | grep -q 'migratedaway' &&
+    daemons=$(pidof xenkvmd | wc -w)
+    if [ $rc = 0 ] && [ -n "$new" ] && [ "$new" != "$old" ] && ! xenkvm list | grep -qE '^ls(--migratedaway)? ' &&
+       ! rig_dest xenkvm list | grep -q '^ls--incoming ' && [ "$daemons" = 2 ] &&
        [ -n "$first" ] && [ "$first" != "$later" ] && [ "$rounds" -ge 3 ] &&
        awk -v a="$up0" -v b="$up1" -v s="$secs" 'BEGIN { exit !(b > a && b - a < s) }'; then
-        rig_result linux-migrate PASS "domain $old -> $new in $ms ms, $rounds rounds ($(grep -E 'round|did not run' /tmp/migrate.out | sed 's/migration sender: //' | tr '\n' ';')); last tick at the source '$last', first at the destination '$first', then '$later'"
+        rig_result linux-migrate PASS "to the second xenkvmd: domain $old -> $new there (gone from the source's list) in $ms ms, $rounds rounds ($(grep -E 'round|did not run|after the end of the stream' /tmp/migrate.out | sed 's/migration \(sender\|target\): //' | tr '\n' ';')); last tick at the source '$last', first at the destination '$first', then '$later'"
     else
-        rig_result linux-migrate FAIL "rc $rc, domain $old -> '$new', $rounds rounds: $(tail -4 /tmp/migrate.out | tr '\n' ' '); last '$last', first '$first', later '$later'; $(xenkvm list 2>&1 | tail -2 | tr '\n' ' ')"
+        rig_result linux-migrate FAIL "rc $rc, domain $old -> '$new', $rounds rounds, $daemons xenkvmd: $(tail -4 /tmp/migrate.out | tr '\n' ' '); last '$last', first '$first', later '$later'; source: $(xenkvm list 2>&1 | tail -2 | tr '\n' ' '); destination: $(rig_dest xenkvm list 2>&1 | tail -2 | tr '\n' ' ')"
     fi
+    # The writer and the pings at the destination, then its toolstack shuts the
+    # guest down (Linux's control/shutdown watch, re-registered there): no write
+    # failed, and the last write the guest reported is in the image.
     w1=$(last_write "$clogs/ls.log"); p1=$(last_ping "$clogs/ls.log")
-    if [ $rc = 0 ] && io_going "$mlog" "${w1:-0}" "${p1:-0}" &&
+    if [ $rc = 0 ] && io_going "$mlog" "${w1:-0}" "${p1:-0}"; then going=1; else going=0; fi
+    w2=$(last_write "$mlog"); p2=$(last_ping "$mlog")
+    ip -o link show "vif$new.0" 2>/dev/null | grep -q 'master xenbr0' && tap=1 || tap=0
+    timeout 120 env $RIG_DEST_ENV xenkvm shutdown -w ls > /tmp/shutdown.out 2>&1
+    src=$?
+    w3=$(last_write "$mlog")
+    [ -n "$w3" ] && block_has "$w3" && w3_on_disk=yes || w3_on_disk=no
+    if [ $going = 1 ] && [ $tap = 1 ] && [ $src = 0 ] && ! rig_dest xenkvm list | grep -q '^ls ' &&
+       tr -d '\r' < "$mlog" | grep -q '^GUEST-SHUTDOWN' && [ "$w3_on_disk" = yes ] &&
        ! tr -d '\r' < "$mlog" | grep -q '^GUEST-WRITE-FAILED'; then
-        rig_result linux-migrate-io PASS "last write at the source $w1, ping $p1; at the destination write $(last_write "$mlog"), ping $(last_ping "$mlog")"
+        rig_result linux-migrate-io PASS "last write at the source $w1, ping $p1; at the destination write $w2, ping $p2 (tap vif$new.0 on xenbr0); the destination's shutdown -w ended it, its last write $w3 in the image"
     else
-        rig_result linux-migrate-io FAIL "rc $rc; source write '$w1' ping '$p1'; destination write '$(last_write "$mlog")' ping '$(last_ping "$mlog")'; $(tr -d '\r' < "$mlog" | grep -E '^GUEST-WRITE-FAILED|blkfront|netfront' | tail -3 | tr '\n' ' ')"
+        rig_result linux-migrate-io FAIL "rc $rc; source write '$w1' ping '$p1'; destination write '$w2' ping '$p2' (going $going, tap vif$new.0 on xenbr0: $tap); shutdown -w exit $src: $(tail -2 /tmp/shutdown.out | tr '\n' ' '); last write '$w3' in the image: $w3_on_disk; $(tr -d '\r' < "$mlog" | grep -E '^GUEST-WRITE-FAILED|^GUEST-SHUTDOWN|blkfront|netfront' | tail -3 | tr '\n' ' '); destination: $(rig_dest xenkvm list 2>&1 | tail -2 | tr '\n' ' ')"
     fi
-    kill $mtail_pid 2>/dev/null
-    xenkvm destroy ls
+    kill $mtail_pid $dtail_pid 2>/dev/null
+    rig_dest xenkvm destroy ls 2>/dev/null
+    xenkvm destroy ls 2>/dev/null
 else
     rig_result linux-save FAIL "the guest never ticked: $(tr -d '\r' < $clogs/ls.log | tail -3 | tr '\n' ' ')"
     xenkvm destroy ls 2>/dev/null
