@@ -62,6 +62,12 @@ def test_live_migration_carries_the_running_guest(ts, abi):
     assert len(rs) >= 3 and rs[0][1] > 0, err
     assert sum(p for _, p in rs[1:-1]) > 0, err            # dirty pages went live
     assert "(stop-and-copy)" in err and "stopped for" in err
+    # The stop's parts (--debug), inside the time the domain was stopped.
+    m = re.search(r"stopped for the last (\d+) ms.*\n.*the stop: vCPUs parked ([\d.]+) ms, "
+                  r"xenstore ([\d.]+) ms, devices drained ([\d.]+) ms, last pages ([\d.]+) ms, "
+                  r"state records ([\d.]+) ms", err)
+    assert m, err
+    assert sum(float(x) for x in m.groups()[1:]) <= int(m.group(1)) + 1, m.group(0)
     doms = ts.domains()
     assert "sr--migratedaway" not in doms and wait_for(lambda: "sr--migratedaway" not in ts.domains())
     new = doms["sr"][0]

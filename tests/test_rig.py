@@ -281,11 +281,14 @@ def test_linux_save_restore(linux_save, check):
     """Debian's Linux (FIFO event channels, 2 vCPUs) through `xenkvm save` and
     `restore` under xenkvmd: the restored guest ticks on with its uptime going on
     from the save, a checkpoint leaves it ticking, and control/sysrq reaches it
-    through its re-registered xenbus watch, and a live migration to the same
-    daemon carries it on, ticking, under a new domain id (docs/save-restore.md).
-    Throughout, xen-blkfront writes to a raw disk and xen-netfront pings the
-    outer bridge: both go on after the restore and the migration without
-    reconnecting, and the last write before the save is in the image."""
+    through its re-registered xenbus watch, and a live migration to a second
+    daemon (its own run, state and log directories, started by migrate-receive
+    as on another host) carries it on, ticking, under that daemon's new domain
+    id, gone from the source's list (docs/save-restore.md). Throughout,
+    xen-blkfront writes to a raw disk and xen-netfront pings the outer bridge:
+    both go on after the restore and the migration without reconnecting, the
+    last write before the save is in the image, and the destination's
+    `shutdown -w` ends the guest with its last reported write in the image."""
     res = results(linux_save.stdout)
     assert res.get(check, ("missing",))[0] == "PASS", _show(linux_save)
 

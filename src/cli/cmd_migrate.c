@@ -94,6 +94,13 @@ static void print_rounds(struct json_object *st)
     }
     fprintf(stderr, "migration sender: %lld bytes sent; the domain was stopped for the last "
             "%lld ms of them\n", jl_int(st, "bytes", 0), jl_int(st, "downtime_ms", 0));
+    struct json_object *us;
+    if (json_object_object_get_ex(st, "stop_us", &us))
+        fprintf(stderr, "migration sender: the stop: vCPUs parked %.1f ms, xenstore %.1f ms, "
+                "devices drained %.1f ms, last pages %.1f ms, state records %.1f ms\n",
+                jl_int(us, "quiesce", 0) / 1e3, jl_int(us, "xenstore", 0) / 1e3,
+                jl_int(us, "devices", 0) / 1e3, jl_int(us, "pages", 0) / 1e3,
+                jl_int(us, "state", 0) / 1e3);
 }
 
 /* The source's process ends by itself after "end"; as xl's destroy does,

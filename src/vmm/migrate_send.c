@@ -49,8 +49,12 @@ struct migration {
     uint64_t tsc_stop;
     uint8_t *xs;
     size_t xs_len;
-    struct timespec t0, t_stop;
+    struct timespec t0, t_stop;    /* t_stop: the pause (the guest's last instruction) */
     struct json_object *rounds;    /* [{pages, bytes, ms}] */
+    /* The stop-and-copy's parts (µs), for --debug: the vCPUs parked, the
+     * guest's xenstore requests answered, the devices drained, the last
+     * dirty frames, the state records and END. */
+    long long us_quiesce, us_xenstore, us_devices, us_pages, us_state;
     char err[512];
     bool failed;
 };
@@ -62,6 +66,15 @@ static long ms_since(const struct timespec *t0)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static long long us_since(struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long long us = (t.tv_sec - t0->tv_sec) * 1000000ll + (t.tv_nsec - t0->tv_nsec) / 1000;
+    *t0 = t;                     /* the next part starts here */
+    return us;
 }
 
 static void clear_dirty(struct migration *m)
@@ -165,6 +178,8 @@ static void mark_kept_pages(struct migration *m)
 
 static int final_copy(struct migration *m)
 {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
     mark_kept_pages(m);
     int64_t n = vm_dirty_log_collect(&m->d->vm, m->dirty);
     if (n < 0) {
@@ -173,6 +188,7 @@ static int final_copy(struct migration *m)
     }
     if (send_round(m, false, true) < 0)
         return -1;
+    m->us_pages = us_since(&t);
     if (snapshot_put_state(&m->w, m->d, m->tsc_stop, m->xs, m->xs_len, &m->sd, m->err,
                            sizeof(m->err)) < 0)
         return -1;
@@ -181,6 +197,7 @@ static int final_copy(struct migration *m)
         snprintf(m->err, sizeof(m->err), "the migration stream: %s", strerror(-rc));
         return -1;
     }
+    m->us_state = us_since(&t);
     return 0;
 }
 
@@ -302,19 +319,23 @@ static void phase_done(void *opaque)
         return;
     struct domain *d = m->d;
     if (m->phase == PRECOPY) {
+        clock_gettime(CLOCK_MONOTONIC, &m->t_stop);
+        struct timespec t = m->t_stop;
         int rc = m->failed ? -1 : domain_quiesce(d, QUIESCE_TIMEOUT_MS);
         if (rc < 0 && !m->failed)
             snprintf(m->err, sizeof(m->err), "cannot stop the vCPUs: %s",
                      rc == -ESRCH ? "the domain is shutting down" : strerror(-rc));
         m->stopped = rc == 0;
-        clock_gettime(CLOCK_MONOTONIC, &m->t_stop);
+        m->us_quiesce = us_since(&t);
         m->tsc_stop = vm_guest_tsc(&d->vm);
         if (!rc && m->xenstore && m->relay &&
             !(m->xs = save_xenstore_part(d, m->relay, m->xenstore, &m->xs_len, m->err,
                                          sizeof(m->err))))
             rc = -1;
+        m->us_xenstore = us_since(&t);
         if (!rc && save_devices_part(d, m->devs, m->relay, &m->sd, m->err, sizeof(m->err)) < 0)
             rc = -1;
+        m->us_devices = us_since(&t);
         m->drained = !rc && m->devs;
         pthread_mutex_lock(&m->lock);
         m->go_final = rc == 0;
@@ -337,6 +358,13 @@ static void phase_done(void *opaque)
     json_object_object_add(st, "rounds", json_object_get(m->rounds));
     json_object_object_add(st, "downtime_ms", json_object_new_int64(ms_since(&m->t_stop)));
     json_object_object_add(st, "bytes", json_object_new_int64((int64_t)m->w.bytes));
+    struct json_object *parts = json_object_new_object();
+    json_object_object_add(parts, "quiesce", json_object_new_int64(m->us_quiesce));
+    json_object_object_add(parts, "xenstore", json_object_new_int64(m->us_xenstore));
+    json_object_object_add(parts, "devices", json_object_new_int64(m->us_devices));
+    json_object_object_add(parts, "pages", json_object_new_int64(m->us_pages));
+    json_object_object_add(parts, "state", json_object_new_int64(m->us_state));
+    json_object_object_add(st, "stop_us", parts);
     int rc = jl_send(m->fd, st);
     json_object_put(st);
     domain_unwatch_fd(d, m->efd);

@@ -509,8 +509,7 @@ int vmm_run(int argc, char **argv)
                 log_err("--cpus%s: %s", k ? "-soft" : "", err);
                 return EXIT_ERROR;
             }
-    if (domain_create(&d, &cfg, err, sizeof(err)) < 0 ||
-        (restore && !(snap = snapshot_restore_open(&d, restore, err, sizeof(err))))) {
+    if (domain_create(&d, &cfg, err, sizeof(err)) < 0) {
         log_err("%s", err);
         return EXIT_ERROR;
     }
@@ -595,11 +594,7 @@ int vmm_run(int argc, char **argv)
         }
         d.params[HVM_PARAM_STORE_EVTCHN] = xs_relay_port(relay);
     }
-    /* The saved guest goes back over the fresh domain, its host ports made. */
-    if (snap && snapshot_restore_apply(snap, err, sizeof(err)) < 0) {
-        log_err("%s", err);
-        goto out;
-    }
+    startup_mark("console");
     if (cfg.xenstore_socket) {
         /* Claim the id (a live domain with it: EBUSY), clear what a dead one
          * left, bind the ring, then write the tree and introduce. */
@@ -619,9 +614,27 @@ int vmm_run(int argc, char **argv)
             log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(-rc));
             goto out;
         }
-        if (snap && restore_xenstore(snap, relay, &d, cfg.xenstore_socket, restore) < 0)
-            goto out;
+        startup_mark("xenstore");
     }
+    /* A restore reads its file (a migration: its stream, the pre-copy rounds
+     * as they come, up to END) only now: none of the above depends on it, so
+     * a migration's destination has done it before the source stops (as
+     * libxl creates the domain and its xenstore nodes before the stream).
+     * The marks from here on time the set-up after END. */
+    if (restore && !(snap = snapshot_restore_open(&d, restore, err, sizeof(err)))) {
+        log_err("%s", err);
+        goto out;
+    }
+    startup_mark("stream");
+    /* The saved guest goes back over the fresh domain, its host ports made. */
+    if (snap && snapshot_restore_apply(snap, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        goto out;
+    }
+    startup_mark("state");
+    if (snap && relay && restore_xenstore(snap, relay, &d, cfg.xenstore_socket, restore) < 0)
+        goto out;
+    startup_mark("guest-xenstore");
     if (xs && !(devs = devices_open(&d, cfg.xenstore_socket, cfg.name, cfg.uuid))) {
         log_err("xenstore %s: %s", cfg.xenstore_socket, strerror(errno));
         goto out;
@@ -653,6 +666,7 @@ int vmm_run(int argc, char **argv)
                 restore);
         goto out;
     }
+    startup_mark("devices");
 
     struct retree rt = { &d, &cfg };
     if (ctl) {
@@ -664,11 +678,13 @@ int vmm_run(int argc, char **argv)
             goto out;
         }
     }
+    startup_mark("control");
     /* Set up: from here on only what a running domain needs (confine.h). */
     if (vmm_confine(err, sizeof(err)) < 0) {
         log_err("cannot confine the domain process: %s", err);
         goto out;
     }
+    startup_mark("confine");
     if (paused || restore) {
         if (paused)
             vm_pause(&d.vm);
@@ -676,6 +692,7 @@ int vmm_run(int argc, char **argv)
         if (domain_start(&d) < 0)
             goto out;
     }
+    startup_mark("start");
     if (ready_fd >= 0) {
         if (write(ready_fd, "r", 1) != 1) { /* the supervisor went away */ }
         close(ready_fd);
