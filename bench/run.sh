@@ -20,4 +20,7 @@ if [ "${BENCH_RIG:-1}" = 1 ]; then
   # Debian's generic kernel PV through Xen's PV shim against PVH, in one outer boot:
   # boot to init, the RAM the shim keeps, syscalls, ping and transfers (docs/pv.md).
   rig/run.sh pv-bench | grep '^RIG-BENCH' | sed 's/^RIG-BENCH /PV (shim) vs PVH in the rig: /'
+  # Save, restore and live migration of Debian's cloud kernel idle in 256 MiB, beside
+  # dd on the same file system (docs/save-restore.md, "Measured").
+  rig/run.sh save-bench | grep '^RIG-BENCH ' | sed 's/^RIG-BENCH /linux save\/restore\/migrate in the rig: /'
 fi
