@@ -9,14 +9,8 @@
 # defect (boot-bench-klog FAIL) unless it is one of the expected differences below.
 # rig: needs qemu
 t=${RIG_GUEST_TIMEOUT:-300}
-n=3
-for arg in $(cat /proc/cmdline); do
-    case "$arg" in
-        rig.bench_n=*) n=${arg#*=} ;;
-    esac
-done
+n=$(rig_bench_n)
 rig_start_xenkvmd || true
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 qs= xs= xfails=0
 i=1
 while [ "$i" -le "$n" ]; do
@@ -40,8 +34,8 @@ while [ "$i" -le "$n" ]; do
     fi
     i=$((i + 1))
 done
-q_med=$(for v in $qs; do echo "$v"; done | median)
-x_med=$(for v in $xs; do echo "$v"; done | median)
+q_med=$(for v in $qs; do echo "$v"; done | rig_median)
+x_med=$(for v in $xs; do echo "$v"; done | rig_median)
 if [ -n "$q_med" ]; then
     rig_result boot-bench-qemu-microvm PASS "GUEST-INIT-MARKER after ${q_med} ms (median of:$qs)"
 else

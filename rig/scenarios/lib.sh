@@ -83,6 +83,21 @@ rig_fake_ssh() { # FILE
     chmod +x "$1"
 }
 
+# A bench scenario's rounds: rig.bench_n=N on the outer command line (default 3).
+rig_bench_n() {
+    local n=3 arg
+    for arg in $(cat /proc/cmdline); do
+        case "$arg" in rig.bench_n=*) n=${arg#*=} ;; esac
+    done
+    echo "$n"
+}
+
+# The median of the integers on stdin (the middle two's mean, rounded down, for an
+# even count; nothing for none).
+rig_median() {
+    sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'
+}
+
 # rig_wait FILE TEXT TIMEOUT_S: until a line of FILE contains TEXT (1 if it never did).
 rig_wait() {
     local i=0

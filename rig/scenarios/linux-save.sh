@@ -148,7 +148,9 @@ if rig_wait "$clogs/ls.log" "GUEST-TICK 5 " "$t"; then
     mtail_pid=$!
     old=$(xenkvm domid ls)
     t0=$(rig_ms)
-    xenkvm migrate -s /tmp/fake-ssh --debug ls dest > /tmp/migrate.out 2>&1
+    # (XENKVM_REPORT_STARTUP reaches the destination's daemon and its domain process:
+    # the set-up after the stream's END in that daemon's log, printed below)
+    XENKVM_REPORT_STARTUP=1 xenkvm migrate -s /tmp/fake-ssh --debug ls dest > /tmp/migrate.out 2>&1
     rc=$?
     ms=$(($(rig_ms) - t0))
     tail -n +1 -f "$RIG_DEST_LOGS/xenkvmd.log" 2>/dev/null | awk '{ printf "| dest-xenkvmd %s\n", $0; fflush() }' &
@@ -167,7 +169,7 @@ if rig_wait "$clogs/ls.log" "GUEST-TICK 5 " "$t"; then
        ! rig_dest xenkvm list | grep -q '^ls--incoming ' && [ "$daemons" = 2 ] &&
        [ -n "$first" ] && [ "$first" != "$later" ] && [ "$rounds" -ge 3 ] &&
        awk -v a="$up0" -v b="$up1" -v s="$secs" 'BEGIN { exit !(b > a && b - a < s) }'; then
-        rig_result linux-migrate PASS "to the second xenkvmd: domain $old -> $new there (gone from the source's list) in $ms ms, $rounds rounds ($(grep -E 'round|did not run|after the end of the stream' /tmp/migrate.out | sed 's/migration \(sender\|target\): //' | tr '\n' ';')); last tick at the source '$last', first at the destination '$first', then '$later'"
+        rig_result linux-migrate PASS "to the second xenkvmd: domain $old -> $new there (gone from the source's list) in $ms ms, $rounds rounds ($(grep -E 'round|the stop:|did not run|after the end of the stream' /tmp/migrate.out | sed 's/migration \(sender\|target\): //' | tr '\n' ';')); last tick at the source '$last', first at the destination '$first', then '$later'"
     else
         rig_result linux-migrate FAIL "rc $rc, domain $old -> '$new', $rounds rounds, $daemons xenkvmd: $(tail -4 /tmp/migrate.out | tr '\n' ' '); last '$last', first '$first', later '$later'; source: $(xenkvm list 2>&1 | tail -2 | tr '\n' ' '); destination: $(rig_dest xenkvm list 2>&1 | tail -2 | tr '\n' ' ')"
     fi

@@ -23,16 +23,10 @@
 # src/vmm/run.c's marks) into its daemon's log, printed here with each round, beside
 # the sender's parts of the stop (`migrate --debug`).
 t=${RIG_GUEST_TIMEOUT:-300}
-n=3
-for arg in $(cat /proc/cmdline); do
-    case "$arg" in
-        rig.bench_n=*) n=${arg#*=} ;;
-    esac
-done
+n=$(rig_bench_n)
 export XENKVM_REPORT_STARTUP=1
 rig_start_xenkvmd || rig_result save-bench-xenkvmd FAIL "xenkvmd did not start: $(tail -3 /tmp/xenkvmd.log)"
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
-med() { for v in "$@"; do echo "$v"; done | median; }
+med() { for v in "$@"; do echo "$v"; done | rig_median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
 # The two toolstacks: the outer's own (the defaults) and a second one; a stand-in for
 # ssh each way (the way back drops the second one's directories from the environment).
