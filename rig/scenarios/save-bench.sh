@@ -77,6 +77,7 @@ svs= rss= dws= drs= dns= tts= pop=
 i=1
 while [ -z "$fail" ] && [ "$i" -le "$n" ]; do
     k=$(ticks)
+    echo "RIG-BENCH-STEP $i save (outer uptime $(rig_ms) ms)"   # where a hung run stopped
     t0=$(rig_ms)
     xenkvm save bench /tmp/bench.save > /tmp/save.out 2>&1 || { fail="round $i: save: $(cat /tmp/save.out)"; break; }
     sv=$(($(rig_ms) - t0))
@@ -91,6 +92,7 @@ while [ -z "$fail" ] && [ "$i" -le "$n" ]; do
     dr=$(($(rig_ms) - t0))
     rm -f /tmp/peer
     sync; echo 3 > /proc/sys/vm/drop_caches
+    echo "RIG-BENCH-STEP $i restore (outer uptime $(rig_ms) ms)"
     t0=$(rig_ms)
     xenkvm restore /tmp/bench.save > /tmp/restore.out 2>&1 || { fail="round $i: restore: $(cat /tmp/restore.out)"; break; }
     rs=$(($(rig_ms) - t0))
@@ -106,6 +108,7 @@ while [ -z "$fail" ] && [ "$i" -le "$n" ]; do
         else
             set -- rig_dest xenkvm; dlog=/tmp/xenkvmd.log
         fi
+        echo "RIG-BENCH-STEP $i migrate $way (outer uptime $(rig_ms) ms)"
         t0=$(rig_ms)
         "$@" migrate -s /tmp/ssh-$way --debug bench host > /tmp/migrate.out 2>&1 ||
             { fail="round $i: migrate $way: $(tail -3 /tmp/migrate.out | tr '\n' ' ')"; break 2; }
