@@ -514,6 +514,8 @@ int vmm_run(int argc, char **argv)
         log_err("%s", err);
         return EXIT_ERROR;
     }
+    if (snap)
+        snapshot_restore_vcpu_ctl(snap, &vcpus);
     for (int i = 0; i < cfg.vcpus; i++)
         if (vcpu_ctl_apply(&vcpus, &d.vm, (unsigned)i, err, sizeof(err)) < 0) {
             log_err("%s", err);

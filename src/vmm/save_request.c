@@ -43,7 +43,8 @@ int save_devices_part(struct domain *d, struct domain_devices *devs, struct xs_r
 
 struct json_object *save_request(struct domain *d, struct domain_devices *devs,
                                  struct xs_relay *relay, const char *xenstore,
-                                 struct json_object *req, bool *ended)
+                                 const struct vcpu_ctl *vcpus, struct json_object *req,
+                                 bool *ended)
 {
     *ended = false;
     const char *file = jl_str(req, "file", "");
@@ -77,7 +78,7 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
         else {
             drained = devs != NULL;
             rc = snapshot_save(d, file, json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN),
-                               xs, xlen, &sd, err, sizeof(err));
+                               xs, xlen, &sd, vcpus, err, sizeof(err));
         }
         free(xs);
         free((void *)sd.devs);

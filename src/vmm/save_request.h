@@ -16,11 +16,14 @@ struct domain;
 struct domain_devices;
 struct xs_relay;
 struct snap_devs;
+struct vcpu_ctl;
 
-/* The reply; *ended: the domain is to end now (saved without keep). */
+/* The reply; *ended: the domain is to end now (saved without keep). vcpus:
+ * the vCPUs' availability and affinity for the file (NULL: none). */
 struct json_object *save_request(struct domain *d, struct domain_devices *devs,
                                  struct xs_relay *relay, const char *xenstore,
-                                 struct json_object *req, bool *ended);
+                                 const struct vcpu_ctl *vcpus, struct json_object *req,
+                                 bool *ended);
 
 /* {"op":"dump-core","file":PATH}: the domain stops while its ELF core is
  * written (dump_core.h), then runs on as it was. */

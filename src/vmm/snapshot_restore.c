@@ -3,6 +3,7 @@
  * its checksums may still come from another xenkvm or another guest. */
 #include "vmm/snapshot_state.h"
 #include "vmm/snapshot_devices.h"
+#include "vmm/snapshot_vcpus.h"
 #include "xen/domain.h"
 #include "xen/evtchn_fifo.h"
 #include <errno.h>
@@ -19,8 +20,11 @@ struct snapshot_restore {
     struct snap_domain dom;
     bool have_dom, have_pages;
     uint8_t *vcpu[VM_MAX_VCPUS];    /* VCPU payloads */
-    void *evtchn, *gnttab, *xenstore, *devices;
-    uint64_t evtchn_len, gnttab_len, xenstore_len, devices_len;
+    void *evtchn, *gnttab, *xenstore, *devices, *vcpu_sched;
+    uint64_t evtchn_len, gnttab_len, xenstore_len, devices_len, vcpu_sched_len;
+    /* the VCPU_SCHED record, checked (snapshot_vcpus.c); in a file without
+     * one, no vCPU down and the config's availability and affinity */
+    struct snap_vcpu_sched sched;
     /* the DEVICES record, checked (snapshot_devices.c) */
     const struct dev_saved *devs;
     unsigned nr_devs, visible_domid;
@@ -162,6 +166,8 @@ static int take(struct snapshot_restore *s, uint32_t type, void *p, uint64_t len
         return keep(&s->xenstore, &s->xenstore_len, p, len);
     case SNAP_REC_DEVICES:
         return keep(&s->devices, &s->devices_len, p, len);
+    case SNAP_REC_VCPU_SCHED:
+        return keep(&s->vcpu_sched, &s->vcpu_sched_len, p, len);
     case SNAP_REC_PAGES:
         if (len != sizeof(s->pages))
             return bad(s, err, errlen, "corrupt: the PAGES record has %llu bytes",
@@ -220,6 +226,17 @@ struct snapshot_restore *snapshot_restore_open(struct domain *d, const char *pat
     if (!rc && s->devices && snapdev_decode(s->devices, s->devices_len, &s->visible_domid,
                                             &s->devs, &s->nr_devs, why, sizeof(why)) < 0)
         rc = bad(s, err, errlen, "%s", why);
+    if (!rc && s->vcpu_sched && snapvcpu_decode(s->vcpu_sched, s->vcpu_sched_len,
+                                                s->dom.nr_vcpus, &s->sched, why, sizeof(why)) < 0)
+        rc = bad(s, err, errlen, "%s", why);
+    /* Down only a vCPU that was up, and not every one (the last going down
+     * powers the domain off). */
+    uint64_t up = 0;
+    for (uint32_t i = 0; !rc && i < s->dom.nr_vcpus; i++)
+        up |= (uint64_t)((const struct snap_vcpu *)s->vcpu[i])->up << i;
+    if (!rc && ((s->sched.down & ~up) || (up && !(up & ~s->sched.down))))
+        rc = bad(s, err, errlen, "corrupt: vCPUs %#llx down of %#llx up",
+                 (unsigned long long)s->sched.down, (unsigned long long)up);
     if (rc) {
         snapshot_restore_free(s);
         return NULL;
@@ -350,6 +367,7 @@ static int apply_vcpu(struct snapshot_restore *s, unsigned i, char *err, size_t 
     }
     xv->upcall_vector = v.upcall_vector;
     atomic_store(&xv->up, v.up);
+    atomic_store(&xv->down, (s->sched.down >> i & 1) != 0);
     xv->initialised = v.initialised;
     xv->v->lvt0_borrowed = v.lvt0_borrowed;
     xv->v->lvt0_saved = v.lvt0_saved;
@@ -449,6 +467,12 @@ uint32_t snapshot_restore_old_domid(struct snapshot_restore *s)
     return s->dom.domid;
 }
 
+void snapshot_restore_vcpu_ctl(struct snapshot_restore *s, struct vcpu_ctl *c)
+{
+    if (s->vcpu_sched)
+        snapvcpu_apply_ctl(&s->sched, c);
+}
+
 void snapshot_restore_free(struct snapshot_restore *s)
 {
     if (!s)
@@ -459,5 +483,6 @@ void snapshot_restore_free(struct snapshot_restore *s)
     free(s->gnttab);
     free(s->xenstore);
     free(s->devices);
+    free(s->vcpu_sched);
     free(s);
 }

@@ -3,6 +3,7 @@
  * the xenstore relay) off the Xen state while it is read. */
 #include "vmm/snapshot_state.h"
 #include "vmm/snapshot_devices.h"
+#include "vmm/snapshot_vcpus.h"
 #include "xen/domain.h"
 #include "xen/evtchn_fifo.h"
 #include <errno.h>
@@ -276,9 +277,21 @@ static int put_devices(struct snap_writer *w, struct domain *d, const struct sna
     return 0;
 }
 
+static int put_vcpu_sched(struct snap_writer *w, struct domain *d, const struct vcpu_ctl *c,
+                          char *err, size_t errlen)
+{
+    size_t len;
+    uint8_t *rec = snapvcpu_encode(d, c, &len);
+    if (!rec)
+        return failf(err, errlen, "out of memory");
+    snap_put(w, SNAP_REC_VCPU_SCHED, rec, len);
+    free(rec);
+    return 0;
+}
+
 int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_tsc,
                        const void *xenstore, size_t xenstore_len, const struct snap_devs *devs,
-                       char *err, size_t errlen)
+                       const struct vcpu_ctl *vcpus, char *err, size_t errlen)
 {
     if (xenstore)
         snap_put(w, SNAP_REC_XENSTORE, xenstore, xenstore_len);
@@ -287,6 +300,8 @@ int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_t
     int rc = put_devices(w, d, devs, err, errlen);
     if (!rc)
         rc = put_vcpus(w, d, err, errlen);
+    if (!rc)
+        rc = put_vcpu_sched(w, d, vcpus, err, errlen);
     if (!rc)
         rc = put_evtchn(w, d) < 0 ? failf(err, errlen, "event channels: a FIFO page is "
                                           "outside guest memory") : 0;
@@ -302,7 +317,7 @@ int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_t
 
 int snapshot_save(struct domain *d, const char *path, const char *config,
                   const void *xenstore, size_t xenstore_len, const struct snap_devs *devs,
-                  char *err, size_t errlen)
+                  const struct vcpu_ctl *vcpus, char *err, size_t errlen)
 {
     if (snapshot_check(d, devs && devs->n, err, errlen) < 0)
         return -1;
@@ -313,7 +328,7 @@ int snapshot_save(struct domain *d, const char *path, const char *config,
     /* The guest TSC stops here as far as the saved domain knows. */
     uint64_t guest_tsc = vm_guest_tsc(&d->vm);
     snap_put(&w, SNAP_REC_CONFIG, config, strlen(config));
-    rc = snapshot_put_state(&w, d, guest_tsc, xenstore, xenstore_len, devs, err, errlen);
+    rc = snapshot_put_state(&w, d, guest_tsc, xenstore, xenstore_len, devs, vcpus, err, errlen);
     if (!rc)
         rc = snapshot_put_ram(&w, d, NULL, true, err, errlen) < 0 ? -1 : 0;
     if (rc < 0) {
