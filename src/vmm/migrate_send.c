@@ -221,6 +221,7 @@ static void release(struct migration *m)
         free(m->dirty[r]);
     free(m->xs);
     free((void *)m->sd.devs);
+    free((void *)m->sd.data);
     json_object_put(m->rounds);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->cond);

@@ -636,6 +636,12 @@ int vmm_run(int argc, char **argv)
         log_err("out of memory");
         goto out;
     }
+    uint64_t ndata;
+    const void *data = snap ? snapshot_restore_device_data(snap, &ndata) : NULL;
+    if (devs && data && devices_set_saved_data(devs, data, ndata, err, sizeof(err)) < 0) {
+        log_err("%s: %s", restore, err);
+        goto out;
+    }
     for (int i = 0; i < ndisks; i++)
         if (devices_add_disk(devs, disks[i], err, sizeof(err)) < 0) {
             log_err("%s", err);

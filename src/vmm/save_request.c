@@ -38,6 +38,15 @@ int save_devices_part(struct domain *d, struct domain_devices *devs, struct xs_r
         return -1;
     sd->devs = saved;
     sd->n = n;
+    uint8_t *data = NULL;
+    if (devs && devices_saved_data(devs, &data, &sd->data_len) < 0) {
+        snprintf(err, errlen, "out of memory");
+        devices_resume(devs);
+        free(saved);
+        sd->devs = NULL;
+        return -1;
+    }
+    sd->data = data;
     return 0;
 }
 
@@ -82,6 +91,7 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
         }
         free(xs);
         free((void *)sd.devs);
+        free((void *)sd.data);
     }
     /* A domain that goes on has its devices back before its vCPUs. */
     if (drained && (rc < 0 || keep))

@@ -37,7 +37,7 @@ uint8_t *save_xenstore_part(struct domain *d, struct xs_relay *relay, const char
 /* The devices' side, with the vCPUs stopped and the guest's xenstore
  * requests answered: every connected vbd and vif drained (its requests
  * answered, nothing left mapped but its rings) and its state in *sd
- * (sd->devs malloc'd, freed by the caller), with the domain id the guest
+ * (sd->devs and sd->data malloc'd, freed by the caller), with the domain id the guest
  * sees. 0, or -1 with err and the devices running again. devs may be NULL. */
 int save_devices_part(struct domain *d, struct domain_devices *devs, struct xs_relay *relay,
                       struct snap_devs *sd, char *err, size_t errlen);

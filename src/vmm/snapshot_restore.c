@@ -20,8 +20,8 @@ struct snapshot_restore {
     struct snap_domain dom;
     bool have_dom, have_pages;
     uint8_t *vcpu[VM_MAX_VCPUS];    /* VCPU payloads */
-    void *evtchn, *gnttab, *xenstore, *devices, *vcpu_sched;
-    uint64_t evtchn_len, gnttab_len, xenstore_len, devices_len, vcpu_sched_len;
+    void *evtchn, *gnttab, *xenstore, *devices, *dev_data, *vcpu_sched;
+    uint64_t evtchn_len, gnttab_len, xenstore_len, devices_len, dev_data_len, vcpu_sched_len;
     /* the VCPU_SCHED record, checked (snapshot_vcpus.c); in a file without
      * one, no vCPU down and the config's availability and affinity */
     struct snap_vcpu_sched sched;
@@ -166,6 +166,8 @@ static int take(struct snapshot_restore *s, uint32_t type, void *p, uint64_t len
         return keep(&s->xenstore, &s->xenstore_len, p, len);
     case SNAP_REC_DEVICES:
         return keep(&s->devices, &s->devices_len, p, len);
+    case SNAP_REC_DEV_DATA:
+        return keep(&s->dev_data, &s->dev_data_len, p, len);
     case SNAP_REC_VCPU_SCHED:
         return keep(&s->vcpu_sched, &s->vcpu_sched_len, p, len);
     case SNAP_REC_PAGES:
@@ -226,6 +228,8 @@ struct snapshot_restore *snapshot_restore_open(struct domain *d, const char *pat
     if (!rc && s->devices && snapdev_decode(s->devices, s->devices_len, &s->visible_domid,
                                             &s->devs, &s->nr_devs, why, sizeof(why)) < 0)
         rc = bad(s, err, errlen, "%s", why);
+    if (!rc && s->dev_data && !s->devices)
+        rc = bad(s, err, errlen, "corrupt: a DEV_DATA record without DEVICES");
     if (!rc && s->vcpu_sched && snapvcpu_decode(s->vcpu_sched, s->vcpu_sched_len,
                                                 s->dom.nr_vcpus, &s->sched, why, sizeof(why)) < 0)
         rc = bad(s, err, errlen, "%s", why);
@@ -462,6 +466,12 @@ const struct dev_saved *snapshot_restore_devices(struct snapshot_restore *s, uns
     return s->devs;
 }
 
+const void *snapshot_restore_device_data(struct snapshot_restore *s, uint64_t *len)
+{
+    *len = s->dev_data_len;
+    return s->dev_data;
+}
+
 uint32_t snapshot_restore_old_domid(struct snapshot_restore *s)
 {
     return s->dom.domid;
@@ -483,6 +493,7 @@ void snapshot_restore_free(struct snapshot_restore *s)
     free(s->gnttab);
     free(s->xenstore);
     free(s->devices);
+    free(s->dev_data);
     free(s->vcpu_sched);
     free(s);
 }

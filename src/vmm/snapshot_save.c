@@ -274,6 +274,8 @@ static int put_devices(struct snap_writer *w, struct domain *d, const struct sna
         return failf(err, errlen, "out of memory");
     snap_put(w, SNAP_REC_DEVICES, rec, len);
     free(rec);
+    if (devs->data_len)
+        snap_put(w, SNAP_REC_DEV_DATA, devs->data, devs->data_len);
     return 0;
 }
 

@@ -75,12 +75,15 @@ struct snap_ram {                    /* followed by count u64 gfns, then one zst
 };
 
 /* The drained devices a save carries (snapshot_devices.h): their state, and
- * the domain id the guest sees in xenstore paths. */
+ * the domain id the guest sees in xenstore paths; data: the DEV_DATA
+ * record (packets a vif had not delivered yet), NULL when empty. */
 struct dev_saved;
 struct snap_devs {
     const struct dev_saved *devs;
     unsigned n;
     unsigned visible_domid;
+    const uint8_t *data;
+    size_t data_len;
 };
 
 /* Save: the domain's state into path (vCPUs quiesced by the caller, devices
@@ -123,6 +126,8 @@ const void *snapshot_restore_xenstore(struct snapshot_restore *s, uint64_t *len)
  * saved domain's id when the file has no such record). */
 const struct dev_saved *snapshot_restore_devices(struct snapshot_restore *s, unsigned *n,
                                                  unsigned *visible_domid);
+/* The DEV_DATA record (NULL: none). */
+const void *snapshot_restore_device_data(struct snapshot_restore *s, uint64_t *len);
 uint32_t snapshot_restore_old_domid(struct snapshot_restore *s);
 /* The saved vCPUs' availability and affinity into c (a file without a
  * VCPU_SCHED record leaves the config's). */
