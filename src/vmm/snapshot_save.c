@@ -206,8 +206,11 @@ int64_t snapshot_put_ram(struct snap_writer *w, struct domain *d, uint64_t *cons
     int nram = vm_ram_regions(&d->vm, ram, VM_MAX_REGIONS);
     for (int r = 0; r < nram && !o.error; r++) {
         const struct mem_region *m = ram[r];
+        uint64_t data = 0, data_end = 0;      /* the memory behind frames [data, data_end) */
         for (uint64_t i = 0; i < m->size / PAGE_SIZE && !o.error; i++) {
             uint64_t gfn = (m->gpa >> PAGE_SHIFT) + i;
+            if (i >= data_end)
+                data = vm_ram_data_after(&d->vm, m, i, &data_end);
             bool want = !dirty || (dirty[r][i / 64] >> (i % 64) & 1);
             if (m->absent && (m->absent[i / 64] >> (i % 64) & 1)) {
                 if (!absent_list)
@@ -224,9 +227,10 @@ int64_t snapshot_put_ram(struct snap_writer *w, struct domain *d, uint64_t *cons
                 continue;
             }
             const uint8_t *p = m->host + i * PAGE_SIZE;
-            /* A fresh domain's memory reads zero; a frame written since the
-             * last round goes whatever it holds. */
-            if (!want || (!dirty && page_is_zero(p)))
+            /* A fresh domain's memory reads zero (a frame never written has
+             * no page behind it: not even read, so as not to allocate it); a
+             * frame written since the last round goes whatever it holds. */
+            if (!want || (!dirty && (i < data || page_is_zero(p))))
                 continue;
             o.gfns[o.count] = gfn;
             memcpy(o.pages + o.count * PAGE_SIZE, p, PAGE_SIZE);
