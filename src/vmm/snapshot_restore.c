@@ -53,11 +53,24 @@ static int load_ram(struct snapshot_restore *s, const uint8_t *p, uint64_t len, 
     uint64_t head = sizeof(h) + (uint64_t)h.count * 8;
     if (h.count == 0 || h.count > SNAP_RAM_CHUNK || len < head)
         return bad(s, err, errlen, "corrupt: a RAM record holds %u pages", h.count);
-    size_t n = ZSTD_decompress(buf, SNAP_RAM_CHUNK * PAGE_SIZE, p + head, len - head);
+    /* RAM frames in a row whose pages are a row of host memory too (a save
+     * writes ascending frames): straight into the guest, without a copy. */
+    uint64_t first;
+    memcpy(&first, p + sizeof(h), 8);
+    uint8_t *start = vm_ram_frame_page(&s->d->vm, first);
+    bool row = start != NULL;
+    for (uint32_t i = 1; i < h.count && row; i++) {
+        uint64_t gfn;
+        memcpy(&gfn, p + sizeof(h) + i * 8ull, 8);
+        row = gfn == first + i && vm_ram_frame_page(&s->d->vm, gfn) == start + i * (uint64_t)PAGE_SIZE;
+    }
+    if (row)
+        buf = start;
+    size_t n = ZSTD_decompress(buf, h.count * PAGE_SIZE, p + head, len - head);
     if (ZSTD_isError(n) || n != h.count * PAGE_SIZE)
         return bad(s, err, errlen, "corrupt: a RAM record does not decompress (%s)",
                    ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong size");
-    for (uint32_t i = 0; i < h.count; i++) {
+    for (uint32_t i = 0; i < h.count && buf != start; i++) {
         uint64_t gfn;
         memcpy(&gfn, p + sizeof(h) + i * 8, 8);
         uint8_t *page = vm_ram_frame_page(&s->d->vm, gfn);
