@@ -645,8 +645,9 @@ int xenbus_bus_saved_data(struct xenbus_bus *bus, uint8_t **out, size_t *len)
         size_t n = d->gone || !d->connected || !d->ops->save_data ? 0 : d->ops->save_data(d, &data);
         if (!n)
             continue;
-        uint8_t *grown = realloc(*out, *len + sizeof(struct data_head) + n);
-        if (!grown || n > UINT32_MAX) {
+        uint8_t *grown = n <= UINT32_MAX ? realloc(*out, *len + sizeof(struct data_head) + n)
+                                         : NULL;
+        if (!grown) {
             rc = -ENOMEM;
         } else {
             struct data_head h = { (uint32_t)saved_type(d->ops->type), d->devid, (uint32_t)n, 0 };

@@ -250,7 +250,7 @@ struct snapshot_restore *snapshot_restore_open(struct domain *d, const char *pat
      * powers the domain off). */
     uint64_t up = 0;
     for (uint32_t i = 0; !rc && i < s->dom.nr_vcpus; i++)
-        up |= (uint64_t)((const struct snap_vcpu *)s->vcpu[i])->up << i;
+        up |= (uint64_t)(((const struct snap_vcpu *)s->vcpu[i])->up != 0) << i;
     if (!rc && ((s->sched.down & ~up) || (up && !(up & ~s->sched.down))))
         rc = bad(s, err, errlen, "corrupt: vCPUs %#llx down of %#llx up",
                  (unsigned long long)s->sched.down, (unsigned long long)up);
