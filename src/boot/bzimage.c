@@ -220,8 +220,9 @@ static int unzstd(const uint8_t *in, size_t inlen, struct outbuf *o, char *err, 
  * which alone gives answers and error messages.
  * Without a sink, chunk i goes to its place in the output buffer. With one,
  * each chunk is decompressed into one of a few slots of memory reused from
- * chunk to chunk (fresh memory costs the host a zeroed page each: for Debian's
- * cloud kernel that was a third of the loading time) and handed over once it
+ * chunk to chunk (fresh memory costs the host a zeroed page each: 16 MiB of
+ * them instead of 53 MiB for Debian's cloud kernel, about a tenth of the
+ * loading process's CPU time here) and handed over once it
  * and every chunk before it decompressed to their full size: to be placed, one
  * chunk at a time, in order (the sink writes into one file, whose writes the
  * host serialises anyway), and to be scanned, likewise, alongside; its slot is
