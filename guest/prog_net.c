@@ -15,7 +15,14 @@
  * 50 frames, and takes whatever comes: each rx response's id must be a
  * buffer it posted (answered once), each "XTEST-ECHO" frame counted
  * ("net: rx N"). For save/restore while frames flow
- * (tests/test_save_devices.py). */
+ * (tests/test_save_devices.py).
+ *
+ * "net hold" posts one rx buffer only, so that a frame of two slots the host
+ * sends stays in the backend (read from its tap, not delivered: "net:
+ * holding"); once data/net-go is "go" it posts the others and that frame,
+ * "XTEST-HELD" of 6000 bytes, must arrive intact (a save and restore in
+ * between: tests/test_save_devices.py). Smaller frames (the host's own
+ * traffic) pass through the one buffer meanwhile and are dropped. */
 #include "xtest.h"
 #include "events.h"
 #include "hypercall.h"
@@ -228,6 +235,44 @@ static void rx_poll(bool *posted, unsigned *echoes, unsigned *len)
     push_rx();
 }
 
+NORETURN static void run_hold(void)
+{
+    printf("net: holding\n");
+    char v[16];
+    for (;;) {
+        while (RING_HAS_UNCONSUMED_RESPONSES(&rx)) {
+            xen_rmb();
+            netif_rx_response_t *r = RING_GET_RESPONSE(&rx, rx.rsp_cons);
+            rx.rsp_cons++;
+            if (r->id != 0 || (r->flags & NETRXF_more_data))
+                loop_fail("held: a response beyond the one buffer posted", r->id, r->flags);
+            if (r->flags & NETRXF_extra_info)
+                rx.rsp_cons++;
+            post_rx(0);
+            push_rx();
+        }
+        if (xb_read(0, "data/net-go", v, sizeof(v)) == 0 && !strcmp(v, "go"))
+            break;
+        for (uint64_t t = xen_time_ns() + 20 * MS; xen_time_ns() < t;)
+            cpu_relax();
+    }
+    for (unsigned i = 1; i < NR_RX; i++)
+        post_rx(i);
+    push_rx();
+    unsigned slots;
+    int n;
+    do
+        n = receive(rxbuf, sizeof(rxbuf), &slots);
+    while (n > 0 && memcmp(rxbuf + 14, "XTEST-HELD", 10));
+    bool same = n == 6000;
+    for (int i = 14 + 10; same && i < n; i++)
+        same = rxbuf[i] == (uint8_t)(i * 7);
+    check(same && slots == 2, "rx: the frame held in the backend arrives, intact",
+          "len %d slots %u", n, slots);
+    printf("net: got the held frame\n");
+    finish();
+}
+
 NORETURN static void run_loop(void)
 {
     bool posted[NR_RX];
@@ -266,6 +311,7 @@ void prog_net(int argc, char **argv)
     /* "net gntv2": the grants are v2 entries, with the in-use bits netback
      * sets in the status frame. */
     bool gntv2 = argc > 1 && !strcmp(argv[1], "gntv2");
+    bool hold = argc > 1 && !strcmp(argv[1], "hold");
     if (gntv2 && !front_use_v2())
         finish();
     char be[128];
@@ -288,7 +334,8 @@ void prog_net(int argc, char **argv)
         front_grant(GREF_TX + i, tx_pages[i], true);
     for (unsigned i = 0; i < NR_RX; i++) {
         front_grant(GREF_RX + i, rx_pages[i], false);
-        post_rx(i);
+        if (!hold || i == 0)
+            post_rx(i);
     }
     long rc = evtchn_alloc_unbound(0, &port);
     if (!check(rc == 0, "event channel for dom 0", "%s", errname(rc)))
@@ -317,6 +364,8 @@ void prog_net(int argc, char **argv)
     printf("net: connected\n");
     if (argc > 1 && !strcmp(argv[1], "loop"))
         run_loop();
+    if (hold)
+        run_hold();
 
     /* guest -> host: one slot, then one frame in three slots */
     send_one("tx: a one-slot frame answered OKAY", "XTEST-PING 1", 60);

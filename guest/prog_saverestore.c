@@ -6,8 +6,12 @@
  * that all of that is as it left it (the pending event is delivered when
  * unmasked, the grant table still works, the node and the watch came along,
  * time never went backwards) and finishes with RESULT PASS/FAIL.
- * "saverestore fifo": the same on FIFO event channels. */
+ * "saverestore fifo": the same on FIFO event channels. "saverestore down"
+ * (two vCPUs): vCPU 1 is brought up, counts, and is taken down with
+ * VCPUOP_down before "sr: ready"; after go it must still be down (not
+ * running, VCPUOP_is_up 0) and go on counting after VCPUOP_up. */
 #include "xtest.h"
+#include "cpu.h"
 #include "events.h"
 #include "fifo.h"
 #include "hypercall.h"
@@ -17,7 +21,7 @@
 
 #define MS 1000000ULL
 
-static volatile uint32_t ticks, loop_hits, backwards;
+static volatile uint32_t ticks, loop_hits, backwards, ap_count;
 static volatile uint64_t last_ns;
 static uint8_t gnt_frame[4096] ALIGNED(4096);
 static uint8_t src_page[4096] ALIGNED(4096), dst_page[4096] ALIGNED(4096);
@@ -50,6 +54,42 @@ static void sleep_until(volatile uint32_t *counter, uint32_t target)
     }
 }
 
+static void ap_count_loop(unsigned id)
+{
+    (void)id;
+    for (;;) {
+        ap_count++;
+        cpu_relax();
+    }
+}
+
+/* vCPU 1 up, counting, then down (before the save). */
+static bool take_ap_down(void)
+{
+    if (!check(HYPERVISOR_vcpu_op(VCPUOP_is_up, 1, NULL) == 0, "vCPU 1 exists and is down",
+               "run with --vcpus 2"))
+        return false;
+    check_rc("vCPU 1 up", smp_start_cpu(1, ap_count_loop), 0);
+    check(wait_count(&ap_count, 1000, 2000 * MS), "vCPU 1 counts", "count %u", ap_count);
+    check_rc("VCPUOP_down vCPU 1", HYPERVISOR_vcpu_op(VCPUOP_down, 1, NULL), 0);
+    return true;
+}
+
+/* After the restore: vCPU 1 still down, and it goes on once up again. */
+static void check_ap_down(void)
+{
+    check_rc("VCPUOP_is_up vCPU 1 after the restore -> 0",
+             HYPERVISOR_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
+    uint32_t c = ap_count;
+    uint64_t end = xen_time_ns() + 300 * MS;
+    while (xen_time_ns() < end)
+        cpu_relax();
+    check(ap_count == c, "vCPU 1 stays down (does not run)", "it counted %u", ap_count - c);
+    check_rc("VCPUOP_up vCPU 1", HYPERVISOR_vcpu_op(VCPUOP_up, 1, NULL), 0);
+    check(wait_count(&ap_count, c + 1000, 1000 * MS), "vCPU 1 counts on after VCPUOP_up",
+          "count %u -> %u", c, ap_count);
+}
+
 static bool go_requested(void)
 {
     char v[16];
@@ -59,8 +99,11 @@ static bool go_requested(void)
 void prog_saverestore(int argc, char **argv)
 {
     evtchn_port_t timer, a, b;
+    bool down = argc > 1 && !strcmp(argv[1], "down");
     if (argc > 1 && !strcmp(argv[1], "fifo"))        /* as Linux does by default */
         check_rc("FIFO event channels", fifo_init(), 0);
+    if (down && !take_ap_down())
+        finish();
     check_rc("bind VIRQ_TIMER", evtchn_bind_virq(VIRQ_TIMER, 0, &timer), 0);
     evtchn_set_handler(timer, on_timer, NULL);
     evtchn_unmask(timer);       /* FIFO words start masked, as Linux leaves them */
@@ -148,5 +191,7 @@ void prog_saverestore(int argc, char **argv)
     int xr = xb_read(0, "data/sr", v, sizeof(v));
     check(xr == 0 && !strcmp(v, "before"), "data/sr kept", "rc %d value '%s'", xr, xr ? "" : v);
     check_rc("write data/sr after", xb_write(0, "data/sr", "after"), 0);
+    if (down)
+        check_ap_down();
     finish();
 }

@@ -179,20 +179,35 @@ while True:
 """
 
 
-def test_destination_daemon_answers_while_the_stream_arrives(ts):
-    """The destination's create waits for the whole pre-copy; meanwhile its
-    xenkvmd serves other requests: the incoming domain is listed, paused,
-    other domains can be created and destroyed, and requests on the
-    incoming one are refused as still starting."""
-    old = start(ts)
+def held_migration(ts):
+    """`migrate sr` through a filter that holds the stream after its first RAM
+    record until held_release(ts): the migrate process, once the hold began."""
     filt = os.path.join(ts.dir, "stall.py")
     with open(filt, "w") as f:
         f.write(STALL_FILTER)
     stall = wrapper(ts, "stall", f'shift\n/usr/bin/python3 {filt} | {XENKVM} "$@"')
     mig = subprocess.Popen([str(XENKVM), "migrate", "-s", stall, "sr", "somehost"], env=ts.env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if not wait_for(lambda: os.path.exists(os.path.join(ts.dir, "stalled")), 60):
+        held_release(ts, mig)
+        pytest.fail("the stream was never held")
+    return mig
+
+
+def held_release(ts, mig):
+    """Lets the held stream go on: the migrate process's stderr."""
+    open(os.path.join(ts.dir, "release"), "w").close()
+    return mig.communicate(timeout=120)[1]
+
+
+def test_destination_daemon_answers_while_the_stream_arrives(ts):
+    """The destination's create waits for the whole pre-copy; meanwhile its
+    xenkvmd serves other requests: the incoming domain is listed, paused,
+    other domains can be created and destroyed, and requests on the
+    incoming one are refused as still starting."""
+    old = start(ts)
+    mig = held_migration(ts)
     try:
-        assert wait_for(lambda: os.path.exists(os.path.join(ts.dir, "stalled")), 60)
         t0 = time.monotonic()
         doms = ts.domains()
         took = time.monotonic() - t0
@@ -205,8 +220,7 @@ def test_destination_daemon_answers_while_the_stream_arrives(ts):
         assert "other" not in ts.domains() and "sr--incoming" in ts.domains()
         print(f"list answered in {took * 1000:.0f} ms while the stream was held")
     finally:
-        open(os.path.join(ts.dir, "release"), "w").close()
-        out, err = mig.communicate(timeout=120)
+        err = held_release(ts, mig)
     assert mig.returncode == 0 and "Migration successful." in err, err
     doms = ts.domains()
     assert "sr--incoming" not in doms and doms["sr"][0] != old, doms
@@ -218,19 +232,12 @@ def test_destroying_the_incoming_domain_fails_the_migration(ts):
     """xl destroy of the half-received domain: the destination's create ends
     with an error, and the source runs on."""
     old = start(ts)
-    filt = os.path.join(ts.dir, "stall.py")
-    with open(filt, "w") as f:
-        f.write(STALL_FILTER)
-    stall = wrapper(ts, "stall", f'shift\n/usr/bin/python3 {filt} | {XENKVM} "$@"')
-    mig = subprocess.Popen([str(XENKVM), "migrate", "-s", stall, "sr", "somehost"], env=ts.env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mig = held_migration(ts)
     try:
-        assert wait_for(lambda: os.path.exists(os.path.join(ts.dir, "stalled")), 60)
         ts.xk("destroy", "sr--incoming")
         assert "sr--incoming" not in ts.domains()
     finally:
-        open(os.path.join(ts.dir, "release"), "w").close()
-        out, err = mig.communicate(timeout=120)
+        err = held_release(ts, mig)
     assert mig.returncode != 0 and "Migration failed, resuming at sender." in err, err
     assert "destroyed while it started" in err, err
     assert ts.domains()["sr"][0] == old

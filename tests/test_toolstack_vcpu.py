@@ -257,3 +257,23 @@ def test_sched_credit_through_a_systemd_scope(ts, need_kvm, fake_systemd):
                     "props": {"CPUWeight": 50, "CPUQuotaPerSecUSec": 2**64 - 1}}
     out = ts.xk("sched-credit", "-d", "sd1").stdout.splitlines()
     assert out[1].split() == ["sd1", str(d), "128", "0"]
+
+
+def test_sched_credit_survives_save_and_restore(ts, need_kvm, fake_systemd):
+    """The weight and cap set by sched-credit go into the domain's stored
+    config, so a save (and a migration, which sends that config) carries
+    them, as libxl's retrieved configuration does."""
+    ts.create("sd2")
+    ts.xk("sched-credit", "-d", "sd2", "-w", "512", "-c", "30")
+    path = os.path.join(ts.dir, "sd2.save")
+    ts.xk("save", "sd2", path)
+    ts.xk("restore", path)
+    out = ts.xk("sched-credit", "-d", "sd2").stdout.splitlines()
+    assert out[1].split() == ["sd2", str(domid(ts, "sd2")), "512", "30"]
+    start = [c for c in fake_systemd() if c["method"] == "StartTransientUnit"][-1]
+    assert start["name"] == f"xenkvm-dom{domid(ts, 'sd2')}.scope"
+    assert start["props"]["CPUWeight"] == 200 and start["props"]["CPUQuotaPerSecUSec"] == 300000
+    ts.xk("sched-credit", "-d", "sd2", "-c", "0")        # the cap lifted: gone from the config
+    ts.xk("save", "sd2", path)
+    ts.xk("restore", path)
+    assert ts.xk("sched-credit", "-d", "sd2").stdout.splitlines()[1].split()[2:] == ["512", "0"]

@@ -101,6 +101,17 @@ int devices_set_saved(struct domain_devices *ds, const struct dev_saved *saved, 
     return xenbus_bus_set_saved(ds->bus, saved, n);
 }
 
+int devices_saved_data(struct domain_devices *ds, uint8_t **out, size_t *len)
+{
+    return xenbus_bus_saved_data(ds->bus, out, len);
+}
+
+int devices_set_saved_data(struct domain_devices *ds, const void *rec, size_t len, char *err,
+                           size_t errlen)
+{
+    return xenbus_bus_set_saved_data(ds->bus, rec, len, err, errlen);
+}
+
 int devices_restored(struct domain_devices *ds, char *err, size_t errlen)
 {
     return xenbus_bus_restored(ds->bus, err, errlen);

@@ -52,6 +52,12 @@ void devices_resume(struct domain_devices *ds);
  * devices_restored connects them from the saved state (-1 with err when one
  * is missing or cannot connect). */
 int devices_set_saved(struct domain_devices *ds, const struct dev_saved *saved, unsigned n);
+/* The paused devices' other bytes (the DEV_DATA record, xenbus_backend.h),
+ * and, on restore after devices_set_saved, that record back. 0, or -errno /
+ * -1 with err. */
+int devices_saved_data(struct domain_devices *ds, uint8_t **out, size_t *len);
+int devices_set_saved_data(struct domain_devices *ds, const void *rec, size_t len, char *err,
+                           size_t errlen);
 int devices_restored(struct domain_devices *ds, char *err, size_t errlen);
 
 enum { DEV_TEXT_MAX = 64 };

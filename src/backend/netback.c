@@ -116,6 +116,53 @@ void netback_pause(struct netback *nb)
         netq_rx_release(nb->q[i]);
 }
 
+size_t netback_pending_rx(struct netback *nb, uint8_t **out)
+{
+    size_t len = 0;
+    *out = NULL;
+    for (unsigned i = 0; i < nb->nr_queues; i++)
+        if (nb->q[i]->rx_pending)
+            len += 8 + sizeof(struct virtio_net_hdr) + nb->q[i]->rx_len;
+    if (!len || !(*out = malloc(len)))
+        return 0;
+    uint8_t *p = *out;
+    for (unsigned i = 0; i < nb->nr_queues; i++) {
+        const struct netq *q = nb->q[i];
+        if (!q->rx_pending)
+            continue;
+        uint32_t head[2] = { i, (uint32_t)(sizeof(struct virtio_net_hdr) + q->rx_len) };
+        memcpy(p, head, 8);
+        memcpy(p + 8, q->rxbuf, head[1]);
+        p += 8 + head[1];
+    }
+    return len;
+}
+
+int netback_set_pending_rx(struct netback *nb, const uint8_t *p, size_t len, char *err,
+                           size_t errlen)
+{
+    const size_t vh = sizeof(struct virtio_net_hdr);
+    for (size_t at = 0; at < len; ) {
+        uint32_t head[2];
+        if (len - at < 8)
+            goto bad;
+        memcpy(head, p + at, 8);
+        at += 8;
+        if (head[0] >= nb->nr_queues || nb->q[head[0]]->rx_pending || head[1] < vh ||
+            head[1] - vh >= NET_RX_BUF || len - at < head[1])
+            goto bad;
+        struct netq *q = nb->q[head[0]];
+        memcpy(q->rxbuf, p + at, head[1]);
+        q->rx_len = head[1] - vh;
+        q->rx_pending = true;
+        at += head[1];
+    }
+    return 0;
+bad:
+    snprintf(err, errlen, "corrupt: the saved packets waiting for the guest");
+    return -EINVAL;
+}
+
 int netback_resume(struct netback *nb, char *err, size_t errlen)
 {
     if (!nb->nr_queues || nb->workers.nr_threads)

@@ -12,6 +12,7 @@
 #include "backend/queue_workers.h"
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define NET_MAX_QUEUES 4
@@ -70,6 +71,15 @@ int netback_poll(struct netback *nb, unsigned q);
  * ahead (their pages unmapped, req_cons left where the answered ones end, so
  * they are taken again). Every tx request taken is answered already. */
 void netback_pause(struct netback *nb);
+/* The packets read from the taps and not delivered yet (paused: too few rx
+ * requests were posted for them), for a save to carry: per queue holding
+ * one, u32 queue, u32 length, then the virtio_net_hdr and the frame.
+ * *out malloc'd; returns its length (0: none, or out of memory). */
+size_t netback_pending_rx(struct netback *nb, uint8_t **out);
+/* Restore, connected and before the workers start: those packets back, to
+ * be delivered first. 0, or -EINVAL with err for a bad one. */
+int netback_set_pending_rx(struct netback *nb, const uint8_t *p, size_t len, char *err,
+                           size_t errlen);
 /* Starts the workers (after netback_pause, or a connect without threads).
  * 0 or -errno with err set. */
 int netback_resume(struct netback *nb, char *err, size_t errlen);

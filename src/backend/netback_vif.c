@@ -284,6 +284,10 @@ static int vif_connect(struct xenbus_dev *dev, char *err, size_t errlen)
         return rc;
     if (saved)
         rc = set_positions(v, saved, err, errlen);
+    size_t npend;
+    const uint8_t *pend = saved ? xenbus_dev_saved_data(dev, &npend) : NULL;
+    if (!rc && pend)
+        rc = netback_set_pending_rx(&v->nb, pend, npend, err, errlen);
     if (!rc)
         rc = bind_ports(v, nq, tx_port, rx_port, err, errlen);
     if (!rc && saved && (rc = netback_resume(&v->nb, err, errlen)))
@@ -360,6 +364,14 @@ static int vif_save(struct xenbus_dev *dev, struct dev_saved *out, char *err, si
     return 0;
 }
 
+/* A packet read from the tap that the guest had no rx slots for yet goes
+ * with the save and is delivered after the restore. */
+static size_t vif_save_data(struct xenbus_dev *dev, uint8_t **data)
+{
+    struct vif *v = dev->priv;
+    return netback_pending_rx(&v->nb, data);
+}
+
 static void vif_release(struct xenbus_dev *dev)
 {
     struct vif *v = dev->priv;
@@ -372,7 +384,7 @@ static void vif_release(struct xenbus_dev *dev)
 static const struct xenbus_dev_ops vif_ops = {
     .type = "vif", .write_nodes = vif_write_nodes, .init_wait = vif_init_wait,
     .connect = vif_connect, .disconnect = vif_disconnect, .release = vif_release,
-    .pause = vif_pause, .save = vif_save, .resume = vif_resume,
+    .pause = vif_pause, .save = vif_save, .save_data = vif_save_data, .resume = vif_resume,
 };
 
 /* ---- a NIC on the domain's bus ---- */

@@ -24,6 +24,8 @@ struct xenbus_bus {
     struct dev_saved *saved;      /* restore: the saved devices (xenbus_bus_set_saved) */
     bool *saved_taken;
     unsigned nr_saved;
+    uint8_t *saved_data;          /* restore: the DEV_DATA record (xenbus_bus_set_saved_data) */
+    size_t saved_data_len;
     bool restoring;
 };
 
@@ -628,6 +630,105 @@ const struct dev_saved *xenbus_dev_saved(struct xenbus_dev *dev)
     return NULL;
 }
 
+struct data_head {                /* one device's entry in the DEV_DATA record */
+    uint32_t type, devid, len, zero;
+};
+
+int xenbus_bus_saved_data(struct xenbus_bus *bus, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    int rc = 0;
+    pthread_mutex_lock(&bus->lock);
+    for (struct xenbus_dev *d = bus->devs; d && !rc; d = d->next) {
+        uint8_t *data = NULL;
+        size_t n = d->gone || !d->connected || !d->ops->save_data ? 0 : d->ops->save_data(d, &data);
+        if (!n)
+            continue;
+        uint8_t *grown = n <= UINT32_MAX ? realloc(*out, *len + sizeof(struct data_head) + n)
+                                         : NULL;
+        if (!grown) {
+            rc = -ENOMEM;
+        } else {
+            struct data_head h = { (uint32_t)saved_type(d->ops->type), d->devid, (uint32_t)n, 0 };
+            memcpy(grown + *len, &h, sizeof(h));
+            memcpy(grown + *len + sizeof(h), data, n);
+            *out = grown;
+            *len += sizeof(h) + n;
+        }
+        free(data);
+    }
+    pthread_mutex_unlock(&bus->lock);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *len = 0;
+    }
+    return rc;
+}
+
+/* The entry of (type, devid) in a DEV_DATA record, or NULL. */
+static const uint8_t *find_data(const uint8_t *rec, size_t len, uint32_t type, uint32_t devid,
+                                size_t *n)
+{
+    struct data_head h;
+    for (size_t at = 0; at < len; at += sizeof(h) + h.len) {
+        memcpy(&h, rec + at, sizeof(h));
+        if (h.type == type && h.devid == devid) {
+            *n = h.len;
+            return rec + at + sizeof(h);
+        }
+    }
+    return NULL;
+}
+
+int xenbus_bus_set_saved_data(struct xenbus_bus *bus, const void *rec, size_t len, char *err,
+                              size_t errlen)
+{
+    const uint8_t *p = rec;
+    struct data_head h;
+    int rc = 0;
+    pthread_mutex_lock(&bus->lock);
+    for (size_t at = 0; at < len && !rc; at += sizeof(h) + h.len) {
+        bool known = false;
+        if (len - at >= sizeof(h))
+            memcpy(&h, p + at, sizeof(h));
+        if (len - at < sizeof(h) || h.zero || len - at - sizeof(h) < h.len) {
+            snprintf(err, errlen, "corrupt: the DEV_DATA record is cut short at byte %zu", at);
+            rc = -1;
+            break;
+        }
+        size_t dup;
+        for (unsigned i = 0; i < bus->nr_saved; i++)
+            known |= bus->saved[i].type == h.type && bus->saved[i].devid == h.devid;
+        if (!known || find_data(p, at, h.type, h.devid, &dup)) {
+            snprintf(err, errlen, "corrupt: DEV_DATA for device %u (type %u), %s", h.devid,
+                     h.type, known ? "twice" : "which is not in the DEVICES record");
+            rc = -1;
+        }
+    }
+    free(bus->saved_data);
+    bus->saved_data = !rc && len ? malloc(len) : NULL;
+    if (bus->saved_data)
+        memcpy(bus->saved_data, rec, len);
+    else if (!rc && len) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    bus->saved_data_len = bus->saved_data ? len : 0;
+    pthread_mutex_unlock(&bus->lock);
+    return rc;
+}
+
+const uint8_t *xenbus_dev_saved_data(struct xenbus_dev *dev, size_t *len)
+{
+    struct xenbus_bus *bus = dev->bus;
+    *len = 0;
+    return bus->saved_data ? find_data(bus->saved_data, bus->saved_data_len,
+                                       (uint32_t)saved_type(dev->ops->type), dev->devid, len)
+                           : NULL;
+}
+
 int xenbus_bus_restored(struct xenbus_bus *bus, char *err, size_t errlen)
 {
     int rc = 0;
@@ -655,8 +756,11 @@ int xenbus_bus_restored(struct xenbus_bus *bus, char *err, size_t errlen)
     }
     free(bus->saved);
     free(bus->saved_taken);
+    free(bus->saved_data);
     bus->saved = NULL;
     bus->saved_taken = NULL;
+    bus->saved_data = NULL;
+    bus->saved_data_len = 0;
     bus->nr_saved = 0;
     bus->restoring = false;
     pthread_mutex_unlock(&bus->lock);
@@ -681,6 +785,7 @@ void xenbus_bus_close(struct xenbus_bus *bus)
     pthread_mutex_destroy(&bus->lock);
     free(bus->saved);
     free(bus->saved_taken);
+    free(bus->saved_data);
     free(bus->socket_path);
     free(bus);
 }

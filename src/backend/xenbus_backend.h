@@ -39,6 +39,10 @@ struct xenbus_dev_ops {
      * it again (a checkpoint, a failed save). A type without them is refused. */
     void (*pause)(struct xenbus_dev *dev);
     int (*save)(struct xenbus_dev *dev, struct dev_saved *out, char *err, size_t errlen);
+    /* Optional: bytes the paused device holds besides out (a vif: packets
+     * read from its tap, not delivered yet), malloc'd into *data; 0: none.
+     * Its connect op finds them again with xenbus_dev_saved_data. */
+    size_t (*save_data)(struct xenbus_dev *dev, uint8_t **data);
     int (*resume)(struct xenbus_dev *dev, char *err, size_t errlen);
 };
 
@@ -108,6 +112,16 @@ void xenbus_bus_resume(struct xenbus_bus *bus);
 int xenbus_bus_set_saved(struct xenbus_bus *bus, const struct dev_saved *saved, unsigned n);
 /* The saved state of dev (NULL: none), taken: a second call gives NULL. */
 const struct dev_saved *xenbus_dev_saved(struct xenbus_dev *dev);
+/* The DEV_DATA record of the paused devices (docs/save-restore.md): per
+ * device whose save_data gives any, u32 type, u32 devid, u32 length, u32 0,
+ * then the bytes. *out malloc'd (*len 0, *out NULL: none). 0 or -ENOMEM. */
+int xenbus_bus_saved_data(struct xenbus_bus *bus, uint8_t **out, size_t *len);
+/* Restore, after xenbus_bus_set_saved: that record (copied), each entry
+ * checked against the saved devices. 0, or -1 with err. */
+int xenbus_bus_set_saved_data(struct xenbus_bus *bus, const void *rec, size_t len, char *err,
+                              size_t errlen);
+/* dev's saved bytes (NULL: none); valid until xenbus_bus_restored. */
+const uint8_t *xenbus_dev_saved_data(struct xenbus_dev *dev, size_t *len);
 /* Connects every saved device now (from its frontend's restored nodes and
  * the saved ring state) and forgets the saved list. 0, or -1 with err
  * naming a device that is missing from the config or could not connect. */

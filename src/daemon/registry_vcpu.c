@@ -55,6 +55,15 @@ static struct json_object *sched(struct registry *r, struct dom *d, struct json_
         int w = weight != -1 ? weight : d->weight, c = cap != -1 ? cap : d->cap;
         if (reg_cg_set(r, d, w > 0 ? w : 256, c, err, sizeof(err)) < 0)
             return jl_error("%s", err);
+        /* The stored config follows (as libxl's retrieved configuration
+         * carries the scheduler's parameters): a save, a migration or a
+         * restart keeps them. */
+        struct json_object *cfg = d->config;
+        json_object_object_add(cfg, "cpu_weight", json_object_new_int(d->weight));
+        if (d->cap > 0)
+            json_object_object_add(cfg, "cap", json_object_new_int(d->cap));
+        else
+            json_object_object_del(cfg, "cap");
         reg_save(r, d);
         reg_log("domain %u: weight %d, cap %d", d->domid, d->weight, d->cap);
     }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define BITS 64
 
@@ -98,4 +99,24 @@ uint64_t *vm_frames_alloc(uint64_t size)
 {
     uint64_t frames = size >> PAGE_SHIFT;
     return calloc((frames + BITS - 1) / BITS, sizeof(uint64_t));
+}
+
+uint64_t vm_ram_data_after(struct vm *vm, const struct mem_region *r, uint64_t i, uint64_t *end)
+{
+    uint64_t frames = r->size >> PAGE_SHIFT;
+    *end = frames;
+    if (i >= frames)
+        return frames;
+    /* lseek's SEEK_DATA/SEEK_HOLE on the memfd (shmem): a page swapped out
+     * still counts as data. The fd's offset is not used by anyone else. */
+    off_t base = (off_t)r->fd_offset, lim = base + (off_t)r->size;
+    off_t d = lseek(vm->mem_fd, base + (off_t)(i << PAGE_SHIFT), SEEK_DATA);
+    if (d < 0)
+        return errno == ENXIO ? frames : i;       /* no data after, or cannot tell */
+    if (d >= lim)
+        return frames;
+    off_t h = lseek(vm->mem_fd, d, SEEK_HOLE);
+    if (h >= 0 && h < lim)
+        *end = (uint64_t)(h - base + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    return (uint64_t)(d - base) >> PAGE_SHIFT;
 }

@@ -150,6 +150,13 @@ int vm_ram_restore(struct vm *vm, uint64_t gfn);
 int vm_ram_present(struct vm *vm, uint64_t gfn);
 /* RAM frames present now. */
 uint64_t vm_ram_present_pages(struct vm *vm);
+/* The memory behind RAM region r (vm_ram_regions') from frame i on: the
+ * first frame at or after i that may hold data (*end: the first one after
+ * it that does not), or r's frame count when none does. Frames outside
+ * [first, *end) have never been written (the memfd has no page there: they
+ * read zeros), so a save can skip them without touching, and so allocating,
+ * them. A host that cannot tell reports everything as data. */
+uint64_t vm_ram_data_after(struct vm *vm, const struct mem_region *r, uint64_t i, uint64_t *end);
 /* The page of RAM frame gfn, present or released (for a page the layer above
  * places there itself), or NULL if gfn is no RAM frame. */
 uint8_t *vm_ram_frame_page(struct vm *vm, uint64_t gfn);

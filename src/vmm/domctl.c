@@ -496,7 +496,7 @@ static void client_request(struct client *cl)
         int fd = cl->fd;
         domain_unwatch_fd(c->d, fd);
         cl->fd = -1;
-        migrate_send_request(c->d, c->devs, c->relay, c->xenstore, req, fd, migrated, c);
+        migrate_send_request(c->d, c->devs, c->relay, c->xenstore, c->vcpus, req, fd, migrated, c);
         json_object_put(req);
         return;
     }
@@ -513,7 +513,7 @@ static void client_request(struct client *cl)
         reply = jl_ok();
     } else if (!strcmp(op, "save")) {
         bool ended;
-        reply = save_request(c->d, c->devs, c->relay, c->xenstore, req, &ended);
+        reply = save_request(c->d, c->devs, c->relay, c->xenstore, c->vcpus, req, &ended);
         if (ended) {
             c->destroyed = true;      /* no on_* action: the guest lives in the file */
             domain_shutdown(c->d, SHUTDOWN_poweroff);

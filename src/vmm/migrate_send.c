@@ -6,6 +6,7 @@
 #include "vmm/save_request.h"
 #include "vmm/snapshot_state.h"
 #include "vmm/snapshot_devices.h"
+#include "vmm/vcpu_ctl.h"
 #include "backend/devices.h"
 #include "common/log.h"
 #include "toolstack/jsonline.h"
@@ -35,6 +36,8 @@ struct migration {
     bool drained;
     struct xs_relay *relay;
     const char *xenstore;
+    const struct vcpu_ctl *vcpus;  /* the I/O thread's; NULL: none */
+    struct vcpu_ctl vcpus_stop;    /* a copy taken at the stop, for the sender */
     void (*ended)(void *);
     void *opaque;
     int fd, efd;
@@ -189,8 +192,8 @@ static int final_copy(struct migration *m)
     if (send_round(m, false, true) < 0)
         return -1;
     m->us_pages = us_since(&t);
-    if (snapshot_put_state(&m->w, m->d, m->tsc_stop, m->xs, m->xs_len, &m->sd, m->err,
-                           sizeof(m->err)) < 0)
+    if (snapshot_put_state(&m->w, m->d, m->tsc_stop, m->xs, m->xs_len, &m->sd,
+                           m->vcpus ? &m->vcpus_stop : NULL, m->err, sizeof(m->err)) < 0)
         return -1;
     int rc = snap_stream_end(&m->w);
     if (rc < 0) {
@@ -235,6 +238,7 @@ static void release(struct migration *m)
         free(m->dirty[r]);
     free(m->xs);
     free((void *)m->sd.devs);
+    free((void *)m->sd.data);
     json_object_put(m->rounds);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->cond);
@@ -337,6 +341,8 @@ static void phase_done(void *opaque)
             rc = -1;
         m->us_devices = us_since(&t);
         m->drained = !rc && m->devs;
+        if (m->vcpus)
+            m->vcpus_stop = *m->vcpus;
         pthread_mutex_lock(&m->lock);
         m->go_final = rc == 0;
         m->abort_final = rc != 0;
@@ -380,8 +386,9 @@ static void refuse(int fd, struct json_object *e)
 }
 
 void migrate_send_request(struct domain *d, struct domain_devices *devs, struct xs_relay *relay,
-                          const char *xenstore, struct json_object *req, int fd,
-                          void (*ended)(void *opaque), void *opaque)
+                          const char *xenstore, const struct vcpu_ctl *vcpus,
+                          struct json_object *req, int fd, void (*ended)(void *opaque),
+                          void *opaque)
 {
     struct json_object *cfg;
     char err[512];
@@ -398,7 +405,8 @@ void migrate_send_request(struct domain *d, struct domain_devices *devs, struct 
     struct migration *m = calloc(1, sizeof(*m));
     if (!m)
         return refuse(fd, jl_error("out of memory"));
-    *m = (struct migration){ .d = d, .devs = devs, .relay = relay, .xenstore = xenstore, .ended = ended,
+    *m = (struct migration){ .d = d, .devs = devs, .relay = relay, .xenstore = xenstore,
+                             .vcpus = vcpus, .ended = ended,
                              .opaque = opaque, .fd = fd, .rounds = json_object_new_array(),
                              .was_paused = vm_is_paused(&d->vm) };
     pthread_mutex_init(&m->lock, NULL);

@@ -18,10 +18,13 @@
 struct domain;
 struct domain_devices;
 struct xs_relay;
+struct vcpu_ctl;
 
 /* Takes fd (the client's connection) over: replies on it and, if the
- * migration starts, streams on it. ended(opaque) runs on the I/O thread
- * when the domain is to end ("end"). */
+ * migration starts, streams on it. vcpus: the vCPUs' availability and
+ * affinity (NULL: none), read on the I/O thread at the stop. ended(opaque)
+ * runs on the I/O thread when the domain is to end ("end"). */
 void migrate_send_request(struct domain *d, struct domain_devices *devs, struct xs_relay *relay,
-                          const char *xenstore, struct json_object *req, int fd,
-                          void (*ended)(void *opaque), void *opaque);
+                          const char *xenstore, const struct vcpu_ctl *vcpus,
+                          struct json_object *req, int fd, void (*ended)(void *opaque),
+                          void *opaque);

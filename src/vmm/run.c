@@ -625,6 +625,15 @@ int vmm_run(int argc, char **argv)
         log_err("%s", err);
         goto out;
     }
+    if (snap) {
+        /* the saved vCPUs' online mask and affinities, in place of the command line's */
+        snapshot_restore_vcpu_ctl(snap, &vcpus);
+        for (int i = 0; i < cfg.vcpus; i++)
+            if (vcpu_ctl_apply(&vcpus, &d.vm, (unsigned)i, err, sizeof(err)) < 0) {
+                log_err("%s", err);
+                goto out;
+            }
+    }
     startup_mark("stream");
     /* The saved guest goes back over the fresh domain, its host ports made. */
     if (snap && snapshot_restore_apply(snap, err, sizeof(err)) < 0) {
@@ -645,6 +654,12 @@ int vmm_run(int argc, char **argv)
     const struct dev_saved *saved = snap ? snapshot_restore_devices(snap, &nsaved, &vis) : NULL;
     if (devs && snap && devices_set_saved(devs, saved, nsaved) < 0) {
         log_err("out of memory");
+        goto out;
+    }
+    uint64_t ndata;
+    const void *data = snap ? snapshot_restore_device_data(snap, &ndata) : NULL;
+    if (devs && data && devices_set_saved_data(devs, data, ndata, err, sizeof(err)) < 0) {
+        log_err("%s: %s", restore, err);
         goto out;
     }
     for (int i = 0; i < ndisks; i++)

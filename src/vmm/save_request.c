@@ -38,12 +38,22 @@ int save_devices_part(struct domain *d, struct domain_devices *devs, struct xs_r
         return -1;
     sd->devs = saved;
     sd->n = n;
+    uint8_t *data = NULL;
+    if (devs && devices_saved_data(devs, &data, &sd->data_len) < 0) {
+        snprintf(err, errlen, "out of memory");
+        devices_resume(devs);
+        free(saved);
+        sd->devs = NULL;
+        return -1;
+    }
+    sd->data = data;
     return 0;
 }
 
 struct json_object *save_request(struct domain *d, struct domain_devices *devs,
                                  struct xs_relay *relay, const char *xenstore,
-                                 struct json_object *req, bool *ended)
+                                 const struct vcpu_ctl *vcpus, struct json_object *req,
+                                 bool *ended)
 {
     *ended = false;
     const char *file = jl_str(req, "file", "");
@@ -77,10 +87,11 @@ struct json_object *save_request(struct domain *d, struct domain_devices *devs,
         else {
             drained = devs != NULL;
             rc = snapshot_save(d, file, json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN),
-                               xs, xlen, &sd, err, sizeof(err));
+                               xs, xlen, &sd, vcpus, err, sizeof(err));
         }
         free(xs);
         free((void *)sd.devs);
+        free((void *)sd.data);
     }
     /* A domain that goes on has its devices back before its vCPUs. */
     if (drained && (rc < 0 || keep))

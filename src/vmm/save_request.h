@@ -16,11 +16,14 @@ struct domain;
 struct domain_devices;
 struct xs_relay;
 struct snap_devs;
+struct vcpu_ctl;
 
-/* The reply; *ended: the domain is to end now (saved without keep). */
+/* The reply; *ended: the domain is to end now (saved without keep). vcpus:
+ * the vCPUs' availability and affinity for the file (NULL: none). */
 struct json_object *save_request(struct domain *d, struct domain_devices *devs,
                                  struct xs_relay *relay, const char *xenstore,
-                                 struct json_object *req, bool *ended);
+                                 const struct vcpu_ctl *vcpus, struct json_object *req,
+                                 bool *ended);
 
 /* {"op":"dump-core","file":PATH}: the domain stops while its ELF core is
  * written (dump_core.h), then runs on as it was. */
@@ -34,7 +37,7 @@ uint8_t *save_xenstore_part(struct domain *d, struct xs_relay *relay, const char
 /* The devices' side, with the vCPUs stopped and the guest's xenstore
  * requests answered: every connected vbd and vif drained (its requests
  * answered, nothing left mapped but its rings) and its state in *sd
- * (sd->devs malloc'd, freed by the caller), with the domain id the guest
+ * (sd->devs and sd->data malloc'd, freed by the caller), with the domain id the guest
  * sees. 0, or -1 with err and the devices running again. devs may be NULL. */
 int save_devices_part(struct domain *d, struct domain_devices *devs, struct xs_relay *relay,
                       struct snap_devs *sd, char *err, size_t errlen);

@@ -25,6 +25,8 @@ const char *snap_rec_name(uint32_t type)
     case SNAP_REC_RAM_ABSENT: return "RAM_ABSENT";
     case SNAP_REC_XENSTORE: return "XENSTORE";
     case SNAP_REC_DEVICES: return "DEVICES";
+    case SNAP_REC_VCPU_SCHED: return "VCPU_SCHED";
+    case SNAP_REC_DEV_DATA: return "DEV_DATA";
     case SNAP_REC_END: return "END";
     default: return "unknown";
     }

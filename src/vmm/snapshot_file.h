@@ -40,6 +40,8 @@ enum snap_rec {
     SNAP_REC_RAM_ABSENT = 8,         /* u64 gfns handed back by the guest (ballooned out) */
     SNAP_REC_XENSTORE = 9,           /* the guest's subtree and watches (snapshot_xenstore.c) */
     SNAP_REC_DEVICES = 10,           /* drained backends' ring state (snapshot_devices.c) */
+    SNAP_REC_VCPU_SCHED = 11,        /* vCPUs down, available, affinity (snapshot_vcpus.c) */
+    SNAP_REC_DEV_DATA = 12,          /* drained backends' other bytes (xenbus_backend.h) */
     SNAP_REC_END = 0x454e4421,       /* u64 number of records before it */
 };
 

@@ -3,6 +3,7 @@
  * its checksums may still come from another xenkvm or another guest. */
 #include "vmm/snapshot_state.h"
 #include "vmm/snapshot_devices.h"
+#include "vmm/snapshot_vcpus.h"
 #include "xen/domain.h"
 #include "xen/evtchn_fifo.h"
 #include <errno.h>
@@ -19,8 +20,11 @@ struct snapshot_restore {
     struct snap_domain dom;
     bool have_dom, have_pages;
     uint8_t *vcpu[VM_MAX_VCPUS];    /* VCPU payloads */
-    void *evtchn, *gnttab, *xenstore, *devices;
-    uint64_t evtchn_len, gnttab_len, xenstore_len, devices_len;
+    void *evtchn, *gnttab, *xenstore, *devices, *dev_data, *vcpu_sched;
+    uint64_t evtchn_len, gnttab_len, xenstore_len, devices_len, dev_data_len, vcpu_sched_len;
+    /* the VCPU_SCHED record, checked (snapshot_vcpus.c); in a file without
+     * one, no vCPU down and the config's availability and affinity */
+    struct snap_vcpu_sched sched;
     /* the DEVICES record, checked (snapshot_devices.c) */
     const struct dev_saved *devs;
     unsigned nr_devs, visible_domid;
@@ -49,11 +53,24 @@ static int load_ram(struct snapshot_restore *s, const uint8_t *p, uint64_t len, 
     uint64_t head = sizeof(h) + (uint64_t)h.count * 8;
     if (h.count == 0 || h.count > SNAP_RAM_CHUNK || len < head)
         return bad(s, err, errlen, "corrupt: a RAM record holds %u pages", h.count);
-    size_t n = ZSTD_decompress(buf, SNAP_RAM_CHUNK * PAGE_SIZE, p + head, len - head);
+    /* RAM frames in a row whose pages are a row of host memory too (a save
+     * writes ascending frames): straight into the guest, without a copy. */
+    uint64_t first;
+    memcpy(&first, p + sizeof(h), 8);
+    uint8_t *start = vm_ram_frame_page(&s->d->vm, first);
+    bool row = start != NULL;
+    for (uint32_t i = 1; i < h.count && row; i++) {
+        uint64_t gfn;
+        memcpy(&gfn, p + sizeof(h) + i * 8ull, 8);
+        row = gfn == first + i && vm_ram_frame_page(&s->d->vm, gfn) == start + i * (uint64_t)PAGE_SIZE;
+    }
+    if (row)
+        buf = start;
+    size_t n = ZSTD_decompress(buf, h.count * PAGE_SIZE, p + head, len - head);
     if (ZSTD_isError(n) || n != h.count * PAGE_SIZE)
         return bad(s, err, errlen, "corrupt: a RAM record does not decompress (%s)",
                    ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong size");
-    for (uint32_t i = 0; i < h.count; i++) {
+    for (uint32_t i = 0; i < h.count && buf != start; i++) {
         uint64_t gfn;
         memcpy(&gfn, p + sizeof(h) + i * 8, 8);
         uint8_t *page = vm_ram_frame_page(&s->d->vm, gfn);
@@ -162,6 +179,10 @@ static int take(struct snapshot_restore *s, uint32_t type, void *p, uint64_t len
         return keep(&s->xenstore, &s->xenstore_len, p, len);
     case SNAP_REC_DEVICES:
         return keep(&s->devices, &s->devices_len, p, len);
+    case SNAP_REC_DEV_DATA:
+        return keep(&s->dev_data, &s->dev_data_len, p, len);
+    case SNAP_REC_VCPU_SCHED:
+        return keep(&s->vcpu_sched, &s->vcpu_sched_len, p, len);
     case SNAP_REC_PAGES:
         if (len != sizeof(s->pages))
             return bad(s, err, errlen, "corrupt: the PAGES record has %llu bytes",
@@ -220,6 +241,19 @@ struct snapshot_restore *snapshot_restore_open(struct domain *d, const char *pat
     if (!rc && s->devices && snapdev_decode(s->devices, s->devices_len, &s->visible_domid,
                                             &s->devs, &s->nr_devs, why, sizeof(why)) < 0)
         rc = bad(s, err, errlen, "%s", why);
+    if (!rc && s->dev_data && !s->devices)
+        rc = bad(s, err, errlen, "corrupt: a DEV_DATA record without DEVICES");
+    if (!rc && s->vcpu_sched && snapvcpu_decode(s->vcpu_sched, s->vcpu_sched_len,
+                                                s->dom.nr_vcpus, &s->sched, why, sizeof(why)) < 0)
+        rc = bad(s, err, errlen, "%s", why);
+    /* Down only a vCPU that was up, and not every one (the last going down
+     * powers the domain off). */
+    uint64_t up = 0;
+    for (uint32_t i = 0; !rc && i < s->dom.nr_vcpus; i++)
+        up |= (uint64_t)(((const struct snap_vcpu *)s->vcpu[i])->up != 0) << i;
+    if (!rc && ((s->sched.down & ~up) || (up && !(up & ~s->sched.down))))
+        rc = bad(s, err, errlen, "corrupt: vCPUs %#llx down of %#llx up",
+                 (unsigned long long)s->sched.down, (unsigned long long)up);
     if (rc) {
         snapshot_restore_free(s);
         return NULL;
@@ -350,6 +384,7 @@ static int apply_vcpu(struct snapshot_restore *s, unsigned i, char *err, size_t 
     }
     xv->upcall_vector = v.upcall_vector;
     atomic_store(&xv->up, v.up);
+    atomic_store(&xv->down, (s->sched.down >> i & 1) != 0);
     xv->initialised = v.initialised;
     xv->v->lvt0_borrowed = v.lvt0_borrowed;
     xv->v->lvt0_saved = v.lvt0_saved;
@@ -444,9 +479,21 @@ const struct dev_saved *snapshot_restore_devices(struct snapshot_restore *s, uns
     return s->devs;
 }
 
+const void *snapshot_restore_device_data(struct snapshot_restore *s, uint64_t *len)
+{
+    *len = s->dev_data_len;
+    return s->dev_data;
+}
+
 uint32_t snapshot_restore_old_domid(struct snapshot_restore *s)
 {
     return s->dom.domid;
+}
+
+void snapshot_restore_vcpu_ctl(struct snapshot_restore *s, struct vcpu_ctl *c)
+{
+    if (s->vcpu_sched)
+        snapvcpu_apply_ctl(&s->sched, c);
 }
 
 void snapshot_restore_free(struct snapshot_restore *s)
@@ -459,5 +506,7 @@ void snapshot_restore_free(struct snapshot_restore *s)
     free(s->gnttab);
     free(s->xenstore);
     free(s->devices);
+    free(s->dev_data);
+    free(s->vcpu_sched);
     free(s);
 }

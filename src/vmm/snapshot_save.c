@@ -3,6 +3,7 @@
  * the xenstore relay) off the Xen state while it is read. */
 #include "vmm/snapshot_state.h"
 #include "vmm/snapshot_devices.h"
+#include "vmm/snapshot_vcpus.h"
 #include "xen/domain.h"
 #include "xen/evtchn_fifo.h"
 #include <errno.h>
@@ -205,8 +206,11 @@ int64_t snapshot_put_ram(struct snap_writer *w, struct domain *d, uint64_t *cons
     int nram = vm_ram_regions(&d->vm, ram, VM_MAX_REGIONS);
     for (int r = 0; r < nram && !o.error; r++) {
         const struct mem_region *m = ram[r];
+        uint64_t data = 0, data_end = 0;      /* the memory behind frames [data, data_end) */
         for (uint64_t i = 0; i < m->size / PAGE_SIZE && !o.error; i++) {
             uint64_t gfn = (m->gpa >> PAGE_SHIFT) + i;
+            if (i >= data_end)
+                data = vm_ram_data_after(&d->vm, m, i, &data_end);
             bool want = !dirty || (dirty[r][i / 64] >> (i % 64) & 1);
             if (m->absent && (m->absent[i / 64] >> (i % 64) & 1)) {
                 if (!absent_list)
@@ -223,9 +227,10 @@ int64_t snapshot_put_ram(struct snap_writer *w, struct domain *d, uint64_t *cons
                 continue;
             }
             const uint8_t *p = m->host + i * PAGE_SIZE;
-            /* A fresh domain's memory reads zero; a frame written since the
-             * last round goes whatever it holds. */
-            if (!want || (!dirty && page_is_zero(p)))
+            /* A fresh domain's memory reads zero (a frame never written has
+             * no page behind it: not even read, so as not to allocate it); a
+             * frame written since the last round goes whatever it holds. */
+            if (!want || (!dirty && (i < data || page_is_zero(p))))
                 continue;
             o.gfns[o.count] = gfn;
             memcpy(o.pages + o.count * PAGE_SIZE, p, PAGE_SIZE);
@@ -273,12 +278,26 @@ static int put_devices(struct snap_writer *w, struct domain *d, const struct sna
         return failf(err, errlen, "out of memory");
     snap_put(w, SNAP_REC_DEVICES, rec, len);
     free(rec);
+    if (devs->data_len)
+        snap_put(w, SNAP_REC_DEV_DATA, devs->data, devs->data_len);
+    return 0;
+}
+
+static int put_vcpu_sched(struct snap_writer *w, struct domain *d, const struct vcpu_ctl *c,
+                          char *err, size_t errlen)
+{
+    size_t len;
+    uint8_t *rec = snapvcpu_encode(d, c, &len);
+    if (!rec)
+        return failf(err, errlen, "out of memory");
+    snap_put(w, SNAP_REC_VCPU_SCHED, rec, len);
+    free(rec);
     return 0;
 }
 
 int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_tsc,
                        const void *xenstore, size_t xenstore_len, const struct snap_devs *devs,
-                       char *err, size_t errlen)
+                       const struct vcpu_ctl *vcpus, char *err, size_t errlen)
 {
     if (xenstore)
         snap_put(w, SNAP_REC_XENSTORE, xenstore, xenstore_len);
@@ -287,6 +306,8 @@ int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_t
     int rc = put_devices(w, d, devs, err, errlen);
     if (!rc)
         rc = put_vcpus(w, d, err, errlen);
+    if (!rc)
+        rc = put_vcpu_sched(w, d, vcpus, err, errlen);
     if (!rc)
         rc = put_evtchn(w, d) < 0 ? failf(err, errlen, "event channels: a FIFO page is "
                                           "outside guest memory") : 0;
@@ -302,7 +323,7 @@ int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_t
 
 int snapshot_save(struct domain *d, const char *path, const char *config,
                   const void *xenstore, size_t xenstore_len, const struct snap_devs *devs,
-                  char *err, size_t errlen)
+                  const struct vcpu_ctl *vcpus, char *err, size_t errlen)
 {
     if (snapshot_check(d, devs && devs->n, err, errlen) < 0)
         return -1;
@@ -313,7 +334,7 @@ int snapshot_save(struct domain *d, const char *path, const char *config,
     /* The guest TSC stops here as far as the saved domain knows. */
     uint64_t guest_tsc = vm_guest_tsc(&d->vm);
     snap_put(&w, SNAP_REC_CONFIG, config, strlen(config));
-    rc = snapshot_put_state(&w, d, guest_tsc, xenstore, xenstore_len, devs, err, errlen);
+    rc = snapshot_put_state(&w, d, guest_tsc, xenstore, xenstore_len, devs, vcpus, err, errlen);
     if (!rc)
         rc = snapshot_put_ram(&w, d, NULL, true, err, errlen) < 0 ? -1 : 0;
     if (rc < 0) {

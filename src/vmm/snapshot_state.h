@@ -6,6 +6,7 @@
 #include <xen/hvm/params.h>
 
 struct domain;
+struct vcpu_ctl;
 
 struct snap_domain {
     uint32_t nr_vcpus;
@@ -74,35 +75,39 @@ struct snap_ram {                    /* followed by count u64 gfns, then one zst
 };
 
 /* The drained devices a save carries (snapshot_devices.h): their state, and
- * the domain id the guest sees in xenstore paths. */
+ * the domain id the guest sees in xenstore paths; data: the DEV_DATA
+ * record (packets a vif had not delivered yet), NULL when empty. */
 struct dev_saved;
 struct snap_devs {
     const struct dev_saved *devs;
     unsigned n;
     unsigned visible_domid;
+    const uint8_t *data;
+    size_t data_len;
 };
 
 /* Save: the domain's state into path (vCPUs quiesced by the caller, devices
  * drained). config: the domain config as JSON text; xenstore: the XENSTORE
- * record (snapshot_xenstore.h), or NULL; devs: NULL without devices. 0, or
- * -1 with err. */
+ * record (snapshot_xenstore.h), or NULL; devs: NULL without devices; vcpus:
+ * availability and affinity (NULL: not recorded). 0, or -1 with err. */
 int snapshot_save(struct domain *d, const char *path, const char *config,
                   const void *xenstore, size_t xenstore_len, const struct snap_devs *devs,
-                  char *err, size_t errlen);
+                  const struct vcpu_ctl *vcpus, char *err, size_t errlen);
 
 /* The pieces of a save, also a migration's stream (migrate_send.c).
  * snapshot_check refuses what cannot be carried, before anything stops
  * (with devices, the grants they map are checked after their drain, by
  * snapshot_put_state). snapshot_put_state: XENSTORE (if given), DOMAIN,
  * DEVICES (with devices, or a guest that sees another domain id), VCPU,
- * EVTCHN, GNTTAB and PAGES, with the vCPUs quiesced and devices drained. snapshot_put_ram: RAM records, of every present frame that
+ * VCPU_SCHED, EVTCHN, GNTTAB and PAGES, with the vCPUs quiesced and devices
+ * drained. snapshot_put_ram: RAM records, of every present frame that
  * is not all zeros (dirty NULL) or of the frames set in dirty (one bitmap per
  * RAM region, vm_dirty_log_collect's), and with absent_list the frames the
  * guest handed back; the pages sent, or -1 with err. */
 int snapshot_check(struct domain *d, bool devices, char *err, size_t errlen);
 int snapshot_put_state(struct snap_writer *w, struct domain *d, uint64_t guest_tsc,
                        const void *xenstore, size_t xenstore_len, const struct snap_devs *devs,
-                       char *err, size_t errlen);
+                       const struct vcpu_ctl *vcpus, char *err, size_t errlen);
 int64_t snapshot_put_ram(struct snap_writer *w, struct domain *d, uint64_t *const *dirty,
                          bool absent_list, char *err, size_t errlen);
 
@@ -121,5 +126,10 @@ const void *snapshot_restore_xenstore(struct snapshot_restore *s, uint64_t *len)
  * saved domain's id when the file has no such record). */
 const struct dev_saved *snapshot_restore_devices(struct snapshot_restore *s, unsigned *n,
                                                  unsigned *visible_domid);
+/* The DEV_DATA record (NULL: none). */
+const void *snapshot_restore_device_data(struct snapshot_restore *s, uint64_t *len);
 uint32_t snapshot_restore_old_domid(struct snapshot_restore *s);
+/* The saved vCPUs' availability and affinity into c (a file without a
+ * VCPU_SCHED record leaves the config's). */
+void snapshot_restore_vcpu_ctl(struct snapshot_restore *s, struct vcpu_ctl *c);
 void snapshot_restore_free(struct snapshot_restore *s);

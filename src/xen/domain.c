@@ -392,14 +392,23 @@ static void dump_vcpu(struct vcpu *v)
 }
 
 /* A vCPU taken down (VCPUOP_down) waits here until VCPUOP_up or the end (every
- * end goes through domain_shutdown, which sets stopping, then broadcasts). */
+ * end goes through domain_shutdown, which sets stopping, then broadcasts). A
+ * pause meanwhile (domain_quiesce broadcasts too) parks it as any other, so
+ * that a save or migration can stop a domain with a vCPU down. */
 static void wait_while_down(struct domain *d, struct xvcpu *xv)
 {
     if (!atomic_load(&xv->down))
         return;
     pthread_mutex_lock(&d->lock);
-    while (atomic_load(&xv->down) && !atomic_load(&d->vm.stopping))
+    while (atomic_load(&xv->down) && !atomic_load(&d->vm.stopping)) {
+        if (vm_is_paused(&d->vm)) {
+            pthread_mutex_unlock(&d->lock);
+            vm_pause_point(&d->vm);     /* until unpaused or stopping */
+            pthread_mutex_lock(&d->lock);
+            continue;
+        }
         pthread_cond_wait(&d->vcpu_cond, &d->lock);
+    }
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -519,6 +528,9 @@ int domain_quiesce(struct domain *d, int timeout_ms)
 {
     atomic_store(&d->quiesce, true);
     vm_pause(&d->vm);
+    pthread_mutex_lock(&d->lock);
+    pthread_cond_broadcast(&d->vcpu_cond);     /* a vCPU that is down parks too */
+    pthread_mutex_unlock(&d->lock);
     for (int i = 0; i < d->vm.nr_vcpus; i++) {
         uint64_t one = 1;
         if (write(d->xv[i].wake_fd, &one, sizeof(one)) < 0) { /* already awake */ }
