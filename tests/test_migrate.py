@@ -60,7 +60,10 @@ def test_live_migration_carries_the_running_guest(ts, abi):
     # frames it dirtied meanwhile, then the stop-and-copy.
     rs = rounds(err)
     assert len(rs) >= 3 and rs[0][1] > 0, err
-    assert sum(p for _, p in rs[1:-1]) > 0, err            # dirty pages went live
+    # The dirty log found what the guest wrote after round 1 (with never-written
+    # frames skipped round 1 takes a few ms, so the pages may all come in the
+    # stop-and-copy).
+    assert sum(p for _, p in rs[1:]) > 0, err
     assert "(stop-and-copy)" in err and "stopped for" in err
     # The stop's parts (--debug), inside the time the domain was stopped.
     m = re.search(r"stopped for the last (\d+) ms.*\n.*the stop: vCPUs parked ([\d.]+) ms, "
