@@ -140,6 +140,100 @@ def test_stream_cut_in_the_ram_rounds_leaves_nothing_at_the_destination(ts):
     assert "FAIL" not in ts.console_log("sr")
 
 
+STALL_FILTER = r"""
+import os, struct, sys, time
+# The sender's stream, held after the first RAM record until the test says go.
+i, o = sys.stdin.buffer, sys.stdout.buffer
+d = os.path.dirname(os.path.abspath(__file__))
+def put(b):
+    o.write(b)
+    o.flush()
+put(i.read(64))
+held = False
+while True:
+    head = i.read(16)
+    if len(head) < 16:
+        break
+    kind, _, n = struct.unpack("<IIQ", head)
+    put(head + i.read(n))
+    if kind == 0x454e4421:      # END: then xl's handshake, passed on as it comes
+        while True:
+            b = i.read1(4096)
+            if not b:
+                break
+            put(b)
+        break
+    if kind == 7 and not held:
+        held = True
+        open(os.path.join(d, "stalled"), "w").close()
+        for _ in range(600):
+            if os.path.exists(os.path.join(d, "release")):
+                break
+            time.sleep(0.1)
+"""
+
+
+def test_destination_daemon_answers_while_the_stream_arrives(ts):
+    """The destination's create waits for the whole pre-copy; meanwhile its
+    xenkvmd serves other requests: the incoming domain is listed, paused,
+    other domains can be created and destroyed, and requests on the
+    incoming one are refused as still starting."""
+    old = start(ts)
+    filt = os.path.join(ts.dir, "stall.py")
+    with open(filt, "w") as f:
+        f.write(STALL_FILTER)
+    stall = wrapper(ts, "stall", f'shift\n/usr/bin/python3 {filt} | {XENKVM} "$@"')
+    mig = subprocess.Popen([str(XENKVM), "migrate", "-s", stall, "sr", "somehost"], env=ts.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: os.path.exists(os.path.join(ts.dir, "stalled")), 60)
+        t0 = time.monotonic()
+        doms = ts.domains()
+        took = time.monotonic() - t0
+        assert doms["sr"][0] == old and doms["sr--incoming"][1] == "--p---", doms
+        r = ts.xk("pause", "sr--incoming", ok=False)
+        assert "still starting" in r.stderr, r.stderr
+        ts.xk("create", ts.cfg("other", "idle"))
+        assert "other" in ts.domains()
+        ts.xk("destroy", "other")
+        assert "other" not in ts.domains() and "sr--incoming" in ts.domains()
+        print(f"list answered in {took * 1000:.0f} ms while the stream was held")
+    finally:
+        open(os.path.join(ts.dir, "release"), "w").close()
+        out, err = mig.communicate(timeout=120)
+    assert mig.returncode == 0 and "Migration successful." in err, err
+    doms = ts.domains()
+    assert "sr--incoming" not in doms and doms["sr"][0] != old, doms
+    go(ts)
+    assert wait_for(lambda: passes(ts, "sr--incoming") == 1), ts.console_log("sr--incoming")
+
+
+def test_destroying_the_incoming_domain_fails_the_migration(ts):
+    """xl destroy of the half-received domain: the destination's create ends
+    with an error, and the source runs on."""
+    old = start(ts)
+    filt = os.path.join(ts.dir, "stall.py")
+    with open(filt, "w") as f:
+        f.write(STALL_FILTER)
+    stall = wrapper(ts, "stall", f'shift\n/usr/bin/python3 {filt} | {XENKVM} "$@"')
+    mig = subprocess.Popen([str(XENKVM), "migrate", "-s", stall, "sr", "somehost"], env=ts.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: os.path.exists(os.path.join(ts.dir, "stalled")), 60)
+        ts.xk("destroy", "sr--incoming")
+        assert "sr--incoming" not in ts.domains()
+    finally:
+        open(os.path.join(ts.dir, "release"), "w").close()
+        out, err = mig.communicate(timeout=120)
+    assert mig.returncode != 0 and "Migration failed, resuming at sender." in err, err
+    assert "destroyed while it started" in err, err
+    assert ts.domains()["sr"][0] == old
+    mark = len(ts.console_log("sr"))
+    assert wait_for(lambda: ticks_after(ts, "sr", mark) >= 2), ts.console_log("sr")
+    go(ts)
+    assert wait_for(lambda: passes(ts) == 1), ts.console_log("sr")
+
+
 def test_destination_refusing_leaves_the_source_running(ts):
     old = start(ts)
     # Another memory size: the destination's restore refuses the guest.

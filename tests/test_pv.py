@@ -275,3 +275,29 @@ def test_create_with_pygrub_through_the_daemon(ts, need_kvm, tmp_path):
     assert info["b_info"]["bootloader"] == "pygrub" and info["b_info"]["bootloader_args"] == ["-q"], info
     ts.xk("destroy", "pg")
     assert not [d for d in os.listdir(ts.run_dir) if d.startswith("bootloader.")]
+
+
+def test_daemon_answers_while_a_bootloader_menu_waits(ts, need_kvm, tmp_path):
+    """pygrub's menu with a long timeout waits at the console, as on Xen;
+    meanwhile xenkvmd serves other requests: the domain is listed, paused, and a
+    destroy ends it, the waiting create reporting why."""
+    need(PYGRUB, "xen-utils-4.17")
+    img = boot_image(tmp_path, GRUB_CFG.replace("set timeout=1", "set timeout=300"))
+    path = os.path.join(ts.dir, "menu.cfg")
+    with open(path, "w") as f:
+        f.write(f'name = "menu"\ntype = "pvh"\nbootloader = "pygrub"\n'
+                f'disk = [ "{img},raw,xvda,ro" ]\nmemory = 32\n')
+    ts.domains()                           # the daemon runs before the create
+    create = subprocess.Popen([str(XENKVM), "create", path], env=ts.env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert wait_for(lambda: "menu" in ts.domains() or create.poll() is not None, 30)
+        assert create.poll() is None, create.communicate()
+        time.sleep(2)                      # pygrub has drawn its menu and waits
+        assert create.poll() is None
+        assert ts.domains()["menu"][1] == "--p---", ts.domains()
+        ts.xk("destroy", "menu")
+        assert "menu" not in ts.domains()
+    finally:
+        out, err = create.communicate(timeout=60)
+    assert create.returncode != 0 and "destroyed while it started" in err, err

@@ -41,14 +41,18 @@ static void serve_one(struct registry *r)
     if (fd < 0)
         return;
     struct json_object *req = jl_recv(fd, REQUEST_TIMEOUT_MS);
+    r->client = fd;
     if (req) {
         sweep_exits(r);
         struct json_object *rep = reg_handle(r, req);
-        jl_send(fd, rep);
+        if (rep)
+            jl_send(fd, rep);
         json_object_put(rep);
         json_object_put(req);
     }
-    close(fd);
+    if (r->client >= 0)      /* else a start took it for its reply */
+        close(fd);
+    r->client = -1;
 }
 
 /* xenstore is served by the other thread: wait until it answers. */
@@ -67,8 +71,12 @@ static void *loop(void *arg)
         reg_autostart(r);
     for (;;) {
         reg_run_restarts(r);
+        reg_start_expire(r);
+        int timeout = reg_restart_timeout(r), st = reg_start_timeout(r);
+        if (st >= 0 && (timeout < 0 || st < timeout))
+            timeout = st;
         struct epoll_event evs[16];
-        int n = epoll_wait(r->epfd, evs, 16, reg_restart_timeout(r));
+        int n = epoll_wait(r->epfd, evs, 16, timeout);
         if (n < 0 && errno != EINTR)
             break;
         for (int i = 0; i < n; i++) {
@@ -77,6 +85,8 @@ static void *loop(void *arg)
                 return NULL;
             if (tag == TAG_CTL)
                 serve_one(r);
+            else if (reg_start_event(r, tag))
+                continue;
             else {
                 /* A domain process ended (handled once: reg_exited forgets
                  * or detaches it; the table cannot change under us). */
@@ -97,7 +107,7 @@ int registry_start(const struct registry_opts *o)
     struct registry *r = &reg;
     char path[512];
     r->o = *o;
-    r->ctl_fd = r->epfd = r->stop_fd = -1;
+    r->ctl_fd = r->epfd = r->stop_fd = r->client = -1;
     int rc = ts_mkdirs(o->rundir, 0700);
     if (!rc && snprintf(path, sizeof(path), "%s/xenkvmd.sock", o->rundir) >= (int)sizeof(path))
         rc = -ENAMETOOLONG;
@@ -130,6 +140,7 @@ void registry_stop(void)
     uint64_t one = 1;
     if (write(r->stop_fd, &one, sizeof(one)) < 0) { /* the thread sees it anyway */ }
     pthread_join(thread, NULL);
+    reg_start_abort_all(r, "xenkvmd stopped");
     char path[512];
     snprintf(path, sizeof(path), "%s/xenkvmd.sock", r->o.rundir);
     unlink(path);

@@ -38,6 +38,8 @@ struct dom {
     enum dom_state state;
     int reason;                    /* SHUTDOWN_* once shut down */
     bool destroying;               /* destroy asked: no on_* action */
+    bool starting;                 /* its process is not ready yet (registry_start.c) */
+    bool paused, restored;         /* how it was started */
     uint64_t target_kib, maxmem_kib;
     int weight, cap;               /* xl's credit weight (0: default) and cap (0: none) */
     char cgroup[256];              /* its cgroup v2 directory, "" for none */
@@ -57,6 +59,8 @@ struct registry {
     int ctl_fd, epfd, stop_fd;
     struct dom *doms;
     struct restart *restarts;
+    struct start *starts;          /* processes not ready yet (registry_start.c) */
+    int client;                    /* the request's connection; -1 once a start owns it */
     unsigned last_domid;
     struct xs_client *xs;
 };
@@ -83,6 +87,33 @@ const char *reg_check_name(const char *name);                  /* NULL: fine; el
 /* restore: a save file the new domain starts from (xenkvm restore), or NULL. */
 struct dom *reg_spawn(struct registry *r, struct json_object *config, bool paused,
                       const char *restore, char *err, size_t errlen);
+
+/* The same, for a CLI's request on connection client: a start that may take
+ * minutes (a bootloader's menu, an incoming migration's stream) is then
+ * waited for in the event loop, and d is returned with d->starting set: the
+ * registry owns client and sends the create's reply there once the process is
+ * ready or gone. Other starts are waited for here. */
+struct dom *reg_spawn_for(struct registry *r, struct json_object *config, bool paused,
+                          const char *restore, int client, char *err, size_t errlen);
+
+/* registry_start.c: a domain process between fork and ready */
+struct start;
+/* Links d into the table and waits for its ready byte (here, or in the event
+ * loop when in_loop and client >= 0). Takes ready, pidfd and logfd. d on
+ * success or while starting; NULL (d freed, the process reaped) with err. */
+struct dom *reg_start_wait(struct registry *r, struct dom *d, int client, int ready, int pidfd,
+                           int logfd, off_t log_start, const char *sock, const char *status,
+                           int timeout_ms, bool in_loop, char *err, size_t errlen);
+/* The create's reply: ok, domid, name. */
+struct json_object *reg_created_reply(const struct dom *d);
+/* An epoll tag of a start's (bit 0 set): handled (true), or not a start's. */
+bool reg_start_event(struct registry *r, void *tag);
+int reg_start_timeout(struct registry *r);                    /* ms, -1: none */
+void reg_start_expire(struct registry *r);                     /* ends the overdue */
+/* Ends d's start (destroyed, daemon stopping): the process killed, the
+ * creator told why. */
+void reg_start_abort(struct registry *r, struct dom *d, const char *why);
+void reg_start_abort_all(struct registry *r, const char *why);
 
 /* registry_cgroup.c: one cgroup v2 per domain (systemd scope or the
  * cgroup filesystem): CPU weight and cap, memory and I/O accounting. */

@@ -159,14 +159,16 @@ struct json_object *reg_defs_handle(struct registry *r, const char *op, struct j
         if ((e = load_def(name, &cfg)))
             return e;
         char err[1024];
-        struct dom *d = reg_spawn(r, cfg, jl_bool(req, "paused", false), NULL, err, sizeof(err));
+        struct dom *d = reg_spawn_for(r, cfg, jl_bool(req, "paused", false), NULL, r->client,
+                                      err, sizeof(err));
         json_object_put(cfg);
         if (!d)
             return jl_error("%s", err);
-        struct json_object *rep = jl_ok();
-        json_object_object_add(rep, "domid", json_object_new_int(d->domid));
-        json_object_object_add(rep, "name", json_object_new_string(d->name));
-        return rep;
+        if (d->starting) {
+            r->client = -1;  /* the reply goes when the process is ready */
+            return NULL;
+        }
+        return reg_created_reply(d);
     }
     if (!strcmp(op, "autostart")) {
         if ((e = load_def(name, &cfg)))

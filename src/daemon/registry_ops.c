@@ -59,6 +59,10 @@ static const char *state_letters(struct dom *d, struct json_object *info)
     static const char reasons[] = "-rscwS";
     static char s[7];
     memcpy(s, "------", 7);
+    if (d->starting) {       /* paused until its process is ready, as xl's incoming domain */
+        s[2] = 'p';
+        return s;
+    }
     if (d->state == DOM_SHUTDOWN) {
         s[3] = 's';
         s[4] = d->reason >= 0 && d->reason < 6 ? reasons[d->reason] : '?';
@@ -152,13 +156,15 @@ static struct json_object *op_create(struct registry *r, struct json_object *req
     const char *restore = jl_str(req, "restore", NULL);
     if (restore && restore[0] != '/')
         return jl_error("restore: the file must be an absolute path");
-    struct dom *d = reg_spawn(r, cfg, jl_bool(req, "paused", false), restore, err, sizeof(err));
+    struct dom *d = reg_spawn_for(r, cfg, jl_bool(req, "paused", false), restore, r->client,
+                                  err, sizeof(err));
     if (!d)
         return jl_error("%s", err);
-    struct json_object *rep = jl_ok();
-    json_object_object_add(rep, "domid", json_object_new_int(d->domid));
-    json_object_object_add(rep, "name", json_object_new_string(d->name));
-    return rep;
+    if (d->starting) {
+        r->client = -1;      /* the reply goes when the process is ready */
+        return NULL;
+    }
+    return reg_created_reply(d);
 }
 
 static struct json_object *need_running(struct dom *d)
@@ -272,6 +278,13 @@ static struct json_object *op_on_domain(struct registry *r, const char *op, stru
 {
     struct json_object *e;
     char err[512];
+    if (d->starting) {
+        if (strcmp(op, "destroy"))
+            return jl_error("domain %u (%s) is still starting", d->domid, d->name);
+        reg_log("domain %u (%s) destroyed while starting", d->domid, d->name);
+        reg_start_abort(r, d, "the domain was destroyed while it started");
+        return jl_ok();
+    }
     struct json_object *vrep = reg_vcpu_op(r, op, d, req);
     if (vrep)
         return vrep;

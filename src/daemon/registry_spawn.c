@@ -1,6 +1,6 @@
 /* Starting a domain: a `xenkvm run` child in its own session (it outlives
  * the daemon), told its domid, name, UUID, control socket, console log and
- * status file; the registry waits until it reports ready on a pipe. */
+ * status file; it reports ready on a pipe (registry_start.c waits). */
 #include "daemon/registry.h"
 #include "toolstack/jsonline.h"
 #include "toolstack/paths.h"
@@ -58,28 +58,6 @@ static void arg_num(struct argv *a, const char *opt, long long v)
     snprintf(b, 32, "%lld", v);
     arg(a, opt);
     arg(a, b);
-}
-
-/* The last "xenkvm: error:" line the child wrote to the log after offset. */
-static void child_error(const char *log, off_t offset, int status, char *err, size_t errlen)
-{
-    if (WIFEXITED(status))
-        snprintf(err, errlen, "the domain process exited with status %d", WEXITSTATUS(status));
-    else
-        snprintf(err, errlen, "the domain process was killed by signal %d", WTERMSIG(status));
-    FILE *f = log ? fopen(log, "re") : NULL;
-    if (!f)
-        return;
-    char line[1024];
-    fseeko(f, offset, SEEK_SET);
-    while (fgets(line, sizeof(line), f)) {
-        const char *p = strstr(line, "xenkvm: error: ");
-        if (!p)
-            continue;
-        p += strlen("xenkvm: error: ");
-        snprintf(err, errlen, "%.*s", (int)strcspn(p, "\n"), p);
-    }
-    fclose(f);
 }
 
 static const char *prog(void)
@@ -260,25 +238,14 @@ static void build_args(struct registry *r, struct argv *a, struct json_object *c
         arg(a, "-v");
 }
 
-/* Waits for the ready byte; false if the child ended or took too long. */
-static bool wait_ready(int ready, int pidfd, int timeout_ms)
-{
-    struct pollfd p[2] = { { .fd = ready, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
-    for (;;) {
-        int n = poll(p, 2, timeout_ms);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        char c;
-        if (p[0].revents && read(ready, &c, 1) == 1)
-            return true;
-        return false;
-    }
-}
-
 struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
                       const char *restore, char *err, size_t errlen)
+{
+    return reg_spawn_for(r, cfg, paused, restore, -1, err, errlen);
+}
+
+struct dom *reg_spawn_for(struct registry *r, struct json_object *cfg, bool paused,
+                          const char *restore, int client, char *err, size_t errlen)
 {
     char why[256];
     const char *bad = check(r, cfg, why, sizeof(why));
@@ -386,44 +353,32 @@ struct dom *reg_spawn(struct registry *r, struct json_object *cfg, bool paused,
         goto fail;
     }
     d->pid = pid;
-    d->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    d->paused = paused;
+    d->restored = restore != NULL;
+    d->state = DOM_RUNNING;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     char cgerr[512] = "";
     bool moved = reg_cg_attach(r, d, pid, cgerr, sizeof(cgerr)) == 0;
-    bool ok = moved && write(go[1], "g", 1) == 1 && d->pidfd >= 0 &&
-              wait_ready(ready[0], d->pidfd, jl_str(cfg, "bootloader", NULL) || stream
-                                                 ? LONG_READY_TIMEOUT_MS : READY_TIMEOUT_MS);
+    bool went = moved && write(go[1], "g", 1) == 1 && pidfd >= 0;
     close(go[1]);
-    close(ready[0]);
-    if (!ok) {
+    if (!went) {
         kill(pid, SIGKILL);
-        int st = 0;
-        waitpid(pid, &st, 0);
-        close(logfd);
+        waitpid(pid, NULL, 0);
         if (moved)
-            child_error(r->o.log_file, log_start, st, err, errlen);
+            snprintf(err, errlen, "cannot start the domain process: %s", strerror(errno));
         else
             snprintf(err, errlen, "%s", cgerr);
-        if (d->pidfd >= 0)
-            close(d->pidfd);
+        if (pidfd >= 0)
+            close(pidfd);
+        close(ready[0]);
+        close(logfd);
         reg_cg_remove(r, d);
-        unlink(sock);
-        unlink(status);
         goto fail;
     }
-    close(logfd);
-    close(d->pidfd);
-    d->pidfd = -1;
-    d->pid_start = reg_pid_start(pid);
-    d->start_time = time(NULL);
-    d->state = DOM_RUNNING;
-    d->next = r->doms;
-    r->doms = d;
-    if (reg_watch_pid(r, d) < 0)
-        reg_log("domain %u: cannot watch process %d", d->domid, (int)pid);
-    reg_save(r, d);
-    reg_log("domain %u (%s) %s: process %d%s", d->domid, d->name,
-            restore ? "restored" : "started", (int)pid, paused ? ", paused" : "");
-    return d;
+    bool long_wait = jl_str(cfg, "bootloader", NULL) || stream;
+    return reg_start_wait(r, d, client, ready[0], pidfd, logfd, log_start, sock, status,
+                          long_wait ? LONG_READY_TIMEOUT_MS : READY_TIMEOUT_MS, long_wait,
+                          err, errlen);
 fail:
     json_object_put(d->config);
     free(d);
