@@ -1,10 +1,9 @@
 /* Guest transmit: tx requests -> the tap. Requests are copied out of the
  * shared ring once (the window) and checked there; granted pages are mapped
- * read-only while a packet is sent. A small packet is copied whole; of a large
- * one only its first bytes, where the headers that are checked and rewritten
- * live, are copied, and the rest goes to the tap straight from the guest's
- * pages (the tap copies it; the guest changing it meanwhile only changes its
- * own payload). */
+ * read-only while a packet is sent. A packet's first bytes are copied, where
+ * the headers that are checked and rewritten live; the tap gets those bytes
+ * from the copy and the rest straight from the guest's pages (the tap copies
+ * them; the guest changing them meanwhile only changes its own payload). */
 #include "backend/netback_offload.h"
 #include "backend/netback_queue.h"
 #include "common/log.h"
@@ -15,8 +14,7 @@
 #include <unistd.h>
 
 #define VH sizeof(struct virtio_net_hdr)
-#define TX_COPY_MAX 2048   /* packets up to this size are copied whole */
-#define TX_PULL 256        /* of larger ones, this much: enough for common headers */
+#define TX_PULL 256        /* bytes copied to check the headers: enough for common ones */
 
 static int fatal(struct net_tx_pkt *p, unsigned pos, const char *why)
 {
@@ -192,7 +190,7 @@ static int16_t send_packet(struct netq *q, const netif_tx_request_t *win, const 
     int16_t st = NETIF_RSP_OKAY;
     uint8_t *pkt = q->txbuf + VH;
     struct virtio_net_hdr vh;
-    size_t pull = len > TX_COPY_MAX ? TX_PULL : len, used = 0;
+    size_t pull = len > TX_PULL ? TX_PULL : len, used = 0;
     gather(pkt, win, p, pages, 0, pull);
     int rc = p->mcast ? 0 : net_tx_offload_head(pkt, pull, len, p->flags,
                                                 p->has_gso ? &p->gso : NULL, &vh, &used);
@@ -207,10 +205,10 @@ static int16_t send_packet(struct netq *q, const netif_tx_request_t *win, const 
         st = NETIF_RSP_ERROR;
     } else {
         memcpy(q->txbuf, &vh, VH);
-        /* Of a large packet, only the bytes that were checked or rewritten
-         * go from the private copy: the tap's linear part (hdr_len) is then
-         * exactly that, and its page fragments are filled from the guest's
-         * pages alone. */
+        /* Of a packet not copied whole, only the bytes that were checked or
+         * rewritten go from the private copy: the tap's linear part
+         * (hdr_len) is then exactly that, and its page fragments are filled
+         * from the guest's pages alone. */
         size_t priv = pull == len ? len : used;
         struct iovec iov[NET_MAX_FRAGS + 2];
         int n = build_iov(iov, q->txbuf, priv, win, p, pages);
