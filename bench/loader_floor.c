@@ -4,7 +4,9 @@
  * xenkvm does) and read every byte of the initramfs. Prints
  * "loader floor: N us". xenkvm's own figure is the "kernel" phase of
  * XENKVM_REPORT_STARTUP: the same work, plus placing the segments and the
- * initramfs in guest RAM and rewriting hypercall sites. */
+ * initramfs in guest RAM and rewriting hypercall sites (an LZ4 payload it
+ * decompresses chunk by chunk into two reused 8 MiB slots, where this floor
+ * faults in one fresh buffer for the whole vmlinux). */
 #include "boot/loader.h"
 #include "common/file.h"
 #include <stdio.h>

@@ -233,8 +233,10 @@ static int validate(struct elf *e, const uint8_t *img, size_t len, char *err, si
     return check_overlap(e, err, errlen);
 }
 
-int elf_load_segments(const uint8_t *img, size_t len, struct elf_segment *segs, unsigned max,
-                      char *err, size_t errlen)
+/* The program headers of one type (PT_LOAD: the non-empty ones in memory;
+ * PT_NOTE: the non-empty ones in the file) of a valid image. */
+static int list_segments(const uint8_t *img, size_t len, uint32_t type, struct elf_segment *segs,
+                         unsigned max, char *err, size_t errlen)
 {
     struct elf e;
     if (validate(&e, img, len, err, errlen))
@@ -243,13 +245,24 @@ int elf_load_segments(const uint8_t *img, size_t len, struct elf_segment *segs, 
     for (unsigned i = 0; i < e.phnum; i++) {
         struct hdr h;
         get_phdr(&e, i, &h);
-        if (h.type != PT_LOAD || h.memsz == 0)
+        if (h.type != type || (type == PT_LOAD ? h.memsz : h.filesz) == 0)
             continue;
         if ((unsigned)n < max)
             segs[n] = (struct elf_segment){ h.offset, h.vaddr, h.paddr, h.filesz, h.memsz, h.flags };
         n++;
     }
     return n;
+}
+
+int elf_load_segments(const uint8_t *img, size_t len, struct elf_segment *segs, unsigned max,
+                      char *err, size_t errlen)
+{
+    return list_segments(img, len, PT_LOAD, segs, max, err, errlen);
+}
+
+int elf_note_segments(const uint8_t *img, size_t len, struct elf_segment *notes, unsigned max)
+{
+    return list_segments(img, len, PT_NOTE, notes, max, NULL, 0);
 }
 
 /* ---- Xen ELF notes ---- */
@@ -463,7 +476,10 @@ static void rewrite_segments(const struct elf *e, const struct guest_mem *mem, s
     }
 }
 
-int elf_prepare(const uint8_t *img, size_t len, struct kernel_info *info, char *err, size_t errlen)
+/* elf_prepare; with shdr_notes false, an image whose PT_NOTE segments hold
+ * no Xen note is refused instead of having its section headers read. */
+static int prepare(const uint8_t *img, size_t len, bool shdr_notes, struct kernel_info *info,
+                   char *err, size_t errlen)
 {
     struct elf e;
     if (validate(&e, img, len, err, errlen))
@@ -473,6 +489,10 @@ int elf_prepare(const uint8_t *img, size_t len, struct kernel_info *info, char *
     struct xen_notes xn = { 0 };
     if (notes_from_phdrs(&e, &xn, err, errlen))
         return -1;
+    if (!xn.any && !shdr_notes) {
+        boot_seterr(err, errlen, "no Xen note in the PT_NOTE segments");
+        return -1;
+    }
     if (!xn.any && notes_from_shdrs(&e, &xn, err, errlen))
         return -1;
     if (!xn.has_entry) {
@@ -489,6 +509,16 @@ int elf_prepare(const uint8_t *img, size_t len, struct kernel_info *info, char *
     info->hypercall_page = xn.hpage;
     memcpy(info->guest_os, xn.guest_os, sizeof(info->guest_os));
     return 0;
+}
+
+int elf_prepare(const uint8_t *img, size_t len, struct kernel_info *info, char *err, size_t errlen)
+{
+    return prepare(img, len, true, info, err, errlen);
+}
+
+int elf_prepare_phdr_notes(const uint8_t *img, size_t len, struct kernel_info *info, char *err, size_t errlen)
+{
+    return prepare(img, len, false, info, err, errlen);
 }
 
 int elf_place(const uint8_t *img, size_t len, const struct guest_mem *mem, struct kernel_info *info,

@@ -36,8 +36,21 @@ int kernel_load(const uint8_t *image, size_t len, const struct guest_mem *mem,
     struct chunk_sink sink;
     stream_init(&st, mem, &sink);
     int bz = bzimage_extract_to(image, len, &vmlinux, &vlen, info->compression, err, errlen, &sink);
-    if (bz <= 0)
-        stream_free(&st);
+    bool streamed = bz == 2 && stream_finish(&st, info);
+    stream_free(&st);
+    if (streamed) {
+        info->from_bzimage = true;
+        return 0;
+    }
+    if (bz == 2) {
+        /* Whatever the stream did not settle goes the whole way, which
+         * places every segment again and alone gives the errors. */
+        char comp[8];
+        memcpy(comp, info->compression, sizeof(comp));
+        memset(info, 0, sizeof(*info));
+        memcpy(info->compression, comp, sizeof(comp));
+        bz = bzimage_extract(image, len, &vmlinux, &vlen, info->compression, err, errlen);
+    }
     if (bz < 0)
         return -1;
     if (bz == 0) {
@@ -45,10 +58,7 @@ int kernel_load(const uint8_t *image, size_t len, const struct guest_mem *mem,
         return load_elf(image, len, mem, info, err, errlen);
     }
     info->from_bzimage = true;
-    int rc = elf_prepare(vmlinux, vlen, info, err, errlen);
-    if (rc == 0 && !stream_complete(&st, vlen, info))
-        rc = elf_place(vmlinux, vlen, mem, info, err, errlen);
-    stream_free(&st);
+    int rc = load_elf(vmlinux, vlen, mem, info, err, errlen);
     free(vmlinux);
     if (rc < 0 && err && errlen) {
         char why[256];

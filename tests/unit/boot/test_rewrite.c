@@ -7,6 +7,7 @@
  * address of its first byte (the rule looks at 16-byte alignment). */
 #include "unit.h"
 #include "boot/loader.h"
+#include "boot/stream.h"
 
 #include <stdlib.h>
 
@@ -240,4 +241,50 @@ TEST(rewrite_random_bytes_in_bounds)
             free(orig);
             free(c);
         }
+}
+
+static void count_site(void *opaque, size_t off)
+{
+    size_t *list = opaque;
+    list[++list[0]] = off;
+}
+
+/* The whole-region scan finds its candidates 16 or 32 offsets at a time
+ * (SSE2/AVX2); a one-offset range is too short for that and is decided byte
+ * by byte. Both must give the same sites, on dense site-like bytes at every
+ * alignment of the region and of its guest address. */
+TEST(rewrite_vector_scan_matches_bytewise)
+{
+    enum { LEN = 64 << 10 };
+    uint8_t *c = malloc(LEN + 64);
+    size_t *fast = malloc((LEN + 1) * sizeof(*fast)), *slow = malloc((LEN + 1) * sizeof(*slow));
+    uint32_t x = 11;
+    for (size_t i = 0; i < LEN + 64; i++) {
+        x = x * 1103515245 + 12345;
+        static const uint8_t pick[] = { 0x0f, 0x01, 0xc1, 0xd9, 0xc3, 0xe9, 0xcc, 0x90, 0xeb, 0x07, 0xf3 };
+        c[i] = (x >> 16) % 4 ? pick[(x >> 8) % sizeof(pick)] : (uint8_t)(x >> 24);
+    }
+    for (unsigned shift = 0; shift < 40; shift += 3) {
+        uint8_t *r = c + shift;
+        size_t len = LEN - shift * 7;
+        uint64_t base = 0x100000 + shift * 5;
+        /* Aligned stubs among them, some a byte or two from each other's
+         * patterns, so that sites are found too, not only refused. */
+        for (size_t o = 16 - (base & 15); o + 8 < len; o += 16 * (1 + (o * 7 >> 4) % 9)) {
+            static const uint8_t stub[] = { 0xcc, 0x0f, 0x01, 0xc1, 0xc3 };
+            memcpy(r + o - 1, stub, sizeof(stub));
+            r[o + 2] = o & 16 ? 0xd9 : 0xc1;
+        }
+        fast[0] = slow[0] = 0;
+        unsigned n = hcall_scan(r, len, base, count_site, fast);
+        for (size_t i = 0; i < len; i++)
+            hcall_scan_range(r, len, base, i, i + 1, count_site, slow);
+        CHECK_EQ(n, fast[0]);
+        CHECK(n > 300);
+        CHECK_EQ(fast[0], slow[0]);
+        CHECK(!memcmp(fast, slow, (fast[0] + 1) * sizeof(*fast)));
+    }
+    free(c);
+    free(fast);
+    free(slow);
 }
