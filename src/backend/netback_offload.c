@@ -185,9 +185,10 @@ int net_csum_finish(uint8_t *pkt, size_t len, unsigned start, unsigned off)
 }
 
 int net_tx_offload_head(uint8_t *pkt, size_t caplen, size_t len, uint16_t flags,
-                        const netif_extra_info_t *gso, struct virtio_net_hdr *vh)
+                        const netif_extra_info_t *gso, struct virtio_net_hdr *vh, size_t *used)
 {
     memset(vh, 0, sizeof(*vh));
+    *used = 0;
     if (!gso && !(flags & NETTXF_csum_blank)) {
         if (flags & NETTXF_data_validated)
             vh->flags = VIRTIO_NET_HDR_F_DATA_VALID;
@@ -197,6 +198,9 @@ int net_tx_offload_head(uint8_t *pkt, size_t caplen, size_t len, uint16_t flags,
     int rc = net_l4_parse_head(pkt, caplen, len, &l4);
     if (rc)
         return rc == -ENODATA ? rc : -EPROTO;
+    /* net_l4_parse_head read nothing past the TCP header or the UDP header;
+     * the pseudo-header sum below goes into the TCP header. */
+    *used = l4.proto == IPPROTO_TCP ? l4.hdr_len : (size_t)l4.csum_start + 8;
     vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
     vh->csum_start = l4.csum_start;
     vh->csum_offset = l4.csum_offset;
@@ -216,7 +220,8 @@ int net_tx_offload_head(uint8_t *pkt, size_t caplen, size_t len, uint16_t flags,
 int net_tx_offload(uint8_t *pkt, size_t len, uint16_t flags, const netif_extra_info_t *gso,
                    struct virtio_net_hdr *vh)
 {
-    return net_tx_offload_head(pkt, len, len, flags, gso, vh);
+    size_t used;
+    return net_tx_offload_head(pkt, len, len, flags, gso, vh, &used);
 }
 
 int net_rx_offload_head(uint8_t *pkt, size_t caplen, size_t len, const struct virtio_net_hdr *vh,

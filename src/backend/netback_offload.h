@@ -51,9 +51,11 @@ int net_tx_offload(uint8_t *pkt, size_t len, uint16_t flags, const netif_extra_i
                    struct virtio_net_hdr *vh);
 /* net_tx_offload given only the first caplen bytes of the len-byte packet
  * (the rest is passed to the tap from the guest's pages, unread): -ENODATA
- * when its headers reach beyond them. */
+ * when its headers reach beyond them. On success *used is how many bytes at
+ * the start were read or written (0 when no offload was asked for): the
+ * tap must get those from this copy, the rest may come from the guest. */
 int net_tx_offload_head(uint8_t *pkt, size_t caplen, size_t len, uint16_t flags,
-                        const netif_extra_info_t *gso, struct virtio_net_hdr *vh);
+                        const netif_extra_info_t *gso, struct virtio_net_hdr *vh, size_t *used);
 /* A tap's rx packet with its virtio_net_hdr -> the NETRXF_* flags for the
  * frontend and, for GSO, the extra info it gets (*has_gso). A partial
  * checksum the frontend cannot take blank for this protocol is completed in

@@ -13,6 +13,11 @@
 #define NET_RX_MAX_SLOTS ((NET_RX_BUF + NET_PAGE_SIZE - 1) / NET_PAGE_SIZE + 1)
 /* Packets moved each way per round, so a busy direction cannot starve the other. */
 #define NET_BUDGET 64
+/* Responses are published (and the frontend notified if it asked) after this
+ * many slots within a round, and at its end: a frontend with a full ring
+ * refills half of it while the other half is being served. */
+#define NET_TX_PUSH_SLOTS (NET_TX_RING_SIZE / 2)
+#define NET_RX_PUSH_SLOTS (NET_RX_RING_SIZE / 2)
 
 /* One tx packet as its requests describe it (net_tx_parse). */
 struct net_tx_pkt {

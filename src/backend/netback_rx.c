@@ -217,6 +217,7 @@ static int read_direct(struct netq *q)
     if (!q->nb->feat.sg || !slots_available(q, NET_RX_MAX_SLOTS))
         return -1;
     struct virtio_net_hdr vh;
+    uint8_t *dst[NET_RX_MAX_SLOTS];      /* where data page j is read to */
     struct iovec iov[NET_RX_MAX_SLOTS];
     int n = 0;
     iov[n++] = (struct iovec){ &vh, VH };
@@ -224,7 +225,14 @@ static int read_direct(struct netq *q)
     for (unsigned j = 0; room; j++) {
         void *page = q->rxw_page[data_slot(j, true)];
         size_t chunk = room < NET_PAGE_SIZE ? room : NET_PAGE_SIZE;
-        iov[n++] = (struct iovec){ page ? page : q->rxbuf + VH + (size_t)j * NET_PAGE_SIZE, chunk };
+        dst[j] = page ? page : q->rxbuf + VH + (size_t)j * NET_PAGE_SIZE;
+        /* Pages that follow each other in memory take one iovec: the tap's
+         * copy runs across them in one piece. */
+        struct iovec *last = &iov[n - 1];
+        if (n > 1 && (uint8_t *)last->iov_base + last->iov_len == dst[j])
+            last->iov_len += chunk;
+        else
+            iov[n++] = (struct iovec){ dst[j], chunk };
         room -= chunk;
     }
     ssize_t got;
@@ -240,7 +248,7 @@ static int read_direct(struct netq *q)
     for (unsigned s = 0; s <= nd; s++)   /* the data's slots either way it turns out */
         mapped = mapped && q->rxw_page[s];
     int rc = len < NET_ETH_HLEN ? -EPROTO
-           : net_rx_offload_head(iov[1].iov_base, len < NET_PAGE_SIZE ? len : NET_PAGE_SIZE, len,
+           : net_rx_offload_head(dst[0], len < NET_PAGE_SIZE ? len : NET_PAGE_SIZE, len,
                                  &vh, &q->nb->feat, &flags, &gso, &has_gso);
     if (rc == -EPROTO) {
         q->nb->stats.rx_dropped++;
@@ -253,8 +261,8 @@ static int read_direct(struct netq *q)
         for (unsigned j = 0; j < nd; j++) {
             size_t off = (size_t)j * NET_PAGE_SIZE;
             size_t chunk = len - off < NET_PAGE_SIZE ? len - off : NET_PAGE_SIZE;
-            if (iov[1 + j].iov_base != q->rxbuf + VH + off)
-                memcpy(q->rxbuf + VH + off, iov[1 + j].iov_base, chunk);
+            if (dst[j] != q->rxbuf + VH + off)
+                memcpy(q->rxbuf + VH + off, dst[j], chunk);
         }
         q->rx_len = len;
         q->rx_pending = true;
@@ -269,10 +277,30 @@ static int read_direct(struct netq *q)
     return 1;
 }
 
+/* Publishes the responses written so far; notifies if the frontend asked to
+ * be (rsp_event). */
+static void push_responses(struct netq *q)
+{
+    if (!q->rx_notify)
+        return;
+    q->rx_notify = false;
+    int notify;
+    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->rx, notify);
+    if (notify)
+        q->nb->env.notify(q->nb->env.opaque, 2 * q->idx + 1);
+}
+
 int netq_rx(struct netq *q)
 {
     int moved = 0;
+    RING_IDX pushed = q->rx.rsp_prod_pvt;
     while (!q->broken && moved < NET_BUDGET) {
+        /* Half the ring answered: the frontend re-posts those requests
+         * while the rest are filled, instead of after we ran out. */
+        if (q->rx.rsp_prod_pvt - pushed >= NET_RX_PUSH_SLOTS) {
+            pushed = q->rx.rsp_prod_pvt;
+            push_responses(q);
+        }
         if (!q->rx_pending) {
             if (q->tap_eof)
                 break;
@@ -288,12 +316,6 @@ int netq_rx(struct netq *q)
             break;
         moved++;
     }
-    if (q->rx_notify) {
-        q->rx_notify = false;
-        int notify;
-        RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->rx, notify);
-        if (notify)
-            q->nb->env.notify(q->nb->env.opaque, 2 * q->idx + 1);
-    }
+    push_responses(q);
     return moved;
 }

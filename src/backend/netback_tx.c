@@ -1,10 +1,9 @@
 /* Guest transmit: tx requests -> the tap. Requests are copied out of the
  * shared ring once (the window) and checked there; granted pages are mapped
- * read-only while a packet is sent. A small packet is copied whole; of a large
- * one only its first bytes, where the headers that are checked and rewritten
- * live, are copied, and the rest goes to the tap straight from the guest's
- * pages (the tap copies it; the guest changing it meanwhile only changes its
- * own payload). */
+ * read-only while a packet is sent. A packet's first bytes are copied, where
+ * the headers that are checked and rewritten live; the tap gets those bytes
+ * from the copy and the rest straight from the guest's pages (the tap copies
+ * them; the guest changing them meanwhile only changes its own payload). */
 #include "backend/netback_offload.h"
 #include "backend/netback_queue.h"
 #include "common/log.h"
@@ -15,8 +14,7 @@
 #include <unistd.h>
 
 #define VH sizeof(struct virtio_net_hdr)
-#define TX_COPY_MAX 2048   /* packets up to this size are copied whole */
-#define TX_PULL 256        /* of larger ones, this much: enough for common headers */
+#define TX_PULL 256        /* bytes copied to check the headers: enough for common ones */
 
 static int fatal(struct net_tx_pkt *p, unsigned pos, const char *why)
 {
@@ -150,20 +148,26 @@ static void gather(uint8_t *dst, const netif_tx_request_t *win, const struct net
     }
 }
 
-/* The packet as [virtio_net_hdr + the first pull bytes (private)] + the rest
- * from the slots; returns the iovec count. */
-static int build_iov(struct iovec *iov, uint8_t *head, size_t pull, const netif_tx_request_t *win,
+/* The packet as [virtio_net_hdr + its first priv bytes (private)] + the rest
+ * from the slots; returns the iovec count. Slots that follow each other in
+ * memory (a guest's contiguous pages) go as one iovec: the tap's copy then
+ * runs across them in one piece. */
+static int build_iov(struct iovec *iov, uint8_t *head, size_t priv, const netif_tx_request_t *win,
                      const struct net_tx_pkt *p, void *const *pages)
 {
     int n = 0;
-    iov[n++] = (struct iovec){ head, VH + pull };
+    iov[n++] = (struct iovec){ head, VH + priv };
     size_t at = 0;
     for (unsigned i = 0; i < p->nr_data; i++) {
         size_t sz = p->size[i];
-        if (pull < at + sz) {
-            size_t skip = pull > at ? pull - at : 0;
-            iov[n++] = (struct iovec){
-                (uint8_t *)pages[i] + win[p->data_idx[i]].offset + skip, sz - skip };
+        if (priv < at + sz) {
+            size_t skip = priv > at ? priv - at : 0;
+            uint8_t *base = (uint8_t *)pages[i] + win[p->data_idx[i]].offset + skip;
+            struct iovec *last = &iov[n - 1];
+            if (n > 1 && (uint8_t *)last->iov_base + last->iov_len == base)
+                last->iov_len += sz - skip;
+            else
+                iov[n++] = (struct iovec){ base, sz - skip };
         }
         at += sz;
     }
@@ -186,10 +190,10 @@ static int16_t send_packet(struct netq *q, const netif_tx_request_t *win, const 
     int16_t st = NETIF_RSP_OKAY;
     uint8_t *pkt = q->txbuf + VH;
     struct virtio_net_hdr vh;
-    size_t pull = len > TX_COPY_MAX ? TX_PULL : len;
+    size_t pull = len > TX_PULL ? TX_PULL : len, used = 0;
     gather(pkt, win, p, pages, 0, pull);
     int rc = p->mcast ? 0 : net_tx_offload_head(pkt, pull, len, p->flags,
-                                                p->has_gso ? &p->gso : NULL, &vh);
+                                                p->has_gso ? &p->gso : NULL, &vh, &used);
     if (rc == -ENODATA) {               /* headers beyond the first bytes: copy it all */
         gather(pkt + pull, win, p, pages, pull, len - pull);
         pull = len;
@@ -201,8 +205,13 @@ static int16_t send_packet(struct netq *q, const netif_tx_request_t *win, const 
         st = NETIF_RSP_ERROR;
     } else {
         memcpy(q->txbuf, &vh, VH);
+        /* Of a packet not copied whole, only the bytes that were checked or
+         * rewritten go from the private copy: the tap's linear part
+         * (hdr_len) is then exactly that, and its page fragments are filled
+         * from the guest's pages alone. */
+        size_t priv = pull == len ? len : used;
         struct iovec iov[NET_MAX_FRAGS + 2];
-        int n = build_iov(iov, q->txbuf, pull, win, p, pages);
+        int n = build_iov(iov, q->txbuf, priv, win, p, pages);
         struct net_stats *stats = &q->nb->stats;
         if (!tap_writev(q, iov, n, VH + len)) {
             stats->tx_errors++;         /* the host side dropped it: like a full wire */
@@ -259,9 +268,11 @@ static int take_window(struct netq *q, RING_IDX prod, int *moved)
         respond(q, w, (unsigned)n, p.nr_extras, st);
         pos += (unsigned)n;
         (*moved)++;
-        /* A quarter of the ring answered: let the frontend refill it while
-         * the rest is sent, rather than after the whole window. */
-        if (pos - pushed >= NET_TX_RING_SIZE / 4) {
+        /* Half the ring answered: let the frontend refill it while the rest
+         * is sent, rather than after the whole window. Not more often: each
+         * push may notify, and a notification wakes the guest, which on a
+         * busy host takes this thread's CPU (two context switches). */
+        if (pos - pushed >= NET_TX_PUSH_SLOTS) {
             pushed = pos;
             push_responses(q);
         }

@@ -1,7 +1,10 @@
 /* net-harness: netback's throughput through the netfront harness on a real
  * tap, and the floor of the same frames on a bare tap fd, for
  * bench/net/run.sh.
- *   net-harness bench netback|tap tx|rx SIZE SECONDS
+ *   net-harness bench netback|tap|tap-ring tx|rx SIZE SECONDS
+ * tap: the floor from (or into) one buffer; tap-ring: from as many buffers,
+ * in turn, as packets the guest's ring holds (the memory netback goes
+ * through).
  * SIZE: frame bytes; above 1514 the frames are TCP/IPv4 GSO packets (MSS
  * 1448). tx: the guest (or a writer on the bare tap) sends; rx: frames are
  * injected into the tap through an AF_PACKET socket and the guest (or a
@@ -106,7 +109,20 @@ static void *injector(void *arg)
 
 /* ---- the bare tap floor ---- */
 
-static uint64_t tap_floor(bool tx, double secs)
+/* Packets the guest's ring holds at once (each frame's pages, plus a slot
+ * for the GSO extra): netback reads (tx) or fills (rx) that many packets'
+ * distinct guest pages in turn. */
+static unsigned ring_packets(bool tx)
+{
+    unsigned slots = (unsigned)((flen + NET_PAGE_SIZE - 1) / NET_PAGE_SIZE) + (flen > 1514);
+    return (tx ? NET_TX_RING_SIZE : NET_RX_RING_SIZE) / slots;
+}
+
+/* The floor: one thread writing the frames to (tx), or reading them from
+ * (rx), a bare tap fd, from or into nbuf buffers in turn (1: the same buffer
+ * each time, hot in the cache; ring_packets(): the memory a guest's ring
+ * spreads them over). */
+static uint64_t tap_floor(bool tx, double secs, unsigned nbuf)
 {
     char name[16], err[256];
     int fd;
@@ -118,14 +134,24 @@ static uint64_t tap_floor(bool tx, double secs)
     struct net_features all = { .rx_copy = true, .sg = true, .gso_tcpv4 = true, .gso_tcpv6 = true,
                                 .csum = true, .ipv6_csum = true };
     net_tap_set_offload(fd, &all);
-    static uint8_t buf[VH + 70000];
+    const size_t room = VH + 70000;
+    size_t stride = (VH + flen + NET_PAGE_SIZE - 1) / NET_PAGE_SIZE * NET_PAGE_SIZE;
+    uint8_t *bufs = aligned_alloc(NET_PAGE_SIZE, (nbuf * stride + room + NET_PAGE_SIZE - 1)
+                                                 / NET_PAGE_SIZE * NET_PAGE_SIZE);
+    if (!bufs) {
+        fprintf(stderr, "net-harness: out of memory\n");
+        exit(1);
+    }
+    memset(bufs, 0, nbuf * stride + room);
     uint64_t n = 0;
     if (tx) {
-        memcpy(buf, &fvh, VH);
-        memcpy(buf + VH, frame, flen);
+        for (unsigned k = 0; k < nbuf; k++) {
+            memcpy(bufs + k * stride, &fvh, VH);
+            memcpy(bufs + k * stride + VH, frame, flen);
+        }
         for (double end = now() + secs; now() < end; )
             for (int i = 0; i < BATCH; i++)
-                n += write(fd, buf, VH + flen) == (ssize_t)(VH + flen);
+                n += write(fd, bufs + (n % nbuf) * stride, VH + flen) == (ssize_t)(VH + flen);
     } else {
         struct inject in = { .ifindex = (int)if_nametoindex(name) };
         pthread_t t;
@@ -133,13 +159,14 @@ static uint64_t tap_floor(bool tx, double secs)
         for (double end = now() + secs; now() < end; ) {
             struct pollfd p = { .fd = fd, .events = POLLIN };
             if (poll(&p, 1, 10) > 0)
-                while (read(fd, buf, sizeof(buf)) > 0)
+                while (read(fd, bufs + (n % nbuf) * stride, room) > 0)
                     n++;
         }
         stop = true;
         pthread_join(t, NULL);
     }
     net_tap_close(&fd, 1);
+    free(bufs);
     return n;
 }
 
@@ -200,6 +227,11 @@ static uint64_t netback_run(bool tx, double secs)
         fprintf(stderr, "net-harness: %s\n", err);
         exit(1);
     }
+    /* The harness's own AF_PACKET socket on the tap (for the tests' checks)
+     * would take a clone of every frame netback sends, which the floor's tap
+     * does not have to: the injector below uses a socket of its own. */
+    close(h.pkt_fd);
+    h.pkt_fd = -1;
     struct nx_queue *q = &h.q[0];
     for (unsigned s = 0; s < NET_TX_RING_SIZE; s++)
         memcpy(nx_frame(&h, q->tx_frame0 + s), frame + 54, NET_PAGE_SIZE);  /* filler */
@@ -244,16 +276,17 @@ static uint64_t netback_run(bool tx, double secs)
 int main(int argc, char **argv)
 {
     if (argc != 6 || strcmp(argv[1], "bench")) {
-        fprintf(stderr, "usage: net-harness bench netback|tap tx|rx SIZE SECONDS\n");
+        fprintf(stderr, "usage: net-harness bench netback|tap|tap-ring tx|rx SIZE SECONDS\n");
         return 2;
     }
-    bool bare = !strcmp(argv[2], "tap"), tx = !strcmp(argv[3], "tx");
+    bool ring = !strcmp(argv[2], "tap-ring"), bare = ring || !strcmp(argv[2], "tap");
+    bool tx = !strcmp(argv[3], "tx");
     size_t size = strtoul(argv[4], NULL, 0);
     double secs = strtod(argv[5], NULL);
     if (size < 60 || size > NET_MAX_PACKET || secs <= 0)
         return 2;
     make_frame(size);
-    uint64_t n = bare ? tap_floor(tx, secs) : netback_run(tx, secs);
+    uint64_t n = bare ? tap_floor(tx, secs, ring ? ring_packets(tx) : 1) : netback_run(tx, secs);
     printf("pps %.0f MBps %.1f\n", n / secs, n * (double)size / secs / 1e6);
     return 0;
 }

@@ -102,6 +102,19 @@ TEST(tx_offload)
     CHECK_EQ(vh.hdr_len, 54);
     gso.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV6;
     CHECK_EQ(net_tx_offload(f, 300, NETTXF_csum_blank, &gso, &vh), -EPROTO);
+    /* Of the first bytes, those read or written: what the tap must get from
+     * the private copy (the rest may come from the guest's pages). */
+    size_t used = 99;
+    CHECK_EQ(net_tx_offload_head(f, 256, 300, 0, NULL, &vh, &used), 0);
+    CHECK_EQ(used, 0);                                   /* nothing looked at */
+    gso.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
+    CHECK_EQ(net_tx_offload_head(f, 256, 300, 0, &gso, &vh, &used), 0);
+    CHECK_EQ(used, 54);                                  /* through the TCP header */
+    CHECK_EQ(used, vh.hdr_len);
+    unsigned l4 = net_ip(f, 300, true, true, IPPROTO_UDP, true, 2);
+    CHECK_EQ(net_tx_offload_head(f, 256, 300, NETTXF_csum_blank, NULL, &vh, &used), 0);
+    CHECK_EQ(used, l4 + 8);                              /* through the UDP header */
+    CHECK_EQ(net_tx_offload_head(f, l4 + 7, 300, NETTXF_csum_blank, NULL, &vh, &used), -ENODATA);
 }
 
 TEST(rx_offload)
