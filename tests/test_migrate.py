@@ -290,7 +290,7 @@ def test_migrate_killed_before_go_leaves_the_source_running(ts):
             mark = len(ts.console_log("sr"))
             time.sleep(0.5)
             return ticks_after(ts, "sr", mark) == 0
-        assert wait_for(stopped, 15), ts.console_log("sr")[-300:]
+        assert wait_for(stopped, 30), ts.console_log("sr")[-300:]
     finally:
         p.kill()
         p.wait()
