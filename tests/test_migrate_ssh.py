@@ -11,7 +11,7 @@ import os
 import re
 
 import pytest
-from test_migrate import rounds
+from test_migrate import rounds, runs_on_at_the_source
 from test_remote import SSHD, Sshd
 from test_save_devices import check_disk, going_on, loops, make_disk
 from test_save_restore import go, passes, start, ticks_after
@@ -107,16 +107,6 @@ def test_migration_over_ssh_with_a_disk_being_written(pair):
     going_on(b, "sm--incoming", 0, before)
     b.xk("destroy", "sm")
     assert "sm" not in b.domains()
-
-
-def runs_on_at_the_source(a, old):
-    """After a failed migration: the same domain ticks on and its checks pass."""
-    assert a.domains()["sr"][0] == old
-    mark = len(a.console_log("sr"))
-    assert wait_for(lambda: ticks_after(a, "sr", mark) >= 2), a.console_log("sr")
-    go(a)
-    assert wait_for(lambda: passes(a) == 1), a.console_log("sr")
-    assert "FAIL" not in a.console_log("sr")
 
 
 def test_destination_refusing_over_ssh_leaves_the_source_running(pair):
