@@ -206,3 +206,22 @@ def test_no_xenstore_tells_the_guest(ts, need_kvm):
         assert not ts.daemon_pids()
     finally:
         dom.kill()
+
+
+def test_sigusr2_dumps_state_and_goes_on(ts, need_kvm):
+    """SIGUSR2 is not a stop: each vCPU's state (events, timers, clock) goes to
+    stderr, then its registers, and the guest runs on (the rig sends it to a
+    guest that stalled before killing it: docs/rig.md)."""
+    dom = Run(ts, 44, "idle", "--vcpus", "2", "--no-xenstore")
+    try:
+        assert dom.wait_line("idle: tick 1"), dom.text()
+        dom.proc.send_signal(signal.SIGUSR2)
+        want = ["dump: vcpu 0: up 1", "dump: vcpu 1: up 0", "debug: vcpu 0: mp_state"]
+        assert wait_for(lambda: all(any(w in l for l in dom.err) for w in want), 10), dom.text()
+        line = next(l for l in dom.err if "dump: vcpu 0:" in l)
+        assert "singleshot" in line and "pvclock" in line and "tsc offset" in line, line
+        ticks = sum("idle: tick" in l for l in dom.out)
+        assert wait_for(lambda: sum("idle: tick" in l for l in dom.out) > ticks, 10), dom.text()
+        assert dom.proc.poll() is None, dom.text()
+    finally:
+        dom.kill()

@@ -24,6 +24,12 @@ rig_run_guest() {
     local t0 t1
     rm -f /tmp/rig-rc /tmp/rig-marker /tmp/rig-pid /tmp/rig-killed
     t0=$(rig_ms)
+    # A guest still running 5 s before its timeout has stalled: a xenkvm is sent
+    # SIGUSR2 first, so that the log shows its vCPUs' state (timers, clock, events).
+    [ "$t" -gt 10 ] && ( sleep $((t - 5)); p=$(cat /tmp/rig-pid 2>/dev/null)
+        [ -n "$p" ] && [ "$(cat /proc/"$p"/comm 2>/dev/null)" = xenkvm ] && kill -USR2 "$p"
+    ) </dev/null >/dev/null 2>&1 &
+    local dumper=$!
     { timeout -s KILL "$t" sh -c 'echo $$ > /tmp/rig-pid; exec "$@"' sh "$@" \
         <"${RIG_STDIN:-/dev/null}" 2>&1; echo $? > /tmp/rig-rc; } \
         | awk -v m="$marker" -v k="${RIG_KILL_ON:-}" -v t0="$t0" -v lf="$log" '
@@ -44,6 +50,7 @@ rig_run_guest() {
             }
             { print "| " $0; print $0 >> lf; fflush() }'
     t1=$(rig_ms)
+    kill "$dumper" 2>/dev/null; wait "$dumper" 2>/dev/null
     RIG_RC=$(cat /tmp/rig-rc 2>/dev/null || echo 255)
     RIG_MARKER_MS=$(cat /tmp/rig-marker 2>/dev/null || true)
     RIG_KILLED_MS=$(cat /tmp/rig-killed 2>/dev/null || true)

@@ -61,7 +61,8 @@ static void usage(FILE *f)
         "        hypercalls by number (also in `xenkvm list -l` and `top -x` under xenkvmd).\n"
         "Exit status: 0 poweroff, 1 xenkvm error, 2 crash, 3 reboot, 4 suspend,\n"
         "             5 watchdog, 6 soft_reset; 128+N: stopped by signal N (SIGTERM,\n"
-        "             SIGINT, SIGHUP), torn down as on a poweroff.\n"
+        "             SIGINT, SIGHUP), torn down as on a poweroff. SIGUSR2 prints each\n"
+        "             vCPU's state (events, timers, clock, registers) and goes on.\n"
         "vCPUs: [--maxvcpus N] (vCPUs the domain has; --vcpus of them available first),\n"
         "  [--vcpu-avail HEXMASK] (which are available instead), [--cpus LIST|N=LIST]...,\n"
         "  [--cpus-soft LIST|N=LIST]... (host CPU affinity, xl's CPU list syntax).\n"
@@ -187,6 +188,7 @@ static int stop_signals(sigset_t *set)
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR2);      /* not a stop: a state dump (domain_debug_dump) */
     if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
         return -1;
     return signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -196,7 +198,13 @@ static void stop_signalled(void *opaque)
 {
     struct stopper *st = opaque;
     struct signalfd_siginfo si;
-    if (read(st->fd, &si, sizeof(si)) != sizeof(si) || st->signo)
+    if (read(st->fd, &si, sizeof(si)) != sizeof(si))
+        return;
+    if (si.ssi_signo == SIGUSR2) {
+        domain_debug_dump(st->d);
+        return;
+    }
+    if (st->signo)
         return;
     st->signo = (int)si.ssi_signo;
     log_warn("domain %u: stopped by %s: tearing down", st->d->domid, sigabbrev_np(st->signo));

@@ -457,6 +457,31 @@ static void dump_tick(void *opaque)
     }
 }
 
+/* Debug aid (`kill -USR2` a domain process, as Xen's debug key 'q' prints its
+ * vCPUs): each vCPU's scheduling, event and time state from this thread,
+ * whatever the vCPU's thread is doing, then its registers at its next kick. */
+void domain_debug_dump(struct domain *d)
+{
+    for (int i = 0; i < d->vm.nr_vcpus; i++) {
+        struct xvcpu *xv = &d->xv[i];
+        char t[384];
+        vcpu_time_debug(xv, t, sizeof(t));
+        unsigned pending = 0, mask = 0;
+        unsigned long sel = 0;
+        if (xv->vi) {
+            pending = __atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
+            mask = __atomic_load_n(&xv->vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST);
+            sel = __atomic_load_n(&xv->vi->evtchn_pending_sel, __ATOMIC_SEQ_CST);
+        }
+        log_msg("dump", "vcpu %d: up %d down %d blocked %d polling %d; upcall pending %u mask %u "
+                "sel %#lx vector %u undelivered %d; %s", i, atomic_load(&xv->up),
+                atomic_load(&xv->down), atomic_load(&xv->blocked), atomic_load(&xv->polling),
+                pending, mask, sel, xv->upcall_vector, atomic_load(&xv->upcall_undelivered), t);
+        atomic_store(&xv->dump, true);
+        vcpu_kick(&d->vm.vcpus[i]);
+    }
+}
+
 static void start_debug_dump(struct domain *d)
 {
     const char *ms = getenv("XENKVM_DEBUG_DUMP_MS");

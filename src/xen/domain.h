@@ -270,6 +270,8 @@ int domain_vmcall_probe_start(struct domain *d);
 bool domain_vmcall_probe(struct domain *d, struct xvcpu *xv);
 
 /* Epoll registration on the I/O thread: fn(opaque) runs when fd is readable. */
+void domain_debug_dump(struct domain *d);
+void vcpu_time_debug(struct xvcpu *xv, char *buf, size_t len);
 int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque);
 void domain_unwatch_fd(struct domain *d, int fd);
 

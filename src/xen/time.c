@@ -197,6 +197,33 @@ int vcpu_set_periodic(struct xvcpu *xv, uint64_t period_ns)
     return arm(xv->periodic_fd, period_ns ? (int64_t)period_ns : -1, period_ns);
 }
 
+/* Debug aid (SIGUSR2, domain_debug_dump): the vCPU's clock as xenkvm and as
+ * its pvclock record see it, and its timers, without touching the vCPU (its
+ * thread may be in KVM_RUN or blocked). */
+void vcpu_time_debug(struct xvcpu *xv, char *buf, size_t len)
+{
+    struct itimerspec one = {0}, per = {0};
+    timerfd_gettime(xv->timer_fd, &one);
+    timerfd_gettime(xv->periodic_fd, &per);
+    uint64_t now = vcpu_system_time(xv), dom = domain_system_time(xv->d);
+    long long pv = -1;
+    unsigned ver = 0;
+    if (xv->vi) {
+        const struct vcpu_time_info *t = &xv->vi->time;
+        ver = t->version;
+        uint64_t tsc = vcpu_guest_tsc(xv->v);
+        pv = (long long)(t->system_time + (tsc > t->tsc_timestamp
+                                           ? scale_delta(xv->d, tsc - t->tsc_timestamp) : 0));
+    }
+    snprintf(buf, len, "now %llu (domain %llu, pvclock %lld v%u, tsc offset %lld) "
+             "singleshot %llu (timerfd in %lld.%09ld s) periodic %llu ns (in %lld.%09ld s)",
+             (unsigned long long)now, (unsigned long long)dom, pv, ver,
+             (long long)atomic_load(&xv->v->tsc_offset), (unsigned long long)xv->timer_deadline,
+             (long long)one.it_value.tv_sec, one.it_value.tv_nsec,
+             (unsigned long long)xv->periodic_ns, (long long)per.it_value.tv_sec,
+             per.it_value.tv_nsec);
+}
+
 /* A vCPU's singleshot or periodic timerfd expired: VIRQ_TIMER on that vCPU. */
 static void virq_timer(struct xvcpu *xv, int fd)
 {
