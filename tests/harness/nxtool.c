@@ -1,14 +1,20 @@
 /* net-harness: netback's throughput through the netfront harness on a real
  * tap, and the floor of the same frames on a bare tap fd, for
  * bench/net/run.sh.
- *   net-harness bench netback|tap|tap-ring tx|rx SIZE SECONDS
+ *   net-harness bench netback|tap|tap-ring|tap-guest tx|rx SIZE SECONDS
  * tap: the floor from (or into) one buffer; tap-ring: from as many buffers,
  * in turn, as packets the guest's ring holds (the memory netback goes
- * through).
+ * through); tap-guest: from (into) the pages of a guest's ring as the
+ * harness's frontend lays a packet out in them, with the very iovecs
+ * netback's tap writes (reads) have (the vnet header, and the headers
+ * netback checks, from a private buffer; the rest from the pages, slots
+ * next to each other in memory as one iovec): only netback's own work
+ * (rings, grants, checks, wake-ups) is missing.
  * SIZE: frame bytes; above 1514 the frames are TCP/IPv4 GSO packets (MSS
  * 1448). tx: the guest (or a writer on the bare tap) sends; rx: frames are
  * injected into the tap through an AF_PACKET socket and the guest (or a
  * reader on the bare tap) receives. Prints "pps N MBps M". Needs root. */
+#include "backend/netback_queue.h"
 #include "harness/netfront.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,6 +116,84 @@ static void *injector(void *arg)
 
 /* ---- the bare tap floor ---- */
 
+/* The guest's ring memory for the tap-guest floor: NET_TX_RING_SIZE
+ * (NET_RX_RING_SIZE) pages of a memfd, as the harness's guest memory is,
+ * each holding filler (tx) as the harness's do. */
+static uint8_t *ring_pages(unsigned n)
+{
+    int fd = memfd_create("nx-ring", MFD_CLOEXEC);
+    uint8_t *m = fd < 0 || ftruncate(fd, (off_t)n * NET_PAGE_SIZE) < 0 ? MAP_FAILED
+               : mmap(NULL, (size_t)n * NET_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        perror("net-harness: memfd");
+        exit(1);
+    }
+    close(fd);
+    for (unsigned s = 0; s < n; s++)
+        memcpy(m + (size_t)s * NET_PAGE_SIZE, frame + 54, NET_PAGE_SIZE);
+    return m;
+}
+
+/* Appends len bytes at p to iov, merged with the last iovec when they follow
+ * it in memory (as netback's build_iov and read_direct do). */
+static void iov_add(struct iovec *iov, int *n, uint8_t *p, size_t len)
+{
+    struct iovec *last = &iov[*n - 1];
+    if (*n > 1 && (uint8_t *)last->iov_base + last->iov_len == p)
+        last->iov_len += len;
+    else
+        iov[(*n)++] = (struct iovec){ p, len };
+}
+
+/* The tap-guest floor: packets as netback writes them to the tap from the
+ * guest's tx ring (the harness's frontend puts a packet's first slot at
+ * ring index s, a GSO extra at s + 1, its other pages after), or reads them
+ * into the rx ring's pages (data page 0 in slot 0, page j in slot j + 1, a
+ * whole window of NET_RX_MAX_SLOTS slots offered to each read). */
+static uint64_t guest_floor(int fd, bool tx, double secs)
+{
+    const unsigned ring = tx ? NET_TX_RING_SIZE : NET_RX_RING_SIZE;
+    const bool gso = flen > 1514;
+    uint8_t *m = ring_pages(ring);
+    static uint8_t head[VH + 256];
+    /* netback's private bytes: all of a packet up to 256 bytes, else those
+     * it checked or rewrote (through the TCP header of a GSO packet; none
+     * when no offload was asked for) */
+    size_t priv = flen <= 256 ? flen : gso ? 54 : 0;
+    memcpy(head, &fvh, VH);
+    memcpy(head + VH, frame, priv);
+    uint64_t n = 0;
+    unsigned s = 0;
+    for (double end = now() + secs; now() < end; ) {
+        for (int b = 0; b < BATCH; b++) {
+            struct iovec iov[NET_RX_MAX_SLOTS + 2];
+            int nv = 1;
+            size_t room = tx ? flen : NET_RX_BUF;
+            iov[0] = (struct iovec){ head, tx ? VH + priv : VH };
+            for (unsigned j = 0, off = tx ? (unsigned)priv : 0; off < room; j++) {
+                unsigned slot = (s + (j && (gso || !tx) ? j + 1 : j)) % ring;
+                size_t end = (size_t)(j + 1) * NET_PAGE_SIZE < room ? (j + 1) * NET_PAGE_SIZE : room;
+                if (off < end) {
+                    size_t in = off - (size_t)j * NET_PAGE_SIZE;
+                    iov_add(iov, &nv, m + (size_t)slot * NET_PAGE_SIZE + in, end - off);
+                    off = (unsigned)end;
+                }
+            }
+            ssize_t got = tx ? writev(fd, iov, nv) : readv(fd, iov, nv);
+            if (tx ? got != (ssize_t)(VH + flen) : got <= 0)
+                break;
+            n++;
+            s += (unsigned)((flen + NET_PAGE_SIZE - 1) / NET_PAGE_SIZE) + gso;
+        }
+        if (!tx) {
+            struct pollfd p = { .fd = fd, .events = POLLIN };
+            poll(&p, 1, 10);
+        }
+    }
+    munmap(m, (size_t)ring * NET_PAGE_SIZE);
+    return n;
+}
+
 /* Packets the guest's ring holds at once (each frame's pages, plus a slot
  * for the GSO extra): netback reads (tx) or fills (rx) that many packets'
  * distinct guest pages in turn. */
@@ -121,8 +206,8 @@ static unsigned ring_packets(bool tx)
 /* The floor: one thread writing the frames to (tx), or reading them from
  * (rx), a bare tap fd, from or into nbuf buffers in turn (1: the same buffer
  * each time, hot in the cache; ring_packets(): the memory a guest's ring
- * spreads them over). */
-static uint64_t tap_floor(bool tx, double secs, unsigned nbuf)
+ * spreads them over), or (guest) as netback does from a guest's ring. */
+static uint64_t tap_floor(bool tx, double secs, unsigned nbuf, bool guest)
 {
     char name[16], err[256];
     int fd;
@@ -144,7 +229,9 @@ static uint64_t tap_floor(bool tx, double secs, unsigned nbuf)
     }
     memset(bufs, 0, nbuf * stride + room);
     uint64_t n = 0;
-    if (tx) {
+    if (tx && guest) {
+        n = guest_floor(fd, true, secs);
+    } else if (tx) {
         for (unsigned k = 0; k < nbuf; k++) {
             memcpy(bufs + k * stride, &fvh, VH);
             memcpy(bufs + k * stride + VH, frame, flen);
@@ -156,7 +243,9 @@ static uint64_t tap_floor(bool tx, double secs, unsigned nbuf)
         struct inject in = { .ifindex = (int)if_nametoindex(name) };
         pthread_t t;
         pthread_create(&t, NULL, injector, &in);
-        for (double end = now() + secs; now() < end; ) {
+        if (guest)
+            n = guest_floor(fd, false, secs);
+        for (double end = now() + secs; !guest && now() < end; ) {
             struct pollfd p = { .fd = fd, .events = POLLIN };
             if (poll(&p, 1, 10) > 0)
                 while (read(fd, bufs + (n % nbuf) * stride, room) > 0)
@@ -276,17 +365,18 @@ static uint64_t netback_run(bool tx, double secs)
 int main(int argc, char **argv)
 {
     if (argc != 6 || strcmp(argv[1], "bench")) {
-        fprintf(stderr, "usage: net-harness bench netback|tap|tap-ring tx|rx SIZE SECONDS\n");
+        fprintf(stderr, "usage: net-harness bench netback|tap|tap-ring|tap-guest tx|rx SIZE SECONDS\n");
         return 2;
     }
-    bool ring = !strcmp(argv[2], "tap-ring"), bare = ring || !strcmp(argv[2], "tap");
+    bool ring = !strcmp(argv[2], "tap-ring"), guest = !strcmp(argv[2], "tap-guest");
+    bool bare = ring || guest || !strcmp(argv[2], "tap");
     bool tx = !strcmp(argv[3], "tx");
     size_t size = strtoul(argv[4], NULL, 0);
     double secs = strtod(argv[5], NULL);
     if (size < 60 || size > NET_MAX_PACKET || secs <= 0)
         return 2;
     make_frame(size);
-    uint64_t n = bare ? tap_floor(tx, secs, ring ? ring_packets(tx) : 1) : netback_run(tx, secs);
+    uint64_t n = bare ? tap_floor(tx, secs, ring ? ring_packets(tx) : 1, guest) : netback_run(tx, secs);
     printf("pps %.0f MBps %.1f\n", n / secs, n * (double)size / secs / 1e6);
     return 0;
 }
