@@ -66,12 +66,20 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -M q35 -m "$mem" -smp 
 # under TCG's nested SVM, once a scenario's guest had passed its checks). It
 # would sit there until the host timeout; it is stopped at once instead, and
 # the run ends without RIG-DONE, which tests/test_rig.py reruns.
+# A scenario's outer guest prints RIG-ALIVE every minute (rig/outer/init): a log
+# that has not grown for SILENT_S seconds after RIG-SCENARIO is an outer guest
+# that froze without a soft-lockup report, stopped the same way.
 hungf="$logf.outer-hung"
+SILENT_S=300
 watch_outer() {
+    local size=0 still=0 now
     while sleep 5; do
+        now=$(stat -c %s "$logf" 2>/dev/null || echo 0)
+        if [ "$now" != "$size" ]; then size=$now still=0; else still=$((still + 5)); fi
         if grep -aqE '^\[ *[0-9]+\.[0-9]+\] watchdog: BUG: soft lockup - CPU#[0-9]+ stuck' \
-                "$logf" 2>/dev/null; then
-            : > "$hungf"
+                "$logf" 2>/dev/null ||
+           { [ "$still" -ge "$SILENT_S" ] && grep -aq '^RIG-SCENARIO' "$logf" 2>/dev/null; }; then
+            if [ "$still" -ge "$SILENT_S" ]; then echo silent; else echo lockup; fi > "$hungf"
             [ -s "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null
             return 0
         fi
@@ -93,7 +101,7 @@ kill "$watcher" 2>/dev/null
 wait "$watcher" 2>/dev/null
 rm -f "$pidf"
 hung=0
-[ -e "$hungf" ] && hung=1 && rm -f "$hungf"
+[ -e "$hungf" ] && hung=$(cat "$hungf") && rm -f "$hungf"
 set -e
 t1=$(date +%s.%N)
 elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
@@ -108,8 +116,10 @@ done_seen=0
 grep -qx 'RIG-DONE' <<< "$clean" && done_seen=1
 
 status=0 why=""
-if [ "$hung" = 1 ] && [ "$done_seen" = 0 ]; then
+if [ "$hung" = lockup ] && [ "$done_seen" = 0 ]; then
     status=1 why="the outer kernel reported a soft lockup: the emulated machine hung, stopped"
+elif [ "$hung" = silent ] && [ "$done_seen" = 0 ]; then
+    status=1 why="the outer guest printed nothing for $SILENT_S s (not even RIG-ALIVE): it froze, stopped"
 elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then status=1 why="host timeout ($timeout_s s)"
 elif [ "$done_seen" = 0 ]; then status=1 why="no RIG-DONE (qemu exit $qrc)"
 elif [ "$scenario" = shell ]; then status=0

@@ -26,9 +26,15 @@ rig_run_guest() {
     t0=$(rig_ms)
     # A guest still running 5 s before its timeout has stalled: a xenkvm is sent
     # SIGUSR2 first, so that the log shows its vCPUs' state (timers, clock, events).
+    # Its threads' states (in KVM_RUN, on a futex...) come first, from /proc.
     [ "$t" -gt 10 ] && ( sleep $((t - 5)); p=$(cat /tmp/rig-pid 2>/dev/null)
-        [ -n "$p" ] && [ "$(cat /proc/"$p"/comm 2>/dev/null)" = xenkvm ] && kill -USR2 "$p"
-    ) </dev/null >/dev/null 2>&1 &
+        [ -n "$p" ] && [ "$(cat /proc/"$p"/comm 2>/dev/null)" = xenkvm ] || exit 0
+        for task in /proc/"$p"/task/*; do
+            echo "| rig-dump: thread ${task##*/} $(cat "$task"/comm) state $(cut -d' ' -f3 "$task"/stat)" \
+                 "wchan $(cat "$task"/wchan) syscall $(cut -d' ' -f1-3 "$task"/syscall)"
+        done 2>/dev/null
+        kill -USR2 "$p"
+    ) </dev/null 2>/dev/null &
     local dumper=$!
     { timeout -s KILL "$t" sh -c 'echo $$ > /tmp/rig-pid; exec "$@"' sh "$@" \
         <"${RIG_STDIN:-/dev/null}" 2>&1; echo $? > /tmp/rig-rc; } \

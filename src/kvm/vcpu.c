@@ -325,6 +325,7 @@ void *vcpu_thread(void *arg)
     if (v->has_affinity)
         sched_setaffinity(0, sizeof(v->affinity), &v->affinity);
     this_vcpu = v;
+    atomic_store(&v->tid, (int)gettid());
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, KICK_SIGNAL);

@@ -68,6 +68,7 @@ struct vcpu {
     atomic_bool kicked;
     atomic_uint exits;    /* returns from KVM_RUN (exits and kicks), for stall probes */
     atomic_bool in_run;   /* inside KVM_RUN (running guest code or halted there) */
+    _Atomic int tid;      /* the vCPU thread's id, 0 before it starts (debug dumps) */
     bool sync_regs;       /* run->s.regs holds regs/sregs after each exit */
     _Atomic int64_t tsc_offset;   /* this vCPU's guest TSC - host TSC, last sampled */
     /* extint.c: LVT0 opened for one queued external interrupt, and its value */

@@ -473,8 +473,15 @@ void domain_debug_dump(struct domain *d)
             mask = __atomic_load_n(&xv->vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST);
             sel = __atomic_load_n(&xv->vi->evtchn_pending_sel, __ATOMIC_SEQ_CST);
         }
-        log_msg("dump", "vcpu %d: up %d down %d blocked %d polling %d; upcall pending %u mask %u "
-                "sel %#lx vector %u undelivered %d; %s", i, atomic_load(&xv->up),
+        struct vcpu *v = &d->vm.vcpus[i];
+        uint64_t hc = 0;
+        for (unsigned k = 0; k < XEN_STATS_HCALLS; k++)
+            hc += __atomic_load_n(&xv->hcalls[k], __ATOMIC_RELAXED);
+        log_msg("dump", "vcpu %d (thread %d): in KVM_RUN %d, %u returns, last exit %u, %llu "
+                "hypercalls; up %d down %d blocked %d polling %d; upcall pending %u mask %u "
+                "sel %#lx vector %u undelivered %d; %s", i, atomic_load(&v->tid),
+                atomic_load(&v->in_run), atomic_load(&v->exits),
+                v->run ? v->run->exit_reason : 0, (unsigned long long)hc, atomic_load(&xv->up),
                 atomic_load(&xv->down), atomic_load(&xv->blocked), atomic_load(&xv->polling),
                 pending, mask, sel, xv->upcall_vector, atomic_load(&xv->upcall_undelivered), t);
         atomic_store(&xv->dump, true);
