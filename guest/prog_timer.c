@@ -97,7 +97,7 @@ static void time_area_checks(void)
     check(rc == 0 && !(area.version & 1) && area.version == t->version &&
               area.tsc_to_system_mul == t->tsc_to_system_mul &&
               area.tsc_shift == t->tsc_shift && area.system_time == t->system_time &&
-              (area.flags & XEN_PVCLOCK_TSC_STABLE_BIT),
+              area.flags == t->flags,
           "VCPUOP_register_vcpu_time_memory_area fills the area",
           "rc %s version %u/%u mul %u flags 0x%x", errname(rc), area.version, t->version,
           area.tsc_to_system_mul, area.flags);

@@ -96,6 +96,7 @@ void fake_vm_create(struct vm *vm, int nr_vcpus, uint64_t ram_size)
     vm->ram_size = ram_size;
     vm->mem_fd_size = ram_size;
     vm->tsc_khz = 2000000;
+    vm->tsc_reliable = true;
     vm->nr_vcpus = nr_vcpus;
     memset(sregs, 0, sizeof(sregs));
     for (int i = 0; i < nr_vcpus; i++) {

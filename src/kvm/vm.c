@@ -86,6 +86,20 @@ static int add_region(struct vm *vm, uint64_t gpa, uint64_t size, bool ram, uint
     return 0;
 }
 
+
+/* Whether Linux keeps the host's time by the TSC (it stops when it finds the
+ * CPUs' TSCs unsynchronised or unstable). */
+static bool host_tsc_reliable(void)
+{
+    char cs[32] = "";
+    FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "re");
+    if (!f)
+        return true;     /* no sysfs: assume a modern host's constant, synchronised TSC */
+    bool ok = fgets(cs, sizeof(cs), f) && !strcmp(cs, "tsc\n");
+    fclose(f);
+    return ok;
+}
+
 int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, const char *cpuid_cache,
               char *err, size_t errlen)
 {
@@ -149,6 +163,7 @@ int vm_create(struct vm *vm, uint64_t ram_mib, int nr_vcpus, const char *cpuid_c
     }
     int khz = ioctl(vm->vm_fd, KVM_GET_TSC_KHZ, 0);
     vm->tsc_khz = khz > 0 ? (uint32_t)khz : 0;
+    vm->tsc_reliable = host_tsc_reliable();
     vm->nr_vcpus = nr_vcpus;
     for (int i = 0; i < nr_vcpus; i++)
         vm->vcpus[i].fd = -1;

@@ -84,6 +84,11 @@ struct vm {
     atomic_uint_fast64_t ram_absent;  /* RAM frames released (ram_frames.c) */
     uint64_t mem_fd_size;     /* bytes allocated in the memfd so far */
     uint32_t tsc_khz;
+    /* The host keeps its time by the TSC (Linux's clocksource is "tsc": the
+     * TSCs are constant and synchronised across CPUs), so a pvclock may tell
+     * the guest its TSC is stable, as Xen does only when its own clock is the
+     * TSC. Not under the rig's emulator, whose CPUs' TSCs differ. */
+    bool tsc_reliable;
     int nr_vcpus;
     struct vcpu vcpus[VM_MAX_VCPUS];
     int nr_regions;

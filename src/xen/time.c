@@ -85,7 +85,9 @@ void domain_update_vcpu_time(struct domain *d, struct xvcpu *xv)
     t->system_time = scale_delta(d, tsc - d->tsc0);
     t->tsc_to_system_mul = d->tsc_mul;
     t->tsc_shift = d->tsc_shift;
-    t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
+    /* Xen sets this only when its clock is the TSC; without it Linux keeps
+     * its readings monotonic across vCPUs itself (pvclock's last_value). */
+    t->flags = d->vm.tsc_reliable ? XEN_PVCLOCK_TSC_STABLE_BIT : 0;
     __atomic_store_n(&t->version, (ver | 1) + 1, __ATOMIC_SEQ_CST);   /* even: done */
     if (xv->time_area_va)
         update_time_area(xv, t);

@@ -382,6 +382,20 @@ TEST(compat_register_runstate_area)
              -EFAULT);
 }
 
+TEST(pvclock_stable_bit_only_on_a_host_that_keeps_time_by_its_tsc)
+{
+    fx_init();
+    struct vcpu_time_info *t = &D.xv[0].vi->time;
+    D.vm.tsc_reliable = true;
+    domain_update_vcpu_time(&D, &D.xv[0]);
+    CHECK(t->flags & XEN_PVCLOCK_TSC_STABLE_BIT);
+    CHECK(!(t->version & 1));
+    D.vm.tsc_reliable = false;     /* e.g. the rig's emulator: TSCs unsynchronised */
+    domain_update_vcpu_time(&D, &D.xv[0]);
+    CHECK_EQ(t->flags, 0);
+    CHECK(!(t->version & 1));
+}
+
 TEST(compat_time_area)
 {
     fx_init();
@@ -394,7 +408,7 @@ TEST(compat_time_area)
     CHECK_EQ(t->version, D.xv[0].vi->time.version);
     CHECK(!(t->version & 1));
     CHECK_EQ(t->tsc_to_system_mul, D.xv[0].vi->time.tsc_to_system_mul);
-    CHECK(t->flags & XEN_PVCLOCK_TSC_STABLE_BIT);
+    CHECK_EQ(t->flags, D.xv[0].vi->time.flags);
     area[0] = 0;
     CHECK_EQ(call32(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, ARG), 0);
     CHECK_EQ(D.xv[0].time_area_va, 0);
