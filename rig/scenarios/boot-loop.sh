@@ -4,18 +4,21 @@
 # on the same nested KVM: the control without xenkvm). A boot "stalls" when the guest
 # reports an RCU stall or a soft lockup, or is killed by the guest timeout
 # (--guest-timeout; xenkvm's vCPU state is dumped first, see rig_run_guest).
+# rig.guest_append=A,B adds "A B" to the guest's command line (e.g. initcall_debug,
+# to see where a guest that resets was).
 #   boot-loop   PASS iff no boot stalled; RIG-BENCH boots=… stalled=… lines per VMM
 # rig: needs qemu
 t=${RIG_GUEST_TIMEOUT:-120}
-n=8 vmm=xenkvm
+n=8 vmm=xenkvm extra=
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         rig.boots=*) n=${arg#*=} ;;
         rig.vmm=*)   vmm=${arg#*=} ;;
+        rig.guest_append=*) extra=$(echo "${arg#*=}" | tr ',' ' ') ;;
     esac
 done
 [ "$vmm" = xenkvm ] && { rig_start_xenkvmd || true; }
-cmd="quiet lpj=10800000 guest.scenario=poweroff"
+cmd="quiet lpj=10800000 guest.scenario=poweroff ${extra:-}"
 stalled=0 times=
 i=1
 while [ "$i" -le "$n" ]; do

@@ -238,14 +238,18 @@ async function create(ev) {
 }
 
 async function start() {
+  // The form's handler first: a submit before it is attached would be the
+  // browser's own (a page load that loses the config typed in). The button
+  // stays disabled until the session's CSRF token is known.
+  $("create-form").addEventListener("submit", create);
   try {
     csrf = (await api("/api/session")).csrf;
+    $("create-button").disabled = false;
     const info = await api("/api/info");
     $("host").textContent = `${info.host} · ${info.nr_cpus} CPUs · ${info.total_memory} MiB`;
   } catch (e) {
     showError(e.message);
   }
-  $("create-form").addEventListener("submit", create);
   $("console-close").addEventListener("click", closeConsole);
   $("logout").addEventListener("click", async () => {
     await api("/logout", {}).catch(() => {});
