@@ -68,9 +68,9 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -M q35 -m "$mem" -smp 
 # the run ends without RIG-DONE, which tests/test_rig.py reruns.
 # A scenario's outer guest prints RIG-ALIVE every minute (rig/outer/init): a log
 # that has not grown for SILENT_S seconds after RIG-SCENARIO is an outer guest
-# that froze without a soft-lockup report, stopped the same way.
+# that froze without a soft-lockup report, stopped the same way (3 missed lines).
 hungf="$logf.outer-hung"
-SILENT_S=300
+SILENT_S=180
 watch_outer() {
     local size=0 still=0 now
     while sleep 5; do
