@@ -86,7 +86,6 @@ static int add_region(struct vm *vm, uint64_t gpa, uint64_t size, bool ram, uint
     return 0;
 }
 
-
 /* Whether Linux keeps the host's time by the TSC (it stops when it finds the
  * CPUs' TSCs unsynchronised or unstable). */
 static bool host_tsc_reliable(void)

@@ -445,16 +445,22 @@ static const struct vm_ops xen_vm_ops = {
 
 /* ---- I/O thread ---- */
 
+/* Each vCPU logs its registers at its next kick (dump_vcpu, on its own thread). */
+static void request_register_dumps(struct domain *d)
+{
+    for (int i = 0; i < d->vm.nr_vcpus; i++) {
+        atomic_store(&d->xv[i].dump, true);
+        vcpu_kick(&d->vm.vcpus[i]);
+    }
+}
+
 static void dump_tick(void *opaque)
 {
     struct domain *d = opaque;
     uint64_t n;
     if (read(d->dump_fd, &n, sizeof(n)) != sizeof(n))
         return;
-    for (int i = 0; i < d->vm.nr_vcpus; i++) {
-        atomic_store(&d->xv[i].dump, true);
-        vcpu_kick(&d->vm.vcpus[i]);
-    }
+    request_register_dumps(d);
 }
 
 /* Debug aid (`kill -USR2` a domain process, as Xen's debug key 'q' prints its
@@ -476,7 +482,7 @@ void domain_debug_dump(struct domain *d)
         struct vcpu *v = &d->vm.vcpus[i];
         uint64_t hc = 0;
         for (unsigned k = 0; k < XEN_STATS_HCALLS; k++)
-            hc += __atomic_load_n(&xv->hcalls[k], __ATOMIC_RELAXED);
+            hc += stats_read(&xv->hcalls[k]);
         log_msg("dump", "vcpu %d (thread %d): in KVM_RUN %d, %u returns, last exit %u, %llu "
                 "hypercalls; up %d down %d blocked %d polling %d; upcall pending %u mask %u "
                 "sel %#lx vector %u undelivered %d; %s", i, atomic_load(&v->tid),
@@ -484,9 +490,8 @@ void domain_debug_dump(struct domain *d)
                 v->run ? v->run->exit_reason : 0, (unsigned long long)hc, atomic_load(&xv->up),
                 atomic_load(&xv->down), atomic_load(&xv->blocked), atomic_load(&xv->polling),
                 pending, mask, sel, xv->upcall_vector, atomic_load(&xv->upcall_undelivered), t);
-        atomic_store(&xv->dump, true);
-        vcpu_kick(&d->vm.vcpus[i]);
     }
+    request_register_dumps(d);
 }
 
 static void start_debug_dump(struct domain *d)

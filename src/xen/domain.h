@@ -269,9 +269,12 @@ void guest_log_flush(struct domain *d);
 int domain_vmcall_probe_start(struct domain *d);
 bool domain_vmcall_probe(struct domain *d, struct xvcpu *xv);
 
-/* Epoll registration on the I/O thread: fn(opaque) runs when fd is readable. */
+/* SIGUSR2's state dump, from the I/O thread: each vCPU's events, timers and
+ * clock (vcpu_time_debug formats the last two), then its registers. */
 void domain_debug_dump(struct domain *d);
 void vcpu_time_debug(struct xvcpu *xv, char *buf, size_t len);
+
+/* Epoll registration on the I/O thread: fn(opaque) runs when fd is readable. */
 int domain_watch_fd(struct domain *d, int fd, void (*fn)(void *opaque), void *opaque);
 void domain_unwatch_fd(struct domain *d, int fd);
 
