@@ -41,6 +41,43 @@ static long set_memory_map(struct hcall *h, unsigned cmd)
     return do_memory_op(&x.h);
 }
 
+/* The guest's 32-bit frame list, [from, from + n) of the list at va, widened
+ * into out: in one copy, or when that faults element by element up to the
+ * first that cannot be read (*fault set). Returns how many were read. */
+static unsigned long read_pfns(struct hcall *h, compat_ptr_t va, unsigned long from,
+                               unsigned long n, xen_pfn_t *out, bool *fault)
+{
+    compat_pfn_t pfn[COMPAT_XLAT_SIZE / sizeof(xen_pfn_t)];
+    if (!guest_copy_from(&h->va, pfn, va + from * sizeof(*pfn), n * sizeof(*pfn))) {
+        for (unsigned long i = 0; i < n; i++)
+            out[i] = pfn[i];
+        return n;
+    }
+    *fault = true;
+    for (unsigned long i = 0; i < n; i++)
+        if (guest_copy_from(&h->va, &pfn[0], va + (from + i) * sizeof(*pfn), sizeof(*pfn)))
+            return i;
+        else
+            out[i] = pfn[0];
+    return n;   /* the list changed under us: all could be read after all */
+}
+
+/* Writes n frames back to the guest's list from element from on (narrowed to
+ * 32 bits): how many could be written, in order. */
+static unsigned long write_pfns(struct hcall *h, compat_ptr_t va, unsigned long from,
+                                const xen_pfn_t *in, unsigned long n)
+{
+    compat_pfn_t pfn[COMPAT_XLAT_SIZE / sizeof(xen_pfn_t)];
+    for (unsigned long i = 0; i < n; i++)
+        pfn[i] = (compat_pfn_t)in[i];
+    if (!guest_copy_to(&h->va, va + from * sizeof(*pfn), pfn, n * sizeof(*pfn)))
+        return n;
+    for (unsigned long i = 0; i < n; i++)
+        if (guest_copy_to(&h->va, va + (from + i) * sizeof(*pfn), &pfn[i], sizeof(*pfn)))
+            return i;
+    return n;
+}
+
 /* increase/decrease_reservation, populate_physmap: returns the extents done,
  * as the native handler counts them, from the continuation's start extent
  * (the command's high bits); a fault on the argument itself does nothing and
@@ -79,24 +116,17 @@ static long reservation(struct hcall *h, unsigned op)
          * the native handler gets zeros there. */
         if (op == XENMEM_increase_reservation)
             memset(space, 0, (end - done) * sizeof(*space));
-        for (unsigned long i = done; op != XENMEM_increase_reservation && i < end; i++) {
-            compat_pfn_t pfn;
-            if (guest_copy_from(&h->va, &pfn, c.extent_start + i * sizeof(pfn), sizeof(pfn))) {
-                end = i;      /* do what could be read, then stop */
-                fault = true;
-                break;
-            }
-            space[i - done] = pfn;
-        }
+        else
+            end = done + read_pfns(h, c.extent_start, done, end - done, space, &fault);
         n->extent_start.p = compat_xlat_ptr(&x, space);
         n->nr_extents = end - done;
         long rc = do_memory_op(&x.h);
         if (rc < 0)
             return done ? (long)done : rc;
-        for (long i = 0; op != XENMEM_decrease_reservation && i < rc; i++) {
-            compat_pfn_t pfn = (compat_pfn_t)space[i];
-            if (guest_copy_to(&h->va, c.extent_start + (done + i) * sizeof(pfn), &pfn, sizeof(pfn)))
-                return done + i;
+        if (op != XENMEM_decrease_reservation) {
+            unsigned long w = write_pfns(h, c.extent_start, done, space, (unsigned long)rc);
+            if (w < (unsigned long)rc)
+                return done + w;
         }
         done += rc;
         if (fault || (unsigned long)rc < n->nr_extents)
@@ -125,7 +155,7 @@ static long add_to_physmap_batch(struct hcall *h)
         return -EFAULT;
     struct compat_xlat x;
     struct xen_add_to_physmap_batch *n = compat_xlat_begin(&x, h);
-    const unsigned limit = (COMPAT_XLAT_SIZE - sizeof(*n)) / (sizeof(xen_ulong_t) + sizeof(xen_pfn_t));
+    enum { limit = (COMPAT_XLAT_SIZE - sizeof(*n)) / (sizeof(xen_ulong_t) + sizeof(xen_pfn_t)) };
     xen_ulong_t *idxs = (xen_ulong_t *)(n + 1);
     xen_pfn_t *gpfns = (xen_pfn_t *)(idxs + limit);
     x.h.arg[1] = COMPAT_XLAT_VA;
@@ -133,14 +163,18 @@ static long add_to_physmap_batch(struct hcall *h)
     long rc;
     do {
         unsigned end = c.size - start > limit ? start + limit : c.size;
-        for (unsigned i = start; i < end; i++) {
-            compat_ulong_t idx;
-            compat_pfn_t gpfn;
-            if (guest_copy_from(&h->va, &idx, c.idxs + i * sizeof(idx), sizeof(idx)) ||
-                guest_copy_from(&h->va, &gpfn, c.gpfns + i * sizeof(gpfn), sizeof(gpfn)))
-                return -EFAULT;
-            idxs[i - start] = idx;
-            gpfns[i - start] = gpfn;
+        /* A chunk's lists in one copy each: any fault in them is -EFAULT
+         * before the chunk is begun, as element by element. */
+        compat_ulong_t idx[limit];
+        compat_pfn_t gpfn[limit];
+        if (end > start && (guest_copy_from(&h->va, idx, c.idxs + (uint64_t)start * sizeof(*idx),
+                            (end - start) * sizeof(*idx)) ||
+            guest_copy_from(&h->va, gpfn, c.gpfns + (uint64_t)start * sizeof(*gpfn),
+                            (end - start) * sizeof(*gpfn))))
+            return -EFAULT;
+        for (unsigned i = 0; i < end - start; i++) {
+            idxs[i] = idx[i];
+            gpfns[i] = gpfn[i];
         }
         *n = (struct xen_add_to_physmap_batch){
             .domid = c.domid, .space = c.space, .size = end - start,
