@@ -26,7 +26,9 @@ static long register_vcpu_info(struct hcall *h, struct xvcpu *xv)
     struct vcpu_info *nvi = (struct vcpu_info *)vm_gpa(&d->vm, gpa, sizeof(*nvi));
     if (!nvi)
         goto out;
-    memcpy(nvi, xv->vi, sizeof(*nvi));
+    /* The new place may overlap the old (inside shared_info, placed in RAM):
+     * the old contents, moved. */
+    memmove(nvi, xv->vi, sizeof(*nvi));
     /* Everything is marked pending so that no event is lost in the move; the
      * guest sees a spurious upcall at worst (as on Xen). */
     nvi->evtchn_upcall_pending = 1;

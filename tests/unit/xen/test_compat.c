@@ -541,3 +541,24 @@ TEST(compat_register_vcpu_info_refuses_a_misaligned_offset)
     CHECK_EQ(D.xv[0].vi_gpa, 0x35040);
     CHECK(D.xv[0].vi == AT(struct vcpu_info, 0x35040));
 }
+
+/* Found by fuzz/xen/fuzz_hypercall: a vcpu_info registered inside shared_info
+ * (placed in a RAM page), over its own slot there, was copied with memcpy
+ * between overlapping ranges (ASan: memcpy-param-overlap). Its contents move
+ * as they would to a place of their own. */
+TEST(register_vcpu_info_over_its_own_slot_in_shared_info)
+{
+    fx_init();
+    *AT(struct compat_add_to_physmap, ARG) = (struct compat_add_to_physmap){
+        .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .idx = 0, .gpfn = 0x10 };
+    CHECK_EQ(call32(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, ARG, 0), 0);
+    struct vcpu_info *old = D.xv[0].vi;
+    CHECK(old == AT(struct vcpu_info, 0x10000));
+    old->arch.cr2 = 0x1234;                /* a field the move must carry */
+    *AT(struct vcpu_register_vcpu_info, ARG) = (struct vcpu_register_vcpu_info){
+        .mfn = 0x10, .offset = 0x28 };
+    CHECK_EQ(call32(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, ARG), 0);
+    CHECK(D.xv[0].vi == AT(struct vcpu_info, 0x10028));
+    CHECK_EQ(D.xv[0].vi->arch.cr2, 0x1234);
+    CHECK_EQ(D.xv[0].vi->evtchn_upcall_pending, 1);
+}
