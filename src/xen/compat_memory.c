@@ -53,13 +53,14 @@ static unsigned long read_pfns(struct hcall *h, compat_ptr_t va, unsigned long f
             out[i] = pfn[i];
         return n;
     }
-    *fault = true;
-    for (unsigned long i = 0; i < n; i++)
-        if (guest_copy_from(&h->va, &pfn[0], va + (from + i) * sizeof(*pfn), sizeof(*pfn)))
+    for (unsigned long i = 0; i < n; i++) {
+        if (guest_copy_from(&h->va, &pfn[0], va + (from + i) * sizeof(*pfn), sizeof(*pfn))) {
+            *fault = true;
             return i;
-        else
-            out[i] = pfn[0];
-    return n;   /* the list changed under us: all could be read after all */
+        }
+        out[i] = pfn[0];
+    }
+    return n;   /* another vCPU mapped the rest meanwhile */
 }
 
 /* Writes n frames back to the guest's list from element from on (narrowed to
