@@ -41,24 +41,23 @@ static long set_memory_map(struct hcall *h, unsigned cmd)
     return do_memory_op(&x.h);
 }
 
-/* The guest's 32-bit frame list, [from, from + n) of the list at va, widened
- * into out: in one copy, or when that faults element by element up to the
- * first that cannot be read (*fault set). Returns how many were read. */
-static unsigned long read_pfns(struct hcall *h, compat_ptr_t va, unsigned long from,
-                               unsigned long n, xen_pfn_t *out, bool *fault)
+/* A 32-bit list of the guest's (frame numbers or indices), elements
+ * [from, from + n) of the list at va, widened into out (xen_pfn_t and
+ * xen_ulong_t are one type): in one copy, or where that faults element by
+ * element up to the first that cannot be read. Returns how many were read. */
+static unsigned long read_list32(struct hcall *h, compat_ptr_t va, unsigned long from,
+                                 unsigned long n, xen_pfn_t *out)
 {
-    compat_pfn_t pfn[COMPAT_XLAT_SIZE / sizeof(xen_pfn_t)];
-    if (!guest_copy_from(&h->va, pfn, va + from * sizeof(*pfn), n * sizeof(*pfn))) {
+    uint32_t v[COMPAT_XLAT_SIZE / sizeof(xen_pfn_t)];   /* n is at most a window's worth */
+    if (!guest_copy_from(&h->va, v, va + from * sizeof(*v), n * sizeof(*v))) {
         for (unsigned long i = 0; i < n; i++)
-            out[i] = pfn[i];
+            out[i] = v[i];
         return n;
     }
     for (unsigned long i = 0; i < n; i++) {
-        if (guest_copy_from(&h->va, &pfn[0], va + (from + i) * sizeof(*pfn), sizeof(*pfn))) {
-            *fault = true;
+        if (guest_copy_from(&h->va, &v[0], va + (from + i) * sizeof(*v), sizeof(*v)))
             return i;
-        }
-        out[i] = pfn[0];
+        out[i] = v[0];
     }
     return n;   /* another vCPU mapped the rest meanwhile */
 }
@@ -115,10 +114,13 @@ static long reservation(struct hcall *h, unsigned op)
         bool fault = false;
         /* increase_reservation's list is output only (Xen does not read it):
          * the native handler gets zeros there. */
-        if (op == XENMEM_increase_reservation)
+        if (op == XENMEM_increase_reservation) {
             memset(space, 0, (end - done) * sizeof(*space));
-        else
-            end = done + read_pfns(h, c.extent_start, done, end - done, space, &fault);
+        } else {
+            unsigned long got = read_list32(h, c.extent_start, done, end - done, space);
+            fault = got < end - done;     /* do what could be read, then stop */
+            end = done + got;
+        }
         n->extent_start.p = compat_xlat_ptr(&x, space);
         n->nr_extents = end - done;
         long rc = do_memory_op(&x.h);
@@ -156,7 +158,7 @@ static long add_to_physmap_batch(struct hcall *h)
         return -EFAULT;
     struct compat_xlat x;
     struct xen_add_to_physmap_batch *n = compat_xlat_begin(&x, h);
-    enum { limit = (COMPAT_XLAT_SIZE - sizeof(*n)) / (sizeof(xen_ulong_t) + sizeof(xen_pfn_t)) };
+    const unsigned limit = (COMPAT_XLAT_SIZE - sizeof(*n)) / (sizeof(xen_ulong_t) + sizeof(xen_pfn_t));
     xen_ulong_t *idxs = (xen_ulong_t *)(n + 1);
     xen_pfn_t *gpfns = (xen_pfn_t *)(idxs + limit);
     x.h.arg[1] = COMPAT_XLAT_VA;
@@ -164,19 +166,10 @@ static long add_to_physmap_batch(struct hcall *h)
     long rc;
     do {
         unsigned end = c.size - start > limit ? start + limit : c.size;
-        /* A chunk's lists in one copy each: any fault in them is -EFAULT
-         * before the chunk is begun, as element by element. */
-        compat_ulong_t idx[limit];
-        compat_pfn_t gpfn[limit];
-        if (end > start && (guest_copy_from(&h->va, idx, c.idxs + (uint64_t)start * sizeof(*idx),
-                            (end - start) * sizeof(*idx)) ||
-            guest_copy_from(&h->va, gpfn, c.gpfns + (uint64_t)start * sizeof(*gpfn),
-                            (end - start) * sizeof(*gpfn))))
+        /* A fault anywhere in the chunk's lists is -EFAULT before it is begun. */
+        if (read_list32(h, c.idxs, start, end - start, idxs) < end - start ||
+            read_list32(h, c.gpfns, start, end - start, gpfns) < end - start)
             return -EFAULT;
-        for (unsigned i = 0; i < end - start; i++) {
-            idxs[i] = idx[i];
-            gpfns[i] = gpfn[i];
-        }
         *n = (struct xen_add_to_physmap_batch){
             .domid = c.domid, .space = c.space, .size = end - start,
             .u.foreign_domid = c.foreign_domid };
